@@ -1,0 +1,246 @@
+//! The catalogue: every file, capture, relation and taxonomy we know, in
+//! SQLite (the embedded default) or MariaDB 10.11+ (big or shared
+//! catalogues), through Diesel.
+//!
+//! Only this crate names Diesel. [`Catalog`] wraps one connection of either
+//! backend; every query is a named method, and where the two SQL dialects
+//! differ the method says so in a `match` on the backend. Migrations live in
+//! `migrations/sqlite` and `migrations/mysql` (same names) and are applied on
+//! open.
+
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::mysql::MysqlConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub mod models;
+mod queries;
+pub mod schema;
+
+pub use models::*;
+pub use queries::*;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
+
+/// What went wrong with the catalogue.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A query failed.
+    #[error("catalogue query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// The database could not be reached or opened.
+    #[error("cannot open catalogue {url}: {source}")]
+    Connect {
+        /// The URL with any password hidden.
+        url: String,
+        /// Why.
+        source: diesel::ConnectionError,
+    },
+    /// Migrations failed.
+    #[error("cannot migrate catalogue: {0}")]
+    Migrate(String),
+    /// A named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request makes no sense (duplicate name, bad URL…).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result of catalogue operations.
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// Which database a catalogue lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (WAL).
+    Sqlite,
+    /// MariaDB / MySQL server.
+    Mysql,
+}
+
+pub(crate) enum Conn {
+    Sqlite(SqliteConnection),
+    Mysql(MysqlConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection; the body is
+/// compiled once per backend, so generic Diesel code serves both.
+macro_rules! with_conn {
+    ($cat:expr, $c:ident => $body:expr) => {
+        match &mut $cat.conn {
+            $crate::Conn::Sqlite($c) => $body,
+            $crate::Conn::Mysql($c) => $body,
+        }
+    };
+}
+pub(crate) use with_conn;
+
+/// An open catalogue.
+pub struct Catalog {
+    pub(crate) conn: Conn,
+    backend: Backend,
+    url: String,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("backend", &self.backend).field("url", &self.url).finish()
+    }
+}
+
+/// Hides the password of a `mysql://user:pass@host/db` URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Creates a database on a MariaDB server (`server_url` names any existing
+/// database to connect to, e.g. `mysql://root@127.0.0.1:3306/test`).
+pub fn mysql_create_database(server_url: &str, name: &str) -> Result<()> {
+    mysql_admin(server_url, &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+}
+
+/// Drops a database on a MariaDB server.
+pub fn mysql_drop_database(server_url: &str, name: &str) -> Result<()> {
+    mysql_admin(server_url, &format!("DROP DATABASE IF EXISTS `{name}`"))
+}
+
+fn mysql_admin(server_url: &str, sql: &str) -> Result<()> {
+    if !sql.split('`').nth(1).is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+        return Err(CatalogError::Invalid("database names are letters, digits and _".into()));
+    }
+    let mut c = MysqlConnection::establish(server_url)
+        .map_err(|source| CatalogError::Connect { url: redact_url(server_url), source })?;
+    c.batch_execute(sql)?;
+    Ok(())
+}
+
+impl Catalog {
+    /// Tables and their columns, sorted: for checking that both backends'
+    /// migrations agree.
+    pub fn columns(&mut self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Col {
+            #[diesel(sql_type = Text)]
+            t: String,
+            #[diesel(sql_type = Text)]
+            c: String,
+        }
+        let rows: Vec<Col> = match &mut self.conn {
+            Conn::Sqlite(c) => diesel::sql_query(
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '__diesel%'",
+            )
+            .load(c)?,
+            Conn::Mysql(c) => diesel::sql_query(
+                "SELECT CAST(table_name AS CHAR) AS t, CAST(column_name AS CHAR) AS c FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name NOT LIKE '__diesel%'",
+            )
+            .load(c)?,
+        };
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for r in rows {
+            out.entry(r.t).or_default().push(r.c);
+        }
+        for v in out.values_mut() {
+            v.sort();
+        }
+        Ok(out)
+    }
+
+    /// Opens (creating if needed) the catalogue at `url`: `sqlite:///abs/file.db`,
+    /// a plain file path, or `mysql://user:pass@host:port/db`. Applies pending
+    /// migrations.
+    pub fn open(url: &str) -> Result<Catalog> {
+        let shown = redact_url(url);
+        let mut cat = if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            let url = url.replacen("mariadb://", "mysql://", 1);
+            let conn = MysqlConnection::establish(&url).map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
+            Catalog { conn: Conn::Mysql(conn), backend: Backend::Mysql, url: shown }
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if path.is_empty() {
+                return Err(CatalogError::Invalid("empty SQLite path in catalogue URL".into()));
+            }
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| CatalogError::Invalid(format!("cannot create folder for catalogue {path}: {e}")))?;
+                }
+            }
+            let conn = SqliteConnection::establish(path).map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
+            Catalog { conn: Conn::Sqlite(conn), backend: Backend::Sqlite, url: shown }
+        };
+        cat.prepare()?;
+        Ok(cat)
+    }
+
+    fn prepare(&mut self) -> Result<()> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                c.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                )?;
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| CatalogError::Migrate(e.to_string()))?;
+            }
+            Conn::Mysql(c) => {
+                c.batch_execute("SET NAMES utf8mb4 COLLATE utf8mb4_bin")?;
+                c.run_pending_migrations(MYSQL_MIGRATIONS).map_err(|e| CatalogError::Migrate(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL (password hidden).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Runs `f` in one transaction: all of it is committed, or none.
+    pub fn transaction<T, E: From<CatalogError>>(&mut self, f: impl FnOnce(&mut Catalog) -> Result<T, E>) -> Result<T, E> {
+        fn begin<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
+            C::TransactionManager::begin_transaction(c)
+        }
+        fn commit<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
+            C::TransactionManager::commit_transaction(c)
+        }
+        fn rollback<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
+            C::TransactionManager::rollback_transaction(c)
+        }
+        with_conn!(self, c => begin(c)).map_err(|e| E::from(e.into()))?;
+        match f(self) {
+            Ok(v) => {
+                with_conn!(self, c => commit(c)).map_err(|e| E::from(e.into()))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = with_conn!(self, c => rollback(c));
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs raw SQL statements (tests, benchmarks that generate rows).
+    pub fn execute_sql(&mut self, sql: &str) -> Result<()> {
+        with_conn!(self, c => c.batch_execute(sql))?;
+        Ok(())
+    }
+}

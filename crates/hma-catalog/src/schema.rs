@@ -1,0 +1,195 @@
+//! Diesel's view of the catalogue, one portable schema for both backends.
+//!
+//! Written to match `migrations/sqlite` and `migrations/mysql` (regenerate a
+//! starting point with `diesel print-schema --database-url cat.db` against a
+//! migrated SQLite file; then keep `BigInt` for every id, since MariaDB uses
+//! BIGINT keys where SQLite's rowid is already 64-bit). The test
+//! `both_backends_have_the_same_columns` guards the two migration folders.
+
+diesel::table! {
+    roots (id) {
+        id -> BigInt,
+        uuid -> Text,
+        name -> Text,
+        is_backup -> Bool,
+        created_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    root_locations (id) {
+        id -> BigInt,
+        root_id -> BigInt,
+        machine -> Text,
+        path -> Text,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    captures (id) {
+        id -> BigInt,
+        taken_local_ms -> Nullable<BigInt>,
+        taken_has_ms -> Bool,
+        taken_offset_min -> Nullable<Integer>,
+        make -> Nullable<Text>,
+        model -> Nullable<Text>,
+        serial -> Nullable<Text>,
+        lens -> Nullable<Text>,
+        focal_length_mm -> Nullable<Double>,
+        f_number -> Nullable<Double>,
+        exposure_time_s -> Nullable<Double>,
+        iso -> Nullable<BigInt>,
+        gps_lat -> Nullable<Double>,
+        gps_lon -> Nullable<Double>,
+        gps_alt -> Nullable<Double>,
+        orientation -> Nullable<Integer>,
+        rating -> Nullable<Integer>,
+        label -> Nullable<Text>,
+        pick -> Nullable<Integer>,
+        created_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    files (id) {
+        id -> BigInt,
+        root_id -> BigInt,
+        rel_path -> Text,
+        path_key -> BigInt,
+        dir_key -> BigInt,
+        raw_path -> Nullable<Binary>,
+        size -> BigInt,
+        mtime_ns -> BigInt,
+        content_hash -> Nullable<BigInt>,
+        kind -> Text,
+        format -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        capture_id -> Nullable<BigInt>,
+        first_seen_ms -> BigInt,
+        last_seen_ms -> BigInt,
+        missing -> Bool,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    file_relations (id) {
+        id -> BigInt,
+        file_id -> BigInt,
+        other_file_id -> BigInt,
+        kind -> Text,
+        signal_name -> Text,
+        confidence -> Double,
+    }
+}
+
+diesel::table! {
+    content_history (id) {
+        id -> BigInt,
+        file_id -> BigInt,
+        content_hash -> BigInt,
+        size -> BigInt,
+        mtime_ns -> BigInt,
+        seen_ms -> BigInt,
+        scan_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    scans (id) {
+        id -> BigInt,
+        machine -> Text,
+        started_ms -> BigInt,
+        finished_ms -> Nullable<BigInt>,
+        status -> Text,
+        seen -> BigInt,
+        new_files -> BigInt,
+        changed -> BigInt,
+        unchanged -> BigInt,
+        moved -> BigInt,
+        missing -> BigInt,
+        errors -> BigInt,
+    }
+}
+
+diesel::table! {
+    scan_problems (id) {
+        id -> BigInt,
+        scan_id -> BigInt,
+        root_id -> BigInt,
+        rel_path -> Text,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    capture_keywords (id) {
+        id -> BigInt,
+        capture_id -> BigInt,
+        keyword -> Text,
+        hierarchical -> Bool,
+    }
+}
+
+diesel::table! {
+    taxonomies (id) {
+        id -> BigInt,
+        name -> Text,
+        source_format -> Text,
+        source_hash -> BigInt,
+        node_count -> BigInt,
+        imported_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    taxonomy_nodes (id) {
+        id -> BigInt,
+        taxonomy_id -> BigInt,
+        external_id -> Text,
+        parent_external_id -> Nullable<Text>,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        taxon_rank -> Nullable<Text>,
+        status -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    capture_taxa (id) {
+        id -> BigInt,
+        capture_id -> BigInt,
+        node_id -> BigInt,
+        source -> Text,
+        confidence -> Nullable<Double>,
+        model_version -> Nullable<Text>,
+        created_ms -> BigInt,
+    }
+}
+
+diesel::joinable!(root_locations -> roots (root_id));
+diesel::joinable!(files -> roots (root_id));
+diesel::joinable!(files -> captures (capture_id));
+diesel::joinable!(content_history -> files (file_id));
+diesel::joinable!(scan_problems -> scans (scan_id));
+diesel::joinable!(capture_keywords -> captures (capture_id));
+diesel::joinable!(taxonomy_nodes -> taxonomies (taxonomy_id));
+diesel::joinable!(capture_taxa -> captures (capture_id));
+diesel::joinable!(capture_taxa -> taxonomy_nodes (node_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    roots,
+    root_locations,
+    captures,
+    files,
+    file_relations,
+    content_history,
+    scans,
+    scan_problems,
+    capture_keywords,
+    taxonomies,
+    taxonomy_nodes,
+    capture_taxa,
+);

@@ -1,0 +1,200 @@
+//! Reading one file, once: its content hash, what it is, its pixel size, its
+//! EXIF and XMP. The file is opened read-only and never written.
+//!
+//! Files up to [`WHOLE_READ_LIMIT`] are read into a reused buffer, hashed and
+//! parsed from memory (one pass over the disk); larger ones (videos, huge
+//! scans) are hashed in a stream and parsed from their first bytes, so memory
+//! per worker stays bounded.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::exif::{read_exif, Exif};
+use crate::hash::{hash_stream, ContentHash};
+use crate::sniff::{claims_image, sniff, Kind};
+use crate::xmp::{self, Xmp};
+
+/// Files up to this size are read whole into memory.
+pub const WHOLE_READ_LIMIT: u64 = 64 << 20;
+/// How much of a larger file is kept for parsing its metadata.
+pub const HEAD_LIMIT: usize = 8 << 20;
+
+/// What reading a file told us.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    /// xxh3-64 of the content.
+    pub hash: ContentHash,
+    /// Bytes read.
+    pub size: u64,
+    /// Broad kind.
+    pub kind: Kind,
+    /// Format short name.
+    pub format: String,
+    /// Stored pixel width (before orientation), when known.
+    pub width: Option<u32>,
+    /// Stored pixel height, when known.
+    pub height: Option<u32>,
+    /// EXIF, when the file has any.
+    pub exif: Option<Exif>,
+    /// XMP: the sidecar's content, or a packet embedded in the file.
+    pub xmp: Option<Xmp>,
+    /// A problem with the content that did not stop us from hashing it
+    /// (unknown bytes behind an image name, truncation, broken EXIF).
+    pub problem: Option<String>,
+}
+
+/// Reading failed outright: nothing about the content is known.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// Opening or reading failed (permissions, I/O error, vanished).
+    #[error("cannot read file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads `path` (named `name`) read-only. `buf` is a reusable buffer.
+pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, InspectError> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    buf.clear();
+    let (hash, size, whole) = if len <= WHOLE_READ_LIMIT {
+        buf.reserve(len as usize + 1);
+        file.read_to_end(buf)?;
+        (ContentHash::of(buf), buf.len() as u64, true)
+    } else {
+        buf.resize(HEAD_LIMIT, 0);
+        let mut got = 0;
+        while got < HEAD_LIMIT {
+            match file.read(&mut buf[got..])? {
+                0 => break,
+                n => got += n,
+            }
+        }
+        buf.truncate(got);
+        let mut chunk = vec![0u8; 1 << 20];
+        let (h, n) = hash_stream(buf, &mut file, &mut chunk)?;
+        (h, n, false)
+    };
+    let data: &[u8] = buf;
+    let (kind, format) = sniff(data, name);
+    let mut facts = Facts { hash, size, kind, format, width: None, height: None, exif: None, xmp: None, problem: None };
+    if size == 0 {
+        facts.problem = Some("empty file (0 bytes)".into());
+        return Ok(facts);
+    }
+    match kind {
+        Kind::Sidecar => match xmp::parse(data) {
+            Ok(x) => facts.xmp = Some(x),
+            Err(e) => facts.problem = Some(e.to_string()),
+        },
+        Kind::Image | Kind::Raw => {
+            if let Ok(dim) = imagesize::blob_size(data) {
+                facts.width = u32::try_from(dim.width).ok();
+                facts.height = u32::try_from(dim.height).ok();
+            }
+            match read_exif(&facts.format, data) {
+                Ok(e) => facts.exif = e,
+                Err(e) => facts.problem = Some(e.to_string()),
+            }
+            if facts.format == "jpeg" {
+                let head = &data[..data.len().min(256 << 10)];
+                facts.xmp = xmp::find_packet(head).and_then(|p| xmp::parse(p).ok()).filter(|x| !x.is_empty());
+                if whole {
+                    if let Err(e) = jpeg_complete(data) {
+                        facts.problem = Some(e);
+                    }
+                }
+            } else if kind == Kind::Image && facts.width.is_none() {
+                facts.problem = Some(format!("{} header unreadable (truncated or corrupt)", facts.format.to_uppercase()));
+            }
+        }
+        Kind::Other if claims_image(name) => {
+            let shown: String = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            facts.problem = Some(format!("not a recognised image: content does not match the name (first bytes {shown})"));
+        }
+        _ => {}
+    }
+    Ok(facts)
+}
+
+/// Checks that a JPEG's segments and scans run to an end-of-image marker.
+/// Inside entropy-coded data every 0xFF is followed by 0x00 or a restart
+/// marker, so the first other marker after a scan ends it; running out of
+/// bytes first means the file was cut short.
+pub fn jpeg_complete(d: &[u8]) -> Result<(), String> {
+    let truncated = || Err("truncated JPEG: the image data ends before its end-of-image marker".to_string());
+    let mut i = 2;
+    loop {
+        // Find the next marker.
+        while i < d.len() && d[i] != 0xFF {
+            i += 1;
+        }
+        while i < d.len() && d[i] == 0xFF {
+            i += 1;
+        }
+        let Some(&m) = d.get(i) else { return truncated() };
+        i += 1;
+        match m {
+            0xD9 => return Ok(()),
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {
+                let Some(len) = d.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as usize) else {
+                    return truncated();
+                };
+                if len < 2 || i + len > d.len() {
+                    return truncated();
+                }
+                i += len;
+                if m == 0xDA {
+                    // Skip entropy-coded data up to the next real marker.
+                    loop {
+                        let Some(p) = d[i..].iter().position(|&b| b == 0xFF) else { return truncated() };
+                        i += p;
+                        match d.get(i + 1) {
+                            None => return truncated(),
+                            Some(0x00) | Some(0xD0..=0xD7) | Some(0xFF) => i += 1,
+                            Some(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_jpeg() -> Vec<u8> {
+        // SOI, a 4-byte APP0, SOS with 2 bytes of header, entropy data with a
+        // stuffed 0xFF00 and a restart marker, then EOI.
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xD9]
+    }
+
+    #[test]
+    fn complete_and_truncated_jpegs() {
+        let j = tiny_jpeg();
+        assert!(jpeg_complete(&j).is_ok());
+        for cut in 3..j.len() - 1 {
+            assert!(jpeg_complete(&j[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn zero_byte_and_fake_jpeg_are_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.jpg");
+        std::fs::write(&empty, b"").unwrap();
+        let mut buf = Vec::new();
+        let f = inspect(&empty, "empty.jpg", &mut buf).unwrap();
+        assert_eq!(f.problem.as_deref(), Some("empty file (0 bytes)"));
+        let fake = dir.path().join("fake.jpg");
+        std::fs::write(&fake, b"this is not a photo at all").unwrap();
+        let f = inspect(&fake, "fake.jpg", &mut buf).unwrap();
+        assert!(f.problem.unwrap().starts_with("not a recognised image"));
+        assert_eq!(f.hash, ContentHash::of(b"this is not a photo at all"));
+    }
+}

@@ -1,0 +1,22 @@
+//! Reading media files without ever changing them.
+//!
+//! Everything here opens files read-only: walking a root ([`walk`]), hashing
+//! content ([`hash`]), recognising formats ([`sniff`]), reading EXIF
+//! ([`exif`]) and XMP ([`xmp`]), and the name signals that tie RAW, JPEG and
+//! edits of one moment together ([`lineage`]). Nothing here knows about the
+//! catalogue.
+
+pub mod exif;
+pub mod hash;
+pub mod inspect;
+pub mod lineage;
+pub mod path;
+pub mod sniff;
+pub mod walk;
+pub mod xmp;
+
+pub use exif::{Exif, Gps, TakenAt};
+pub use hash::ContentHash;
+pub use inspect::{inspect, Facts};
+pub use path::RelPath;
+pub use sniff::Kind;

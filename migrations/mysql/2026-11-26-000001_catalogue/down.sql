@@ -1,0 +1,12 @@
+DROP TABLE capture_taxa;
+DROP TABLE taxonomy_nodes;
+DROP TABLE taxonomies;
+DROP TABLE capture_keywords;
+DROP TABLE scan_problems;
+DROP TABLE scans;
+DROP TABLE content_history;
+DROP TABLE file_relations;
+DROP TABLE files;
+DROP TABLE captures;
+DROP TABLE root_locations;
+DROP TABLE roots;

@@ -1,0 +1,123 @@
+//! The engine behind the `hma` CLI and the desktop app: jobs that read the
+//! user's files (never writing them) and keep the catalogue up to date.
+//!
+//! Data flows one way: files → [`scan`] (walk, stat, hash, EXIF, XMP) →
+//! catalogue → queries ([`report`], [`dupes`]) → CLI and UI. The catalogue is
+//! the hub, so every job can stop and resume.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+pub mod dupes;
+pub mod link;
+pub mod report;
+pub mod scan;
+pub mod taxonomy;
+
+pub use hma_catalog::{Catalog, CatalogError};
+
+/// Errors of the engine's jobs.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The catalogue failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// A file the job had to read failed (names the file).
+    #[error("{path}: {source}")]
+    Io {
+        /// Which file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The request cannot be carried out.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result of engine jobs.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Receives progress of a long job (a bar in the CLI, events in the app).
+pub trait ProgressSink: Send + Sync {
+    /// A new stage begins; `total` when known.
+    fn stage(&self, name: &str, total: Option<u64>);
+    /// `n` more items done.
+    fn advance(&self, n: u64);
+}
+
+/// A sink that shows nothing.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn stage(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
+}
+
+/// Everything a job needs from its surroundings, passed in so tests control
+/// the clock, the machine name and cancellation.
+#[derive(Clone)]
+pub struct JobContext {
+    /// This machine's name: root locations are per machine.
+    pub machine: String,
+    /// Set to stop the job at the next safe point.
+    pub cancel: Arc<AtomicBool>,
+    /// Milliseconds since the Unix epoch.
+    pub clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// Worker threads for reading files.
+    pub threads: usize,
+    /// Where progress goes.
+    pub progress: Arc<dyn ProgressSink>,
+}
+
+impl std::fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobContext").field("machine", &self.machine).field("threads", &self.threads).finish()
+    }
+}
+
+impl JobContext {
+    /// The real world: system clock, host name, all cores, no progress.
+    pub fn system() -> JobContext {
+        JobContext {
+            machine: machine_name(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            clock: Arc::new(system_now_ms),
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            progress: Arc::new(NoProgress),
+        }
+    }
+
+    /// Now, in ms.
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// True once cancellation was asked for.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Milliseconds since the Unix epoch by the system clock.
+pub fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// This machine's name (`HMA_MACHINE` overrides the host name).
+pub fn machine_name() -> String {
+    std::env::var("HMA_MACHINE")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned())
+}
+
+/// The default catalogue: `catalog.db` in the user's data folder.
+pub fn default_catalog_url() -> Option<String> {
+    let dir = dirs::data_dir()?.join("home-media-ai");
+    Some(format!("sqlite://{}", dir.join("catalog.db").display()))
+}

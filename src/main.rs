@@ -1,0 +1,364 @@
+//! `hma`: every job of Home Media AI, headless. The binary is glue: it parses
+//! the command line, opens the catalogue, runs one engine job, prints the
+//! result (`--json` for machines) and maps it to an exit code:
+//! 0 all well, 1 failure, 2 done but some files had errors, 130 cancelled.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use hma::report::{self, Places};
+use hma::{Catalog, JobContext, ProgressSink};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser, Debug)]
+#[command(name = "hma", version, about = "Home Media AI: find the great photos in a family collection, without touching a file")]
+#[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
+Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma status\n  hma dupes")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Catalogue: `sqlite:///abs/file.db`, a plain file path, or `mysql://user:pass@host:port/db`
+    /// [default: catalog.db in the user's data folder]
+    #[arg(long, global = true, env = "HMA_CATALOG", value_name = "URL")]
+    catalog: Option<String>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bar.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More log output on stderr (-v info, -vv debug; debug may show paths).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Threads reading files [default: all cores].
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Storage roots: the folders and drives the catalogue covers.
+    #[command(subcommand)]
+    Root(RootCmd),
+    /// Walk the roots; read new and changed files; record moves and missing files.
+    Scan {
+        /// Only this root (repeatable) [default: all].
+        #[arg(long = "root", value_name = "NAME")]
+        roots: Vec<String>,
+    },
+    /// Counts: roots, files, captures, duplicate groups, files with errors.
+    Status,
+    /// Everything the catalogue knows about one file.
+    Show {
+        /// The file's path.
+        path: PathBuf,
+    },
+    /// List catalogued files (all, or one folder's).
+    Ls {
+        /// Only the files directly in this folder.
+        dir: Option<PathBuf>,
+    },
+    /// Groups of identical files and the copy to keep.
+    Dupes,
+    /// Hierarchical taxonomies (species, places, family members…).
+    #[command(subcommand)]
+    Taxonomy(TaxonomyCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum RootCmd {
+    /// Add a folder or drive.
+    Add {
+        /// Where it is on this machine.
+        path: PathBuf,
+        /// A name for it [default: the folder's name].
+        #[arg(long)]
+        name: Option<String>,
+        /// It holds backup copies (never chosen as the keeper of duplicates).
+        #[arg(long)]
+        backup: bool,
+    },
+    /// List roots and where they are on this machine.
+    List,
+    /// Tell the catalogue a root now lives elsewhere (new drive letter, mount point or machine).
+    Relocate {
+        /// The root's name.
+        name: String,
+        /// Where it is now.
+        new_path: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TaxonomyCmd {
+    /// Import a Darwin Core taxon.txt (World Flora Online format) or a CSV id,parent_id,name,rank.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The taxonomy's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List taxonomies.
+    List,
+}
+
+/// Progress on stderr: a bar (or a spinner while the total is unknown).
+struct Bar(ProgressBar);
+
+impl ProgressSink for Bar {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        match total {
+            Some(t) => {
+                self.0.set_length(t);
+                self.0.set_style(
+                    ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+            }
+            None => self.0.set_style(
+                ProgressStyle::with_template("{spinner} {msg:>10} {pos} files {per_sec}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        }
+        self.0.set_message(name.to_string());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HMA_LOG").unwrap_or_else(|_| level.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("hma: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open(g: &Global) -> anyhow::Result<Catalog> {
+    let url = match &g.catalog {
+        Some(u) => u.clone(),
+        None => hma::default_catalog_url().context("no data folder on this system; pass --catalog")?,
+    };
+    Ok(Catalog::open(&url)?)
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let g = &cli.global;
+    let mut ctx = JobContext::system();
+    if let Some(t) = g.threads {
+        ctx.threads = t.max(1);
+    }
+    let bar = if g.quiet || !std::io::stderr().is_terminal() { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    ctx.progress = Arc::new(Bar(bar.clone()));
+    let cancel = ctx.cancel.clone();
+    let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
+    let mut cat = open(g)?;
+    match &cli.command {
+        Command::Root(RootCmd::Add { path, name, backup }) => {
+            let abs = std::fs::canonicalize(path).with_context(|| format!("{} is not a readable folder", path.display()))?;
+            if !abs.is_dir() {
+                bail!("{} is not a folder", abs.display());
+            }
+            let name = match name {
+                Some(n) => n.clone(),
+                None => abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into()),
+            };
+            let path_s = abs.to_str().with_context(|| format!("{} is not valid Unicode; rename the folder", abs.display()))?;
+            let root = cat.add_root(&name, path_s, &ctx.machine, *backup, ctx.now())?;
+            if g.json {
+                print_json(&serde_json::json!({"id": root.id, "name": root.name, "uuid": root.uuid, "path": path_s, "backup": root.is_backup}))?;
+            } else {
+                println!("added root '{}' at {}", root.name, path_s);
+            }
+        }
+        Command::Root(RootCmd::List) => {
+            let roots = cat.roots(&ctx.machine)?;
+            if g.json {
+                let v: Vec<_> = roots
+                    .iter()
+                    .map(|(r, loc)| serde_json::json!({"id": r.id, "name": r.name, "uuid": r.uuid, "path": loc, "backup": r.is_backup}))
+                    .collect();
+                print_json(&v)?;
+            } else {
+                for (r, loc) in roots {
+                    println!("{:<20} {}{}", r.name, loc.as_deref().unwrap_or("(no location on this machine)"), if r.is_backup { "  [backup]" } else { "" });
+                }
+            }
+        }
+        Command::Root(RootCmd::Relocate { name, new_path }) => {
+            let root = cat.root_by_name(name)?.with_context(|| format!("no root named '{name}'"))?;
+            let abs = std::fs::canonicalize(new_path).with_context(|| format!("{} is not a readable folder", new_path.display()))?;
+            let path_s = abs.to_str().context("the new path is not valid Unicode")?;
+            cat.set_location(root.id, &ctx.machine, path_s, ctx.now())?;
+            if g.json {
+                print_json(&serde_json::json!({"name": root.name, "path": path_s}))?;
+            } else {
+                println!("root '{}' now at {} (nothing rescanned as new)", root.name, path_s);
+            }
+        }
+        Command::Scan { roots } => {
+            let sum = hma::scan::scan(&mut cat, roots, &ctx)?;
+            bar.finish_and_clear();
+            if g.json {
+                print_json(&sum)?;
+            } else {
+                println!(
+                    "seen {}  new {}  changed {}  unchanged {}  moved {}  missing {}  errors {}",
+                    sum.seen, sum.new, sum.changed, sum.unchanged, sum.moved, sum.missing, sum.errors
+                );
+                if sum.errors > 0 {
+                    println!("see the errors with: hma ls --json | grep '\"error\":\"'");
+                }
+            }
+            if sum.cancelled {
+                eprintln!("hma: scan cancelled; run it again to continue");
+                return Ok(130);
+            }
+            return Ok(if sum.errors > 0 { 2 } else { 0 });
+        }
+        Command::Status => {
+            let c = cat.counts()?;
+            if g.json {
+                print_json(&c)?;
+            } else {
+                println!("catalogue   {}", cat.url());
+                println!("roots       {}", c.roots);
+                println!("files       {}", c.files);
+                println!("captures    {}", c.captures);
+                println!("dup groups  {}", c.duplicate_groups);
+                println!("errors      {}", c.errors);
+            }
+        }
+        Command::Show { path } => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let row = report::find_file(&mut cat, &places, path)?;
+            let hist = cat.history(row.id)?;
+            let rep = report::reports(&mut cat, &places, std::slice::from_ref(&row))?.remove(0);
+            if g.json {
+                let mut v = serde_json::to_value(&rep)?;
+                v["history"] = serde_json::json!(hist
+                    .iter()
+                    .map(|(h, size, seen)| serde_json::json!({"hash": hma_media::ContentHash::from_db(*h).to_hex(), "size": size, "seen_ms": seen}))
+                    .collect::<Vec<_>>());
+                print_json(&v)?;
+            } else {
+                println!("{}", serde_json::to_string_pretty(&rep)?);
+            }
+        }
+        Command::Ls { dir } => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut emit = |reps: Vec<report::FileReport>| -> anyhow::Result<()> {
+                for r in reps {
+                    if g.json {
+                        serde_json::to_writer(&mut out, &r)?;
+                        writeln!(out)?;
+                    } else {
+                        writeln!(
+                            out,
+                            "{:>10}  {:<6} {:<19}  {}{}",
+                            r.size,
+                            r.format,
+                            r.exif.taken_at.as_deref().map(|t| &t[..t.len().min(19)]).unwrap_or("-"),
+                            r.path,
+                            r.error.as_deref().map(|e| format!("  [error: {e}]")).unwrap_or_default()
+                        )?;
+                    }
+                }
+                Ok(())
+            };
+            match dir {
+                Some(d) => {
+                    let abs = std::path::absolute(d)?;
+                    let (root, rel) = places.locate(&abs).with_context(|| format!("{} is not under any root", d.display()))?;
+                    let rows = cat.files_in_dir(root, hma_media::path::dir_key(&rel.text))?;
+                    emit(report::reports(&mut cat, &places, &rows)?)?;
+                }
+                None => {
+                    let mut after = 0;
+                    loop {
+                        let rows = cat.files_page(after, 2000)?;
+                        let Some(last) = rows.last() else { break };
+                        after = last.id;
+                        emit(report::reports(&mut cat, &places, &rows)?)?;
+                    }
+                }
+            }
+            drop(emit);
+            out.flush()?;
+        }
+        Command::Dupes => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let groups = hma::dupes::groups(&mut cat, &places)?;
+            if g.json {
+                print_json(&groups)?;
+            } else {
+                for gr in &groups {
+                    println!("{}  {}", gr.hash, gr.why);
+                    for f in &gr.files {
+                        println!("  {} {}", if *f == gr.keeper { "keep" } else { "    " }, f);
+                    }
+                }
+                println!("{} duplicate groups", groups.len());
+            }
+        }
+        Command::Taxonomy(TaxonomyCmd::Import { file, name }) => {
+            let s = hma::taxonomy::import(&mut cat, file, name, &ctx)?;
+            bar.finish_and_clear();
+            if g.json {
+                print_json(&s)?;
+            } else if s.changed {
+                println!("imported taxonomy '{}' ({}): {} nodes, {} without a parent in the file, version {}", s.name, s.format, s.nodes, s.orphans, s.version);
+            } else {
+                println!("taxonomy '{}' is already at version {} ({} nodes); nothing to do", s.name, s.version, s.nodes);
+            }
+        }
+        Command::Taxonomy(TaxonomyCmd::List) => {
+            let ts = cat.taxonomies()?;
+            if g.json {
+                let v: Vec<_> = ts
+                    .iter()
+                    .map(|t| serde_json::json!({"name": t.name, "format": t.source_format, "nodes": t.node_count, "version": hma_media::ContentHash::from_db(t.source_hash).to_hex(), "imported_ms": t.imported_ms}))
+                    .collect();
+                print_json(&v)?;
+            } else {
+                for t in ts {
+                    println!("{:<24} {:>8} nodes  {}  {}", t.name, t.node_count, t.source_format, hma_media::ContentHash::from_db(t.source_hash).to_hex());
+                }
+            }
+        }
+    }
+    Ok(0)
+}

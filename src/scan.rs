@@ -1,0 +1,537 @@
+//! The scan job: walk each root, skip what is unchanged without reading a
+//! byte, read what is new or changed, and keep the catalogue in step.
+//!
+//! Shape (after czkawka's funnel): one walker thread stats files and checks
+//! them against the root's index (size + mtime); `threads` readers hash and
+//! parse new and changed files (each with one reused buffer); this thread is
+//! the only writer and commits every [`BATCH_FILES`] results in a
+//! transaction. Memory is bounded by the channels and the index.
+//!
+//! A killed scan loses nothing: committed batches stay, the next scan finds
+//! those files unchanged, and nothing is marked missing or moved unless the
+//! walk of a root completed. A file that vanished from one place while the
+//! same content appeared at another keeps its row (its identity and all that
+//! hangs on it) and is reported as moved.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::bounded;
+use hma_catalog::{Catalog, CaptureFields, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow};
+use hma_media::walk::{walk, Found, WalkItem};
+use hma_media::{inspect, Exif, Facts, Kind};
+use serde::Serialize;
+
+use crate::{EngineError, JobContext, Result};
+
+/// Results written per transaction.
+pub const BATCH_FILES: usize = 256;
+
+/// What a scan did, in files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanSummary {
+    /// Files found under the roots (media and sidecars).
+    pub seen: u64,
+    /// Files catalogued for the first time.
+    pub new: u64,
+    /// Files whose size or mtime changed (read again).
+    pub changed: u64,
+    /// Files skipped because size and mtime were unchanged.
+    pub unchanged: u64,
+    /// Files found at a new path with content the catalogue knew.
+    pub moved: u64,
+    /// Files the catalogue knew that are gone (kept, marked missing).
+    pub missing: u64,
+    /// Files and folders that could not be read or are damaged.
+    pub errors: u64,
+    /// Non-media files passed over.
+    #[serde(skip)]
+    pub ignored: u64,
+    /// True when the scan was cancelled before it finished.
+    #[serde(skip)]
+    pub cancelled: bool,
+}
+
+impl std::ops::AddAssign for ScanSummary {
+    fn add_assign(&mut self, o: Self) {
+        self.seen += o.seen;
+        self.new += o.new;
+        self.changed += o.changed;
+        self.unchanged += o.unchanged;
+        self.moved += o.moved;
+        self.missing += o.missing;
+        self.errors += o.errors;
+        self.ignored += o.ignored;
+        self.cancelled |= o.cancelled;
+    }
+}
+
+struct Job {
+    found: Found,
+    existing: Option<IndexEntry>,
+}
+
+enum Msg {
+    Read { found: Found, existing: Option<IndexEntry>, result: std::result::Result<Facts, String> },
+    Returned { found: Found, id: i64 },
+    Problem { rel: String, message: String },
+}
+
+/// Scans the named roots (all roots when `names` is empty).
+pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<ScanSummary> {
+    let roots = cat.roots(&ctx.machine)?;
+    for n in names {
+        if !roots.iter().any(|(r, _)| &r.name == n) {
+            return Err(EngineError::Invalid(format!("no root named '{n}' (see `hma root list`)")));
+        }
+    }
+    let selected: Vec<_> = roots.into_iter().filter(|(r, _)| names.is_empty() || names.contains(&r.name)).collect();
+    let scan_id = cat.begin_scan(&ctx.machine, ctx.now())?;
+    let mut total = ScanSummary::default();
+    for (root, loc) in selected {
+        let problem = match &loc {
+            None => Some("this root has no location on this machine; set one with `hma root relocate`".to_string()),
+            Some(p) if !Path::new(p).is_dir() => {
+                Some("root folder not reachable (drive unplugged?); its files were not marked missing".to_string())
+            }
+            _ => None,
+        };
+        if let Some(message) = problem {
+            tracing::warn!(root = root.id, "{message}");
+            cat.add_problems(scan_id, root.id, &[(String::new(), message)])?;
+            total.errors += 1;
+            continue;
+        }
+        let base = loc.unwrap_or_default();
+        let s = scan_root(cat, &root, Path::new(&base), scan_id, ctx)?;
+        tracing::info!(root = root.id, seen = s.seen, new = s.new, changed = s.changed, moved = s.moved, errors = s.errors, "root scanned");
+        total += s;
+        if total.cancelled {
+            break;
+        }
+    }
+    cat.finish_scan(&ScanRow {
+        id: scan_id,
+        machine: ctx.machine.clone(),
+        started_ms: 0,
+        finished_ms: Some(ctx.now()),
+        status: if total.cancelled { "cancelled".into() } else { "done".into() },
+        seen: total.seen as i64,
+        new_files: total.new as i64,
+        changed: total.changed as i64,
+        unchanged: total.unchanged as i64,
+        moved: total.moved as i64,
+        missing: total.missing as i64,
+        errors: total.errors as i64,
+    })?;
+    Ok(total)
+}
+
+fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &JobContext) -> Result<ScanSummary> {
+    let index: HashMap<i64, IndexEntry> = cat.file_index(root.id)?.into_iter().map(|e| (e.path_key, e)).collect();
+    ctx.progress.stage("scan", None);
+    let (job_tx, job_rx) = bounded::<Job>(1024);
+    let (msg_tx, msg_rx) = bounded::<Msg>(1024);
+    let mut writer = Writer::new(root.id, scan_id, ctx);
+    let (leftover, walked) = std::thread::scope(|s| -> Result<(HashMap<i64, IndexEntry>, ScanSummary)> {
+        let walker = {
+            let msg_tx = msg_tx.clone();
+            s.spawn(move || {
+                let mut index = index;
+                let mut sum = ScanSummary::default();
+                walk(base, &ctx.cancel, |item| match item {
+                    WalkItem::File(found) => {
+                        sum.seen += 1;
+                        match index.remove(&found.rel.key()) {
+                            Some(e) if e.size == found.size as i64 && e.mtime_ns == found.mtime_ns => {
+                                if e.missing {
+                                    let _ = msg_tx.send(Msg::Returned { found, id: e.id });
+                                } else {
+                                    sum.unchanged += 1;
+                                    ctx.progress.advance(1);
+                                }
+                            }
+                            existing => {
+                                let _ = job_tx.send(Job { found, existing });
+                            }
+                        }
+                    }
+                    WalkItem::Problem(p) => {
+                        let _ = msg_tx.send(Msg::Problem { rel: p.rel, message: p.message });
+                    }
+                    WalkItem::Ignored => sum.ignored += 1,
+                });
+                (index, sum)
+            })
+        };
+        for _ in 0..ctx.threads.max(1) {
+            let rx = job_rx.clone();
+            let tx = msg_tx.clone();
+            s.spawn(move || {
+                let mut buf = Vec::new();
+                for job in rx {
+                    if ctx.cancelled() {
+                        continue; // drain without reading
+                    }
+                    let result = inspect(&job.found.path, &job.found.name, &mut buf).map_err(|e| e.to_string());
+                    if buf.capacity() > (8 << 20) {
+                        buf = Vec::new(); // do not keep a huge buffer per thread
+                    }
+                    if tx.send(Msg::Read { found: job.found, existing: job.existing, result }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(msg_tx);
+        drop(job_rx);
+        let written = (|| -> Result<()> {
+            let mut batch = Vec::with_capacity(BATCH_FILES);
+            let mut last = Instant::now();
+            for msg in &msg_rx {
+                batch.push(msg);
+                if batch.len() >= BATCH_FILES || last.elapsed() > Duration::from_secs(2) {
+                    writer.flush(cat, &mut batch)?;
+                    last = Instant::now();
+                }
+            }
+            writer.flush(cat, &mut batch)
+        })();
+        if written.is_err() {
+            // Stop the walker and readers, and let them finish their sends.
+            ctx.cancel.store(true, Ordering::Relaxed);
+            for _ in &msg_rx {}
+        }
+        let walked = walker.join().map_err(|_| EngineError::Invalid("walker thread panicked".into()))?;
+        written?;
+        Ok(walked)
+    })?;
+    let mut sum = writer.sum;
+    sum.seen = walked.seen;
+    sum.unchanged += walked.unchanged;
+    sum.ignored = walked.ignored;
+    if ctx.cancelled() {
+        sum.cancelled = true;
+        return Ok(sum);
+    }
+    // The walk completed: what was not seen has moved or gone.
+    let gone: Vec<i64> = leftover.into_values().filter(|e| !e.missing).map(|e| e.id).collect();
+    let now = ctx.now();
+    let mut touched = writer.touched.clone();
+    cat.transaction(|cat| -> Result<()> {
+        let mut missing = Vec::new();
+        for old in cat.files_by_ids(&gone)? {
+            match old.content_hash.map(|h| moved_to(cat, &old, h)).transpose()?.flatten() {
+                Some(newer) => {
+                    take_place(cat, &old, &newer, now)?;
+                    touched.insert(newer.dir_key);
+                    sum.moved += 1;
+                    sum.new = sum.new.saturating_sub(1);
+                }
+                None => missing.push(old.id),
+            }
+        }
+        sum.missing += missing.len() as u64;
+        cat.mark_missing(&missing)?;
+        cat.touch_present(root.id, now)?;
+        crate::link::link_dirs(cat, root.id, &touched, &HashMap::new(), now)
+    })?;
+    Ok(sum)
+}
+
+/// A present file with the same content that appeared after `old` was last
+/// seen: where `old` moved to.
+fn moved_to(cat: &mut Catalog, old: &FileRow, hash: i64) -> Result<Option<FileRow>> {
+    Ok(cat.files_with_hash(hash)?.into_iter().find(|f| f.id != old.id && f.first_seen_ms > old.last_seen_ms))
+}
+
+/// `old` (the identity) takes the place of `newer` (a row made for the same
+/// content at its new path), which is removed.
+fn take_place(cat: &mut Catalog, old: &FileRow, newer: &FileRow, now: i64) -> Result<()> {
+    let place = NewPlace {
+        root_id: newer.root_id,
+        rel_path: newer.rel_path.clone(),
+        path_key: newer.path_key,
+        dir_key: newer.dir_key,
+        raw_path: newer.raw_path.clone(),
+        mtime_ns: newer.mtime_ns,
+    };
+    cat.delete_new_file(newer.id)?;
+    cat.move_file(old.id, &place, now)?;
+    if let Some(c) = newer.capture_id.filter(|c| Some(*c) != old.capture_id) {
+        cat.delete_capture_if_orphan(c)?;
+    }
+    Ok(())
+}
+
+/// Capture fields from EXIF.
+pub fn capture_fields(exif: Option<&Exif>) -> CaptureFields {
+    let Some(e) = exif else { return CaptureFields::default() };
+    CaptureFields {
+        taken_local_ms: e.taken_at.map(|t| t.local_ms()),
+        taken_has_ms: e.taken_at.is_some_and(|t| t.millis.is_some()),
+        taken_offset_min: e.taken_at.and_then(|t| t.offset_min),
+        make: e.make.clone(),
+        model: e.model.clone(),
+        serial: e.serial.clone(),
+        lens: e.lens.clone(),
+        focal_length_mm: e.focal_length_mm,
+        f_number: e.f_number,
+        exposure_time_s: e.exposure_time_s,
+        iso: e.iso,
+        gps_lat: e.gps.map(|g| g.lat),
+        gps_lon: e.gps.map(|g| g.lon),
+        gps_alt: e.gps.and_then(|g| g.alt),
+        orientation: e.orientation.map(i32::from),
+        rating: None,
+        label: None,
+        pick: None,
+    }
+}
+
+/// Fills the gaps of `into` with what `from` knows (never overwrites).
+pub fn fill_gaps(into: &mut CaptureFields, from: &CaptureFields) {
+    macro_rules! fill {
+        ($($f:ident),*) => { $( if into.$f.is_none() { into.$f = from.$f.clone(); } )* };
+    }
+    if into.taken_local_ms.is_none() {
+        into.taken_local_ms = from.taken_local_ms;
+        into.taken_has_ms = from.taken_has_ms;
+        into.taken_offset_min = from.taken_offset_min;
+    }
+    fill!(make, model, serial, lens, focal_length_mm, f_number, exposure_time_s, iso, gps_lat, gps_lon, gps_alt, orientation, rating, label, pick);
+}
+
+fn has_capture(kind: Kind) -> bool {
+    matches!(kind, Kind::Image | Kind::Raw | Kind::Video)
+}
+
+struct Writer<'a> {
+    root_id: i64,
+    scan_id: i64,
+    ctx: &'a JobContext,
+    sum: ScanSummary,
+    touched: HashSet<i64>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(root_id: i64, scan_id: i64, ctx: &'a JobContext) -> Self {
+        Writer { root_id, scan_id, ctx, sum: ScanSummary::default(), touched: HashSet::new() }
+    }
+
+    /// Writes a batch of results in one transaction, then links the folders
+    /// it touched (inside the same transaction, so a kill never leaves files
+    /// written but unlinked).
+    fn flush(&mut self, cat: &mut Catalog, batch: &mut Vec<Msg>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let now = self.ctx.now();
+        let mut sum = ScanSummary::default();
+        let mut dirs = HashSet::new();
+        let mut xmps = HashMap::new();
+        let msgs = std::mem::take(batch);
+        let n = msgs.len() as u64;
+        cat.transaction(|cat| -> Result<()> {
+            let mut problems = Vec::new();
+            for msg in msgs {
+                match msg {
+                    Msg::Problem { rel, message } => {
+                        sum.errors += 1;
+                        problems.push((rel, message));
+                    }
+                    Msg::Returned { found, id } => {
+                        let rel = &found.rel;
+                        let place = NewPlace {
+                            root_id: self.root_id,
+                            rel_path: rel.text.clone(),
+                            path_key: rel.key(),
+                            dir_key: hma_media::path::dir_key(rel.dir()),
+                            raw_path: rel.raw.clone(),
+                            mtime_ns: found.mtime_ns,
+                        };
+                        cat.move_file(id, &place, now)?;
+                        sum.unchanged += 1;
+                    }
+                    Msg::Read { found, existing, result } => {
+                        let dir_key = hma_media::path::dir_key(found.rel.dir());
+                        dirs.insert(dir_key);
+                        let (file_id, problem) = match existing {
+                            Some(e) => self.changed(cat, &found, e, &result, now, &mut sum)?,
+                            None => self.new_file(cat, &found, dir_key, &result, now, &mut sum)?,
+                        };
+                        if problem {
+                            sum.errors += 1;
+                        }
+                        if let (Some(id), Ok(f)) = (file_id, &result) {
+                            if let Some(x) = &f.xmp {
+                                xmps.insert(id, x.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            cat.add_problems(self.scan_id, self.root_id, &problems)?;
+            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps, now)
+        })?;
+        self.ctx.progress.advance(n);
+        self.touched.extend(dirs);
+        self.sum += sum;
+        Ok(())
+    }
+
+    fn changed(
+        &self,
+        cat: &mut Catalog,
+        found: &Found,
+        e: IndexEntry,
+        result: &std::result::Result<Facts, String>,
+        now: i64,
+        sum: &mut ScanSummary,
+    ) -> Result<(Option<i64>, bool)> {
+        let old = cat.file(e.id)?;
+        sum.changed += 1;
+        let update = match result {
+            Err(msg) => ContentUpdate {
+                size: found.size as i64,
+                mtime_ns: old.mtime_ns, // keep: the next scan tries again
+                content_hash: old.content_hash,
+                kind: old.kind.clone(),
+                format: old.format.clone(),
+                width: old.width,
+                height: old.height,
+                error: Some(msg.clone()),
+            },
+            Ok(f) => ContentUpdate {
+                size: f.size as i64,
+                mtime_ns: found.mtime_ns,
+                content_hash: Some(f.hash.to_db()),
+                kind: f.kind.as_str().into(),
+                format: f.format.clone(),
+                width: f.width.map(|w| w as i32),
+                height: f.height.map(|h| h as i32),
+                error: f.problem.clone(),
+            },
+        };
+        cat.update_content(e.id, &update, now)?;
+        let Ok(f) = result else { return Ok((Some(e.id), true)) };
+        if old.content_hash != Some(f.hash.to_db()) {
+            cat.record_history(e.id, f.hash.to_db(), f.size as i64, found.mtime_ns, now, self.scan_id)?;
+        }
+        // Same photo, new bytes (metadata written in place, say): the
+        // capture stays, its EXIF is refreshed.
+        match old.capture_id {
+            Some(cid) => {
+                if let Some(mut c) = cat.capture(cid)? {
+                    let keep = c.fields.clone();
+                    let mut fresh = capture_fields(f.exif.as_ref());
+                    fresh.rating = keep.rating;
+                    fresh.label = keep.label.clone();
+                    fresh.pick = keep.pick;
+                    fill_gaps(&mut fresh, &keep);
+                    c.fields = fresh;
+                    cat.update_capture(cid, &c.fields)?;
+                }
+            }
+            None if has_capture(f.kind) => {
+                let cid = cat.insert_capture(&capture_fields(f.exif.as_ref()), now)?;
+                cat.set_file_capture(e.id, Some(cid))?;
+            }
+            None => {}
+        }
+        Ok((Some(e.id), f.problem.is_some()))
+    }
+
+    fn new_file(
+        &self,
+        cat: &mut Catalog,
+        found: &Found,
+        dir_key: i64,
+        result: &std::result::Result<Facts, String>,
+        now: i64,
+        sum: &mut ScanSummary,
+    ) -> Result<(Option<i64>, bool)> {
+        let rel = &found.rel;
+        let mut row = NewFile {
+            root_id: self.root_id,
+            rel_path: rel.text.clone(),
+            path_key: rel.key(),
+            dir_key,
+            raw_path: rel.raw.clone(),
+            size: found.size as i64,
+            mtime_ns: found.mtime_ns,
+            content_hash: None,
+            kind: "other".into(),
+            format: hma_media::sniff::extension(&found.name).unwrap_or_else(|| "unknown".into()),
+            width: None,
+            height: None,
+            capture_id: None,
+            first_seen_ms: now,
+            last_seen_ms: now,
+            missing: false,
+            error: None,
+        };
+        let f = match result {
+            Err(msg) => {
+                row.error = Some(msg.clone());
+                row.mtime_ns = -1; // never matches: the next scan reads it again
+                cat.insert_files(&[row])?;
+                sum.new += 1;
+                return Ok((None, true));
+            }
+            Ok(f) => f,
+        };
+        let hash = f.hash.to_db();
+        // Same content known already? A missing row is this file, moved.
+        let same = cat.files_with_hash_any(hash)?;
+        if let Some(gone) = same.iter().find(|r| r.missing) {
+            let place = NewPlace {
+                root_id: self.root_id,
+                rel_path: rel.text.clone(),
+                path_key: rel.key(),
+                dir_key,
+                raw_path: rel.raw.clone(),
+                mtime_ns: found.mtime_ns,
+            };
+            cat.move_file(gone.id, &place, now)?;
+            sum.moved += 1;
+            return Ok((Some(gone.id), f.problem.is_some()));
+        }
+        row.content_hash = Some(hash);
+        row.kind = f.kind.as_str().into();
+        row.format = f.format.clone();
+        row.width = f.width.map(|w| w as i32);
+        row.height = f.height.map(|h| h as i32);
+        row.error = f.problem.clone();
+        let twin = same.iter().find(|r| r.capture_id.is_some());
+        if has_capture(f.kind) {
+            row.capture_id = match twin {
+                Some(t) => t.capture_id,
+                None => {
+                    let mut fields = capture_fields(f.exif.as_ref());
+                    if let Some(x) = &f.xmp {
+                        fields.rating = x.rating;
+                        fields.label = x.label.clone();
+                        fields.pick = x.pick;
+                    }
+                    Some(cat.insert_capture(&fields, now)?)
+                }
+            };
+        }
+        let id = cat.insert_files(&[row])?[0];
+        cat.record_history(id, hash, f.size as i64, found.mtime_ns, now, self.scan_id)?;
+        if let Some(t) = twin.or(same.first()) {
+            cat.add_relations(&[Relation {
+                file_id: id,
+                other_file_id: t.id,
+                kind: "same_content".into(),
+                signal_name: "content_hash".into(),
+                confidence: 1.0,
+            }])?;
+        }
+        sum.new += 1;
+        Ok((Some(id), f.problem.is_some()))
+    }
+}
