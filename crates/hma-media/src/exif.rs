@@ -157,8 +157,11 @@ pub struct Gps {
 /// What the catalogue keeps of a file's EXIF.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Exif {
-    /// Capture time (DateTimeOriginal, else CreateDate, else DateTime).
+    /// Capture time (DateTimeOriginal, else XMP's, else CreateDate, else DateTime).
     pub taken_at: Option<TakenAt>,
+    /// True when `taken_at` is EXIF DateTimeOriginal itself.
+    #[serde(skip)]
+    pub taken_original: bool,
     /// Camera maker.
     pub make: Option<String>,
     /// Camera model.
@@ -234,12 +237,16 @@ fn rexif_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
         .map_err(|_| ExifError::Corrupt("EXIF parser failed on malformed data".into()))?;
     let exif = match parsed {
         Ok(e) => e,
-        Err(rexif::ExifError::JpegWithoutExif(_)) | Err(rexif::ExifError::FileTypeUnknown) => return Ok(vec![]),
-        Err(rexif::ExifError::TiffTruncated) | Err(rexif::ExifError::IfdTruncated) | Err(rexif::ExifError::ExifIfdTruncated(_)) => {
-            // Fall back to the second parser, which tolerates more damage.
-            return kamadak_raw_or_container(data);
+        Err(rexif::ExifError::FileTypeUnknown) => return Ok(vec![]),
+        Err(e) => {
+            // rexif reads only the first APP1 and gives up on some damage;
+            // the second parser scans every segment and tolerates more.
+            return match kamadak_raw_or_container(data) {
+                Ok(tags) => Ok(tags),
+                Err(_) if matches!(e, rexif::ExifError::JpegWithoutExif(_)) => Ok(vec![]),
+                Err(k) => Err(ExifError::Corrupt(format!("{e}; {k}"))),
+            };
         }
-        Err(e) => return Err(ExifError::Corrupt(e.to_string())),
     };
     Ok(exif
         .entries
@@ -435,13 +442,15 @@ fn find<'a>(tags: &'a [RawTag], ifd: Ifd, tag: u16) -> Option<&'a Val> {
 
 fn text(tags: &[RawTag], ifd: Ifd, tag: u16) -> Option<String> {
     match find(tags, ifd, tag)? {
+        // A string ends at its first NUL (cameras pad with garbage after it).
         Val::Text(s) => {
-            let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+            let s = s.split('\0').next().unwrap_or_default().trim();
             (!s.is_empty()).then(|| s.to_string())
         }
         Val::Bytes(b) => {
+            let b = b.split(|&c| c == 0).next().unwrap_or_default();
             let s = String::from_utf8_lossy(b);
-            let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+            let s = s.trim();
             (!s.is_empty()).then(|| s.to_string())
         }
         _ => None,
@@ -482,6 +491,34 @@ pub fn parse_datetime(s: &str) -> Option<TakenAt> {
     Some(TakenAt { year, month, day, hour, minute, second, millis: None, offset_min: None })
 }
 
+/// Parses an XMP date (`2022-01-10T15:15:44-04:00`, `2019-04-30T15:56:18.605Z`,
+/// or a date alone).
+pub fn parse_xmp_datetime(s: &str) -> Option<TakenAt> {
+    let s = s.trim();
+    if s.len() < 10 {
+        return None;
+    }
+    let mut full = s[..10].replace('-', ":");
+    let rest = s.get(10..).unwrap_or_default();
+    let rest = rest.strip_prefix('T').unwrap_or(rest);
+    let (clock, tail) = rest.split_at(rest.find(|c: char| c == 'Z' || c == '+' || c == '-' || c == '.').unwrap_or(rest.len()));
+    let clock = match clock.len() {
+        8 => clock.to_string(),
+        5 => format!("{clock}:00"),
+        _ => "00:00:00".to_string(),
+    };
+    full.push(' ');
+    full.push_str(&clock);
+    let mut t = parse_datetime(&full)?;
+    let (frac, zone) = match tail.strip_prefix('.') {
+        Some(x) => x.split_at(x.find(|c: char| !c.is_ascii_digit()).unwrap_or(x.len())),
+        None => ("", tail),
+    };
+    t.millis = parse_subsec(frac);
+    t.offset_min = if zone == "Z" { Some(0) } else { parse_offset(zone) };
+    Some(t)
+}
+
 fn parse_offset(s: &str) -> Option<i32> {
     let s = s.trim();
     let (sign, rest) = match s.as_bytes().first()? {
@@ -505,6 +542,7 @@ fn parse_subsec(s: &str) -> Option<u32> {
 /// Turns the raw tags into the catalogue's fields.
 pub fn interpret(tags: &[RawTag]) -> Exif {
     use Ifd::*;
+    let taken_original = text(tags, Exif, 0x9003).and_then(|s| parse_datetime(&s)).is_some();
     let taken_at = [(Exif, 0x9003u16, 0x9291u16, 0x9011u16), (Exif, 0x9004, 0x9292, 0x9012), (Primary, 0x0132, 0x9290, 0x9010)]
         .iter()
         .find_map(|&(ifd, dt, sub, off)| {
@@ -528,17 +566,19 @@ pub fn interpret(tags: &[RawTag]) -> Exif {
         if text(tags, Gps, 3).is_some_and(|r| r.starts_with(['W', 'w'])) {
             lon = -lon;
         }
-        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-            return None;
-        }
+        // Out-of-range positions are kept as recorded (as exiftool does);
+        // a map view must check them.
         let below = matches!(find(tags, Gps, 5), Some(Val::Int(v)) if v.first() == Some(&1))
             || matches!(find(tags, Gps, 5), Some(Val::Bytes(v)) if v.first() == Some(&1));
         let alt = num(tags, Gps, 6, 0).map(|a| if below { -a } else { a });
         Some(crate::exif::Gps { lat, lon, alt })
     })();
-    let iso = int(tags, Exif, 0x8827).or_else(|| int(tags, Exif, 0x8833)).filter(|&i| i > 0);
+    // ISO: PhotographicSensitivity, else ISOSpeed, else Panasonic RW2's own
+    // IFD0 tag 0x0017.
+    let iso = int(tags, Exif, 0x8827).or_else(|| int(tags, Exif, 0x8833)).or_else(|| int(tags, Primary, 0x0017));
     crate::exif::Exif {
         taken_at,
+        taken_original,
         make: text(tags, Primary, 0x010F),
         model: text(tags, Primary, 0x0110),
         serial: text(tags, Exif, 0xA431).or_else(|| text(tags, Primary, 0xC62F)),

@@ -93,6 +93,11 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
             if let Ok(dim) = imagesize::blob_size(data) {
                 facts.width = u32::try_from(dim.width).ok();
                 facts.height = u32::try_from(dim.height).ok();
+            } else if matches!(facts.format.as_str(), "heic" | "avif") {
+                if let Some((w, h)) = heif_size(data) {
+                    facts.width = Some(w);
+                    facts.height = Some(h);
+                }
             }
             match read_exif(&facts.format, data) {
                 Ok(e) => facts.exif = e,
@@ -101,6 +106,13 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
             if facts.format == "jpeg" {
                 let head = &data[..data.len().min(256 << 10)];
                 facts.xmp = xmp::find_packet(head).and_then(|p| xmp::parse(p).ok()).filter(|x| !x.is_empty());
+                // No EXIF DateTimeOriginal: the XMP one is the capture time.
+                if let Some(t) = facts.xmp.as_ref().and_then(|x| x.date_time_original.as_deref()).and_then(crate::exif::parse_xmp_datetime) {
+                    if !facts.exif.as_ref().is_some_and(|e| e.taken_original) {
+                        let e = facts.exif.get_or_insert_with(Exif::default);
+                        e.taken_at = Some(t);
+                    }
+                }
                 if whole {
                     if let Err(e) = jpeg_complete(data) {
                         facts.problem = Some(e);
@@ -117,6 +129,24 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
         _ => {}
     }
     Ok(facts)
+}
+
+/// Pixel size of a HEIF/AVIF from its largest `ispe` (image spatial extent)
+/// property; `imagesize` gives up on some 10-bit and grid images.
+fn heif_size(d: &[u8]) -> Option<(u32, u32)> {
+    let meta_end = d.len().min(1 << 20);
+    let mut best: Option<(u32, u32)> = None;
+    let mut from = 0;
+    while let Some(p) = d[from..meta_end].windows(4).position(|w| w == b"ispe") {
+        let at = from + p;
+        let w = d.get(at + 8..at + 12).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))?;
+        let h = d.get(at + 12..at + 16).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))?;
+        if best.is_none_or(|(bw, bh)| (w as u64) * (h as u64) > (bw as u64) * (bh as u64)) {
+            best = Some((w, h));
+        }
+        from = at + 4;
+    }
+    best.filter(|&(w, h)| w > 0 && h > 0)
 }
 
 /// Checks that a JPEG's segments and scans run to an end-of-image marker.

@@ -26,6 +26,8 @@ pub struct Xmp {
     pub derived_from_path: Option<String>,
     /// `xmpMM:DerivedFrom` document id.
     pub derived_from_doc: Option<String>,
+    /// `exif:DateTimeOriginal` (as written, ISO 8601).
+    pub date_time_original: Option<String>,
     /// `xmpMM:DocumentID`.
     pub document_id: Option<String>,
     /// `xmpMM:OriginalDocumentID`.
@@ -69,6 +71,7 @@ enum Prop {
     OriginalDocumentId,
     StRefPath,
     StRefDoc,
+    DateTimeOriginal,
 }
 
 fn prop_of(name: &[u8]) -> Prop {
@@ -83,6 +86,7 @@ fn prop_of(name: &[u8]) -> Prop {
         b"xmpMM:OriginalDocumentID" => Prop::OriginalDocumentId,
         b"stRef:filePath" => Prop::StRefPath,
         b"stRef:documentID" => Prop::StRefDoc,
+        b"exif:DateTimeOriginal" => Prop::DateTimeOriginal,
         _ => Prop::None,
     }
 }
@@ -158,6 +162,7 @@ fn set_simple(out: &mut Xmp, p: Prop, v: &str, in_derived: bool) {
                 _ => out.pick,
             }
         }
+        Prop::DateTimeOriginal => out.date_time_original = Some(v.to_string()),
         Prop::DocumentId if !in_derived => out.document_id = Some(v.to_string()),
         Prop::OriginalDocumentId if !in_derived => out.original_document_id = Some(v.to_string()),
         Prop::StRefPath if in_derived => out.derived_from_path = Some(v.to_string()),
