@@ -237,13 +237,12 @@ fn rexif_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
         .map_err(|_| ExifError::Corrupt("EXIF parser failed on malformed data".into()))?;
     let exif = match parsed {
         Ok(e) => e,
-        Err(rexif::ExifError::FileTypeUnknown) => return Ok(vec![]),
         Err(e) => {
             // rexif reads only the first APP1 and gives up on some damage;
             // the second parser scans every segment and tolerates more.
             return match kamadak_raw_or_container(data) {
                 Ok(tags) => Ok(tags),
-                Err(_) if matches!(e, rexif::ExifError::JpegWithoutExif(_)) => Ok(vec![]),
+                Err(_) if matches!(e, rexif::ExifError::JpegWithoutExif(_) | rexif::ExifError::FileTypeUnknown) => Ok(vec![]),
                 Err(k) => Err(ExifError::Corrupt(format!("{e}; {k}"))),
             };
         }
