@@ -117,13 +117,16 @@ pub struct FileReport {
 #[derive(Debug)]
 pub struct Places {
     roots: HashMap<i64, (String, Option<PathBuf>)>,
+    last_scan: HashMap<i64, i64>,
 }
 
 impl Places {
     /// Loads the roots and their locations on `machine`.
     pub fn load(cat: &mut Catalog, machine: &str) -> Result<Places> {
-        let roots = cat.roots(machine)?.into_iter().map(|(r, loc)| (r.id, (r.name, loc.map(PathBuf::from)))).collect();
-        Ok(Places { roots })
+        let all = cat.roots(machine)?;
+        let last_scan = all.iter().filter_map(|(r, _)| Some((r.id, r.last_scan_ms?))).collect();
+        let roots = all.into_iter().map(|(r, loc)| (r.id, (r.name, loc.map(PathBuf::from)))).collect();
+        Ok(Places { roots, last_scan })
     }
 
     /// The path of a row on this machine (`root-name:relative` when the root
@@ -237,7 +240,11 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
             missing: r.missing,
             error: r.error.clone(),
             first_seen_ms: r.first_seen_ms,
-            last_seen_ms: r.last_seen_ms,
+            // A present file was seen by its root's last complete scan.
+            last_seen_ms: match (r.missing, places.last_scan.get(&r.root_id)) {
+                (false, Some(&t)) => r.last_seen_ms.max(t),
+                _ => r.last_seen_ms,
+            },
             flags: FlagsReport { rating: cap.rating, label: cap.label.clone(), pick: cap.pick, keywords },
             exif: exif_report(&cap),
             relations,

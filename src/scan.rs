@@ -130,6 +130,7 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
 }
 
 fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &JobContext) -> Result<ScanSummary> {
+    let started = ctx.now();
     let index: HashMap<i64, IndexEntry> = cat.file_index(root.id)?.into_iter().map(|e| (e.path_key, e)).collect();
     ctx.progress.stage("scan", None);
     let (job_tx, job_rx) = bounded::<Job>(1024);
@@ -141,7 +142,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
             s.spawn(move || {
                 let mut index = index;
                 let mut sum = ScanSummary::default();
-                walk(base, &ctx.cancel, |item| match item {
+                walk(base, ctx.threads.max(2), &ctx.cancel, |item| match item {
                     WalkItem::File(found) => {
                         sum.seen += 1;
                         match index.remove(&found.rel.key()) {
@@ -223,7 +224,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
     cat.transaction(|cat| -> Result<()> {
         let mut missing = Vec::new();
         for old in cat.files_by_ids(&gone)? {
-            match old.content_hash.map(|h| moved_to(cat, &old, h)).transpose()?.flatten() {
+            match old.content_hash.map(|h| moved_to(cat, &old, h, root.last_scan_ms)).transpose()?.flatten() {
                 Some(newer) => {
                     take_place(cat, &old, &newer, now)?;
                     touched.insert(newer.dir_key);
@@ -235,16 +236,18 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
         }
         sum.missing += missing.len() as u64;
         cat.mark_missing(&missing)?;
-        cat.touch_present(root.id, now)?;
+        cat.set_root_scanned(root.id, started)?;
         crate::link::link_dirs(cat, root.id, &touched, &HashMap::new(), now)
     })?;
     Ok(sum)
 }
 
-/// A present file with the same content that appeared after `old` was last
-/// seen: where `old` moved to.
-fn moved_to(cat: &mut Catalog, old: &FileRow, hash: i64) -> Result<Option<FileRow>> {
-    Ok(cat.files_with_hash(hash)?.into_iter().find(|f| f.id != old.id && f.first_seen_ms > old.last_seen_ms))
+/// A present file with the same content that appeared since `old` was last
+/// seen (the root's previous complete scan): where `old` moved to. A copy
+/// that existed before is never taken for the move.
+fn moved_to(cat: &mut Catalog, old: &FileRow, hash: i64, last_scan: Option<i64>) -> Result<Option<FileRow>> {
+    let since = last_scan.unwrap_or(old.last_seen_ms).max(old.last_seen_ms);
+    Ok(cat.files_with_hash(hash)?.into_iter().find(|f| f.id != old.id && f.first_seen_ms > since))
 }
 
 /// `old` (the identity) takes the place of `newer` (a row made for the same
@@ -280,7 +283,7 @@ pub fn capture_fields(exif: Option<&Exif>) -> CaptureFields {
         focal_length_mm: e.focal_length_mm,
         f_number: e.f_number,
         exposure_time_s: e.exposure_time_s,
-        iso: e.iso,
+        iso: e.iso.or(e.iso_makernote.map(|v| v.round() as i64)),
         gps_lat: e.gps.map(|g| g.lat),
         gps_lon: e.gps.map(|g| g.lon),
         gps_alt: e.gps.and_then(|g| g.alt),

@@ -18,6 +18,9 @@ pub struct Root {
     pub is_backup: bool,
     /// When it was added.
     pub created_ms: i64,
+    /// Start of the last scan that walked it completely: every present file
+    /// was seen then, and a file first seen after it is new since.
+    pub last_scan_ms: Option<i64>,
 }
 
 #[derive(Insertable)]

@@ -231,13 +231,11 @@ impl Catalog {
         Ok(())
     }
 
-    /// Stamps every present file of a root as seen now (one statement).
-    pub fn touch_present(&mut self, root_id: i64, now_ms: i64) -> Result<()> {
-        with_conn!(self, c => diesel::update(files::table
-            .filter(files::root_id.eq(root_id))
-            .filter(files::missing.eq(false)))
-            .set(files::last_seen_ms.eq(now_ms))
-            .execute(c))?;
+    /// Records that a scan starting at `started_ms` walked the whole root.
+    /// (Unchanged files are not stamped one by one: their last sighting is
+    /// this time, which keeps a rescan of a million files read-only.)
+    pub fn set_root_scanned(&mut self, root_id: i64, started_ms: i64) -> Result<()> {
+        with_conn!(self, c => diesel::update(roots::table.find(root_id)).set(roots::last_scan_ms.eq(Some(started_ms))).execute(c))?;
         Ok(())
     }
 

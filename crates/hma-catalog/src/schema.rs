@@ -13,6 +13,7 @@ diesel::table! {
         name -> Text,
         is_backup -> Bool,
         created_ms -> BigInt,
+        last_scan_ms -> Nullable<BigInt>,
     }
 }
 

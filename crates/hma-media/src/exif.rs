@@ -178,6 +178,9 @@ pub struct Exif {
     pub exposure_time_s: Option<f64>,
     /// ISO sensitivity.
     pub iso: Option<i64>,
+    /// ISO computed from a maker note when EXIF has none (may be fractional,
+    /// as Canon's auto ISO is).
+    pub iso_makernote: Option<f64>,
     /// Position.
     pub gps: Option<Gps>,
     /// EXIF orientation 1–8.
@@ -221,12 +224,19 @@ pub fn read_exif(format: &str, data: &[u8]) -> Result<Option<Exif>, ExifError> {
         "cr3" => cr3_tags(data)?,
         "raf" => raf_tags(data)?,
         "mrw" => mrw_tags(data)?,
+        "x3f" => crate::rawmeta::x3f_tags(data).ok_or_else(|| ExifError::Corrupt("X3F directory unreadable".into()))?,
+        "crw" => crate::rawmeta::ciff_tags(data).ok_or_else(|| ExifError::Corrupt("CRW (CIFF) heap unreadable".into()))?,
         _ => return Ok(None),
     };
+    // Early Canon PowerShot JPEGs keep their metadata in a CIFF heap (APP0).
+    let tags = if tags.is_empty() && format == "jpeg" { crate::rawmeta::ciff_tags(data).unwrap_or_default() } else { tags };
     if tags.is_empty() {
         return Ok(None);
     }
-    let exif = interpret(&tags);
+    let mut exif = interpret(&tags);
+    if exif.iso.is_none() && exif.make.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("canon")) {
+        exif.iso_makernote = crate::makernote::canon_iso(data);
+    }
     Ok((!exif.is_empty()).then_some(exif))
 }
 
@@ -586,6 +596,7 @@ pub fn interpret(tags: &[RawTag]) -> Exif {
         f_number: num(tags, Exif, 0x829D, 0).filter(|&f| f > 0.0),
         exposure_time_s: num(tags, Exif, 0x829A, 0).filter(|&f| f > 0.0),
         iso,
+        iso_makernote: None,
         gps,
         orientation: int(tags, Primary, 0x0112).filter(|o| (1..=8).contains(o)).map(|o| o as u16),
     }

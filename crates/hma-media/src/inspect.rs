@@ -106,11 +106,16 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
             if facts.format == "jpeg" {
                 let head = &data[..data.len().min(256 << 10)];
                 facts.xmp = xmp::find_packet(head).and_then(|p| xmp::parse(p).ok()).filter(|x| !x.is_empty());
-                // No EXIF DateTimeOriginal: the XMP one is the capture time.
-                if let Some(t) = facts.xmp.as_ref().and_then(|x| x.date_time_original.as_deref()).and_then(crate::exif::parse_xmp_datetime) {
-                    if !facts.exif.as_ref().is_some_and(|e| e.taken_original) {
-                        let e = facts.exif.get_or_insert_with(Exif::default);
-                        e.taken_at = Some(t);
+                // No EXIF DateTimeOriginal: IPTC's DateCreated+TimeCreated, else
+                // XMP's DateTimeOriginal or photoshop:DateCreated, is the
+                // capture time (as ExifTool's composite DateTimeOriginal).
+                if !facts.exif.as_ref().is_some_and(|e| e.taken_original) {
+                    let xmp_time = || {
+                        let x = facts.xmp.as_ref()?;
+                        x.date_time_original.as_deref().or(x.date_created.as_deref()).and_then(crate::exif::parse_xmp_datetime)
+                    };
+                    if let Some(t) = crate::iptc::date_created(head).or_else(xmp_time) {
+                        facts.exif.get_or_insert_with(Exif::default).taken_at = Some(t);
                     }
                 }
                 if whole {

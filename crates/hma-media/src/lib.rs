@@ -9,8 +9,11 @@
 pub mod exif;
 pub mod hash;
 pub mod inspect;
+pub mod iptc;
 pub mod lineage;
+pub mod makernote;
 pub mod path;
+pub mod rawmeta;
 pub mod sniff;
 pub mod walk;
 pub mod xmp;

@@ -28,6 +28,8 @@ pub struct Xmp {
     pub derived_from_doc: Option<String>,
     /// `exif:DateTimeOriginal` (as written, ISO 8601).
     pub date_time_original: Option<String>,
+    /// `photoshop:DateCreated` (as written).
+    pub date_created: Option<String>,
     /// `xmpMM:DocumentID`.
     pub document_id: Option<String>,
     /// `xmpMM:OriginalDocumentID`.
@@ -72,6 +74,7 @@ enum Prop {
     StRefPath,
     StRefDoc,
     DateTimeOriginal,
+    DateCreated,
 }
 
 fn prop_of(name: &[u8]) -> Prop {
@@ -87,6 +90,7 @@ fn prop_of(name: &[u8]) -> Prop {
         b"stRef:filePath" => Prop::StRefPath,
         b"stRef:documentID" => Prop::StRefDoc,
         b"exif:DateTimeOriginal" => Prop::DateTimeOriginal,
+        b"photoshop:DateCreated" => Prop::DateCreated,
         _ => Prop::None,
     }
 }
@@ -163,6 +167,7 @@ fn set_simple(out: &mut Xmp, p: Prop, v: &str, in_derived: bool) {
             }
         }
         Prop::DateTimeOriginal => out.date_time_original = Some(v.to_string()),
+        Prop::DateCreated => out.date_created = Some(v.to_string()),
         Prop::DocumentId if !in_derived => out.document_id = Some(v.to_string()),
         Prop::OriginalDocumentId if !in_derived => out.original_document_id = Some(v.to_string()),
         Prop::StRefPath if in_derived => out.derived_from_path = Some(v.to_string()),

@@ -9,7 +9,8 @@ CREATE TABLE roots (
   uuid VARCHAR(36) NOT NULL UNIQUE,
   name VARCHAR(190) NOT NULL UNIQUE,
   is_backup BOOLEAN NOT NULL DEFAULT FALSE,
-  created_ms BIGINT NOT NULL
+  created_ms BIGINT NOT NULL,
+  last_scan_ms BIGINT
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE root_locations (

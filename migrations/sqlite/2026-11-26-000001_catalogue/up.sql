@@ -9,7 +9,8 @@ CREATE TABLE roots (
   uuid VARCHAR(36) NOT NULL UNIQUE,
   name VARCHAR(190) NOT NULL UNIQUE,
   is_backup BOOLEAN NOT NULL DEFAULT 0,
-  created_ms BIGINT NOT NULL
+  created_ms BIGINT NOT NULL,
+  last_scan_ms BIGINT
 );
 
 CREATE TABLE root_locations (
