@@ -121,3 +121,26 @@ pub fn default_catalog_url() -> Option<String> {
     let dir = dirs::data_dir()?.join("home-media-ai");
     Some(format!("sqlite://{}", dir.join("catalog.db").display()))
 }
+
+/// Hashes files (xxh3-64) with `threads` threads, each streaming through one
+/// reused cache-sized buffer; results in the order given.
+pub fn hash_files(files: &[std::path::PathBuf], threads: usize) -> Vec<std::io::Result<hma_media::ContentHash>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<std::io::Result<hma_media::ContentHash>>>> =
+        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, files.len().max(1)) {
+            s.spawn(|| {
+                let mut buf = vec![0u8; hma_media::inspect::CHUNK];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { return };
+                    let r = std::fs::File::open(path).and_then(|mut f| hma_media::hash::hash_stream(&[], &mut f, &mut buf)).map(|(h, _)| h);
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err(std::io::Error::other("not hashed")))).collect()
+}

@@ -71,6 +71,12 @@ enum Command {
     },
     /// Groups of identical files and the copy to keep.
     Dupes,
+    /// Content hashes of files (xxh3-64, as `xxhsum -H3` prints them), read-only.
+    Hash {
+        /// Files to hash.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Hierarchical taxonomies (species, places, family members…).
     #[command(subcommand)]
     Taxonomy(TaxonomyCmd),
@@ -344,6 +350,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 println!("taxonomy '{}' is already at version {} ({} nodes); nothing to do", s.name, s.version, s.nodes);
             }
+        }
+        Command::Hash { files } => {
+            let hashes = hma::hash_files(files, ctx.threads);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut failed = false;
+            for (path, h) in files.iter().zip(hashes) {
+                match h {
+                    Ok(h) if g.json => {
+                        serde_json::to_writer(&mut out, &serde_json::json!({"path": path, "hash": h.to_hex()}))?;
+                        writeln!(out)?;
+                    }
+                    Ok(h) => writeln!(out, "XXH3 ({}) = {}", path.display(), h.to_hex())?,
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("hma: {}: {e}", path.display());
+                    }
+                }
+            }
+            out.flush()?;
+            return Ok(if failed { 2 } else { 0 });
         }
         Command::Taxonomy(TaxonomyCmd::List) => {
             let ts = cat.taxonomies()?;

@@ -177,8 +177,8 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
                         continue; // drain without reading
                     }
                     let result = inspect(&job.found.path, &job.found.name, &mut buf).map_err(|e| e.to_string());
-                    if buf.capacity() > (8 << 20) {
-                        buf = Vec::new(); // do not keep a huge buffer per thread
+                    if buf.capacity() > (32 << 20) {
+                        buf = Vec::new(); // keep at most 32 MiB per thread between files
                     }
                     if tx.send(Msg::Read { found: job.found, existing: job.existing, result }).is_err() {
                         break;

@@ -57,7 +57,7 @@ pub fn find_packet(data: &[u8]) -> Option<&[u8]> {
 }
 
 fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 #[derive(Clone, Copy, PartialEq)]
