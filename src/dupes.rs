@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use hma_catalog::{Catalog, FileRow};
+use hma_catalog::Catalog;
 use hma_media::ContentHash;
 use serde::Serialize;
 
@@ -34,6 +34,14 @@ pub struct DupeGroup {
     pub why: String,
 }
 
+/// What the keeper rule looks at.
+struct Member {
+    id: i64,
+    root_id: i64,
+    rel_path: String,
+    first_seen_ms: i64,
+}
+
 /// True when a file name looks like a copy of another.
 pub fn looks_like_copy(rel_path: &str) -> bool {
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path).to_lowercase();
@@ -46,18 +54,17 @@ pub fn looks_like_copy(rel_path: &str) -> bool {
 
 /// All duplicate groups, largest first.
 pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
-    let hashes = cat.duplicate_hashes()?;
-    let rows = cat.files_with_hashes(&hashes)?;
+    let rows = cat.dupe_members()?;
     let backup: HashMap<i64, bool> = cat.roots("")?.into_iter().map(|(r, _)| (r.id, r.is_backup)).collect();
-    let mut by_hash: HashMap<i64, Vec<FileRow>> = HashMap::new();
-    for r in rows {
-        by_hash.entry(r.content_hash.unwrap_or_default()).or_default().push(r);
+    let mut by_hash: HashMap<i64, Vec<Member>> = HashMap::new();
+    for (id, root_id, rel_path, hash, first_seen_ms) in rows {
+        by_hash.entry(hash).or_default().push(Member { id, root_id, rel_path, first_seen_ms });
     }
     let mut out: Vec<DupeGroup> = by_hash
         .into_iter()
         .filter(|(_, v)| v.len() > 1)
         .map(|(hash, mut files)| {
-            let key = |f: &FileRow| {
+            let key = |f: &Member| {
                 (
                     backup.get(&f.root_id).copied().unwrap_or(false),
                     looks_like_copy(&f.rel_path),
@@ -67,7 +74,7 @@ pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
                     f.id,
                 )
             };
-            files.sort_by_key(key);
+            files.sort_by_cached_key(key);
             let k = &files[0];
             let rest = &files[1..];
             let mut reasons = Vec::new();
@@ -86,8 +93,8 @@ pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
             }
             DupeGroup {
                 hash: ContentHash::from_db(hash).to_hex(),
-                keeper: places.path_of(k),
-                files: files.iter().map(|f| places.path_of(f)).collect(),
+                keeper: places.path_in(k.root_id, &k.rel_path),
+                files: files.iter().map(|f| places.path_in(f.root_id, &f.rel_path)).collect(),
                 why: format!("keeper of {} identical copies: {}", files.len(), reasons.join("; ")),
             }
         })

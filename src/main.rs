@@ -58,7 +58,12 @@ enum Command {
         roots: Vec<String>,
     },
     /// Counts: roots, files, captures, duplicate groups, files with errors.
-    Status,
+    Status {
+        /// Count again from the files (scans keep the counts up to date; this
+        /// is for catalogues changed by other means).
+        #[arg(long)]
+        recount: bool,
+    },
     /// Everything the catalogue knows about one file.
     Show {
         /// The file's path.
@@ -190,6 +195,27 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     ctx.progress = Arc::new(Bar(bar.clone()));
     let cancel = ctx.cancel.clone();
     let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
+    if let Command::Hash { files } = &cli.command {
+        // Needs no catalogue.
+        let hashes = hma::hash_files(files, ctx.threads);
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut failed = false;
+        for (path, h) in files.iter().zip(hashes) {
+            match h {
+                Ok(h) if g.json => {
+                    serde_json::to_writer(&mut out, &serde_json::json!({"path": path, "hash": h.to_hex()}))?;
+                    writeln!(out)?;
+                }
+                Ok(h) => writeln!(out, "XXH3 ({}) = {}", path.display(), h.to_hex())?,
+                Err(e) => {
+                    failed = true;
+                    eprintln!("hma: {}: {e}", path.display());
+                }
+            }
+        }
+        out.flush()?;
+        return Ok(if failed { 2 } else { 0 });
+    }
     let mut cat = open(g)?;
     match &cli.command {
         Command::Root(RootCmd::Add { path, name, backup }) => {
@@ -254,8 +280,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             return Ok(if sum.errors > 0 { 2 } else { 0 });
         }
-        Command::Status => {
-            let c = cat.counts()?;
+        Command::Status { recount } => {
+            let c = if *recount { cat.refresh_stats(ctx.now())?; cat.counts()? } else { cat.counts()? };
             if g.json {
                 print_json(&c)?;
             } else {
@@ -351,26 +377,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 println!("taxonomy '{}' is already at version {} ({} nodes); nothing to do", s.name, s.version, s.nodes);
             }
         }
-        Command::Hash { files } => {
-            let hashes = hma::hash_files(files, ctx.threads);
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let mut failed = false;
-            for (path, h) in files.iter().zip(hashes) {
-                match h {
-                    Ok(h) if g.json => {
-                        serde_json::to_writer(&mut out, &serde_json::json!({"path": path, "hash": h.to_hex()}))?;
-                        writeln!(out)?;
-                    }
-                    Ok(h) => writeln!(out, "XXH3 ({}) = {}", path.display(), h.to_hex())?,
-                    Err(e) => {
-                        failed = true;
-                        eprintln!("hma: {}: {e}", path.display());
-                    }
-                }
-            }
-            out.flush()?;
-            return Ok(if failed { 2 } else { 0 });
-        }
+        Command::Hash { .. } => unreachable!("handled above"),
         Command::Taxonomy(TaxonomyCmd::List) => {
             let ts = cat.taxonomies()?;
             if g.json {

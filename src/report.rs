@@ -132,13 +132,18 @@ impl Places {
     /// The path of a row on this machine (`root-name:relative` when the root
     /// has no location here).
     pub fn path_of(&self, f: &FileRow) -> String {
-        match self.roots.get(&f.root_id) {
+        self.path_in(f.root_id, &f.rel_path)
+    }
+
+    /// The path of `rel_path` under root `root_id` on this machine.
+    pub fn path_in(&self, root_id: i64, rel_path: &str) -> String {
+        match self.roots.get(&root_id) {
             Some((_, Some(base))) => {
-                let rp = RelPath { text: f.rel_path.clone(), raw: None };
+                let rp = RelPath { text: rel_path.to_string(), raw: None };
                 rp.to_os_path(base).to_string_lossy().into_owned()
             }
-            Some((name, None)) => format!("{name}:{}", f.rel_path),
-            None => f.rel_path.clone(),
+            Some((name, None)) => format!("{name}:{rel_path}"),
+            None => rel_path.to_string(),
         }
     }
 

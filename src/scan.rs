@@ -52,6 +52,9 @@ pub struct ScanSummary {
     /// True when the scan was cancelled before it finished.
     #[serde(skip)]
     pub cancelled: bool,
+    /// True when the scan wrote to the files table.
+    #[serde(skip)]
+    pub wrote: bool,
 }
 
 impl std::ops::AddAssign for ScanSummary {
@@ -65,6 +68,7 @@ impl std::ops::AddAssign for ScanSummary {
         self.errors += o.errors;
         self.ignored += o.ignored;
         self.cancelled |= o.cancelled;
+        self.wrote |= o.wrote;
     }
 }
 
@@ -89,6 +93,9 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
     }
     let selected: Vec<_> = roots.into_iter().filter(|(r, _)| names.is_empty() || names.contains(&r.name)).collect();
     let scan_id = cat.begin_scan(&ctx.machine, ctx.now())?;
+    // Kept counts go stale while we write; a kill leaves them marked so.
+    let stats_were_current = cat.stats_current()?;
+    cat.mark_stats_dirty()?;
     let mut total = ScanSummary::default();
     for (root, loc) in selected {
         let problem = match &loc {
@@ -111,6 +118,11 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
         if total.cancelled {
             break;
         }
+    }
+    if total.wrote || !stats_were_current {
+        cat.refresh_stats(ctx.now())?;
+    } else {
+        cat.mark_stats_clean()?;
     }
     cat.finish_scan(&ScanRow {
         id: scan_id,
@@ -177,9 +189,9 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
                         continue; // drain without reading
                     }
                     let result = inspect(&job.found.path, &job.found.name, &mut buf).map_err(|e| e.to_string());
-                    if buf.capacity() > (32 << 20) {
-                        buf = Vec::new(); // keep at most 32 MiB per thread between files
-                    }
+                    // The buffer is kept between files (at most 64 MiB a
+                    // reader: larger files are streamed): no page faults and
+                    // no zero-filling after the first large file.
                     if tx.send(Msg::Read { found: job.found, existing: job.existing, result }).is_err() {
                         break;
                     }
@@ -235,6 +247,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
             }
         }
         sum.missing += missing.len() as u64;
+        sum.wrote |= !missing.is_empty() || sum.moved > 0;
         cat.mark_missing(&missing)?;
         cat.set_root_scanned(root.id, started)?;
         crate::link::link_dirs(cat, root.id, &touched, &HashMap::new(), now)
@@ -380,6 +393,7 @@ impl<'a> Writer<'a> {
             crate::link::link_dirs(cat, self.root_id, &dirs, &xmps, now)
         })?;
         self.ctx.progress.advance(n);
+        sum.wrote = true;
         self.touched.extend(dirs);
         self.sum += sum;
         Ok(())

@@ -170,6 +170,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_stats (id) {
+        id -> BigInt,
+        files -> BigInt,
+        captures -> BigInt,
+        duplicate_groups -> BigInt,
+        errors -> BigInt,
+        dirty -> Bool,
+        computed_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    duplicate_hashes (content_hash) {
+        content_hash -> BigInt,
+        files -> BigInt,
+    }
+}
+
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(files -> roots (root_id));
 diesel::joinable!(files -> captures (capture_id));
@@ -193,4 +212,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     taxonomies,
     taxonomy_nodes,
     capture_taxa,
+    catalog_stats,
+    duplicate_hashes,
 );

@@ -1,3 +1,5 @@
+DROP TABLE duplicate_hashes;
+DROP TABLE catalog_stats;
 DROP TABLE capture_taxa;
 DROP TABLE taxonomy_nodes;
 DROP TABLE taxonomies;

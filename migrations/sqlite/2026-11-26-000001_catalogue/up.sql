@@ -158,3 +158,22 @@ CREATE TABLE capture_taxa (
   UNIQUE (capture_id, node_id, source)
 );
 CREATE INDEX capture_taxa_node ON capture_taxa (node_id);
+
+-- Counts and duplicate groups, kept by the jobs that change files (a scan
+-- refreshes them when it wrote anything), so `hma status` and `hma dupes`
+-- answer at once on a million rows. `dirty` is set while a job is writing;
+-- readers then compute live.
+CREATE TABLE catalog_stats (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  files BIGINT NOT NULL,
+  captures BIGINT NOT NULL,
+  duplicate_groups BIGINT NOT NULL,
+  errors BIGINT NOT NULL,
+  dirty BOOLEAN NOT NULL,
+  computed_ms BIGINT NOT NULL
+);
+
+CREATE TABLE duplicate_hashes (
+  content_hash BIGINT NOT NULL PRIMARY KEY,
+  files BIGINT NOT NULL
+);
