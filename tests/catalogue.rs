@@ -303,3 +303,24 @@ catalog_test!(originals_are_untouched_by_every_command, |db| {
     }
     assert_eq!(snapshot(tmp.path()), before, "bytes, sizes and mtimes of every file and folder are unchanged");
 });
+
+#[test]
+fn hash_command_prints_xxh3_like_xxhsum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = put(tmp.path(), "a.jpg", &jpeg(1, None));
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let b = put(tmp.path(), "b.bin", &big);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["hash", "--threads", "2", a.to_str().unwrap(), b.to_str().unwrap()])
+        .output()
+        .unwrap();
+    common::assert_ok(&out, &["hash"]);
+    let want = format!(
+        "XXH3 ({}) = {:016x}\nXXH3 ({}) = {:016x}\n",
+        a.display(),
+        xxhash_rust::xxh3::xxh3_64(&std::fs::read(&a).unwrap()),
+        b.display(),
+        xxhash_rust::xxh3::xxh3_64(&big)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
