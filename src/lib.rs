@@ -122,25 +122,47 @@ pub fn default_catalog_url() -> Option<String> {
     Some(format!("sqlite://{}", dir.join("catalog.db").display()))
 }
 
-/// Hashes files (xxh3-64) with `threads` threads, each streaming through one
-/// reused cache-sized buffer; results in the order given.
-pub fn hash_files(files: &[std::path::PathBuf], threads: usize) -> Vec<std::io::Result<hma_media::ContentHash>> {
+/// Runs `f` over `items` on `threads` threads (each with its own reusable
+/// buffer); results in the order given.
+pub fn par_map<T: Send>(
+    items: &[std::path::PathBuf],
+    threads: usize,
+    f: impl Fn(&std::path::Path, &mut Vec<u8>) -> T + Sync,
+) -> Vec<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<std::io::Result<hma_media::ContentHash>>>> =
-        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<T>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, files.len().max(1)) {
+        for _ in 0..threads.clamp(1, items.len().max(1)) {
             s.spawn(|| {
-                let mut buf = vec![0u8; hma_media::inspect::CHUNK];
+                let mut buf = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { return };
-                    let r = std::fs::File::open(path).and_then(|mut f| hma_media::hash::hash_stream(&[], &mut f, &mut buf)).map(|(h, _)| h);
+                    let Some(item) = items.get(i) else { return };
+                    let r = f(item, &mut buf);
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 }
             });
         }
     });
-    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err(std::io::Error::other("not hashed")))).collect()
+    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every item is mapped")).collect()
+}
+
+/// Hashes files (xxh3-64), each streamed through one reused cache-sized
+/// buffer per thread; results in the order given.
+pub fn hash_files(files: &[std::path::PathBuf], threads: usize) -> Vec<std::io::Result<hma_media::ContentHash>> {
+    par_map(files, threads, |path, buf| {
+        if buf.len() < hma_media::inspect::CHUNK {
+            buf.resize(hma_media::inspect::CHUNK, 0);
+        }
+        std::fs::File::open(path).and_then(|mut f| hma_media::hash::hash_stream(&[], &mut f, buf)).map(|(h, _)| h)
+    })
+}
+
+/// Reads the metadata of files (no hash, no catalogue), for `hma exif`.
+pub fn read_metadata(files: &[std::path::PathBuf], threads: usize) -> Vec<Result<hma_media::Facts, String>> {
+    par_map(files, threads, |path, buf| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        hma_media::inspect::read_metadata(path, &name, buf).map_err(|e| e.to_string())
+    })
 }

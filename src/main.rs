@@ -82,6 +82,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Camera metadata of files or folders, read-only and without a catalogue
+    /// (one JSON object per line with --json).
+    Exif {
+        /// Files or folders (folders are read recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Hierarchical taxonomies (species, places, family members…).
     #[command(subcommand)]
     Taxonomy(TaxonomyCmd),
@@ -215,6 +222,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         out.flush()?;
         return Ok(if failed { 2 } else { 0 });
+    }
+    if let Command::Exif { paths } = &cli.command {
+        return exif_command(paths, g, &ctx);
     }
     let mut cat = open(g)?;
     match &cli.command {
@@ -377,7 +387,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 println!("taxonomy '{}' is already at version {} ({} nodes); nothing to do", s.name, s.version, s.nodes);
             }
         }
-        Command::Hash { .. } => unreachable!("handled above"),
+        Command::Hash { .. } | Command::Exif { .. } => unreachable!("handled above"),
         Command::Taxonomy(TaxonomyCmd::List) => {
             let ts = cat.taxonomies()?;
             if g.json {
@@ -394,4 +404,48 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `hma exif`: metadata of files and folders, no catalogue involved.
+fn exif_command(paths: &[PathBuf], g: &Global, ctx: &JobContext) -> anyhow::Result<u8> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            hma_media::walk::walk(p, ctx.threads.max(2), &ctx.cancel, |item| {
+                if let hma_media::walk::WalkItem::File(f) = item {
+                    files.push(f.path);
+                }
+            });
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let facts = hma::read_metadata(&files, ctx.threads);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = false;
+    for (path, f) in files.iter().zip(facts) {
+        let v = match f {
+            Ok(f) => {
+                let fields = hma::scan::capture_fields(f.exif.as_ref());
+                serde_json::json!({
+                    "path": path, "kind": f.kind, "format": f.format, "size": f.size,
+                    "width": f.width, "height": f.height,
+                    "exif": hma::report::exif_report(&fields),
+                    "xmp": f.xmp, "error": f.problem,
+                })
+            }
+            Err(e) => {
+                failed = true;
+                serde_json::json!({"path": path, "error": e})
+            }
+        };
+        if g.json {
+            serde_json::to_writer(&mut out, &v)?;
+            writeln!(out)?;
+        } else {
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+    }
+    out.flush()?;
+    Ok(if failed { 2 } else { 0 })
 }

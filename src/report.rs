@@ -173,7 +173,8 @@ impl Places {
     }
 }
 
-fn exif_report(c: &CaptureFields) -> ExifReport {
+/// EXIF as shown, from capture fields.
+pub fn exif_report(c: &CaptureFields) -> ExifReport {
     ExifReport {
         taken_at: c.taken_local_ms.map(|ms| TakenAt::from_local_ms(ms, c.taken_has_ms, c.taken_offset_min).to_iso()),
         make: c.make.clone(),

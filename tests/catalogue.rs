@@ -324,3 +324,29 @@ fn hash_command_prints_xxh3_like_xxhsum() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
 }
+
+#[test]
+fn exif_command_reads_metadata_without_a_catalogue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spec = ExifSpec::camera("2021:05:12 12:21:21");
+    spec.subsec = Some("92".into());
+    spec.offset = Some("+02:00".into());
+    put(tmp.path(), "a/one.jpg", &jpeg(1, Some(&spec)));
+    put(tmp.path(), "a/b/two.CR2", &spec.tiff());
+    put(tmp.path(), "notes.txt", b"not media");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["exif", "--json", tmp.path().to_str().unwrap()])
+        .env("HMA_CATALOG", tmp.path().join("must-not-exist.db"))
+        .output()
+        .unwrap();
+    common::assert_ok(&out, &["exif"]);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for l in &lines {
+        assert_eq!(l["exif"]["taken_at"], "2021-05-12T12:21:21.920+02:00");
+        assert_eq!(l["exif"]["model"], "Canon EOS R6");
+        assert_eq!(l["exif"]["iso"], 400);
+    }
+    assert!(!tmp.path().join("must-not-exist.db").exists(), "no catalogue is made");
+}

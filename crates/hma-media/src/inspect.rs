@@ -102,12 +102,48 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
         let (h, n) = hash_stream(&buf[..got], &mut file, &mut chunk)?;
         (h, n, false)
     };
-    let data: &[u8] = &buf[..data_len];
+    Ok(analyse(&buf[..data_len], name, hash, size, whole))
+}
+
+/// Reads a file's metadata only (no hash): the first MiB of a JPEG (its
+/// metadata segments come before the image data), the whole of other
+/// formats up to [`WHOLE_READ_LIMIT`]. For `hma exif`.
+pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, InspectError> {
+    const JPEG_HEAD: usize = 1 << 20;
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let want = len.min(WHOLE_READ_LIMIT) as usize;
+    if buf.len() < want.max(16) {
+        buf.resize(want.max(16), 0);
+    }
+    let head = want.min(JPEG_HEAD);
+    let mut got = 0;
+    while got < head {
+        match file.read(&mut buf[got..head])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    let (_, format) = sniff(&buf[..got], name);
+    if format != "jpeg" {
+        while got < want {
+            match file.read(&mut buf[got..want])? {
+                0 => break,
+                n => got += n,
+            }
+        }
+    }
+    Ok(analyse(&buf[..got], name, ContentHash::default(), len, false))
+}
+
+/// Everything but the hash, from the bytes read; `whole` when `data` is the
+/// complete file (then a JPEG is also checked for truncation).
+fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -> Facts {
     let (kind, format) = sniff(data, name);
     let mut facts = Facts { hash, size, kind, format, width: None, height: None, exif: None, xmp: None, problem: None };
     if size == 0 {
         facts.problem = Some("empty file (0 bytes)".into());
-        return Ok(facts);
+        return facts;
     }
     match kind {
         Kind::Sidecar => match xmp::parse(data) {
@@ -158,7 +194,7 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
         }
         _ => {}
     }
-    Ok(facts)
+    facts
 }
 
 /// Pixel size of a HEIF/AVIF from its largest `ispe` (image spatial extent)
