@@ -206,6 +206,12 @@ pub enum ExifError {
 /// `data` is the whole file, or its first bytes for very large files.
 /// Returns `Ok(None)` when the file carries no EXIF.
 pub fn read_exif(format: &str, data: &[u8]) -> Result<Option<Exif>, ExifError> {
+    let tags = read_tags(format, data)?;
+    interpret_all(format, data, tags)
+}
+
+/// Every EXIF tag of a file, whatever its container.
+pub fn read_tags(format: &str, data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
     let tags = match format {
         "jpeg" => rexif_tags(data)?,
         "tiff" | "cr2" | "nef" | "nrw" | "arw" | "srf" | "sr2" | "dng" | "pef" | "srw" | "iiq" | "3fr" | "erf"
@@ -226,18 +232,52 @@ pub fn read_exif(format: &str, data: &[u8]) -> Result<Option<Exif>, ExifError> {
         "mrw" => mrw_tags(data)?,
         "x3f" => crate::rawmeta::x3f_tags(data).ok_or_else(|| ExifError::Corrupt("X3F directory unreadable".into()))?,
         "crw" => crate::rawmeta::ciff_tags(data).ok_or_else(|| ExifError::Corrupt("CRW (CIFF) heap unreadable".into()))?,
-        _ => return Ok(None),
+        _ => vec![],
     };
     // Early Canon PowerShot JPEGs keep their metadata in a CIFF heap (APP0).
-    let tags = if tags.is_empty() && format == "jpeg" { crate::rawmeta::ciff_tags(data).unwrap_or_default() } else { tags };
+    Ok(if tags.is_empty() && format == "jpeg" { crate::rawmeta::ciff_tags(data).unwrap_or_default() } else { tags })
+}
+
+/// The catalogue's fields from the tags, with maker-note and text-block
+/// fallbacks where EXIF is silent.
+fn interpret_all(format: &str, data: &[u8], tags: Vec<RawTag>) -> Result<Option<Exif>, ExifError> {
     if tags.is_empty() {
-        return Ok(None);
+        return Ok(olympus_text(format, data));
     }
     let mut exif = interpret(&tags);
-    if exif.iso.is_none() && exif.make.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("canon")) {
+    let make = exif.make.clone().unwrap_or_default().to_ascii_uppercase();
+    if exif.iso.is_none() && make.starts_with("CANON") {
         exif.iso_makernote = crate::makernote::canon_iso(data);
     }
+    if exif.iso.is_none() && make.starts_with("CASIO") {
+        exif.iso_makernote = crate::makernote::casio_iso(data);
+    }
+    if exif.taken_at.is_none() {
+        exif.taken_at = crate::makernote::reconyx_taken(data).and_then(|s| parse_datetime(&s));
+    }
+    if make.contains("KODAK") {
+        if let Some((exposure, f, iso)) = crate::makernote::kodak_type3(data, exif.model.as_deref().unwrap_or_default()) {
+            exif.exposure_time_s = Some(exposure).filter(|&e| e > 0.0).or(exif.exposure_time_s);
+            exif.f_number = Some(f).filter(|&f| f > 0.0).or(exif.f_number);
+            if exif.iso.is_none() {
+                exif.iso_makernote = Some(iso);
+            }
+        }
+    }
     Ok((!exif.is_empty()).then_some(exif))
+}
+
+/// EXIF-less Olympus JPEGs with a `[picture info]` block.
+fn olympus_text(format: &str, data: &[u8]) -> Option<Exif> {
+    if format != "jpeg" {
+        return None;
+    }
+    let (time, exposure, f) = crate::makernote::olympus_picture_info(data)?;
+    let taken_at = time.and_then(|t| {
+        let at = TakenAt::from_local_ms(t * 1000, false, None);
+        Some(at).filter(|a| a.year > 1970)
+    });
+    Some(Exif { taken_at, exposure_time_s: exposure, f_number: f, ..Exif::default() })
 }
 
 fn rexif_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {

@@ -34,10 +34,22 @@ pub fn x3f_tags(d: &[u8]) -> Option<Vec<RawTag>> {
     }
     let n = le32(d, dir + 8)? as usize;
     let mut props = Vec::new();
+    let mut preview_tags = Vec::new();
     for i in 0..n.min(64) {
         let e = dir + 12 + 12 * i;
         let (off, len) = (le32(d, e)? as usize, le32(d, e + 4)? as usize);
-        if d.get(e + 8..e + 12)? != b"PROP" {
+        let kind = d.get(e + 8..e + 12)?;
+        if kind == b"IMA2" || kind == b"IMAG" {
+            // A JPEG preview may carry EXIF (orientation, lens…) too.
+            let sec = d.get(off..off.saturating_add(len).min(d.len()))?;
+            if let Some(j) = memchr::memmem::find(sec, &[0xFF, 0xD8, 0xFF]) {
+                if preview_tags.is_empty() {
+                    preview_tags = crate::exif::read_tags("jpeg", &sec[j..]).unwrap_or_default();
+                }
+            }
+            continue;
+        }
+        if kind != b"PROP" {
             continue;
         }
         let s = d.get(off..off + len)?;
@@ -74,6 +86,9 @@ pub fn x3f_tags(d: &[u8]) -> Option<Vec<RawTag>> {
             tags.push(num(tag, v));
         }
     }
+    // The property list comes first, so its values win; the preview's EXIF
+    // fills what the list lacks.
+    tags.extend(preview_tags);
     Some(tags)
 }
 
