@@ -59,7 +59,7 @@ fn merge(cat: &mut Catalog, caps: &mut HashMap<i64, CaptureFields>, files: &mut 
 
 /// Links the files of the given folders of a root. `xmps` holds the XMP
 /// read in this batch (sidecars' content, packets embedded in files).
-pub fn link_dirs(cat: &mut Catalog, root_id: i64, dirs: &HashSet<i64>, xmps: &HashMap<i64, Xmp>, _now: i64) -> Result<()> {
+pub fn link_dirs(cat: &mut Catalog, root_id: i64, dirs: &HashSet<i64>, xmps: &HashMap<i64, Xmp>) -> Result<()> {
     for &d in dirs {
         link_dir(cat, root_id, d, xmps)?;
     }

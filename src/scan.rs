@@ -250,7 +250,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
         sum.wrote |= !missing.is_empty() || sum.moved > 0;
         cat.mark_missing(&missing)?;
         cat.set_root_scanned(root.id, started)?;
-        crate::link::link_dirs(cat, root.id, &touched, &HashMap::new(), now)
+        crate::link::link_dirs(cat, root.id, &touched, &HashMap::new())
     })?;
     Ok(sum)
 }
@@ -390,7 +390,7 @@ impl<'a> Writer<'a> {
                 }
             }
             cat.add_problems(self.scan_id, self.root_id, &problems)?;
-            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps, now)
+            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps)
         })?;
         self.ctx.progress.advance(n);
         sum.wrote = true;

@@ -663,23 +663,6 @@ impl Catalog {
         Ok(v.into_iter().flatten().collect())
     }
 
-    /// Present files whose content is one of `hashes`.
-    pub fn files_with_hashes(&mut self, hashes: &[i64]) -> Result<Vec<FileRow>> {
-        let mut out = Vec::new();
-        for chunk in hashes.chunks(BATCH) {
-            // No ORDER BY: it tempts the planner into a rowid scan of the
-            // whole table instead of the hash index; sort here instead.
-            let rows: Vec<FileRow> = with_conn!(self, c => files::table
-                .filter(files::content_hash.eq_any(chunk))
-                .filter(files::missing.eq(false))
-                .select(FileRow::as_select())
-                .load(c))?;
-            out.extend(rows);
-        }
-        out.sort_by_key(|f| f.id);
-        Ok(out)
-    }
-
     /// The few columns `hma dupes` needs of every present file that has a
     /// twin: (id, root, relative path, hash, first seen), by id. One join
     /// with the kept duplicate groups when they are current.

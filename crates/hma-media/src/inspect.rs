@@ -105,35 +105,56 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
     Ok(analyse(&buf[..data_len], name, hash, size, whole))
 }
 
-/// Reads a file's metadata only (no hash): the first MiB of a JPEG (its
-/// metadata segments come before the image data), the whole of other
-/// formats up to [`WHOLE_READ_LIMIT`]. For `hma exif`.
+/// Reads a file's metadata only (no hash): its first 256 KiB, which hold a
+/// JPEG's metadata segments and the header of most other formats; the whole
+/// file (up to [`WHOLE_READ_LIMIT`]) only when that was not enough. For
+/// `hma exif`.
 pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, InspectError> {
-    const JPEG_HEAD: usize = 1 << 20;
+    const HEAD: usize = 256 << 10;
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     let want = len.min(WHOLE_READ_LIMIT) as usize;
     if buf.len() < want.max(16) {
         buf.resize(want.max(16), 0);
     }
-    let head = want.min(JPEG_HEAD);
-    let mut got = 0;
-    while got < head {
-        match file.read(&mut buf[got..head])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    let (_, format) = sniff(&buf[..got], name);
-    if format != "jpeg" {
-        while got < want {
-            match file.read(&mut buf[got..want])? {
+    fn fill(file: &mut File, buf: &mut [u8], got: &mut usize, upto: usize) -> std::io::Result<()> {
+        while *got < upto {
+            match file.read(&mut buf[*got..upto])? {
                 0 => break,
-                n => got += n,
+                n => *got += n,
             }
         }
+        Ok(())
+    }
+    let mut got = 0;
+    fill(&mut file, buf, &mut got, want.min(HEAD))?;
+    if got < want {
+        let (_, format) = sniff(&buf[..got], name);
+        let enough = if format == "jpeg" { jpeg_metadata_end(&buf[..got]).is_some() } else { false };
+        let head_facts = enough.then(|| analyse(&buf[..got], name, ContentHash::default(), len, false));
+        if let Some(f) = head_facts {
+            return Ok(f);
+        }
+        let f = analyse(&buf[..got], name, ContentHash::default(), len, false);
+        if f.exif.is_some() && f.problem.is_none() && f.width.is_some() {
+            return Ok(f);
+        }
+        fill(&mut file, buf, &mut got, want)?;
     }
     Ok(analyse(&buf[..got], name, ContentHash::default(), len, false))
+}
+
+/// Where a JPEG's metadata segments end (its first scan starts), if that is
+/// within `d`.
+fn jpeg_metadata_end(d: &[u8]) -> Option<usize> {
+    let mut i = 2;
+    while i + 4 <= d.len() && d[i] == 0xFF {
+        if d[i + 1] == 0xDA {
+            return Some(i);
+        }
+        i += 2 + u16::from_be_bytes([d[i + 2], d[i + 3]]) as usize;
+    }
+    None
 }
 
 /// Everything but the hash, from the bytes read; `whole` when `data` is the
