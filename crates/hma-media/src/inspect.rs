@@ -114,8 +114,8 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     let want = len.min(WHOLE_READ_LIMIT) as usize;
-    if buf.len() < want.max(16) {
-        buf.resize(want.max(16), 0);
+    if buf.len() < want.min(HEAD).max(16) {
+        buf.resize(want.min(HEAD).max(16), 0);
     }
     fn fill(file: &mut File, buf: &mut [u8], got: &mut usize, upto: usize) -> std::io::Result<()> {
         while *got < upto {
@@ -139,9 +139,28 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
         if f.exif.is_some() && f.problem.is_none() && f.width.is_some() {
             return Ok(f);
         }
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
         fill(&mut file, buf, &mut got, want)?;
     }
     Ok(analyse(&buf[..got], name, ContentHash::default(), len, false))
+}
+
+/// The XMP packet of a JPEG: the APP1 segment in Adobe's XMP namespace.
+fn jpeg_xmp(d: &[u8]) -> Option<&[u8]> {
+    const NS: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+    let mut i = 2;
+    while i + 4 <= d.len() && d[i] == 0xFF && d[i + 1] != 0xDA {
+        let len = u16::from_be_bytes([d[i + 2], d[i + 3]]) as usize;
+        if d[i + 1] == 0xE1 {
+            if let Some(p) = d.get(i + 4..i + 2 + len).and_then(|seg| seg.strip_prefix(NS)) {
+                return Some(p);
+            }
+        }
+        i += 2 + len;
+    }
+    None
 }
 
 /// Where a JPEG's metadata segments end (its first scan starts), if that is
@@ -187,7 +206,7 @@ fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -
             }
             if facts.format == "jpeg" {
                 let head = &data[..data.len().min(256 << 10)];
-                facts.xmp = xmp::find_packet(head).and_then(|p| xmp::parse(p).ok()).filter(|x| !x.is_empty());
+                facts.xmp = jpeg_xmp(data).and_then(|p| xmp::parse(p).ok()).filter(|x| !x.is_empty());
                 // No EXIF DateTimeOriginal: IPTC's DateCreated+TimeCreated, else
                 // XMP's DateTimeOriginal or photoshop:DateCreated, is the
                 // capture time (as ExifTool's composite DateTimeOriginal).
