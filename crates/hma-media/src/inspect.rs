@@ -130,7 +130,7 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
     fill(&mut file, buf, &mut got, want.min(HEAD))?;
     if got < want {
         let (_, format) = sniff(&buf[..got], name);
-        let enough = if format == "jpeg" { jpeg_metadata_end(&buf[..got]).is_some() } else { false };
+        let enough = if format == "jpeg" { crate::jpeg::metadata_end(&buf[..got]).is_some() } else { false };
         let head_facts = enough.then(|| analyse(&buf[..got], name, ContentHash::default(), len, false));
         if let Some(f) = head_facts {
             return Ok(f);
@@ -149,31 +149,7 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
 
 /// The XMP packet of a JPEG: the APP1 segment in Adobe's XMP namespace.
 fn jpeg_xmp(d: &[u8]) -> Option<&[u8]> {
-    const NS: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
-    let mut i = 2;
-    while i + 4 <= d.len() && d[i] == 0xFF && d[i + 1] != 0xDA {
-        let len = u16::from_be_bytes([d[i + 2], d[i + 3]]) as usize;
-        if d[i + 1] == 0xE1 {
-            if let Some(p) = d.get(i + 4..i + 2 + len).and_then(|seg| seg.strip_prefix(NS)) {
-                return Some(p);
-            }
-        }
-        i += 2 + len;
-    }
-    None
-}
-
-/// Where a JPEG's metadata segments end (its first scan starts), if that is
-/// within `d`.
-fn jpeg_metadata_end(d: &[u8]) -> Option<usize> {
-    let mut i = 2;
-    while i + 4 <= d.len() && d[i] == 0xFF {
-        if d[i + 1] == 0xDA {
-            return Some(i);
-        }
-        i += 2 + u16::from_be_bytes([d[i + 2], d[i + 3]]) as usize;
-    }
-    None
+    crate::jpeg::segment(d, 0xE1, b"http://ns.adobe.com/xap/1.0/\0")
 }
 
 /// Everything but the hash, from the bytes read; `whole` when `data` is the

@@ -43,22 +43,7 @@ pub fn date_created(jpeg: &[u8]) -> Option<TakenAt> {
 
 /// The IPTC-NAA resource (8BIM 0x0404) of the first Photoshop APP13 segment.
 fn iptc_block(d: &[u8]) -> Option<&[u8]> {
-    let mut i = 2;
-    while i + 4 <= d.len() && d[i] == 0xFF {
-        let m = d[i + 1];
-        if m == 0xDA || m == 0xD9 {
-            return None;
-        }
-        let len = u16::from_be_bytes([d[i + 2], d[i + 3]]) as usize;
-        let seg = d.get(i + 4..i + 2 + len)?;
-        if m == 0xED {
-            if let Some(rest) = seg.strip_prefix(b"Photoshop 3.0\0") {
-                return resource(rest, 0x0404);
-            }
-        }
-        i += 2 + len;
-    }
-    None
+    resource(crate::jpeg::segment(d, 0xED, b"Photoshop 3.0\0")?, 0x0404)
 }
 
 fn resource(mut d: &[u8], want: u16) -> Option<&[u8]> {

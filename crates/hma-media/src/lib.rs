@@ -10,6 +10,7 @@ pub mod exif;
 pub mod hash;
 pub mod inspect;
 pub mod iptc;
+pub mod jpeg;
 pub mod lineage;
 pub mod makernote;
 pub mod path;

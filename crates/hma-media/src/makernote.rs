@@ -59,21 +59,7 @@ fn tiff_of(data: &[u8]) -> Option<&[u8]> {
     if data.starts_with(b"II") || data.starts_with(b"MM") {
         return Some(data);
     }
-    let mut i = 2;
-    while i + 4 <= data.len() && data[i] == 0xFF {
-        let m = data[i + 1];
-        if m == 0xDA || m == 0xD9 {
-            return None;
-        }
-        let len = u16::from_be_bytes([data[i + 2], data[i + 3]]) as usize;
-        if m == 0xE1 {
-            if let Some(t) = data.get(i + 4..i + 2 + len).and_then(|s| s.strip_prefix(b"Exif\0\0")) {
-                return Some(t);
-            }
-        }
-        i += 2 + len;
-    }
-    None
+    crate::jpeg::segment(data, 0xE1, b"Exif\0\0")
 }
 
 /// The file's TIFF block and the offset and length of its MakerNote.
@@ -169,25 +155,14 @@ pub fn canon_iso(data: &[u8]) -> Option<f64> {
 /// (`[picture info]`, `TimeDate=` Unix seconds, `Shutter=` µs, `FNumber=F2.8`)
 /// instead of EXIF. Returns (capture time, exposure s, f-number).
 pub fn olympus_picture_info(data: &[u8]) -> Option<(Option<i64>, Option<f64>, Option<f64>)> {
-    let mut i = 2;
-    while i + 4 <= data.len() && data[i] == 0xFF {
-        let m = data[i + 1];
-        if m == 0xDA {
-            return None;
-        }
-        let len = u16::from_be_bytes([data[i + 2], data[i + 3]]) as usize;
-        let seg = data.get(i + 4..i + 2 + len)?;
-        if m == 0xEC && memchr::memmem::find(seg, b"[picture info]").is_some() {
-            let text = String::from_utf8_lossy(seg);
-            let val = |k: &str| text.lines().find_map(|l| l.trim().strip_prefix(k)).map(str::trim).map(str::to_string);
-            let time = val("TimeDate=").and_then(|v| v.parse::<i64>().ok());
-            let shutter = val("Shutter=").and_then(|v| v.parse::<f64>().ok()).map(|us| us / 1e6);
-            let f = val("FNumber=").and_then(|v| v.trim_start_matches(['F', 'f']).parse::<f64>().ok());
-            return Some((time, shutter, f));
-        }
-        i += 2 + len;
-    }
-    None
+    let seg = crate::jpeg::segments(data)
+        .find_map(|(m, p)| (m == 0xEC && memchr::memmem::find(p, b"[picture info]").is_some()).then_some(p))?;
+    let text = String::from_utf8_lossy(seg);
+    let val = |k: &str| text.lines().find_map(|l| l.trim().strip_prefix(k)).map(str::trim).map(str::to_string);
+    let time = val("TimeDate=").and_then(|v| v.parse::<i64>().ok());
+    let shutter = val("Shutter=").and_then(|v| v.parse::<f64>().ok()).map(|us| us / 1e6);
+    let f = val("FNumber=").and_then(|v| v.trim_start_matches(['F', 'f']).parse::<f64>().ok());
+    Some((time, shutter, f))
 }
 
 /// Kodak DC240/DC280/DC3400/DC5000 ("type 3" maker note, big-endian):

@@ -157,18 +157,7 @@ struct CiffFound {
 fn ciff_heap(d: &[u8]) -> Option<(&[u8], usize)> {
     let block = if d.starts_with(&[0xFF, 0xD8]) {
         // The APP0 segment whose payload is a CIFF header (not JFIF/JFXX).
-        let mut i = 2;
-        loop {
-            if d.get(i) != Some(&0xFF) || matches!(d.get(i + 1), Some(0xDA) | None) {
-                return None;
-            }
-            let len = u16::from_be_bytes([*d.get(i + 2)?, *d.get(i + 3)?]) as usize;
-            let seg = d.get(i + 4..i + 2 + len)?;
-            if d[i + 1] == 0xE0 && seg.get(6..14) == Some(b"HEAPJPGM") {
-                break seg;
-            }
-            i += 2 + len;
-        }
+        crate::jpeg::segments(d).find_map(|(m, p)| (m == 0xE0 && p.get(6..14) == Some(&b"HEAPJPGM"[..])).then_some(p))?
     } else {
         d
     };
