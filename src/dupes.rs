@@ -48,7 +48,8 @@ pub fn looks_like_copy(rel_path: &str) -> bool {
     let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
     stem.contains("copy")
         || stem.contains("kopie")
-        || stem.ends_with(')') && stem.rfind(" (").is_some_and(|i| stem[i + 2..stem.len() - 1].chars().all(|c| c.is_ascii_digit()))
+        || stem.ends_with(')')
+            && stem.rfind(" (").is_some_and(|i| stem[i + 2..stem.len() - 1].chars().all(|c| c.is_ascii_digit()))
         || stem.rsplit_once(['_', '-']).is_some_and(|(_, n)| n.len() == 1 && n.chars().all(|c| c.is_ascii_digit()))
 }
 
@@ -78,7 +79,8 @@ pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
             let k = &files[0];
             let rest = &files[1..];
             let mut reasons = Vec::new();
-            if rest.iter().any(|f| backup.get(&f.root_id).copied().unwrap_or(false)) && !backup.get(&k.root_id).copied().unwrap_or(false)
+            if rest.iter().any(|f| backup.get(&f.root_id).copied().unwrap_or(false))
+                && !backup.get(&k.root_id).copied().unwrap_or(false)
             {
                 reasons.push("not in a backup root".to_string());
             }

@@ -102,10 +102,7 @@ impl JobContext {
 
 /// Milliseconds since the Unix epoch by the system clock.
 pub fn system_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// This machine's name (`HMA_MACHINE` overrides the host name).
@@ -145,7 +142,10 @@ pub fn par_map<T: Send>(
             });
         }
     });
-    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every item is mapped")).collect()
+    results
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every item is mapped"))
+        .collect()
 }
 
 /// Hashes files (xxh3-64), each streamed through one reused cache-sized

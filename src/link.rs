@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hma_catalog::{Catalog, CaptureFields, FileRow, Relation};
+use hma_catalog::{CaptureFields, Catalog, FileRow, Relation};
 use hma_media::lineage::stem_info;
 use hma_media::xmp::Xmp;
 
@@ -41,7 +41,13 @@ fn rel(file: i64, other: i64, kind: &str, signal: &str, confidence: f64) -> Rela
 }
 
 /// Merges capture `from` into `into` (fields fill gaps; files move over).
-fn merge(cat: &mut Catalog, caps: &mut HashMap<i64, CaptureFields>, files: &mut [FileRow], into: i64, from: i64) -> Result<()> {
+fn merge(
+    cat: &mut Catalog,
+    caps: &mut HashMap<i64, CaptureFields>,
+    files: &mut [FileRow],
+    into: i64,
+    from: i64,
+) -> Result<()> {
     if into == from {
         return Ok(());
     }
@@ -69,7 +75,8 @@ pub fn link_dirs(cat: &mut Catalog, root_id: i64, dirs: &HashSet<i64>, xmps: &Ha
 fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, Xmp>) -> Result<()> {
     let mut files: Vec<FileRow> = cat.files_in_dir(root_id, dir_key)?.into_iter().filter(|f| !f.missing).collect();
     let cap_ids: Vec<i64> = files.iter().filter_map(|f| f.capture_id).collect::<HashSet<_>>().into_iter().collect();
-    let mut caps: HashMap<i64, CaptureFields> = cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
+    let mut caps: HashMap<i64, CaptureFields> =
+        cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
     let mut rels = Vec::new();
 
     // Group by stem.
@@ -106,7 +113,9 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
             };
             rels.push(rel(files[i].id, files[primary].id, kind, signal, conf));
             let (a, b) = (files[primary].capture_id.unwrap_or_default(), files[i].capture_id.unwrap_or_default());
-            if a != b && compatible(&caps.get(&a).cloned().unwrap_or_default(), &caps.get(&b).cloned().unwrap_or_default()) {
+            if a != b
+                && compatible(&caps.get(&a).cloned().unwrap_or_default(), &caps.get(&b).cloned().unwrap_or_default())
+            {
                 merge(cat, &mut caps, &mut files, a, b)?;
             }
         }
@@ -148,14 +157,18 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
         if let Some(path) = &x.derived_from_path {
             let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_lowercase();
             let stem = stem_info(&name).base;
-            let orig = files
-                .iter()
-                .position(|f| file_name(&f.rel_path).to_lowercase() == name)
-                .or_else(|| files.iter().position(|f| f.kind != "sidecar" && stem_info(file_name(&f.rel_path)).base == stem));
+            let orig = files.iter().position(|f| file_name(&f.rel_path).to_lowercase() == name).or_else(|| {
+                files.iter().position(|f| f.kind != "sidecar" && stem_info(file_name(&f.rel_path)).base == stem)
+            });
             if let Some(o) = orig.filter(|&o| o != subject) {
                 rels.push(rel(files[subject].id, files[o].id, "edit_of", "xmp_derived_from", 0.98));
                 if let (Some(a), Some(b)) = (files[o].capture_id, files[subject].capture_id) {
-                    if a != b && compatible(&caps.get(&a).cloned().unwrap_or_default(), &caps.get(&b).cloned().unwrap_or_default()) {
+                    if a != b
+                        && compatible(
+                            &caps.get(&a).cloned().unwrap_or_default(),
+                            &caps.get(&b).cloned().unwrap_or_default(),
+                        )
+                    {
                         merge(cat, &mut caps, &mut files, a, b)?;
                     }
                 }
@@ -174,7 +187,8 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
         }
         for other in cat.captures_at(t)? {
             let o = other.fields;
-            if other.id == cid || !o.taken_has_ms || o.serial.as_deref() != Some(serial.as_str()) || o.model != c.model {
+            if other.id == cid || !o.taken_has_ms || o.serial.as_deref() != Some(serial.as_str()) || o.model != c.model
+            {
                 continue;
             }
             let theirs = cat.files_of_capture(other.id)?;
@@ -202,7 +216,13 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
 
 /// Applies XMP to a capture. A sidecar is authoritative (it overwrites);
 /// a packet embedded in the file only fills gaps.
-fn apply_xmp(cat: &mut Catalog, caps: &mut HashMap<i64, CaptureFields>, cid: i64, x: &Xmp, sidecar: bool) -> Result<()> {
+fn apply_xmp(
+    cat: &mut Catalog,
+    caps: &mut HashMap<i64, CaptureFields>,
+    cid: i64,
+    x: &Xmp,
+    sidecar: bool,
+) -> Result<()> {
     let fields = caps.entry(cid).or_default();
     let before = fields.clone();
     if sidecar {

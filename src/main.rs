@@ -16,7 +16,11 @@ use hma::{Catalog, JobContext, ProgressSink};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser, Debug)]
-#[command(name = "hma", version, about = "Home Media AI: find the great photos in a family collection, without touching a file")]
+#[command(
+    name = "hma",
+    version,
+    about = "Home Media AI: find the great photos in a family collection, without touching a file"
+)]
 #[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
 Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma status\n  hma dupes")]
 struct Cli {
@@ -147,7 +151,8 @@ impl ProgressSink for Bar {
                 );
             }
             None => self.0.set_style(
-                ProgressStyle::with_template("{spinner} {msg:>10} {pos} files {per_sec}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {msg:>10} {pos} files {per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             ),
         }
         self.0.set_message(name.to_string());
@@ -198,7 +203,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Some(t) = g.threads {
         ctx.threads = t.max(1);
     }
-    let bar = if g.quiet || !std::io::stderr().is_terminal() { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    let bar =
+        if g.quiet || !std::io::stderr().is_terminal() { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
     ctx.progress = Arc::new(Bar(bar.clone()));
     let cancel = ctx.cancel.clone();
     let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
@@ -229,7 +235,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut cat = open(g)?;
     match &cli.command {
         Command::Root(RootCmd::Add { path, name, backup }) => {
-            let abs = std::fs::canonicalize(path).with_context(|| format!("{} is not a readable folder", path.display()))?;
+            let abs =
+                std::fs::canonicalize(path).with_context(|| format!("{} is not a readable folder", path.display()))?;
             if !abs.is_dir() {
                 bail!("{} is not a folder", abs.display());
             }
@@ -237,10 +244,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Some(n) => n.clone(),
                 None => abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into()),
             };
-            let path_s = abs.to_str().with_context(|| format!("{} is not valid Unicode; rename the folder", abs.display()))?;
+            let path_s =
+                abs.to_str().with_context(|| format!("{} is not valid Unicode; rename the folder", abs.display()))?;
             let root = cat.add_root(&name, path_s, &ctx.machine, *backup, ctx.now())?;
             if g.json {
-                print_json(&serde_json::json!({"id": root.id, "name": root.name, "uuid": root.uuid, "path": path_s, "backup": root.is_backup}))?;
+                print_json(
+                    &serde_json::json!({"id": root.id, "name": root.name, "uuid": root.uuid, "path": path_s, "backup": root.is_backup}),
+                )?;
             } else {
                 println!("added root '{}' at {}", root.name, path_s);
             }
@@ -255,13 +265,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&v)?;
             } else {
                 for (r, loc) in roots {
-                    println!("{:<20} {}{}", r.name, loc.as_deref().unwrap_or("(no location on this machine)"), if r.is_backup { "  [backup]" } else { "" });
+                    println!(
+                        "{:<20} {}{}",
+                        r.name,
+                        loc.as_deref().unwrap_or("(no location on this machine)"),
+                        if r.is_backup { "  [backup]" } else { "" }
+                    );
                 }
             }
         }
         Command::Root(RootCmd::Relocate { name, new_path }) => {
             let root = cat.root_by_name(name)?.with_context(|| format!("no root named '{name}'"))?;
-            let abs = std::fs::canonicalize(new_path).with_context(|| format!("{} is not a readable folder", new_path.display()))?;
+            let abs = std::fs::canonicalize(new_path)
+                .with_context(|| format!("{} is not a readable folder", new_path.display()))?;
             let path_s = abs.to_str().context("the new path is not valid Unicode")?;
             cat.set_location(root.id, &ctx.machine, path_s, ctx.now())?;
             if g.json {
@@ -291,7 +307,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             return Ok(if sum.errors > 0 { 2 } else { 0 });
         }
         Command::Status { recount } => {
-            let c = if *recount { cat.refresh_stats(ctx.now())?; cat.counts()? } else { cat.counts()? };
+            let c = if *recount {
+                cat.refresh_stats(ctx.now())?;
+                cat.counts()?
+            } else {
+                cat.counts()?
+            };
             if g.json {
                 print_json(&c)?;
             } else {
@@ -322,43 +343,45 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ls { dir } => {
             let places = Places::load(&mut cat, &ctx.machine)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let mut emit = |reps: Vec<report::FileReport>| -> anyhow::Result<()> {
-                for r in reps {
-                    if g.json {
-                        serde_json::to_writer(&mut out, &r)?;
-                        writeln!(out)?;
-                    } else {
-                        writeln!(
-                            out,
-                            "{:>10}  {:<6} {:<19}  {}{}",
-                            r.size,
-                            r.format,
-                            r.exif.taken_at.as_deref().map(|t| &t[..t.len().min(19)]).unwrap_or("-"),
-                            r.path,
-                            r.error.as_deref().map(|e| format!("  [error: {e}]")).unwrap_or_default()
-                        )?;
+            {
+                let mut emit = |reps: Vec<report::FileReport>| -> anyhow::Result<()> {
+                    for r in reps {
+                        if g.json {
+                            serde_json::to_writer(&mut out, &r)?;
+                            writeln!(out)?;
+                        } else {
+                            writeln!(
+                                out,
+                                "{:>10}  {:<6} {:<19}  {}{}",
+                                r.size,
+                                r.format,
+                                r.exif.taken_at.as_deref().map(|t| &t[..t.len().min(19)]).unwrap_or("-"),
+                                r.path,
+                                r.error.as_deref().map(|e| format!("  [error: {e}]")).unwrap_or_default()
+                            )?;
+                        }
                     }
-                }
-                Ok(())
-            };
-            match dir {
-                Some(d) => {
-                    let abs = std::path::absolute(d)?;
-                    let (root, rel) = places.locate(&abs).with_context(|| format!("{} is not under any root", d.display()))?;
-                    let rows = cat.files_in_dir(root, hma_media::path::dir_key(&rel.text))?;
-                    emit(report::reports(&mut cat, &places, &rows)?)?;
-                }
-                None => {
-                    let mut after = 0;
-                    loop {
-                        let rows = cat.files_page(after, 2000)?;
-                        let Some(last) = rows.last() else { break };
-                        after = last.id;
+                    Ok(())
+                };
+                match dir {
+                    Some(d) => {
+                        let abs = std::path::absolute(d)?;
+                        let (root, rel) =
+                            places.locate(&abs).with_context(|| format!("{} is not under any root", d.display()))?;
+                        let rows = cat.files_in_dir(root, hma_media::path::dir_key(&rel.text))?;
                         emit(report::reports(&mut cat, &places, &rows)?)?;
+                    }
+                    None => {
+                        let mut after = 0;
+                        loop {
+                            let rows = cat.files_page(after, 2000)?;
+                            let Some(last) = rows.last() else { break };
+                            after = last.id;
+                            emit(report::reports(&mut cat, &places, &rows)?)?;
+                        }
                     }
                 }
             }
-            drop(emit);
             out.flush()?;
         }
         Command::Dupes => {
@@ -382,9 +405,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             if g.json {
                 print_json(&s)?;
             } else if s.changed {
-                println!("imported taxonomy '{}' ({}): {} nodes, {} without a parent in the file, version {}", s.name, s.format, s.nodes, s.orphans, s.version);
+                println!(
+                    "imported taxonomy '{}' ({}): {} nodes, {} without a parent in the file, version {}",
+                    s.name, s.format, s.nodes, s.orphans, s.version
+                );
             } else {
-                println!("taxonomy '{}' is already at version {} ({} nodes); nothing to do", s.name, s.version, s.nodes);
+                println!(
+                    "taxonomy '{}' is already at version {} ({} nodes); nothing to do",
+                    s.name, s.version, s.nodes
+                );
             }
         }
         Command::Hash { .. } | Command::Exif { .. } => unreachable!("handled above"),
@@ -398,7 +427,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&v)?;
             } else {
                 for t in ts {
-                    println!("{:<24} {:>8} nodes  {}  {}", t.name, t.node_count, t.source_format, hma_media::ContentHash::from_db(t.source_hash).to_hex());
+                    println!(
+                        "{:<24} {:>8} nodes  {}  {}",
+                        t.name,
+                        t.node_count,
+                        t.source_format,
+                        hma_media::ContentHash::from_db(t.source_hash).to_hex()
+                    );
                 }
             }
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use hma_catalog::{Catalog, CaptureFields, FileRow};
+use hma_catalog::{CaptureFields, Catalog, FileRow};
 use hma_media::{ContentHash, RelPath, TakenAt};
 use serde::Serialize;
 
@@ -197,9 +197,11 @@ pub fn exif_report(c: &CaptureFields) -> ExifReport {
 pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<Vec<FileReport>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let cap_ids: Vec<i64> = rows.iter().filter_map(|r| r.capture_id).collect();
-    let caps: HashMap<i64, CaptureFields> = cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
+    let caps: HashMap<i64, CaptureFields> =
+        cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
     let rels = cat.relations_for(&ids)?;
-    let other_ids: Vec<i64> = rels.iter().flat_map(|r| [r.file_id, r.other_file_id]).filter(|id| !ids.contains(id)).collect();
+    let other_ids: Vec<i64> =
+        rels.iter().flat_map(|r| [r.file_id, r.other_file_id]).filter(|id| !ids.contains(id)).collect();
     let mut paths: HashMap<i64, String> = rows.iter().map(|r| (r.id, places.path_of(r))).collect();
     for f in cat.files_by_ids(&other_ids)? {
         paths.insert(f.id, places.path_of(&f));

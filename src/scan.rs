@@ -19,7 +19,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
-use hma_catalog::{Catalog, CaptureFields, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow};
+use hma_catalog::{
+    CaptureFields, Catalog, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow,
+};
 use hma_media::walk::{walk, Found, WalkItem};
 use hma_media::{inspect, Exif, Facts, Kind};
 use serde::Serialize;
@@ -78,7 +80,7 @@ struct Job {
 }
 
 enum Msg {
-    Read { found: Found, existing: Option<IndexEntry>, result: std::result::Result<Facts, String> },
+    Read { found: Found, existing: Option<IndexEntry>, result: std::result::Result<Box<Facts>, String> },
     Returned { found: Found, id: i64 },
     Problem { rel: String, message: String },
 }
@@ -113,7 +115,15 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
         }
         let base = loc.unwrap_or_default();
         let s = scan_root(cat, &root, Path::new(&base), scan_id, ctx)?;
-        tracing::info!(root = root.id, seen = s.seen, new = s.new, changed = s.changed, moved = s.moved, errors = s.errors, "root scanned");
+        tracing::info!(
+            root = root.id,
+            seen = s.seen,
+            new = s.new,
+            changed = s.changed,
+            moved = s.moved,
+            errors = s.errors,
+            "root scanned"
+        );
         total += s;
         if total.cancelled {
             break;
@@ -188,7 +198,8 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
                     if ctx.cancelled() {
                         continue; // drain without reading
                     }
-                    let result = inspect(&job.found.path, &job.found.name, &mut buf).map_err(|e| e.to_string());
+                    let result =
+                        inspect(&job.found.path, &job.found.name, &mut buf).map(Box::new).map_err(|e| e.to_string());
                     // The buffer is kept between files (at most 64 MiB a
                     // reader: larger files are streamed): no page faults and
                     // no zero-filling after the first large file.
@@ -317,7 +328,23 @@ pub fn fill_gaps(into: &mut CaptureFields, from: &CaptureFields) {
         into.taken_has_ms = from.taken_has_ms;
         into.taken_offset_min = from.taken_offset_min;
     }
-    fill!(make, model, serial, lens, focal_length_mm, f_number, exposure_time_s, iso, gps_lat, gps_lon, gps_alt, orientation, rating, label, pick);
+    fill!(
+        make,
+        model,
+        serial,
+        lens,
+        focal_length_mm,
+        f_number,
+        exposure_time_s,
+        iso,
+        gps_lat,
+        gps_lon,
+        gps_alt,
+        orientation,
+        rating,
+        label,
+        pick
+    );
 }
 
 fn has_capture(kind: Kind) -> bool {
@@ -404,7 +431,7 @@ impl<'a> Writer<'a> {
         cat: &mut Catalog,
         found: &Found,
         e: IndexEntry,
-        result: &std::result::Result<Facts, String>,
+        result: &std::result::Result<Box<Facts>, String>,
         now: i64,
         sum: &mut ScanSummary,
     ) -> Result<(Option<i64>, bool)> {
@@ -466,7 +493,7 @@ impl<'a> Writer<'a> {
         cat: &mut Catalog,
         found: &Found,
         dir_key: i64,
-        result: &std::result::Result<Facts, String>,
+        result: &std::result::Result<Box<Facts>, String>,
         now: i64,
         sum: &mut ScanSummary,
     ) -> Result<(Option<i64>, bool)> {

@@ -50,7 +50,14 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
     if let Some(t) = cat.taxonomy(name)? {
         if t.source_hash == hash.to_db() {
             let orphans = cat.orphan_taxa(t.id)?;
-            return Ok(ImportSummary { name: name.into(), format: format.into(), nodes: t.node_count, orphans, version, changed: false });
+            return Ok(ImportSummary {
+                name: name.into(),
+                format: format.into(),
+                nodes: t.node_count,
+                orphans,
+                version,
+                changed: false,
+            });
         }
     }
     let mut rdr = csv::ReaderBuilder::new()
@@ -61,7 +68,13 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
     let headers = rdr.headers().map_err(|e| EngineError::Invalid(format!("{}: {e}", file.display())))?.clone();
     let col = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
     let (id_c, parent_c, name_c, rank_c, status_c) = if format == "dwc" {
-        (col(&["taxonID"]), col(&["parentNameUsageID"]), col(&["scientificName"]), col(&["taxonRank"]), col(&["taxonomicStatus"]))
+        (
+            col(&["taxonID"]),
+            col(&["parentNameUsageID"]),
+            col(&["scientificName"]),
+            col(&["taxonRank"]),
+            col(&["taxonomicStatus"]),
+        )
     } else {
         (col(&["id"]), col(&["parent_id", "parent"]), col(&["name"]), col(&["rank"]), col(&["status"]))
     };
@@ -76,11 +89,12 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
     cat.transaction(|cat| -> Result<ImportSummary> {
         let tid = cat.reset_taxonomy(name, format, hash.to_db(), now)?;
         let mut batch = Vec::with_capacity(NODE_BATCH);
-        let mut line = 1u64;
-        for rec in rdr.records() {
-            line += 1;
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2; // 1-based, after the header
             let rec = rec.map_err(|e| hma_catalog::CatalogError::Invalid(format!("line {line}: {e}")))?;
-            let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty());
+            let get = |c: Option<usize>| {
+                c.and_then(|c| rec.get(c)).map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty())
+            };
             let Some(external_id) = get(Some(id_c)) else { continue };
             batch.push(NewTaxon {
                 taxonomy_id: tid,
@@ -100,6 +114,13 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
         ctx.progress.advance(batch.len() as u64);
         let nodes = cat.resolve_taxonomy(tid)?;
         let orphans = cat.orphan_taxa(tid)?;
-        Ok(ImportSummary { name: name.into(), format: format.into(), nodes, orphans, version: version.clone(), changed: true })
+        Ok(ImportSummary {
+            name: name.into(),
+            format: format.into(),
+            nodes,
+            orphans,
+            version: version.clone(),
+            changed: true,
+        })
     })
 }

@@ -54,7 +54,8 @@ catalog_test!(bad_files_are_recorded_and_the_scan_goes_on, |db| {
     for d in [lib.clone(), lib.join("emoji 🎂"), lib.join("locked"), lib.join("loop")] {
         open_up(&d);
     }
-    for f in ["good.jpg", "zero.jpg", "truncated.jpg", "random.jpg", "huge-sparse.jpg", "emoji 🎂/写真 Ünïcödé.jpg"] {
+    for f in ["good.jpg", "zero.jpg", "truncated.jpg", "random.jpg", "huge-sparse.jpg", "emoji 🎂/写真 Ünïcödé.jpg"]
+    {
         std::fs::set_permissions(lib.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     std::fs::set_permissions(&bad_name, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -94,7 +95,10 @@ catalog_test!(bad_files_are_recorded_and_the_scan_goes_on, |db| {
     let mut cat = db.open();
     let scan_id = cat.scans(1).unwrap()[0].id;
     let problems = cat.problems(scan_id).unwrap();
-    assert!(problems.iter().any(|(_, p, m)| p.starts_with("loop/back-up") && m.contains("symbolic link loop")), "{problems:?}");
+    assert!(
+        problems.iter().any(|(_, p, m)| p.starts_with("loop/back-up") && m.contains("symbolic link loop")),
+        "{problems:?}"
+    );
     // A second scan duplicates nothing; the unreadable file is tried again.
     let out = hma_as_user(&url, &["scan", "--json"]);
     assert_eq!(out.status.code(), Some(2));

@@ -32,11 +32,12 @@ fn library(dir: &Path) {
     for f in std::fs::read_dir(common::fixtures()).unwrap().flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         if !name.ends_with(".json") && !name.ends_with(".md") && name != "regenerate-golden" {
-            std::fs::copy(f.path(), dir.join("fixtures").join(&name)).or_else(|_| {
-                std::fs::create_dir_all(dir.join("fixtures"))?;
-                std::fs::copy(f.path(), dir.join("fixtures").join(&name))
-            })
-            .unwrap();
+            std::fs::copy(f.path(), dir.join("fixtures").join(&name))
+                .or_else(|_| {
+                    std::fs::create_dir_all(dir.join("fixtures"))?;
+                    std::fs::copy(f.path(), dir.join("fixtures").join(&name))
+                })
+                .unwrap();
         }
     }
 }
@@ -112,7 +113,10 @@ catalog_test!(raw_jpeg_edit_sidecar_and_serial_link_into_one_capture, |db| {
     }
     let rel = |f: &serde_json::Value, kind: &str, signal: &str| {
         f["relations"].as_array().unwrap().iter().any(|r| {
-            r["kind"] == kind && r["signal"] == signal && r["direction"] == "to" && r["other"].as_str().unwrap().ends_with("IMG_0001.CR2")
+            r["kind"] == kind
+                && r["signal"] == signal
+                && r["direction"] == "to"
+                && r["other"].as_str().unwrap().ends_with("IMG_0001.CR2")
         })
     };
     assert!(rel(jpg, "raw_jpeg_pair", "same_stem"), "{:#}", jpg["relations"]);
@@ -236,7 +240,15 @@ catalog_test!(ls_of_one_folder, |db| {
     let mut names: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     names.sort();
     assert_eq!(names, ["IMG_0001-Edit.jpg", "IMG_0001.CR2", "IMG_0001.CR2.xmp", "IMG_0001.JPG"]);
@@ -259,7 +271,11 @@ wfo-5\tRosa \"dog rose\"\tspecies\twfo-3\tSynonym\n",
     assert_eq!(s["changed"], true);
     let again = db.json(&["taxonomy", "import", dwc.to_str().unwrap(), "--name", "wfo", "--json"]);
     assert_eq!(again["changed"], false, "same file, same version: nothing to do");
-    let csv = put(tmp.path(), "family.csv", b"id,parent_id,name,rank\n1,,Family,root\n2,1,Kids,group\n3,2,\"Max, the eldest\",person\n4,9,Lost,person\n");
+    let csv = put(
+        tmp.path(),
+        "family.csv",
+        b"id,parent_id,name,rank\n1,,Family,root\n2,1,Kids,group\n3,2,\"Max, the eldest\",person\n4,9,Lost,person\n",
+    );
     let s = db.json(&["taxonomy", "import", csv.to_str().unwrap(), "--name", "family", "--json"]);
     assert_eq!((s["nodes"].as_i64(), s["orphans"].as_i64(), s["format"].as_str()), (Some(4), Some(1), Some("csv")));
     let list = db.json(&["taxonomy", "list", "--json"]);

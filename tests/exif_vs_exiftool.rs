@@ -36,7 +36,12 @@ fn fixtures_agree_with_exiftool() {
                 checked += 1;
             }
         }
-        for (theirs, ours) in [("ISO", "iso"), ("FNumber", "f_number"), ("ExposureTime", "exposure_time_s"), ("Orientation", "orientation")] {
+        for (theirs, ours) in [
+            ("ISO", "iso"),
+            ("FNumber", "f_number"),
+            ("ExposureTime", "exposure_time_s"),
+            ("Orientation", "orientation"),
+        ] {
             if let Some(t) = num(&g[theirs]) {
                 let o = num(&e[ours]).unwrap_or_else(|| panic!("{name}: no {ours}"));
                 assert!((o - t).abs() <= 1e-6 * t.abs().max(1.0), "{name} {theirs}: exiftool {t}, hma {o}");

@@ -57,7 +57,8 @@ impl Db {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.hma(args);
         assert_ok(&out, args);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
     /// `hma ls --json` as a list.
@@ -120,7 +121,7 @@ macro_rules! catalog_test {
 pub fn jpeg(seed: u32, exif: Option<&ExifSpec>) -> Vec<u8> {
     let (w, h) = (64u32, 48u32);
     let img = image::RgbImage::from_fn(w, h, |x, y| {
-        let v = x.wrapping_mul(7).wrapping_add(y.wrapping_mul(13)).wrapping_add(seed.wrapping_mul(2_654_435_761)) ;
+        let v = x.wrapping_mul(7).wrapping_add(y.wrapping_mul(13)).wrapping_add(seed.wrapping_mul(2_654_435_761));
         image::Rgb([(v & 0xff) as u8, ((v >> 8) & 0xff) as u8, ((x * 4 + seed) & 0xff) as u8])
     });
     let mut out = Vec::new();
@@ -189,7 +190,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Finds the `ls` entry whose path ends with `suffix`.
 pub fn entry<'a>(ls: &'a [serde_json::Value], suffix: &str) -> &'a serde_json::Value {
-    ls.iter()
-        .find(|e| e["path"].as_str().unwrap().ends_with(suffix))
-        .unwrap_or_else(|| panic!("no file ending in {suffix} in {:#?}", ls.iter().map(|e| e["path"].clone()).collect::<Vec<_>>()))
+    ls.iter().find(|e| e["path"].as_str().unwrap().ends_with(suffix)).unwrap_or_else(|| {
+        panic!("no file ending in {suffix} in {:#?}", ls.iter().map(|e| e["path"].clone()).collect::<Vec<_>>())
+    })
 }

@@ -167,7 +167,8 @@ impl Catalog {
         let shown = redact_url(url);
         let mut cat = if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             let url = url.replacen("mariadb://", "mysql://", 1);
-            let conn = MysqlConnection::establish(&url).map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
+            let conn = MysqlConnection::establish(&url)
+                .map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
             Catalog { conn: Conn::Mysql(conn), backend: Backend::Mysql, url: shown }
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -176,11 +177,13 @@ impl Catalog {
             }
             if let Some(parent) = std::path::Path::new(path).parent() {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| CatalogError::Invalid(format!("cannot create folder for catalogue {path}: {e}")))?;
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        CatalogError::Invalid(format!("cannot create folder for catalogue {path}: {e}"))
+                    })?;
                 }
             }
-            let conn = SqliteConnection::establish(path).map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
+            let conn = SqliteConnection::establish(path)
+                .map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
             Catalog { conn: Conn::Sqlite(conn), backend: Backend::Sqlite, url: shown }
         };
         cat.prepare()?;
@@ -215,7 +218,10 @@ impl Catalog {
     }
 
     /// Runs `f` in one transaction: all of it is committed, or none.
-    pub fn transaction<T, E: From<CatalogError>>(&mut self, f: impl FnOnce(&mut Catalog) -> Result<T, E>) -> Result<T, E> {
+    pub fn transaction<T, E: From<CatalogError>>(
+        &mut self,
+        f: impl FnOnce(&mut Catalog) -> Result<T, E>,
+    ) -> Result<T, E> {
         fn begin<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
             C::TransactionManager::begin_transaction(c)
         }

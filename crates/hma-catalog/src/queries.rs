@@ -17,6 +17,12 @@ diesel::define_sql_function! {
     fn last_insert_id() -> Unsigned<BigInt>;
 }
 
+/// (id, root id, relative path, content hash, first seen) of a duplicate.
+pub type DupeMember = (i64, i64, String, i64, i64);
+
+/// (node, source, confidence, model version, created) of a capture's taxon link.
+type TaxonLink = (i64, String, Option<f64>, Option<String>, i64);
+
 /// Most rows written or looked up in one statement (keeps both backends well
 /// under their placeholder limits).
 pub const BATCH: usize = 500;
@@ -102,7 +108,8 @@ impl Catalog {
             with_conn!(cat, c => diesel::insert_into(roots::table)
                 .values(&NewRoot { uuid: &uuid, name, is_backup, created_ms: now_ms })
                 .execute(c))?;
-            let root: Root = with_conn!(cat, c => roots::table.filter(roots::uuid.eq(&uuid)).select(Root::as_select()).first(c))?;
+            let root: Root =
+                with_conn!(cat, c => roots::table.filter(roots::uuid.eq(&uuid)).select(Root::as_select()).first(c))?;
             cat.set_location(root.id, machine, path, now_ms)?;
             Ok(root)
         })
@@ -110,7 +117,9 @@ impl Catalog {
 
     /// The root called `name`.
     pub fn root_by_name(&mut self, name: &str) -> Result<Option<Root>> {
-        Ok(with_conn!(self, c => roots::table.filter(roots::name.eq(name)).select(Root::as_select()).first(c).optional())?)
+        Ok(
+            with_conn!(self, c => roots::table.filter(roots::name.eq(name)).select(Root::as_select()).first(c).optional())?,
+        )
     }
 
     /// Every root, with its location on `machine` when it has one.
@@ -198,7 +207,15 @@ impl Catalog {
     }
 
     /// Adds a content-history entry.
-    pub fn record_history(&mut self, file_id: i64, hash: i64, size: i64, mtime_ns: i64, now_ms: i64, scan_id: i64) -> Result<()> {
+    pub fn record_history(
+        &mut self,
+        file_id: i64,
+        hash: i64,
+        size: i64,
+        mtime_ns: i64,
+        now_ms: i64,
+        scan_id: i64,
+    ) -> Result<()> {
         with_conn!(self, c => diesel::insert_into(content_history::table)
             .values((
                 content_history::file_id.eq(file_id),
@@ -325,8 +342,7 @@ impl Catalog {
     pub fn files_by_ids(&mut self, ids: &[i64]) -> Result<Vec<FileRow>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
-            let rows: Vec<FileRow> =
-                with_conn!(self, c => files::table.filter(files::id.eq_any(chunk)).select(FileRow::as_select()).load(c))?;
+            let rows: Vec<FileRow> = with_conn!(self, c => files::table.filter(files::id.eq_any(chunk)).select(FileRow::as_select()).load(c))?;
             out.extend(rows);
         }
         Ok(out)
@@ -349,11 +365,15 @@ impl Catalog {
     pub fn insert_capture(&mut self, fields: &CaptureFields, now_ms: i64) -> Result<i64> {
         match &mut self.conn {
             Conn::Sqlite(c) => {
-                diesel::insert_into(captures::table).values(&NewCapture { fields: fields.clone(), created_ms: now_ms }).execute(c)?;
+                diesel::insert_into(captures::table)
+                    .values(&NewCapture { fields: fields.clone(), created_ms: now_ms })
+                    .execute(c)?;
                 Ok(diesel::select(last_insert_rowid()).get_result::<i64>(c)?)
             }
             Conn::Mysql(c) => {
-                diesel::insert_into(captures::table).values(&NewCapture { fields: fields.clone(), created_ms: now_ms }).execute(c)?;
+                diesel::insert_into(captures::table)
+                    .values(&NewCapture { fields: fields.clone(), created_ms: now_ms })
+                    .execute(c)?;
                 Ok(diesel::select(last_insert_id()).get_result::<u64>(c)? as i64)
             }
         }
@@ -405,7 +425,7 @@ impl Catalog {
             .load(c))?;
         with_conn!(self, c => diesel::delete(capture_keywords::table.filter(capture_keywords::capture_id.eq(from))).execute(c))?;
         self.add_keywords(into, &kws)?;
-        let taxa: Vec<(i64, String, Option<f64>, Option<String>, i64)> = with_conn!(self, c => capture_taxa::table
+        let taxa: Vec<TaxonLink> = with_conn!(self, c => capture_taxa::table
             .filter(capture_taxa::capture_id.eq(from))
             .select((capture_taxa::node_id, capture_taxa::source, capture_taxa::confidence, capture_taxa::model_version, capture_taxa::created_ms))
             .load(c))?;
@@ -429,7 +449,8 @@ impl Catalog {
     /// Deletes a capture no file points at any more (and its keywords).
     pub fn delete_capture_if_orphan(&mut self, id: i64) -> Result<bool> {
         let users: i64 = with_conn!(self, c => files::table.filter(files::capture_id.eq(id)).count().get_result(c))?;
-        let taxa: i64 = with_conn!(self, c => capture_taxa::table.filter(capture_taxa::capture_id.eq(id)).count().get_result(c))?;
+        let taxa: i64 =
+            with_conn!(self, c => capture_taxa::table.filter(capture_taxa::capture_id.eq(id)).count().get_result(c))?;
         if users > 0 || taxa > 0 {
             return Ok(false);
         }
@@ -444,7 +465,11 @@ impl Catalog {
             let rows: Vec<_> = chunk
                 .iter()
                 .map(|(k, h)| {
-                    (capture_keywords::capture_id.eq(capture_id), capture_keywords::keyword.eq(k), capture_keywords::hierarchical.eq(*h))
+                    (
+                        capture_keywords::capture_id.eq(capture_id),
+                        capture_keywords::keyword.eq(k),
+                        capture_keywords::hierarchical.eq(*h),
+                    )
                 })
                 .collect();
             with_conn!(self, c => diesel::insert_or_ignore_into(capture_keywords::table).values(&rows).execute(c))?;
@@ -532,7 +557,9 @@ impl Catalog {
 
     /// Recent scans, newest first.
     pub fn scans(&mut self, limit: i64) -> Result<Vec<ScanRow>> {
-        Ok(with_conn!(self, c => scans::table.order(scans::id.desc()).limit(limit).select(ScanRow::as_select()).load(c))?)
+        Ok(
+            with_conn!(self, c => scans::table.order(scans::id.desc()).limit(limit).select(ScanRow::as_select()).load(c))?,
+        )
     }
 
     /// Records problems met while walking (unreadable folders, link loops).
@@ -594,8 +621,7 @@ impl Catalog {
 
     /// True when kept counts exist and are current.
     pub fn stats_current(&mut self) -> Result<bool> {
-        let dirty: Option<bool> =
-            with_conn!(self, c => catalog_stats::table.order(catalog_stats::id.desc()).select(catalog_stats::dirty).first(c).optional())?;
+        let dirty: Option<bool> = with_conn!(self, c => catalog_stats::table.order(catalog_stats::id.desc()).select(catalog_stats::dirty).first(c).optional())?;
         Ok(dirty == Some(false))
     }
 
@@ -611,7 +637,7 @@ impl Catalog {
                 .having(diesel::dsl::count_star().gt(1))
                 .select((files::content_hash.assume_not_null(), diesel::dsl::count_star()));
             with_conn!(cat, c => diesel::insert_into(duplicate_hashes::table)
-                .values(q.clone())
+                .values(q)
                 .into_columns((duplicate_hashes::content_hash, duplicate_hashes::files))
                 .execute(c))?;
             let mut counts = cat.live_counts()?;
@@ -666,9 +692,9 @@ impl Catalog {
     /// The few columns `hma dupes` needs of every present file that has a
     /// twin: (id, root, relative path, hash, first seen), by id. One join
     /// with the kept duplicate groups when they are current.
-    pub fn dupe_members(&mut self) -> Result<Vec<(i64, i64, String, i64, i64)>> {
+    pub fn dupe_members(&mut self) -> Result<Vec<DupeMember>> {
         if self.stats_current()? {
-            let mut rows: Vec<(i64, i64, String, i64, i64)> = with_conn!(self, c => files::table
+            let mut rows: Vec<DupeMember> = with_conn!(self, c => files::table
                 .inner_join(duplicate_hashes::table.on(files::content_hash.eq(duplicate_hashes::content_hash.nullable())))
                 .filter(files::missing.eq(false))
                 .select((files::id, files::root_id, files::rel_path, duplicate_hashes::content_hash, files::first_seen_ms))
@@ -699,7 +725,9 @@ impl Catalog {
 
     /// The taxonomy called `name`.
     pub fn taxonomy(&mut self, name: &str) -> Result<Option<Taxonomy>> {
-        Ok(with_conn!(self, c => taxonomies::table.filter(taxonomies::name.eq(name)).select(Taxonomy::as_select()).first(c).optional())?)
+        Ok(
+            with_conn!(self, c => taxonomies::table.filter(taxonomies::name.eq(name)).select(Taxonomy::as_select()).first(c).optional())?,
+        )
     }
 
     /// All taxonomies.

@@ -231,7 +231,9 @@ pub fn read_tags(format: &str, data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
         "raf" => raf_tags(data)?,
         "mrw" => mrw_tags(data)?,
         "x3f" => crate::rawmeta::x3f_tags(data).ok_or_else(|| ExifError::Corrupt("X3F directory unreadable".into()))?,
-        "crw" => crate::rawmeta::ciff_tags(data).ok_or_else(|| ExifError::Corrupt("CRW (CIFF) heap unreadable".into()))?,
+        "crw" => {
+            crate::rawmeta::ciff_tags(data).ok_or_else(|| ExifError::Corrupt("CRW (CIFF) heap unreadable".into()))?
+        }
         _ => vec![],
     };
     // Early Canon PowerShot JPEGs keep their metadata in a CIFF heap (APP0).
@@ -256,7 +258,8 @@ fn interpret_all(format: &str, data: &[u8], tags: Vec<RawTag>) -> Result<Option<
         exif.taken_at = crate::makernote::reconyx_taken(data).and_then(|s| parse_datetime(&s));
     }
     if make.contains("KODAK") {
-        if let Some((exposure, f, iso)) = crate::makernote::kodak_type3(data, exif.model.as_deref().unwrap_or_default()) {
+        if let Some((exposure, f, iso)) = crate::makernote::kodak_type3(data, exif.model.as_deref().unwrap_or_default())
+        {
             exif.exposure_time_s = Some(exposure).filter(|&e| e > 0.0).or(exif.exposure_time_s);
             exif.f_number = Some(f).filter(|&f| f > 0.0).or(exif.f_number);
             if exif.iso.is_none() {
@@ -292,7 +295,9 @@ fn rexif_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
             // the second parser scans every segment and tolerates more.
             return match kamadak_raw_or_container(data) {
                 Ok(tags) => Ok(tags),
-                Err(_) if matches!(e, rexif::ExifError::JpegWithoutExif(_) | rexif::ExifError::FileTypeUnknown) => Ok(vec![]),
+                Err(_) if matches!(e, rexif::ExifError::JpegWithoutExif(_) | rexif::ExifError::FileTypeUnknown) => {
+                    Ok(vec![])
+                }
                 Err(k) => Err(ExifError::Corrupt(format!("{e}; {k}"))),
             };
         }
@@ -373,9 +378,9 @@ fn from_kamadak(e: &exif::Exif, force: Option<Ifd>) -> Vec<RawTag> {
             }),
             tag: f.tag.number(),
             val: match &f.value {
-                V::Ascii(parts) => {
-                    Val::Text(parts.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>().join(" "))
-                }
+                V::Ascii(parts) => Val::Text(
+                    parts.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>().join(" "),
+                ),
                 V::Byte(v) => Val::Int(v.iter().map(|&x| x as i64).collect()),
                 V::Short(v) => Val::Int(v.iter().map(|&x| x as i64).collect()),
                 V::Long(v) => Val::Int(v.iter().map(|&x| x as i64).collect()),
@@ -406,7 +411,8 @@ fn be64(d: &[u8], at: usize) -> Option<u64> {
 fn cr3_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
     const CANON_UUID: [u8; 16] =
         [0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48];
-    let moov = find_box(data, 0, data.len(), b"moov").ok_or_else(|| ExifError::Corrupt("CR3 without moov box".into()))?;
+    let moov =
+        find_box(data, 0, data.len(), b"moov").ok_or_else(|| ExifError::Corrupt("CR3 without moov box".into()))?;
     let mut pos = moov.0;
     let mut tags = Vec::new();
     while let Some((start, end, kind)) = next_box(data, pos, moov.1) {
@@ -485,7 +491,7 @@ fn mrw_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
     Ok(vec![])
 }
 
-fn find<'a>(tags: &'a [RawTag], ifd: Ifd, tag: u16) -> Option<&'a Val> {
+fn find(tags: &[RawTag], ifd: Ifd, tag: u16) -> Option<&Val> {
     tags.iter().find(|t| t.ifd == ifd && t.tag == tag).map(|t| &t.val)
 }
 
@@ -550,7 +556,7 @@ pub fn parse_xmp_datetime(s: &str) -> Option<TakenAt> {
     let mut full = s[..10].replace('-', ":");
     let rest = s.get(10..).unwrap_or_default();
     let rest = rest.strip_prefix('T').unwrap_or(rest);
-    let (clock, tail) = rest.split_at(rest.find(|c: char| c == 'Z' || c == '+' || c == '-' || c == '.').unwrap_or(rest.len()));
+    let (clock, tail) = rest.split_at(rest.find(['Z', '+', '-', '.']).unwrap_or(rest.len()));
     let clock = match clock.len() {
         8 => clock.to_string(),
         5 => format!("{clock}:00"),
@@ -592,14 +598,15 @@ fn parse_subsec(s: &str) -> Option<u32> {
 pub fn interpret(tags: &[RawTag]) -> Exif {
     use Ifd::*;
     let taken_original = text(tags, Exif, 0x9003).and_then(|s| parse_datetime(&s)).is_some();
-    let taken_at = [(Exif, 0x9003u16, 0x9291u16, 0x9011u16), (Exif, 0x9004, 0x9292, 0x9012), (Primary, 0x0132, 0x9290, 0x9010)]
-        .iter()
-        .find_map(|&(ifd, dt, sub, off)| {
-            let mut t = parse_datetime(&text(tags, ifd, dt)?)?;
-            t.millis = text(tags, Exif, sub).and_then(|s| parse_subsec(&s));
-            t.offset_min = text(tags, Exif, off).and_then(|s| parse_offset(&s));
-            Some(t)
-        });
+    let taken_at =
+        [(Exif, 0x9003u16, 0x9291u16, 0x9011u16), (Exif, 0x9004, 0x9292, 0x9012), (Primary, 0x0132, 0x9290, 0x9010)]
+            .iter()
+            .find_map(|&(ifd, dt, sub, off)| {
+                let mut t = parse_datetime(&text(tags, ifd, dt)?)?;
+                t.millis = text(tags, Exif, sub).and_then(|s| parse_subsec(&s));
+                t.offset_min = text(tags, Exif, off).and_then(|s| parse_offset(&s));
+                Some(t)
+            });
     let gps = (|| {
         let dms = |tag| -> Option<f64> {
             let d = num(tags, Gps, tag, 0)?;
@@ -649,7 +656,16 @@ mod tests {
     #[test]
     fn civil_days_round_trip() {
         for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2024, 12, 31), (1899, 3, 1), (2038, 1, 19)] {
-            let t = TakenAt { year: y, month: m, day: d, hour: 13, minute: 5, second: 9, millis: Some(250), offset_min: None };
+            let t = TakenAt {
+                year: y,
+                month: m,
+                day: d,
+                hour: 13,
+                minute: 5,
+                second: 9,
+                millis: Some(250),
+                offset_min: None,
+            };
             let back = TakenAt::from_local_ms(t.local_ms(), true, None);
             assert_eq!(back, t);
         }

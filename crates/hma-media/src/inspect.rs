@@ -114,8 +114,8 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     let want = len.min(WHOLE_READ_LIMIT) as usize;
-    if buf.len() < want.min(HEAD).max(16) {
-        buf.resize(want.min(HEAD).max(16), 0);
+    if buf.len() < want.clamp(16, HEAD) {
+        buf.resize(want.clamp(16, HEAD), 0);
     }
     fn fill(file: &mut File, buf: &mut [u8], got: &mut usize, upto: usize) -> std::io::Result<()> {
         while *got < upto {
@@ -189,7 +189,10 @@ fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -
                 if !facts.exif.as_ref().is_some_and(|e| e.taken_original) {
                     let xmp_time = || {
                         let x = facts.xmp.as_ref()?;
-                        x.date_time_original.as_deref().or(x.date_created.as_deref()).and_then(crate::exif::parse_xmp_datetime)
+                        x.date_time_original
+                            .as_deref()
+                            .or(x.date_created.as_deref())
+                            .and_then(crate::exif::parse_xmp_datetime)
                     };
                     if let Some(t) = crate::iptc::date_created(head).or_else(xmp_time) {
                         facts.exif.get_or_insert_with(Exif::default).taken_at = Some(t);
@@ -201,12 +204,14 @@ fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -
                     }
                 }
             } else if kind == Kind::Image && facts.width.is_none() {
-                facts.problem = Some(format!("{} header unreadable (truncated or corrupt)", facts.format.to_uppercase()));
+                facts.problem =
+                    Some(format!("{} header unreadable (truncated or corrupt)", facts.format.to_uppercase()));
             }
         }
         Kind::Other if claims_image(name) => {
             let shown: String = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            facts.problem = Some(format!("not a recognised image: content does not match the name (first bytes {shown})"));
+            facts.problem =
+                Some(format!("not a recognised image: content does not match the name (first bytes {shown})"));
         }
         _ => {}
     }
@@ -281,7 +286,10 @@ mod tests {
     fn tiny_jpeg() -> Vec<u8> {
         // SOI, a 4-byte APP0, SOS with 2 bytes of header, entropy data with a
         // stuffed 0xFF00 and a restart marker, then EOI.
-        vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xD9]
+        vec![
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0,
+            0x56, 0xFF, 0xD9,
+        ]
     }
 
     #[test]

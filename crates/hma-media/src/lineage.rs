@@ -33,7 +33,9 @@ pub fn stem_info(file_name: &str) -> StemInfo {
             stem = s;
         }
     }
-    for suffix in ["-edit", "_edit", " edit", "-edited", "_edited", "-bearbeitet", "-hdr", "-pano", "-enhanced-nr", "-enhanced"] {
+    for suffix in
+        ["-edit", "_edit", " edit", "-edited", "_edited", "-bearbeitet", "-hdr", "-pano", "-enhanced-nr", "-enhanced"]
+    {
         if let Some(base) = strip_numbered(stem, suffix) {
             return StemInfo { base: base.to_string(), edit_suffix: Some(stem[base.len()..].to_string()) };
         }

@@ -108,16 +108,15 @@ pub fn canon_iso(data: &[u8]) -> Option<f64> {
     }
     // Canon notes end with "II*\0" (or "MM\0*") and the note's original
     // offset: if an editor moved the note, its value offsets moved with it.
-    let shift = t
-        .d
-        .get((mn + len).saturating_sub(8)..mn + len)
-        .filter(|f| f.starts_with(b"II*\0") || f.starts_with(b"MM\0*"))
-        .map(|f| {
-            let b = [f[4], f[5], f[6], f[7]];
-            let old = if f[0] == b'I' { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) };
-            mn as i64 - old as i64
-        })
-        .unwrap_or(0);
+    let shift =
+        t.d.get((mn + len).saturating_sub(8)..mn + len)
+            .filter(|f| f.starts_with(b"II*\0") || f.starts_with(b"MM\0*"))
+            .map(|f| {
+                let b = [f[4], f[5], f[6], f[7]];
+                let old = if f[0] == b'I' { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) };
+                mn as i64 - old as i64
+            })
+            .unwrap_or(0);
     let mut camera_iso = None;
     let (mut base, mut auto) = (None, None);
     for (tag, typ, count, at) in t.entries_shifted(mn, shift) {

@@ -54,7 +54,8 @@ pub fn x3f_tags(d: &[u8]) -> Option<Vec<RawTag>> {
         }
         let s = d.get(off..off + len)?;
         let count = le32(s, 8)? as usize;
-        let data: Vec<u16> = s.get(24 + 8 * count..)?.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let data: Vec<u16> =
+            s.get(24 + 8 * count..)?.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         let at = |i: usize| -> Option<String> {
             let end = data.get(i..)?.iter().position(|&c| c == 0)? + i;
             Some(String::from_utf16_lossy(&data[i..end]))
@@ -157,7 +158,8 @@ struct CiffFound {
 fn ciff_heap(d: &[u8]) -> Option<(&[u8], usize)> {
     let block = if d.starts_with(&[0xFF, 0xD8]) {
         // The APP0 segment whose payload is a CIFF header (not JFIF/JFXX).
-        crate::jpeg::segments(d).find_map(|(m, p)| (m == 0xE0 && p.get(6..14) == Some(&b"HEAPJPGM"[..])).then_some(p))?
+        crate::jpeg::segments(d)
+            .find_map(|(m, p)| (m == 0xE0 && p.get(6..14) == Some(&b"HEAPJPGM"[..])).then_some(p))?
     } else {
         d
     };
@@ -197,7 +199,9 @@ fn walk_heap(heap: &[u8], depth: u32, found: &mut CiffFound) {
                 }
                 0x180e => found.time = le32(data, 0),
                 0x102a => found.shot_info = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect(),
-                0x102d => found.camera_settings = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect(),
+                0x102d => {
+                    found.camera_settings = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
+                }
                 _ => {}
             },
         }

@@ -55,7 +55,13 @@ fn is_litter(name: &str) -> bool {
     name.starts_with('.')
         || matches!(
             name,
-            "@eaDir" | "#recycle" | "$RECYCLE.BIN" | "System Volume Information" | "Thumbs.db" | "desktop.ini" | "lost+found"
+            "@eaDir"
+                | "#recycle"
+                | "$RECYCLE.BIN"
+                | "System Volume Information"
+                | "Thumbs.db"
+                | "desktop.ini"
+                | "lost+found"
         )
 }
 
@@ -69,7 +75,19 @@ pub fn is_media_name(name: &str) -> bool {
                 || ext == "xmp"
                 || matches!(
                     ext.as_str(),
-                    "mp4" | "mov" | "m4v" | "avi" | "mts" | "m2ts" | "mkv" | "3gp" | "webm" | "mpg" | "mpeg" | "hif" | "jfif"
+                    "mp4"
+                        | "mov"
+                        | "m4v"
+                        | "avi"
+                        | "mts"
+                        | "m2ts"
+                        | "mkv"
+                        | "3gp"
+                        | "webm"
+                        | "mpg"
+                        | "mpeg"
+                        | "hif"
+                        | "jfif"
                 )
         }
     }

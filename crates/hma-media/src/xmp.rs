@@ -225,7 +225,10 @@ mod tests {
 
     #[test]
     fn broken_xml_is_an_error() {
-        assert!(parse(b"<x:xmpmeta><rdf:RDF></x:xmpmeta>").is_err() || parse(b"<x:xmpmeta><rdf:RDF></x:xmpmeta>").unwrap().is_empty());
+        assert!(
+            parse(b"<x:xmpmeta><rdf:RDF></x:xmpmeta>").is_err()
+                || parse(b"<x:xmpmeta><rdf:RDF></x:xmpmeta>").unwrap().is_empty()
+        );
         assert_eq!(find_packet(b"junk<x:xmpmeta a='1'></x:xmpmeta>junk"), Some(&b"<x:xmpmeta a='1'></x:xmpmeta>"[..]));
     }
 }
