@@ -246,6 +246,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let path_s =
                 abs.to_str().with_context(|| format!("{} is not valid Unicode; rename the folder", abs.display()))?;
+            // Overlapping roots would catalogue the same files twice.
+            for (other, loc) in cat.roots(&ctx.machine)? {
+                let Some(loc) = loc else { continue };
+                let other_path = std::path::Path::new(&loc);
+                if abs == other_path {
+                    bail!("{} is already the root '{}'", abs.display(), other.name);
+                }
+                if abs.starts_with(other_path) || other_path.starts_with(&abs) {
+                    bail!(
+                        "{} overlaps the root '{}' at {}: its files would be catalogued twice",
+                        abs.display(),
+                        other.name,
+                        loc
+                    );
+                }
+            }
             let root = cat.add_root(&name, path_s, &ctx.machine, *backup, ctx.now())?;
             if g.json {
                 print_json(

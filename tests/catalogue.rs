@@ -366,3 +366,15 @@ fn exif_command_reads_metadata_without_a_catalogue() {
     }
     assert!(!tmp.path().join("must-not-exist.db").exists(), "no catalogue is made");
 }
+
+catalog_test!(overlapping_roots_are_refused, |db| {
+    let tmp = tempfile::tempdir().unwrap();
+    library(tmp.path());
+    db.json(&["root", "add", tmp.path().join("2024").to_str().unwrap(), "--json"]);
+    for (path, why) in [("2024", "is already the root"), ("2024/12", "overlaps the root"), ("", "overlaps the root")] {
+        let out = db.hma(&["root", "add", tmp.path().join(path).to_str().unwrap(), "--name", "x"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(why), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(db.json(&["root", "list", "--json"]).as_array().unwrap().len(), 1);
+});
