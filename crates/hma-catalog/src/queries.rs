@@ -640,6 +640,21 @@ impl Catalog {
                 .values(q)
                 .into_columns((duplicate_hashes::content_hash, duplicate_hashes::files))
                 .execute(c))?;
+            with_conn!(cat, c => diesel::delete(duplicate_members::table).execute(c))?;
+            let members = files::table
+                .inner_join(duplicate_hashes::table.on(files::content_hash.eq(duplicate_hashes::content_hash.nullable())))
+                .filter(files::missing.eq(false))
+                .select((files::id, duplicate_hashes::content_hash, files::root_id, files::rel_path, files::first_seen_ms));
+            with_conn!(cat, c => diesel::insert_into(duplicate_members::table)
+                .values(members)
+                .into_columns((
+                    duplicate_members::file_id,
+                    duplicate_members::content_hash,
+                    duplicate_members::root_id,
+                    duplicate_members::rel_path,
+                    duplicate_members::first_seen_ms,
+                ))
+                .execute(c))?;
             let mut counts = cat.live_counts()?;
             counts.duplicate_groups = with_conn!(cat, c => duplicate_hashes::table.count().get_result(c))?;
             with_conn!(cat, c => diesel::delete(catalog_stats::table).execute(c))?;
@@ -690,14 +705,18 @@ impl Catalog {
     }
 
     /// The few columns `hma dupes` needs of every present file that has a
-    /// twin: (id, root, relative path, hash, first seen), by id. One join
-    /// with the kept duplicate groups when they are current.
+    /// twin: (id, root, relative path, hash, first seen), by id. Read from
+    /// the kept copy when it is current.
     pub fn dupe_members(&mut self) -> Result<Vec<DupeMember>> {
         if self.stats_current()? {
-            let mut rows: Vec<DupeMember> = with_conn!(self, c => files::table
-                .inner_join(duplicate_hashes::table.on(files::content_hash.eq(duplicate_hashes::content_hash.nullable())))
-                .filter(files::missing.eq(false))
-                .select((files::id, files::root_id, files::rel_path, duplicate_hashes::content_hash, files::first_seen_ms))
+            let mut rows: Vec<DupeMember> = with_conn!(self, c => duplicate_members::table
+                .select((
+                    duplicate_members::file_id,
+                    duplicate_members::root_id,
+                    duplicate_members::rel_path,
+                    duplicate_members::content_hash,
+                    duplicate_members::first_seen_ms,
+                ))
                 .load(c))?;
             rows.sort_by_key(|r| r.0);
             return Ok(rows);

@@ -189,6 +189,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    duplicate_members (file_id) {
+        file_id -> BigInt,
+        content_hash -> BigInt,
+        root_id -> BigInt,
+        rel_path -> Text,
+        first_seen_ms -> BigInt,
+    }
+}
+
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(files -> roots (root_id));
 diesel::joinable!(files -> captures (capture_id));
@@ -214,4 +224,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     capture_taxa,
     catalog_stats,
     duplicate_hashes,
+    duplicate_members,
 );

@@ -1,3 +1,4 @@
+DROP TABLE duplicate_members;
 DROP TABLE duplicate_hashes;
 DROP TABLE catalog_stats;
 DROP TABLE capture_taxa;

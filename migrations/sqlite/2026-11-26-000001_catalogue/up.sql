@@ -177,3 +177,13 @@ CREATE TABLE duplicate_hashes (
   content_hash BIGINT NOT NULL PRIMARY KEY,
   files BIGINT NOT NULL
 );
+
+-- The files of those groups, copied when the counts are refreshed, so that
+-- listing duplicates reads one small table instead of a million-row one.
+CREATE TABLE duplicate_members (
+  file_id BIGINT NOT NULL PRIMARY KEY,
+  content_hash BIGINT NOT NULL,
+  root_id BIGINT NOT NULL,
+  rel_path TEXT NOT NULL,
+  first_seen_ms BIGINT NOT NULL
+);
