@@ -378,3 +378,33 @@ catalog_test!(overlapping_roots_are_refused, |db| {
     }
     assert_eq!(db.json(&["root", "list", "--json"]).as_array().unwrap().len(), 1);
 });
+
+catalog_test!(large_jpegs_are_hashed_and_checked_while_streamed, |db| {
+    // Over 256 KiB, a JPEG's image data is streamed rather than kept: the
+    // hash and the end-of-image check must be as for a small one.
+    let tmp = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(900, 700, |x, y| {
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+        image::Rgb([(v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8])
+    });
+    let mut big = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut big, 95).encode_image(&img).unwrap();
+    assert!(big.len() > 600 << 10, "{}", big.len());
+    put(tmp.path(), "big.jpg", &big);
+    put(tmp.path(), "big-cut.jpg", &big[..big.len() * 2 / 3]);
+    add_and_scan_allowing_errors(db, tmp.path());
+    let ls = db.ls();
+    let full = entry(&ls, "/big.jpg");
+    let cut = entry(&ls, "big-cut.jpg");
+    assert_eq!(full["error"], serde_json::Value::Null);
+    assert_eq!(full["hash"], format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&big)));
+    assert_eq!((full["width"].as_i64(), full["height"].as_i64()), (Some(900), Some(700)));
+    assert!(cut["error"].as_str().unwrap().starts_with("truncated JPEG"), "{cut}");
+    assert_eq!(cut["hash"], format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&big[..big.len() * 2 / 3])));
+});
+
+fn add_and_scan_allowing_errors(db: &common::Db, dir: &Path) {
+    db.json(&["root", "add", dir.to_str().unwrap(), "--json"]);
+    let out = db.hma(&["scan", "--json"]);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -642,9 +642,17 @@ impl Catalog {
                 .execute(c))?;
             with_conn!(cat, c => diesel::delete(duplicate_members::table).execute(c))?;
             let members = files::table
-                .inner_join(duplicate_hashes::table.on(files::content_hash.eq(duplicate_hashes::content_hash.nullable())))
+                .inner_join(
+                    duplicate_hashes::table.on(files::content_hash.eq(duplicate_hashes::content_hash.nullable())),
+                )
                 .filter(files::missing.eq(false))
-                .select((files::id, duplicate_hashes::content_hash, files::root_id, files::rel_path, files::first_seen_ms));
+                .select((
+                    files::id,
+                    duplicate_hashes::content_hash,
+                    files::root_id,
+                    files::rel_path,
+                    files::first_seen_ms,
+                ));
             with_conn!(cat, c => diesel::insert_into(duplicate_members::table)
                 .values(members)
                 .into_columns((

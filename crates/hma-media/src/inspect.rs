@@ -23,6 +23,9 @@ pub const WHOLE_READ_LIMIT: u64 = 64 << 20;
 pub const HEAD_LIMIT: usize = 8 << 20;
 /// Read size: small enough that a chunk is hashed while still in L2 cache.
 pub const CHUNK: usize = 128 << 10;
+/// JPEGs are streamed past this much head (see [`inspect`]).
+const STREAM_JPEG_AFTER: usize = 256 << 10;
+const TRUNCATED_JPEG: &str = "truncated JPEG: the image data ends before its end-of-image marker";
 
 /// What reading a file told us.
 #[derive(Debug, Clone, Serialize)]
@@ -67,22 +70,44 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
         // Read in cache-sized chunks and hash each one while it is still in
         // the CPU cache: one pass over memory instead of two.
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        if buf.len() < len as usize + CHUNK {
-            buf.resize(len as usize + CHUNK, 0);
-        }
+        // A JPEG whose metadata segments end within its first 256 KiB is
+        // kept only that far: the image data streams through one window
+        // after the head (hashed and checked for its end marker while in
+        // cache) instead of being copied whole into memory.
+        let mut tail: Option<(usize, JpegTail)> = None;
         let mut got = 0;
         loop {
-            if got + CHUNK > buf.len() {
-                buf.resize(got + CHUNK, 0); // the file grew while we read it
+            let at = tail.as_ref().map_or(got, |(head, _)| *head);
+            if at + CHUNK > buf.len() {
+                buf.resize(at + CHUNK, 0); // the file grew while we read it
             }
-            let n = match file.read(&mut buf[got..got + CHUNK]) {
+            let n = match file.read(&mut buf[at..at + CHUNK]) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
             };
-            h.update(&buf[got..got + n]);
-            got += n;
+            h.update(&buf[at..at + n]);
+            match tail.as_mut() {
+                Some((_, t)) => t.feed(&buf[at..at + n]),
+                None => {
+                    got += n;
+                    if got >= STREAM_JPEG_AFTER && (got as u64) < len && buf.starts_with(&[0xFF, 0xD8, 0xFF]) {
+                        if let Some(sos) = crate::jpeg::metadata_end(&buf[..got]) {
+                            let mut t = JpegTail::default();
+                            t.feed(&buf[sos..got]);
+                            tail = Some((got, t));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((head, t)) = tail {
+            let mut facts = analyse(&buf[..head], name, ContentHash(h.digest()), len, false);
+            if !t.ended() && facts.problem.is_none() {
+                facts.problem = Some(TRUNCATED_JPEG.to_string());
+            }
+            return Ok(facts);
         }
         data_len = got;
         (ContentHash(h.digest()), got as u64, true)
@@ -241,7 +266,7 @@ fn heif_size(d: &[u8]) -> Option<(u32, u32)> {
 /// marker, so the first other marker after a scan ends it; running out of
 /// bytes first means the file was cut short.
 pub fn jpeg_complete(d: &[u8]) -> Result<(), String> {
-    let truncated = || Err("truncated JPEG: the image data ends before its end-of-image marker".to_string());
+    let truncated = || Err(TRUNCATED_JPEG.to_string());
     let mut i = 2;
     loop {
         // Find the next marker.
@@ -279,6 +304,113 @@ pub fn jpeg_complete(d: &[u8]) -> Result<(), String> {
     }
 }
 
+/// Follows a JPEG from its first scan to its end marker, fed in pieces of
+/// any size: the streaming twin of [`jpeg_complete`] (same rules).
+#[derive(Debug, Default)]
+struct JpegTail {
+    state: TailState,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum TailState {
+    /// Inside entropy-coded data; `ff` when the last byte was 0xFF.
+    #[default]
+    Entropy,
+    EntropyFf,
+    /// Expecting a marker (fill bytes 0xFF allowed).
+    Marker,
+    MarkerFf,
+    /// Reading a segment's two length bytes (`sos` when it is a scan).
+    Len1 {
+        sos: bool,
+    },
+    Len2 {
+        sos: bool,
+        hi: u8,
+    },
+    /// Skipping a segment's payload.
+    Skip {
+        left: usize,
+        sos: bool,
+    },
+    Ended,
+}
+
+impl JpegTail {
+    fn ended(&self) -> bool {
+        self.state == TailState::Ended
+    }
+
+    fn marker(&mut self, m: u8) {
+        use TailState::*;
+        self.state = match m {
+            0xD9 => Ended,
+            0x01 | 0xD0..=0xD7 => Marker,
+            m => Len1 { sos: m == 0xDA },
+        };
+    }
+
+    fn feed(&mut self, mut d: &[u8]) {
+        use TailState::*;
+        while !d.is_empty() {
+            match self.state {
+                Ended => return,
+                Entropy => match memchr::memchr(0xFF, d) {
+                    Some(p) => {
+                        self.state = EntropyFf;
+                        d = &d[p + 1..];
+                    }
+                    None => return,
+                },
+                EntropyFf => {
+                    let b = d[0];
+                    d = &d[1..];
+                    match b {
+                        0x00 | 0xD0..=0xD7 => self.state = Entropy,
+                        0xFF => {}
+                        m => self.marker(m),
+                    }
+                }
+                Marker => {
+                    let b = d[0];
+                    d = &d[1..];
+                    if b == 0xFF {
+                        self.state = MarkerFf;
+                    }
+                }
+                MarkerFf => {
+                    let b = d[0];
+                    d = &d[1..];
+                    if b != 0xFF {
+                        self.marker(b);
+                    }
+                }
+                Len1 { sos } => {
+                    self.state = Len2 { sos, hi: d[0] };
+                    d = &d[1..];
+                }
+                Len2 { sos, hi } => {
+                    let len = u16::from_be_bytes([hi, d[0]]) as usize;
+                    d = &d[1..];
+                    self.state = if len < 2 { Marker } else { Skip { left: len - 2, sos } };
+                }
+                Skip { left, sos } => {
+                    let k = left.min(d.len());
+                    d = &d[k..];
+                    self.state = match (left - k, sos) {
+                        (0, true) => Entropy,
+                        (0, false) => Marker,
+                        (left, sos) => Skip { left, sos },
+                    };
+                }
+            }
+        }
+        if let Skip { left: 0, sos } = self.state {
+            self.state = if sos { Entropy } else { Marker };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +430,25 @@ mod tests {
         assert!(jpeg_complete(&j).is_ok());
         for cut in 3..j.len() - 1 {
             assert!(jpeg_complete(&j[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn streamed_end_check_agrees_with_the_whole_check() {
+        // A progressive-style file: two scans separated by a table segment.
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xDA, 0x00, 0x03, 0x01];
+        j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD3, 0x56, 0xFF, 0xFF, 0xC4, 0x00, 0x03, 0x09]);
+        j.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x77, 0xFF, 0x00, 0xFF, 0xD9]);
+        let sos = crate::jpeg::metadata_end(&j).unwrap();
+        for cut in sos..=j.len() {
+            let whole = jpeg_complete(&j[..cut]).is_ok();
+            for piece in [1, 2, 3, 7, 64] {
+                let mut t = JpegTail::default();
+                for c in j[sos..cut].chunks(piece) {
+                    t.feed(c);
+                }
+                assert_eq!(t.ended(), whole, "cut {cut}, pieces of {piece}");
+            }
         }
     }
 
