@@ -293,6 +293,19 @@ fn take_place(cat: &mut Catalog, old: &FileRow, newer: &FileRow, now: i64) -> Re
     Ok(())
 }
 
+/// Where a file found by the walk lives, as a catalogue place.
+fn place_of(root_id: i64, found: &Found) -> NewPlace {
+    let rel = &found.rel;
+    NewPlace {
+        root_id,
+        rel_path: rel.text.clone(),
+        path_key: rel.key(),
+        dir_key: hma_media::path::dir_key(rel.dir()),
+        raw_path: rel.raw.clone(),
+        mtime_ns: found.mtime_ns,
+    }
+}
+
 /// Capture fields from EXIF.
 pub fn capture_fields(exif: Option<&Exif>) -> CaptureFields {
     let Some(e) = exif else { return CaptureFields::default() };
@@ -386,16 +399,7 @@ impl<'a> Writer<'a> {
                         problems.push((rel, message));
                     }
                     Msg::Returned { found, id } => {
-                        let rel = &found.rel;
-                        let place = NewPlace {
-                            root_id: self.root_id,
-                            rel_path: rel.text.clone(),
-                            path_key: rel.key(),
-                            dir_key: hma_media::path::dir_key(rel.dir()),
-                            raw_path: rel.raw.clone(),
-                            mtime_ns: found.mtime_ns,
-                        };
-                        cat.move_file(id, &place, now)?;
+                        cat.move_file(id, &place_of(self.root_id, &found), now)?;
                         sum.unchanged += 1;
                     }
                     Msg::Read { found, existing, result } => {
@@ -531,15 +535,7 @@ impl<'a> Writer<'a> {
         // Same content known already? A missing row is this file, moved.
         let same = cat.files_with_hash_any(hash)?;
         if let Some(gone) = same.iter().find(|r| r.missing) {
-            let place = NewPlace {
-                root_id: self.root_id,
-                rel_path: rel.text.clone(),
-                path_key: rel.key(),
-                dir_key,
-                raw_path: rel.raw.clone(),
-                mtime_ns: found.mtime_ns,
-            };
-            cat.move_file(gone.id, &place, now)?;
+            cat.move_file(gone.id, &place_of(self.root_id, found), now)?;
             sum.moved += 1;
             return Ok((Some(gone.id), f.problem.is_some()));
         }

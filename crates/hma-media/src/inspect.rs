@@ -116,18 +116,24 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
             buf.resize(HEAD_LIMIT, 0);
         }
         let mut got = 0;
-        while got < HEAD_LIMIT {
-            match file.read(&mut buf[got..HEAD_LIMIT])? {
-                0 => break,
-                n => got += n,
-            }
-        }
+        fill(&mut file, buf, &mut got, HEAD_LIMIT)?;
         data_len = got;
         let mut chunk = vec![0u8; CHUNK];
         let (h, n) = hash_stream(&buf[..got], &mut file, &mut chunk)?;
         (h, n, false)
     };
     Ok(analyse(&buf[..data_len], name, hash, size, whole))
+}
+
+/// Reads into `buf[*got..upto]` until it is full or the file ends.
+fn fill(file: &mut File, buf: &mut [u8], got: &mut usize, upto: usize) -> std::io::Result<()> {
+    while *got < upto {
+        match file.read(&mut buf[*got..upto])? {
+            0 => break,
+            n => *got += n,
+        }
+    }
+    Ok(())
 }
 
 /// Reads a file's metadata only (no hash): its first 256 KiB, which hold a
@@ -141,15 +147,6 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
     let want = len.min(WHOLE_READ_LIMIT) as usize;
     if buf.len() < want.clamp(16, HEAD) {
         buf.resize(want.clamp(16, HEAD), 0);
-    }
-    fn fill(file: &mut File, buf: &mut [u8], got: &mut usize, upto: usize) -> std::io::Result<()> {
-        while *got < upto {
-            match file.read(&mut buf[*got..upto])? {
-                0 => break,
-                n => *got += n,
-            }
-        }
-        Ok(())
     }
     let mut got = 0;
     fill(&mut file, buf, &mut got, want.min(HEAD))?;
