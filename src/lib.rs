@@ -8,8 +8,11 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+pub mod analyze;
 pub mod dupes;
+pub mod groups;
 pub mod link;
+pub mod rank;
 pub mod report;
 pub mod scan;
 pub mod taxonomy;
@@ -121,11 +124,7 @@ pub fn default_catalog_url() -> Option<String> {
 
 /// Runs `f` over `items` on `threads` threads (each with its own reusable
 /// buffer); results in the order given.
-pub fn par_map<T: Send>(
-    items: &[std::path::PathBuf],
-    threads: usize,
-    f: impl Fn(&std::path::Path, &mut Vec<u8>) -> T + Sync,
-) -> Vec<T> {
+pub fn par_map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I, &mut Vec<u8>) -> T + Sync) -> Vec<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<T>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();

@@ -22,7 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
     about = "Home Media AI: find the great photos in a family collection, without touching a file"
 )]
 #[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
-Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma status\n  hma dupes")]
+Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma groups\n  hma status\n  hma dupes")]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -80,6 +80,47 @@ enum Command {
     },
     /// Groups of identical files and the copy to keep.
     Dupes,
+    /// Measure every new or changed picture: sharpness, exposure, noise, BRISQUE,
+    /// composition, perceptual hash, grid preview; then rebuild near-duplicate and
+    /// burst groups. Incremental and resumable; a rerun with nothing new does no work.
+    Analyze {
+        /// Also make 2048-px loupe previews (a second, larger decode of each picture).
+        #[arg(long)]
+        loupe: bool,
+        /// Analyse every picture again, even unchanged ones.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The best N pictures, one per burst / near-duplicate group, with why.
+    Top {
+        /// How many.
+        #[arg(default_value_t = 50)]
+        n: usize,
+        /// Taken on or after this day (YYYY-MM-DD, camera time).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Taken before the end of this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Taken in this month of any year (1-12): the calendar use.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=12))]
+        month: Option<u32>,
+        /// Only this root.
+        #[arg(long, value_name = "NAME")]
+        root: Option<String>,
+        /// Only scores at or above this (0-1).
+        #[arg(long, value_name = "SCORE")]
+        min_score: Option<f64>,
+    },
+    /// Near-duplicate, burst and exact-copy groups, each with its best picture and why.
+    Groups,
+    /// Quality measurements and scores of picture files, without a catalogue
+    /// (one JSON object per line with --json).
+    Quality {
+        /// Picture files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Content hashes of files (xxh3-64, as `xxhsum -H3` prints them), read-only.
     Hash {
         /// Files to hash.
@@ -232,6 +273,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Command::Exif { paths } = &cli.command {
         return exif_command(paths, g, &ctx);
     }
+    if let Command::Quality { files } = &cli.command {
+        return quality_command(files, g, &ctx);
+    }
     let mut cat = open(g)?;
     match &cli.command {
         Command::Root(RootCmd::Add { path, name, backup }) => {
@@ -345,8 +389,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let row = report::find_file(&mut cat, &places, path)?;
             let hist = cat.history(row.id)?;
             let rep = report::reports(&mut cat, &places, std::slice::from_ref(&row))?.remove(0);
+            let group = cat.group_of_file(row.id)?.map(|(gr, rank)| hma::rank::GroupRef {
+                id: gr.id,
+                kind: gr.kind,
+                rank,
+                size: gr.size,
+            });
+            let quality = match row.content_hash {
+                Some(h) => cat.analysis(h)?.map(|a| {
+                    let mut q = hma::rank::quality_report(&a, rep.exif.iso);
+                    if let Some(g) = &group {
+                        q.explain.push(hma::rank::group_line(g));
+                    }
+                    q
+                }),
+                None => None,
+            };
             if g.json {
                 let mut v = serde_json::to_value(&rep)?;
+                v["quality"] = serde_json::to_value(&quality)?;
+                v["group"] = serde_json::to_value(&group)?;
                 v["history"] = serde_json::json!(hist
                     .iter()
                     .map(|(h, size, seen)| serde_json::json!({"hash": hma_media::ContentHash::from_db(*h).to_hex(), "size": size, "seen_ms": seen}))
@@ -354,6 +416,87 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&v)?;
             } else {
                 println!("{}", serde_json::to_string_pretty(&rep)?);
+                if let Some(q) = &quality {
+                    match q.score {
+                        Some(sc) => println!("quality {sc:.2}"),
+                        None => println!("quality: not analysable: {}", q.error.as_deref().unwrap_or("")),
+                    }
+                    for line in &q.explain {
+                        println!("  {line}");
+                    }
+                }
+            }
+        }
+        Command::Analyze { loupe, force } => {
+            let opts = hma::analyze::AnalyzeOptions { loupe: *loupe, force: *force };
+            let sum = hma::analyze::analyze(&mut cat, &ctx, &opts)?;
+            bar.finish_and_clear();
+            if g.json {
+                print_json(&sum)?;
+            } else {
+                println!(
+                    "pictures {}  analysed {}  unchanged {}  failed {}  unavailable {}",
+                    sum.pictures, sum.analysed, sum.unchanged, sum.failed, sum.unavailable
+                );
+                for f in sum.failures.iter().take(20) {
+                    println!("  {}: {}", f.path, f.error);
+                }
+                if sum.failures.len() > 20 {
+                    println!("  … and {} more (see --json)", sum.failures.len() - 20);
+                }
+                match &sum.groups {
+                    Some(gs) => println!(
+                        "groups {} (exact {}, near {}, burst {}) covering {} pictures",
+                        gs.groups, gs.exact, gs.near, gs.burst, gs.grouped_files
+                    ),
+                    None => println!("groups unchanged"),
+                }
+            }
+            if sum.cancelled {
+                eprintln!("hma: analysis cancelled; run it again to continue");
+                return Ok(130);
+            }
+            return Ok(if sum.failed > 0 { 2 } else { 0 });
+        }
+        Command::Top { n, from, to, month, root, min_score } => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let mut f = hma::rank::TopFilter { month: *month, ..Default::default() };
+            if let Some(d) = from {
+                f.db.taken_from_ms = Some(hma::rank::parse_date(d).with_context(|| format!("--from {d}: use YYYY-MM-DD"))?);
+            }
+            if let Some(d) = to {
+                f.db.taken_to_ms =
+                    Some(hma::rank::parse_date(d).with_context(|| format!("--to {d}: use YYYY-MM-DD"))? + 86_400_000);
+            }
+            if let Some(r) = root {
+                f.db.root_id = Some(cat.root_by_name(r)?.with_context(|| format!("no root named '{r}'"))?.id);
+            }
+            f.db.min_score = *min_score;
+            let top = hma::rank::top(&mut cat, &places, *n, &f)?;
+            if g.json {
+                print_json(&top)?;
+            } else {
+                for (i, t) in top.iter().enumerate() {
+                    println!("{:>4}. {:.2}  {}  {}", i + 1, t.score, t.taken.as_deref().unwrap_or("(no date)         "), t.path);
+                    for line in &t.explain {
+                        println!("          {line}");
+                    }
+                }
+            }
+        }
+        Command::Groups => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let groups = hma::rank::groups(&mut cat, &places)?;
+            if g.json {
+                print_json(&groups)?;
+            } else {
+                for gr in &groups {
+                    println!("{} #{} ({} files): {}", gr.kind, gr.id, gr.files.len(), gr.why);
+                    for f in &gr.files {
+                        println!("  {}{}", if *f == gr.best { "* " } else { "  " }, f);
+                    }
+                }
+                println!("{} groups", groups.len());
             }
         }
         Command::Ls { dir } => {
@@ -432,7 +575,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
         }
-        Command::Hash { .. } | Command::Exif { .. } => unreachable!("handled above"),
+        Command::Hash { .. } | Command::Exif { .. } | Command::Quality { .. } => unreachable!("handled above"),
         Command::Taxonomy(TaxonomyCmd::List) => {
             let ts = cat.taxonomies()?;
             if g.json {
@@ -458,6 +601,59 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 /// `hma exif`: metadata of files and folders, no catalogue involved.
+fn quality_command(files: &[PathBuf], g: &Global, ctx: &JobContext) -> anyhow::Result<u8> {
+    let model = hma::analyze::brisque_model();
+    let results = hma::par_map(files, ctx.threads, |path, buf| -> Result<serde_json::Value, String> {
+        buf.clear();
+        std::io::Read::read_to_end(&mut std::fs::File::open(path).map_err(|e| e.to_string())?, buf)
+            .map_err(|e| e.to_string())?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (_, format) = hma_media::sniff::sniff(&buf[..buf.len().min(64)], &name);
+        let orientation = if matches!(format.as_str(), "heic" | "avif") {
+            None
+        } else {
+            hma_media::exif::read_tags(&format, buf).ok().and_then(|t| hma_media::exif::interpret(&t).orientation)
+        };
+        let a = hma_vision::analyze(buf, &format, orientation, Some(&model), &Default::default())
+            .map_err(|e| e.to_string())?;
+        let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
+        Ok(serde_json::json!({
+            "score": s.overall,
+            "scores": s.parts.iter().map(|p| (p.name, p.score)).collect::<std::collections::HashMap<_, _>>(),
+            "raw": a.measurements,
+            "brisque": a.brisque,
+            "jpeg_quality": a.jpeg_quality,
+            "decoded_as": a.method,
+            "phash": a.hashes.map(|h| format!("{:016x}", h[0])),
+            "explain": s.explain(),
+        }))
+    });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = false;
+    for (path, r) in files.iter().zip(results) {
+        match r {
+            Ok(mut v) => {
+                v["path"] = serde_json::json!(path);
+                if g.json {
+                    serde_json::to_writer(&mut out, &v)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(out, "{:.2}  {}", v["score"].as_f64().unwrap_or(0.0), path.display())?;
+                    for line in v["explain"].as_array().into_iter().flatten() {
+                        writeln!(out, "      {}", line.as_str().unwrap_or(""))?;
+                    }
+                }
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("hma: {}: {e}", path.display());
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if failed { 2 } else { 0 })
+}
+
 fn exif_command(paths: &[PathBuf], g: &Global, ctx: &JobContext) -> anyhow::Result<u8> {
     let mut files = Vec::new();
     for p in paths {

@@ -153,6 +153,13 @@ impl Places {
         Some(RelPath { text: f.rel_path.clone(), raw: f.raw_path.clone() }.to_os_path(base.as_ref()?))
     }
 
+    /// The exact path on disk of a root-relative path (None when the root
+    /// is not connected to this machine).
+    pub fn os_path(&self, root_id: i64, rel_path: &str, raw: Option<&[u8]>) -> Option<PathBuf> {
+        let (_, base) = self.roots.get(&root_id)?;
+        Some(RelPath { text: rel_path.to_string(), raw: raw.map(<[u8]>::to_vec) }.to_os_path(base.as_ref()?))
+    }
+
     /// Root name.
     pub fn root_name(&self, id: i64) -> String {
         self.roots.get(&id).map(|r| r.0.clone()).unwrap_or_default()

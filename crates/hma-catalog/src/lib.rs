@@ -14,10 +14,12 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+mod analysis;
 pub mod models;
 mod queries;
 pub mod schema;
 
+pub use analysis::*;
 pub use models::*;
 pub use queries::*;
 

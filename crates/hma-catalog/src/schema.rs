@@ -199,7 +199,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    analyses (content_hash) {
+        content_hash -> BigInt,
+        version -> Integer,
+        analyzed_ms -> BigInt,
+        error -> Nullable<Text>,
+        method -> Nullable<Text>,
+        full_width -> Nullable<Integer>,
+        full_height -> Nullable<Integer>,
+        measurements -> Nullable<Text>,
+        brisque -> Nullable<Double>,
+        jpeg_quality -> Nullable<Integer>,
+        phash -> Nullable<BigInt>,
+        phash_turns -> Nullable<Text>,
+        score_version -> Integer,
+        score -> Nullable<Double>,
+        s_sharpness -> Nullable<Double>,
+        s_exposure -> Nullable<Double>,
+        s_noise -> Nullable<Double>,
+        s_brisque -> Nullable<Double>,
+        s_composition -> Nullable<Double>,
+        s_compression -> Nullable<Double>,
+    }
+}
+diesel::table! {
+    photo_groups (id) {
+        id -> BigInt,
+        kind -> Text,
+        best_file_id -> BigInt,
+        size -> Integer,
+        why -> Text,
+    }
+}
+diesel::table! {
+    photo_group_members (file_id) {
+        file_id -> BigInt,
+        group_id -> BigInt,
+        member_rank -> Integer,
+    }
+}
+diesel::table! {
+    analysis_state (id) {
+        id -> BigInt,
+        groups_signature -> Text,
+        computed_ms -> BigInt,
+    }
+}
 diesel::joinable!(root_locations -> roots (root_id));
+diesel::joinable!(files -> analyses (content_hash));
+diesel::joinable!(photo_group_members -> photo_groups (group_id));
 diesel::joinable!(files -> roots (root_id));
 diesel::joinable!(files -> captures (capture_id));
 diesel::joinable!(content_history -> files (file_id));
@@ -225,4 +274,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalog_stats,
     duplicate_hashes,
     duplicate_members,
+    analyses,
+    photo_groups,
+    photo_group_members,
+    analysis_state,
 );

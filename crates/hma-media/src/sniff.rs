@@ -32,7 +32,7 @@ impl Kind {
     }
 }
 
-const RAW_EXTS: &[&str] = &[
+pub const RAW_EXTS: &[&str] = &[
     "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "dng", "raf", "orf", "rw2", "rwl", "pef", "srw", "x3f",
     "mrw", "iiq", "3fr", "erf", "kdc", "dcr", "mos", "raw",
 ];

@@ -1,0 +1,367 @@
+//! Queries of the analysis: measurements and scores per content, the
+//! near-duplicate/burst groups, and ranking.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+
+use crate::queries::BATCH;
+use crate::schema::*;
+use crate::{with_conn, Catalog, Result};
+
+/// One analysed content (exact copies share it).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = analyses, treat_none_as_default_value = false)]
+pub struct AnalysisRow {
+    pub content_hash: i64,
+    /// `hma_vision::ANALYSIS_VERSION` that made it.
+    pub version: i32,
+    pub analyzed_ms: i64,
+    /// Why the picture could not be analysed (then the rest is empty).
+    pub error: Option<String>,
+    pub method: Option<String>,
+    pub full_width: Option<i32>,
+    pub full_height: Option<i32>,
+    /// Every raw measurement, JSON.
+    pub measurements: Option<String>,
+    pub brisque: Option<f64>,
+    pub jpeg_quality: Option<i32>,
+    /// DCT hash of the picture as displayed.
+    pub phash: Option<i64>,
+    /// The hashes of its 7 rotations/mirrors, hex, comma-separated.
+    pub phash_turns: Option<String>,
+    pub score_version: i32,
+    pub score: Option<f64>,
+    pub s_sharpness: Option<f64>,
+    pub s_exposure: Option<f64>,
+    pub s_noise: Option<f64>,
+    pub s_brisque: Option<f64>,
+    pub s_composition: Option<f64>,
+    pub s_compression: Option<f64>,
+}
+
+/// A present picture file with content, as the analysis job sees it.
+#[derive(Debug, Clone, Queryable)]
+pub struct AnalysableFile {
+    pub id: i64,
+    pub root_id: i64,
+    pub rel_path: String,
+    pub raw_path: Option<Vec<u8>>,
+    pub content_hash: i64,
+    pub format: String,
+}
+
+/// What grouping needs of one analysed, present file.
+#[derive(Debug, Clone, Queryable)]
+pub struct GroupInput {
+    pub file_id: i64,
+    pub root_id: i64,
+    pub rel_path: String,
+    pub first_seen_ms: i64,
+    pub content_hash: i64,
+    pub capture_id: Option<i64>,
+    pub phash: Option<i64>,
+    pub phash_turns: Option<String>,
+    pub score: Option<f64>,
+}
+
+/// A group as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = photo_groups)]
+pub struct GroupRow {
+    pub id: i64,
+    /// `exact`, `near` or `burst`.
+    pub kind: String,
+    pub best_file_id: i64,
+    pub size: i32,
+    pub why: String,
+}
+
+/// A group member as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = photo_group_members)]
+pub struct MemberRow {
+    pub file_id: i64,
+    pub group_id: i64,
+    /// 1 = best of its group.
+    pub member_rank: i32,
+}
+
+/// A ranked file for `hma top`.
+#[derive(Debug, Clone, Queryable)]
+pub struct RankedFile {
+    pub file_id: i64,
+    pub root_id: i64,
+    pub rel_path: String,
+    pub capture_id: Option<i64>,
+    pub content_hash: i64,
+    pub score: f64,
+    pub taken_local_ms: Option<i64>,
+}
+
+/// Filters of `top` the database applies (month-of-year is applied by the
+/// caller: it needs calendar arithmetic both backends spell differently).
+#[derive(Debug, Clone, Default)]
+pub struct RankFilter {
+    pub root_id: Option<i64>,
+    pub taken_from_ms: Option<i64>,
+    pub taken_to_ms: Option<i64>,
+    pub min_score: Option<f64>,
+}
+
+const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
+
+impl Catalog {
+    /// A page of present picture files with known content, by id.
+    pub fn analysable_page(&mut self, after_id: i64, limit: i64) -> Result<Vec<AnalysableFile>> {
+        let rows: Vec<(i64, i64, String, Option<Vec<u8>>, Option<i64>, String)> = with_conn!(self, c => files::table
+            .filter(files::id.gt(after_id))
+            .filter(files::missing.eq(false))
+            .filter(files::content_hash.is_not_null())
+            .filter(files::kind.eq_any(PICTURE_KINDS))
+            .order(files::id)
+            .limit(limit)
+            .select((files::id, files::root_id, files::rel_path, files::raw_path, files::content_hash, files::format))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, root_id, rel_path, raw_path, h, format)| AnalysableFile {
+                id,
+                root_id,
+                rel_path,
+                raw_path,
+                content_hash: h.unwrap_or_default(),
+                format,
+            })
+            .collect())
+    }
+
+    /// How many present picture files with content there are.
+    pub fn analysable_count(&mut self) -> Result<i64> {
+        Ok(with_conn!(self, c => files::table
+            .filter(files::missing.eq(false))
+            .filter(files::content_hash.is_not_null())
+            .filter(files::kind.eq_any(PICTURE_KINDS))
+            .count()
+            .get_result(c))?)
+    }
+
+    /// Of `hashes`, those already analysed at `version`.
+    pub fn analysed_hashes(&mut self, hashes: &[i64], version: i32) -> Result<HashSet<i64>> {
+        let mut out = HashSet::new();
+        for chunk in hashes.chunks(BATCH) {
+            let v: Vec<i64> = with_conn!(self, c => analyses::table
+                .filter(analyses::content_hash.eq_any(chunk))
+                .filter(analyses::version.eq(version))
+                .select(analyses::content_hash)
+                .load(c))?;
+            out.extend(v);
+        }
+        Ok(out)
+    }
+
+    /// Stores analyses, replacing older ones of the same content.
+    pub fn put_analyses(&mut self, rows: &[AnalysisRow]) -> Result<()> {
+        for chunk in rows.chunks(BATCH / 4) {
+            let keys: Vec<i64> = chunk.iter().map(|r| r.content_hash).collect();
+            with_conn!(self, c => diesel::delete(analyses::table.filter(analyses::content_hash.eq_any(&keys))).execute(c))?;
+            with_conn!(self, c => diesel::insert_into(analyses::table).values(chunk).execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// The analysis of a content, if any.
+    pub fn analysis(&mut self, content_hash: i64) -> Result<Option<AnalysisRow>> {
+        Ok(with_conn!(self, c => analyses::table
+            .find(content_hash)
+            .select(AnalysisRow::as_select())
+            .first(c)
+            .optional())?)
+    }
+
+    /// How many analyses there are, and how many of them failed.
+    pub fn analysis_counts(&mut self) -> Result<(i64, i64)> {
+        let all: i64 = with_conn!(self, c => analyses::table.count().get_result(c))?;
+        let failed: i64 = with_conn!(self, c => analyses::table.filter(analyses::error.is_not_null()).count().get_result(c))?;
+        Ok((all, failed))
+    }
+
+    /// A page (by file id) of present files with a successful analysis.
+    pub fn group_inputs_page(&mut self, after_id: i64, limit: i64) -> Result<Vec<GroupInput>> {
+        Ok(with_conn!(self, c => files::table
+            .inner_join(analyses::table)
+            .filter(files::id.gt(after_id))
+            .filter(files::missing.eq(false))
+            .filter(analyses::error.is_null())
+            .order(files::id)
+            .limit(limit)
+            .select((
+                files::id,
+                files::root_id,
+                files::rel_path,
+                files::first_seen_ms,
+                analyses::content_hash,
+                files::capture_id,
+                analyses::phash,
+                analyses::phash_turns,
+                analyses::score,
+            ))
+            .load(c))?)
+    }
+
+    /// A fingerprint of everything the groups depend on: the present
+    /// analysed files and their contents.
+    pub fn groups_signature(&mut self) -> Result<String> {
+        use diesel::dsl::{count_star, max};
+        let (n, top, last): (i64, Option<i64>, Option<i64>) = with_conn!(self, c => files::table
+            .inner_join(analyses::table)
+            .filter(files::missing.eq(false))
+            .select((count_star(), max(files::id), max(analyses::analyzed_ms)))
+            .first(c))?;
+        let hashes: Vec<i64> = with_conn!(self, c => files::table
+            .filter(files::missing.eq(false))
+            .filter(files::content_hash.is_not_null())
+            .filter(files::kind.eq_any(PICTURE_KINDS))
+            .select(files::content_hash.assume_not_null())
+            .load(c))?;
+        let mix = hashes.iter().fold(0u64, |a, &h| a.wrapping_add((h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        Ok(format!("{n}:{}:{}:{mix:016x}", top.unwrap_or(0), last.unwrap_or(0)))
+    }
+
+    /// The signature the stored groups were computed at.
+    pub fn stored_groups_signature(&mut self) -> Result<Option<String>> {
+        Ok(with_conn!(self, c => analysis_state::table
+            .find(1i64)
+            .select(analysis_state::groups_signature)
+            .first(c)
+            .optional())?)
+    }
+
+    /// Replaces every group (ids are assigned by the caller, from 1).
+    pub fn replace_groups(
+        &mut self,
+        groups: &[GroupRow],
+        members: &[MemberRow],
+        signature: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        with_conn!(self, c => diesel::delete(photo_group_members::table).execute(c))?;
+        with_conn!(self, c => diesel::delete(photo_groups::table).execute(c))?;
+        for chunk in groups.chunks(BATCH / 5) {
+            with_conn!(self, c => diesel::insert_into(photo_groups::table).values(chunk).execute(c))?;
+        }
+        for chunk in members.chunks(BATCH / 3) {
+            with_conn!(self, c => diesel::insert_into(photo_group_members::table).values(chunk).execute(c))?;
+        }
+        with_conn!(self, c => diesel::delete(analysis_state::table).execute(c))?;
+        with_conn!(self, c => diesel::insert_into(analysis_state::table)
+            .values((
+                analysis_state::id.eq(1i64),
+                analysis_state::groups_signature.eq(signature),
+                analysis_state::computed_ms.eq(now_ms),
+            ))
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// The group of a file and its rank in it.
+    pub fn group_of_file(&mut self, file_id: i64) -> Result<Option<(GroupRow, i32)>> {
+        Ok(with_conn!(self, c => photo_group_members::table
+            .inner_join(photo_groups::table)
+            .filter(photo_group_members::file_id.eq(file_id))
+            .select((GroupRow::as_select(), photo_group_members::member_rank))
+            .first(c)
+            .optional())?)
+    }
+
+    /// Groups of the given files: file id → (group id, kind, rank, size).
+    pub fn groups_of_files(&mut self, ids: &[i64]) -> Result<Vec<(i64, i64, String, i32, i32)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let v: Vec<(i64, i64, String, i32, i32)> = with_conn!(self, c => photo_group_members::table
+                .inner_join(photo_groups::table)
+                .filter(photo_group_members::file_id.eq_any(chunk))
+                .select((
+                    photo_group_members::file_id,
+                    photo_groups::id,
+                    photo_groups::kind,
+                    photo_group_members::member_rank,
+                    photo_groups::size,
+                ))
+                .load(c))?;
+            out.extend(v);
+        }
+        Ok(out)
+    }
+
+    /// A page of groups by id, largest first within the page is the
+    /// caller's business.
+    pub fn groups_page(&mut self, after_id: i64, limit: i64) -> Result<Vec<GroupRow>> {
+        Ok(with_conn!(self, c => photo_groups::table
+            .filter(photo_groups::id.gt(after_id))
+            .order(photo_groups::id)
+            .limit(limit)
+            .select(GroupRow::as_select())
+            .load(c))?)
+    }
+
+    /// The members of groups, best first: (group id, file id, rank).
+    pub fn group_members(&mut self, group_ids: &[i64]) -> Result<Vec<(i64, i64, i32)>> {
+        let mut out = Vec::new();
+        for chunk in group_ids.chunks(BATCH) {
+            let v: Vec<(i64, i64, i32)> = with_conn!(self, c => photo_group_members::table
+                .filter(photo_group_members::group_id.eq_any(chunk))
+                .order((photo_group_members::group_id, photo_group_members::member_rank))
+                .select((photo_group_members::group_id, photo_group_members::file_id, photo_group_members::member_rank))
+                .load(c))?;
+            out.extend(v);
+        }
+        Ok(out)
+    }
+
+    /// Present analysed files by score (best first), `limit` after the
+    /// keyset `(score, id)` of the last row of the previous page.
+    pub fn ranked_page(
+        &mut self,
+        filter: &RankFilter,
+        after: Option<(f64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<RankedFile>> {
+        // Built inside each backend's arm: a boxed query is typed by its backend.
+        Ok(with_conn!(self, c => {
+            let mut q = files::table
+                .inner_join(analyses::table)
+                .left_join(captures::table)
+                .filter(files::missing.eq(false))
+                .filter(analyses::score.is_not_null())
+                .into_boxed();
+            if let Some(r) = filter.root_id {
+                q = q.filter(files::root_id.eq(r));
+            }
+            if let Some(t) = filter.taken_from_ms {
+                q = q.filter(captures::taken_local_ms.ge(t));
+            }
+            if let Some(t) = filter.taken_to_ms {
+                q = q.filter(captures::taken_local_ms.lt(t));
+            }
+            if let Some(s) = filter.min_score {
+                q = q.filter(analyses::score.ge(s));
+            }
+            if let Some((score, id)) = after {
+                q = q.filter(analyses::score.lt(score).or(analyses::score.eq(score).and(files::id.gt(id))));
+            }
+            q.order((analyses::score.desc(), files::id))
+                .limit(limit)
+                .select((
+                    files::id,
+                    files::root_id,
+                    files::rel_path,
+                    files::capture_id,
+                    analyses::content_hash,
+                    analyses::score.assume_not_null(),
+                    captures::taken_local_ms.nullable(),
+                ))
+                .load(c)
+        })?)
+    }
+}

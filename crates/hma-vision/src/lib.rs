@@ -1,0 +1,135 @@
+//! Looking at pictures: decoding at reduced size, previews, technical
+//! measurements, BRISQUE, perceptual hashes and the scores made from them.
+//!
+//! Nothing here touches the catalogue or the file system beyond the bytes
+//! it is handed: the engine reads files (read-only) and stores results.
+
+// Until the BRISQUE module lands (being written in parallel).
+pub mod brisque {
+    #[derive(Debug, Clone)]
+    pub struct BrisqueModel;
+    impl BrisqueModel {
+        pub fn parse(_: &str, _: &str) -> Result<BrisqueModel, String> {
+            Ok(BrisqueModel)
+        }
+        pub fn score_gray(&self, _: &[u8], _: usize, _: usize) -> f64 {
+            0.0
+        }
+    }
+}
+pub mod decode;
+pub mod jpeg_quality;
+pub mod metrics;
+pub mod orient;
+pub mod phash;
+pub mod preview;
+pub mod raw_preview;
+pub mod resize;
+pub mod score;
+
+pub use decode::{DecodeError, DecodeRequest, Decoded};
+pub use metrics::Measurements;
+
+/// Version of the measurements: bump when a change alters any stored value,
+/// and `hma analyze` redoes every picture.
+pub const ANALYSIS_VERSION: i32 = 1;
+
+/// Long edge of the working image the measurements are taken on.
+pub const WORK_LONG_EDGE: u32 = 640;
+
+/// An 8-bit RGB picture, rows top to bottom, interleaved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rgb8 {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+/// An 8-bit grey picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gray8 {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+/// What analysing one picture gives.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub measurements: Measurements,
+    /// BRISQUE (lower is better), when a model was given.
+    pub brisque: Option<f64>,
+    pub jpeg_quality: Option<u8>,
+    /// DCT hash of the picture as displayed and of its rotations/mirrors;
+    /// None for near-flat pictures.
+    pub hashes: Option<[u64; 8]>,
+    pub full_width: u32,
+    pub full_height: u32,
+    pub method: String,
+    pub grid_jpeg: Vec<u8>,
+    pub loupe_jpeg: Option<Vec<u8>>,
+}
+
+/// Options for [`analyze`].
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    pub max_pixels: u64,
+    /// Also make the loupe preview (a second, larger decode).
+    pub loupe: bool,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions { max_pixels: decode::DEFAULT_MAX_PIXELS, loupe: false }
+    }
+}
+
+/// Decodes once at the working size and takes every measurement, the hash
+/// and the grid preview from that one decode.
+pub fn analyze(
+    bytes: &[u8],
+    format: &str,
+    orientation: Option<u16>,
+    brisque: Option<&brisque::BrisqueModel>,
+    opts: &AnalyzeOptions,
+) -> Result<Analysis, DecodeError> {
+    let req = DecodeRequest { min_long_edge: WORK_LONG_EDGE, max_pixels: opts.max_pixels };
+    let d = decode::decode(bytes, format, orientation, &req)?;
+    let work = resize::fit_long_edge(&d.image, WORK_LONG_EDGE);
+    let scale = work.width.max(work.height) as f64 / d.full_width.max(d.full_height).max(1) as f64;
+    let measurements = metrics::measure(&work, scale);
+    let gray = metrics::luma(&work);
+    let brisque = brisque.map(|m| m.score_gray(&gray.data, gray.width as usize, gray.height as usize));
+    let hashes = (!phash::is_degenerate(&gray)).then(|| phash::dct_hashes(&gray));
+    let grid_jpeg = preview::encode(&work, preview::GRID).map_err(|e| DecodeError::Corrupt {
+        format: "preview".into(),
+        message: e,
+    })?;
+    let loupe_jpeg = if opts.loupe {
+        let big = if d.image.width.max(d.image.height) >= preview::LOUPE
+            || d.image.width.max(d.image.height) >= d.full_width.max(d.full_height)
+        {
+            d.image.clone()
+        } else {
+            let req = DecodeRequest { min_long_edge: preview::LOUPE, max_pixels: opts.max_pixels };
+            decode::decode(bytes, format, orientation, &req)?.image
+        };
+        Some(preview::encode(&big, preview::LOUPE).map_err(|e| DecodeError::Corrupt {
+            format: "preview".into(),
+            message: e,
+        })?)
+    } else {
+        None
+    };
+    Ok(Analysis {
+        measurements,
+        brisque,
+        jpeg_quality: d.jpeg_quality,
+        hashes,
+        full_width: d.full_width,
+        full_height: d.full_height,
+        method: d.method,
+        grid_jpeg,
+        loupe_jpeg,
+    })
+}

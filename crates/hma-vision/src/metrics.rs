@@ -1,0 +1,411 @@
+//! Technical measurements on the working image (the reduced decode).
+//!
+//! Each measurement is a plain number with a unit a photographer can read;
+//! turning them into 0–1 scores is `crate::score`'s job. The formulas and
+//! their sources are in docs/scores.md.
+
+use crate::{Gray8, Rgb8};
+use serde::{Deserialize, Serialize};
+
+/// Everything measured on one picture.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measurements {
+    /// Working image size (pixels) and its scale relative to the full picture.
+    pub work_width: u32,
+    pub work_height: u32,
+    pub scale: f64,
+    /// Variance of the Laplacian over the whole working image (8-bit units²).
+    pub sharp_global: f64,
+    /// Variance of the Laplacian in the sharpest tiles (the top 5 %, at least one).
+    pub sharp_peak: f64,
+    /// Centre of the sharpest tile, as a share of width and height (0–1).
+    pub sharp_peak_x: f64,
+    pub sharp_peak_y: f64,
+    /// Direction bias of the gradients in the sharpest tiles: 0 = the same in
+    /// every direction (in focus, or defocused), towards 1 = one direction
+    /// dominates (motion blur smears edges along the motion).
+    pub blur_anisotropy: f64,
+    /// Luma (Rec. 601, 0–255): mean, median.
+    pub luma_mean: f64,
+    pub luma_median: f64,
+    /// Share of pixels at or above 250 / at or below 5.
+    pub clip_high: f64,
+    pub clip_low: f64,
+    /// Shannon entropy of the 256-bin luma histogram (bits, 0–8).
+    pub entropy: f64,
+    /// Luma span between the 0.5th and 99.5th percentiles (levels).
+    pub dynamic_range: f64,
+    /// Mean scene brightness against mid-grey, in EV (0 = 18 % grey).
+    pub mean_ev: f64,
+    /// Noise standard deviation at the working size (8-bit levels), from
+    /// Immerkaer's operator on the flattest half of the image.
+    pub noise_sigma: f64,
+    /// The subject's centre (detail-weighted saliency centroid), 0–1.
+    pub subject_x: f64,
+    pub subject_y: f64,
+    /// Distance from the subject to the nearest rule-of-thirds point and to
+    /// the centre, as a share of the frame's diagonal.
+    pub thirds_distance: f64,
+    pub centre_distance: f64,
+    /// Share of the frame with little detail (tiles under 15 % of the peak).
+    pub negative_space: f64,
+    /// Tilt of the dominant near-horizontal line, degrees (positive =
+    /// counter-clockwise), when the picture has one.
+    pub tilt_deg: Option<f64>,
+}
+
+/// Rec. 601 luma of an RGB image.
+pub fn luma(img: &Rgb8) -> Gray8 {
+    let data = img
+        .data
+        .chunks_exact(3)
+        .map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32 + 128) >> 8) as u8)
+        .collect();
+    Gray8 { width: img.width, height: img.height, data }
+}
+
+/// Tile grid: about 12 tiles along the long edge, each at least 16 px.
+fn tile_size(w: usize, h: usize) -> usize {
+    (w.max(h) / 12).max(16)
+}
+
+struct Tiles {
+    cols: usize,
+    size: usize,
+    /// Laplacian variance per tile.
+    var: Vec<f64>,
+}
+
+/// Measures `img` (the working image, already oriented); `scale` is its
+/// size relative to the full picture.
+pub fn measure(img: &Rgb8, scale: f64) -> Measurements {
+    let gray = luma(img);
+    let (w, h) = (gray.width as usize, gray.height as usize);
+    let mut m = Measurements { work_width: img.width, work_height: img.height, scale, ..Default::default() };
+    if w < 3 || h < 3 {
+        return m;
+    }
+    let g: Vec<f32> = gray.data.iter().map(|&v| v as f32).collect();
+
+    // --- Sharpness: Laplacian (4-neighbour) statistics, globally and per tile.
+    let ts = tile_size(w, h);
+    let (cols, rows) = (w.div_ceil(ts), h.div_ceil(ts));
+    let mut sum = vec![0f64; cols * rows];
+    let mut sum2 = vec![0f64; cols * rows];
+    let mut cnt = vec![0u32; cols * rows];
+    let (mut gs, mut gs2, mut gn) = (0f64, 0f64, 0f64);
+    for y in 1..h - 1 {
+        let row = y * w;
+        let trow = (y / ts) * cols;
+        for x in 1..w - 1 {
+            let i = row + x;
+            let l = (4.0 * g[i] - g[i - 1] - g[i + 1] - g[i - w] - g[i + w]) as f64;
+            let t = trow + x / ts;
+            sum[t] += l;
+            sum2[t] += l * l;
+            cnt[t] += 1;
+            gs += l;
+            gs2 += l * l;
+            gn += 1.0;
+        }
+    }
+    m.sharp_global = gs2 / gn - (gs / gn).powi(2);
+    let var: Vec<f64> = (0..cols * rows)
+        .map(|t| {
+            if cnt[t] < 16 {
+                return 0.0;
+            }
+            let n = cnt[t] as f64;
+            (sum2[t] / n - (sum[t] / n).powi(2)).max(0.0)
+        })
+        .collect();
+    let tiles = Tiles { cols, size: ts, var };
+    let mut order: Vec<usize> = (0..tiles.var.len()).collect();
+    order.sort_by(|&a, &b| tiles.var[b].total_cmp(&tiles.var[a]));
+    let top = (tiles.var.len() / 20).max(1);
+    m.sharp_peak = order[..top].iter().map(|&t| tiles.var[t]).sum::<f64>() / top as f64;
+    let best = order[0];
+    let centre = |t: usize| {
+        let (c, r) = (t % tiles.cols, t / tiles.cols);
+        let cx = ((c * tiles.size) as f64 + (tiles.size.min(w - c * tiles.size)) as f64 / 2.0) / w as f64;
+        let cy = ((r * tiles.size) as f64 + (tiles.size.min(h - r * tiles.size)) as f64 / 2.0) / h as f64;
+        (cx, cy)
+    };
+    (m.sharp_peak_x, m.sharp_peak_y) = centre(best);
+    m.blur_anisotropy = anisotropy(&g, w, h, &tiles, &order[..top]);
+
+    // --- Exposure: the luma histogram.
+    let mut hist = [0u64; 256];
+    for &v in &gray.data {
+        hist[v as usize] += 1;
+    }
+    let n = gray.data.len() as f64;
+    m.luma_mean = gray.data.iter().map(|&v| v as f64).sum::<f64>() / n;
+    m.luma_median = percentile(&hist, n, 0.5);
+    m.clip_high = hist[250..].iter().sum::<u64>() as f64 / n;
+    m.clip_low = hist[..=5].iter().sum::<u64>() as f64 / n;
+    m.entropy = hist
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    m.dynamic_range = percentile(&hist, n, 0.995) - percentile(&hist, n, 0.005);
+    let lin_mean = hist.iter().enumerate().map(|(v, &c)| srgb_to_linear(v as f64 / 255.0) * c as f64).sum::<f64>() / n;
+    m.mean_ev = (lin_mean.max(1e-6) / 0.18).log2();
+
+    // --- Noise: Immerkaer (1996) on the flattest half of the image.
+    m.noise_sigma = noise_sigma(&g, w, h);
+
+    // --- Composition: a detail-energy saliency over the tile grid.
+    let peak = tiles.var[best].max(1e-9);
+    let (mut sx, mut sy, mut sw) = (0.0, 0.0, 0.0);
+    let mut low = 0usize;
+    for t in 0..tiles.var.len() {
+        let e = tiles.var[t] / peak;
+        if e < 0.15 {
+            low += 1;
+        }
+        if e >= 0.5 {
+            let (cx, cy) = centre(t);
+            sx += e * cx;
+            sy += e * cy;
+            sw += e;
+        }
+    }
+    (m.subject_x, m.subject_y) = (sx / sw, sy / sw);
+    m.negative_space = low as f64 / tiles.var.len() as f64;
+    let (fw, fh) = (w as f64, h as f64);
+    let diag = (fw * fw + fh * fh).sqrt();
+    let dist = |px: f64, py: f64| (((m.subject_x - px) * fw).powi(2) + ((m.subject_y - py) * fh).powi(2)).sqrt() / diag;
+    m.thirds_distance = [(1.0 / 3.0, 1.0 / 3.0), (2.0 / 3.0, 1.0 / 3.0), (1.0 / 3.0, 2.0 / 3.0), (2.0 / 3.0, 2.0 / 3.0)]
+        .iter()
+        .map(|&(px, py)| dist(px, py))
+        .fold(f64::MAX, f64::min);
+    m.centre_distance = dist(0.5, 0.5);
+    m.tilt_deg = tilt(&g, w, h);
+    m
+}
+
+fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// The luma level below which a share `q` of the pixels lie.
+fn percentile(hist: &[u64; 256], n: f64, q: f64) -> f64 {
+    let target = q * n;
+    let mut acc = 0.0;
+    for (v, &c) in hist.iter().enumerate() {
+        acc += c as f64;
+        if acc >= target {
+            return v as f64;
+        }
+    }
+    255.0
+}
+
+/// Sobel gradients at pixel `i` (not on the border).
+#[inline]
+fn sobel(g: &[f32], w: usize, i: usize) -> (f32, f32) {
+    let gx = (g[i - w + 1] + 2.0 * g[i + 1] + g[i + w + 1]) - (g[i - w - 1] + 2.0 * g[i - 1] + g[i + w - 1]);
+    let gy = (g[i + w - 1] + 2.0 * g[i + w] + g[i + w + 1]) - (g[i - w - 1] + 2.0 * g[i - w] + g[i - w + 1]);
+    (gx, gy)
+}
+
+/// 1 − λmin/λmax of the gradient structure tensor summed over the given
+/// tiles: 0 for gradients spread evenly over directions, near 1 when they
+/// all point one way.
+fn anisotropy(g: &[f32], w: usize, h: usize, tiles: &Tiles, which: &[usize]) -> f64 {
+    let (mut xx, mut yy, mut xy) = (0f64, 0f64, 0f64);
+    for &t in which {
+        let (c, r) = (t % tiles.cols, t / tiles.cols);
+        let (x0, y0) = ((c * tiles.size).max(1), (r * tiles.size).max(1));
+        let (x1, y1) = (((c + 1) * tiles.size).min(w - 1), ((r + 1) * tiles.size).min(h - 1));
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let (gx, gy) = sobel(g, w, y * w + x);
+                xx += (gx * gx) as f64;
+                yy += (gy * gy) as f64;
+                xy += (gx * gy) as f64;
+            }
+        }
+    }
+    let tr = xx + yy;
+    if tr <= 0.0 {
+        return 0.0;
+    }
+    let d = ((xx - yy).powi(2) + 4.0 * xy * xy).sqrt();
+    let (l1, l2) = ((tr + d) / 2.0, (tr - d) / 2.0);
+    (1.0 - l2 / l1).clamp(0.0, 1.0)
+}
+
+/// Immerkaer's fast noise estimate, σ = √(π/2)/6 · mean|I ∗ N| with
+/// N = [1 −2 1; −2 4 −2; 1 −2 1], taken over the half of the pixels with
+/// the weakest Sobel gradient so that edges and texture are not counted as
+/// noise.
+fn noise_sigma(g: &[f32], w: usize, h: usize) -> f64 {
+    let mut grad_hist = vec![0u32; 1024];
+    let mut vals = Vec::with_capacity((w - 2) * (h - 2));
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let i = y * w + x;
+            let conv = g[i - w - 1] - 2.0 * g[i - w] + g[i - w + 1] - 2.0 * g[i - 1] + 4.0 * g[i] - 2.0 * g[i + 1]
+                + g[i + w - 1]
+                - 2.0 * g[i + w]
+                + g[i + w + 1];
+            let (gx, gy) = sobel(g, w, i);
+            let mag = ((gx.abs() + gy.abs()) as usize).min(1023);
+            grad_hist[mag] += 1;
+            vals.push((mag as u16, conv.abs()));
+        }
+    }
+    // The gradient level below which half of the pixels lie.
+    let half = vals.len() as u64 / 2;
+    let (mut acc, mut cut) = (0u64, 0usize);
+    for (v, &c) in grad_hist.iter().enumerate() {
+        acc += c as u64;
+        if acc >= half {
+            cut = v;
+            break;
+        }
+    }
+    let (mut s, mut n) = (0f64, 0f64);
+    for &(mag, a) in &vals {
+        if (mag as usize) <= cut {
+            s += a as f64;
+            n += 1.0;
+        }
+    }
+    if n == 0.0 {
+        return 0.0;
+    }
+    (std::f64::consts::PI / 2.0).sqrt() / 6.0 * s / n
+}
+
+/// The tilt of the dominant near-horizontal straight line (within ±10°):
+/// a Hough transform over the strongest 5 % of edges whose direction is
+/// within 20° of horizontal, 0.25° steps. None unless the winning line is
+/// at least a quarter of the frame's width long (no horizon to level).
+fn tilt(g: &[f32], w: usize, h: usize) -> Option<f64> {
+    const STEPS: usize = 81; // −10° … +10°
+    let mut mags = Vec::with_capacity((w - 2) * (h - 2));
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let (gx, gy) = sobel(g, w, y * w + x);
+            mags.push(gx * gx + gy * gy);
+        }
+    }
+    let mut sorted = mags.clone();
+    let k = sorted.len() * 95 / 100;
+    let (_, &mut thresh, _) = sorted.select_nth_unstable_by(k, f32::total_cmp);
+    // In a mostly flat frame fewer than 5 % of pixels have any gradient.
+    let thresh = thresh.max(1.0);
+    let trig: Vec<(f64, f64)> = (0..STEPS)
+        .map(|i| {
+            let t = (i as f64 / 4.0 - 10.0).to_radians();
+            (t.sin(), t.cos())
+        })
+        .collect();
+    // ρ = y·cosθ + x·sinθ ranges over [−0.18·w, h + 1] for |θ| ≤ 10°.
+    let offset = (0.18 * w as f64).ceil() as isize + 1;
+    let rhos = h + 2 * offset as usize + 2;
+    let mut acc = vec![0u32; STEPS * rhos];
+    let tan20 = 20f32.to_radians().tan();
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            if mags[(y - 1) * (w - 2) + (x - 1)] < thresh {
+                continue;
+            }
+            let (gx, gy) = sobel(g, w, y * w + x);
+            // A near-horizontal line has a near-vertical gradient.
+            if gx.abs() > gy.abs() * tan20 {
+                continue;
+            }
+            for (i, &(s, c)) in trig.iter().enumerate() {
+                let rho = (y as f64 * c + x as f64 * s).round() as isize + offset;
+                acc[i * rhos + rho as usize] += 1;
+            }
+        }
+    }
+    let (best, &votes) = acc.iter().enumerate().max_by_key(|&(i, &v)| (v, std::cmp::Reverse(i)))?;
+    if (votes as usize) < w / 4 {
+        return None;
+    }
+    Some((best / rhos) as f64 / 4.0 - 10.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic textured test picture: overlapping sine gratings.
+    fn texture(w: u32, h: u32) -> Rgb8 {
+        // Random grey 2×2 blocks: plenty of fine detail for blur to remove.
+        let mut data = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let mut z = ((x / 2) as u64) << 32 | (y / 2) as u64;
+                z = z.wrapping_mul(0x9E3779B97F4A7C15);
+                z ^= z >> 29;
+                let v = 40 + (z % 176) as u8;
+                data.extend([v, v, v]);
+            }
+        }
+        Rgb8 { width: w, height: h, data }
+    }
+
+    fn box_blur(img: &Rgb8) -> Rgb8 {
+        let (w, h) = (img.width as usize, img.height as usize);
+        let mut out = img.clone();
+        for y in 1..h - 1 {
+            for x in 1..w - 1 {
+                for c in 0..3 {
+                    let mut s = 0u32;
+                    for dy in 0..3 {
+                        for dx in 0..3 {
+                            s += img.data[3 * ((y + dy - 1) * w + x + dx - 1) + c] as u32;
+                        }
+                    }
+                    out.data[3 * (y * w + x) + c] = (s / 9) as u8;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn blur_lowers_sharpness_and_flat_pictures_have_no_noise() {
+        let sharp = measure(&texture(200, 150), 1.0);
+        let soft = measure(&box_blur(&texture(200, 150)), 1.0);
+        assert!(sharp.sharp_peak > soft.sharp_peak * 1.5, "{} vs {}", sharp.sharp_peak, soft.sharp_peak);
+        assert!(sharp.sharp_global > soft.sharp_global);
+        let flat = measure(&Rgb8 { width: 64, height: 64, data: vec![90; 64 * 64 * 3] }, 1.0);
+        assert_eq!(flat.noise_sigma, 0.0);
+        assert_eq!(flat.entropy, 0.0);
+        assert!(flat.tilt_deg.is_none());
+    }
+
+    #[test]
+    fn a_tilted_horizon_is_measured() {
+        // Sky above, ground below, the boundary rising 3° to the right.
+        let (w, h) = (400usize, 300usize);
+        let slope = 3f64.to_radians().tan();
+        let mut data = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            for x in 0..w {
+                let boundary = 150.0 - (x as f64 - 200.0) * slope;
+                let v = if (y as f64) < boundary { 200 } else { 60 };
+                data.extend([v, v, v]);
+            }
+        }
+        let m = measure(&Rgb8 { width: w as u32, height: h as u32, data }, 1.0);
+        let t = m.tilt_deg.expect("a horizon");
+        assert!((t - 3.0).abs() <= 0.5, "tilt {t}");
+    }
+}

@@ -1,0 +1,211 @@
+//! From measurements to 0–1 scores (higher is better) and one overall
+//! score that says how it was made. Every constant here is documented, with
+//! its reason, in docs/scores.md; change both together and bump
+//! `SCORE_VERSION`.
+
+use crate::Measurements;
+use serde::Serialize;
+
+/// Version of the scoring rules (scores are recomputed from stored
+/// measurements, so a change here needs no re-analysis).
+pub const SCORE_VERSION: i32 = 1;
+
+/// One part of the overall score.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Part {
+    pub name: &'static str,
+    /// 0–1, higher is better.
+    pub score: f64,
+    /// Share of the overall score (weights of the parts present sum to 1).
+    pub weight: f64,
+    /// weight × (score − 0.5): how far this part moved the overall score
+    /// from a middling 0.5.
+    pub contribution: f64,
+    /// The measurements behind it, in words.
+    pub why: String,
+}
+
+/// The scores of one picture.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Scored {
+    pub overall: f64,
+    pub parts: Vec<Part>,
+}
+
+impl Scored {
+    pub fn part(&self, name: &str) -> Option<f64> {
+        self.parts.iter().find(|p| p.name == name).map(|p| p.score)
+    }
+
+    /// One line per part, e.g. `sharpness 0.91 (+0.14): …`, best first.
+    pub fn explain(&self) -> Vec<String> {
+        let mut parts: Vec<&Part> = self.parts.iter().collect();
+        parts.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+        parts.iter().map(|p| format!("{} {:.2} ({:+.2}): {}", p.name, p.score, p.contribution, p.why)).collect()
+    }
+}
+
+/// Logistic curve on a log scale: 0.5 at `mid`, `slope` per e-fold.
+fn log_logistic(x: f64, mid: f64, slope: f64) -> f64 {
+    1.0 / (1.0 + (-(x.max(1e-9).ln() - mid.ln()) * slope).exp())
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+pub fn sharpness(m: &Measurements) -> (f64, String) {
+    let peak = log_logistic(m.sharp_peak, 250.0, 1.5);
+    let global = log_logistic(m.sharp_global, 60.0, 1.2);
+    let s = 0.8 * peak + 0.2 * global;
+    let mut why = format!(
+        "sharpest area at {} across, {} down (Laplacian variance {:.0} there, {:.0} over the frame)",
+        pct(m.sharp_peak_x),
+        pct(m.sharp_peak_y),
+        m.sharp_peak,
+        m.sharp_global
+    );
+    if s < 0.5 && m.blur_anisotropy > 0.6 {
+        why.push_str(&format!("; edges smeared in one direction (anisotropy {:.2}): motion blur?", m.blur_anisotropy));
+    }
+    (s, why)
+}
+
+pub fn exposure(m: &Measurements) -> (f64, String) {
+    let tonal = ((m.entropy - 4.0) / 3.0).clamp(0.0, 1.0);
+    let pen_high = ((m.clip_high - 0.005) / 0.10).clamp(0.0, 1.0);
+    let pen_low = ((m.clip_low - 0.01) / 0.15).clamp(0.0, 1.0);
+    let pen_ev = ((m.mean_ev.abs() - 1.0) / 2.0).clamp(0.0, 1.0);
+    let s = tonal * (1.0 - 0.6 * pen_high) * (1.0 - 0.5 * pen_low) * (1.0 - 0.5 * pen_ev);
+    let why = format!(
+        "{:.1} bits of tones, {} of pixels blown, {} blocked, mean {:+.1} EV from mid-grey, range {:.0} levels",
+        m.entropy,
+        pct(m.clip_high),
+        pct(m.clip_low),
+        m.mean_ev,
+        m.dynamic_range
+    );
+    (s, why)
+}
+
+pub fn noise(m: &Measurements, iso: Option<i64>) -> (f64, String) {
+    let s = (-m.noise_sigma / 3.0).exp();
+    let mut why = format!("noise σ {:.2} levels at {}×{}", m.noise_sigma, m.work_width, m.work_height);
+    if let Some(iso) = iso {
+        why.push_str(&format!(" (ISO {iso})"));
+    }
+    (s, why)
+}
+
+pub fn brisque(b: f64) -> (f64, String) {
+    ((1.0 - b / 100.0).clamp(0.0, 1.0), format!("BRISQUE {b:.1} (0 best, 100 worst)"))
+}
+
+pub fn compression(q: u8) -> (f64, String) {
+    // IJG quality → score: 95+ ≈ 1, 75 ≈ 0.85, 50 ≈ 0.55, 30 ≈ 0.33, 10 ≈ 0.1.
+    let q = q as f64;
+    let s = (1.0 - ((100.0 - q) / 85.0).powf(1.3)).clamp(0.0, 1.0).max(q / 100.0);
+    (s, format!("JPEG saved at quality ≈{q:.0}"))
+}
+
+pub fn composition(m: &Measurements) -> (f64, String) {
+    let thirds = (-(m.thirds_distance / 0.1).powi(2)).exp();
+    let centre = 0.8 * (-(m.centre_distance / 0.1).powi(2)).exp();
+    let placement = thirds.max(centre).max(0.2);
+    let space = (1.0 - (m.negative_space - 0.4).abs() / 0.6).clamp(0.0, 1.0);
+    let level = match m.tilt_deg {
+        Some(t) if t.abs() > 0.5 => (1.0 - (t.abs() - 0.5) / 5.0).max(0.3),
+        _ => 1.0,
+    };
+    let s = 0.5 * placement + 0.25 * space + 0.25 * level;
+    let mut why = format!(
+        "subject at {} across, {} down ({}), {} of the frame quiet",
+        pct(m.subject_x),
+        pct(m.subject_y),
+        if thirds >= centre { "near a thirds point" } else { "near the centre" },
+        pct(m.negative_space)
+    );
+    match m.tilt_deg {
+        Some(t) if t.abs() > 0.5 => why.push_str(&format!(", horizon tilted {t:+.1}°")),
+        Some(_) => why.push_str(", horizon level"),
+        None => {}
+    }
+    (s, why)
+}
+
+/// Weights of the parts (renormalised over the parts a picture has).
+pub const WEIGHTS: [(&str, f64); 6] = [
+    ("sharpness", 0.30),
+    ("exposure", 0.20),
+    ("noise", 0.10),
+    ("brisque", 0.15),
+    ("composition", 0.15),
+    ("compression", 0.10),
+];
+
+/// All parts and the overall score: 0.5 + Σ weight × (score − 0.5).
+pub fn score(m: &Measurements, brisque_value: Option<f64>, jpeg_quality: Option<u8>, iso: Option<i64>) -> Scored {
+    let mut raw: Vec<(&'static str, (f64, String))> =
+        vec![("sharpness", sharpness(m)), ("exposure", exposure(m)), ("noise", noise(m, iso))];
+    if let Some(b) = brisque_value {
+        raw.push(("brisque", brisque(b)));
+    }
+    raw.push(("composition", composition(m)));
+    if let Some(q) = jpeg_quality {
+        raw.push(("compression", compression(q)));
+    }
+    let weight = |name: &str| WEIGHTS.iter().find(|w| w.0 == name).map_or(0.0, |w| w.1);
+    let total: f64 = raw.iter().map(|(n, _)| weight(n)).sum();
+    let parts: Vec<Part> = raw
+        .into_iter()
+        .map(|(name, (score, why))| {
+            let w = weight(name) / total;
+            Part { name, score, weight: w, contribution: w * (score - 0.5), why }
+        })
+        .collect();
+    let overall = (0.5 + parts.iter().map(|p| p.contribution).sum::<f64>()).clamp(0.0, 1.0);
+    Scored { overall, parts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overall_is_the_sum_of_its_explained_parts() {
+        let m = Measurements {
+            sharp_peak: 900.0,
+            sharp_global: 120.0,
+            entropy: 7.2,
+            clip_high: 0.001,
+            noise_sigma: 0.8,
+            thirds_distance: 0.02,
+            centre_distance: 0.2,
+            negative_space: 0.4,
+            ..Default::default()
+        };
+        let s = score(&m, Some(20.0), Some(92), Some(100));
+        let sum: f64 = 0.5 + s.parts.iter().map(|p| p.contribution).sum::<f64>();
+        assert!((s.overall - sum).abs() < 1e-12);
+        assert!((s.parts.iter().map(|p| p.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(s.explain().len(), 6);
+        assert!(s.explain()[0].starts_with("sharpness"), "{:?}", s.explain());
+        // Without BRISQUE or a JPEG quality, the other weights fill in.
+        let t = score(&m, None, None, None);
+        assert_eq!(t.parts.len(), 4);
+        assert!((t.parts.iter().map(|p| p.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn each_score_moves_the_right_way() {
+        let base = Measurements { sharp_peak: 300.0, sharp_global: 60.0, entropy: 7.0, ..Default::default() };
+        let blurred = Measurements { sharp_peak: 100.0, ..base.clone() };
+        assert!(sharpness(&base).0 > sharpness(&blurred).0);
+        let blown = Measurements { clip_high: 0.08, ..base.clone() };
+        assert!(exposure(&base).0 > exposure(&blown).0);
+        let noisy = Measurements { noise_sigma: 3.0, ..base.clone() };
+        assert!(noise(&base, None).0 > noise(&noisy, None).0);
+        assert!(compression(95).0 > compression(60).0 && compression(60).0 > compression(30).0);
+        assert!(compression(30).0 > compression(10).0);
+    }
+}

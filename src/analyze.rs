@@ -1,0 +1,274 @@
+//! The analysis job: every present picture whose content has no current
+//! analysis is read (read-only), decoded once at the working size,
+//! measured, hashed and given a grid preview; results are written in
+//! batches, one transaction each, so a killed job loses at most a batch and
+//! a rerun picks up where it stopped. Then the near-duplicate and burst
+//! groups are rebuilt if anything they depend on changed.
+//!
+//! Exact copies share one analysis (keyed by content hash), so a picture
+//! kept in three places is analysed once.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use hma_catalog::{AnalysableFile, AnalysisRow, Catalog};
+use hma_vision::brisque::BrisqueModel;
+use serde::Serialize;
+
+use crate::report::Places;
+use crate::{groups, JobContext, Result};
+
+/// Pictures larger than this are not read for analysis (no camera makes
+/// them; a file this big behind a picture name is something else).
+pub const MAX_ANALYSE_BYTES: u64 = 512 << 20;
+
+/// Files looked at per catalogue page.
+const PAGE: i64 = 512;
+
+/// Options of [`analyze`].
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Also make the 2048-px loupe previews (a second, larger decode).
+    pub loupe: bool,
+    /// Redo every picture, even those with a current analysis.
+    pub force: bool,
+}
+
+/// A picture that could not be analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub path: String,
+    pub error: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AnalyzeSummary {
+    /// Present pictures with known content.
+    pub pictures: u64,
+    /// Analysed in this run.
+    pub analysed: u64,
+    /// Already analysed (same content, current version).
+    pub unchanged: u64,
+    /// Undecodable or unreadable (recorded; the job went on).
+    pub failed: u64,
+    /// On roots not connected to this machine.
+    pub unavailable: u64,
+    pub failures: Vec<Failure>,
+    /// Groups rebuilt in this run (None: nothing they depend on changed).
+    pub groups: Option<groups::GroupSummary>,
+    pub cancelled: bool,
+}
+
+/// The BRISQUE model (OpenCV's LIVE-trained SVM), compiled in from `models/brisque`.
+pub fn brisque_model() -> BrisqueModel {
+    BrisqueModel::parse(
+        include_str!("../models/brisque/brisque_model_live.yml"),
+        include_str!("../models/brisque/brisque_range_live.yml"),
+    )
+    .expect("the committed BRISQUE model parses (checked by tests)")
+}
+
+/// Where our cache lives: `HMA_CACHE_DIR`, or the user's cache folder.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("HMA_CACHE_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("home-media-ai"),
+    }
+}
+
+/// The preview of a content: `size` is `grid` or `loupe`.
+pub fn preview_path(content_hash: i64, size: &str) -> PathBuf {
+    let hex = format!("{:016x}", content_hash as u64);
+    cache_dir().join("previews").join(&hex[..2]).join(format!("{hex}-{size}.jpg"))
+}
+
+/// Writes a preview unless it is already there (content-addressed: the
+/// same content always makes the same preview).
+fn store_preview(content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<()> {
+    let path = preview_path(content_hash, size);
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path.parent().expect("previews sit in a folder");
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    std::fs::write(&tmp, jpeg)?;
+    std::fs::rename(&tmp, &path)
+}
+
+/// EXIF orientation of a file's own bytes (HEIF applies its own transform).
+fn orientation_of(format: &str, bytes: &[u8]) -> Option<u16> {
+    if matches!(format, "heic" | "avif") {
+        return None;
+    }
+    let tags = hma_media::exif::read_tags(format, bytes).ok()?;
+    hma_media::exif::interpret(&tags).orientation
+}
+
+enum Outcome {
+    Done(Box<AnalysisRow>),
+    /// Could not read the file now (permissions, unplugged): not recorded,
+    /// tried again next run.
+    Unreadable(String),
+}
+
+fn read_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if len > MAX_ANALYSE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} MB is over the {} MB analysis limit",
+            len >> 20,
+            MAX_ANALYSE_BYTES >> 20
+        )));
+    }
+    buf.clear();
+    buf.reserve(len as usize);
+    f.read_to_end(buf)?;
+    Ok(())
+}
+
+fn analyse_one(
+    file: &AnalysableFile,
+    path: &Path,
+    buf: &mut Vec<u8>,
+    model: &BrisqueModel,
+    opts: &AnalyzeOptions,
+    now_ms: i64,
+) -> Outcome {
+    if let Err(e) = read_file(path, buf) {
+        return Outcome::Unreadable(format!("cannot read file: {e}"));
+    }
+    let hash = xxhash_rust::xxh3::xxh3_64(buf) as i64;
+    if hash != file.content_hash {
+        return Outcome::Unreadable("changed since the last scan (run `hma scan` first)".into());
+    }
+    let vopts = hma_vision::AnalyzeOptions { loupe: opts.loupe, ..Default::default() };
+    let orientation = orientation_of(&file.format, buf);
+    let mut row = AnalysisRow {
+        content_hash: file.content_hash,
+        version: hma_vision::ANALYSIS_VERSION,
+        analyzed_ms: now_ms,
+        error: None,
+        method: None,
+        full_width: None,
+        full_height: None,
+        measurements: None,
+        brisque: None,
+        jpeg_quality: None,
+        phash: None,
+        phash_turns: None,
+        score_version: hma_vision::score::SCORE_VERSION,
+        score: None,
+        s_sharpness: None,
+        s_exposure: None,
+        s_noise: None,
+        s_brisque: None,
+        s_composition: None,
+        s_compression: None,
+    };
+    match hma_vision::analyze(buf, &file.format, orientation, Some(model), &vopts) {
+        Err(e) => row.error = Some(e.to_string()),
+        Ok(a) => {
+            if let Err(e) = store_preview(file.content_hash, "grid", &a.grid_jpeg) {
+                return Outcome::Unreadable(format!("cannot write preview: {e}"));
+            }
+            if let Some(loupe) = &a.loupe_jpeg {
+                if let Err(e) = store_preview(file.content_hash, "loupe", loupe) {
+                    return Outcome::Unreadable(format!("cannot write preview: {e}"));
+                }
+            }
+            let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
+            row.method = Some(a.method);
+            row.full_width = Some(a.full_width as i32);
+            row.full_height = Some(a.full_height as i32);
+            row.measurements = Some(serde_json::to_string(&a.measurements).expect("plain numbers"));
+            row.brisque = a.brisque;
+            row.jpeg_quality = a.jpeg_quality.map(i32::from);
+            if let Some(h) = a.hashes {
+                row.phash = Some(h[0] as i64);
+                row.phash_turns = Some(h[1..].iter().map(|v| format!("{v:016x}")).collect::<Vec<_>>().join(","));
+            }
+            row.score = Some(s.overall);
+            row.s_sharpness = s.part("sharpness");
+            row.s_exposure = s.part("exposure");
+            row.s_noise = s.part("noise");
+            row.s_brisque = s.part("brisque");
+            row.s_composition = s.part("composition");
+            row.s_compression = s.part("compression");
+        }
+    }
+    Outcome::Done(Box::new(row))
+}
+
+/// Runs the analysis job.
+pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Result<AnalyzeSummary> {
+    let places = Places::load(cat, &ctx.machine)?;
+    let model = brisque_model();
+    let mut sum = AnalyzeSummary { pictures: cat.analysable_count()? as u64, ..Default::default() };
+    ctx.progress.stage("analyse", Some(sum.pictures));
+    let mut after = 0i64;
+    'pages: loop {
+        let page = cat.analysable_page(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let hashes: Vec<i64> = page.iter().map(|f| f.content_hash).collect();
+        let done = if opts.force { HashSet::new() } else { cat.analysed_hashes(&hashes, hma_vision::ANALYSIS_VERSION)? };
+        let mut in_page = HashSet::new();
+        let mut todo: Vec<(AnalysableFile, PathBuf)> = Vec::new();
+        for f in page {
+            if done.contains(&f.content_hash) || !in_page.insert(f.content_hash) {
+                sum.unchanged += 1;
+                ctx.progress.advance(1);
+                continue;
+            }
+            match places.os_path(f.root_id, &f.rel_path, f.raw_path.as_deref()) {
+                Some(p) => todo.push((f, p)),
+                None => {
+                    sum.unavailable += 1;
+                    ctx.progress.advance(1);
+                }
+            }
+        }
+        // Work in batches of a few per thread; each batch is one transaction.
+        let batch = (ctx.threads * 4).max(8);
+        for chunk in todo.chunks(batch) {
+            if ctx.cancelled() {
+                sum.cancelled = true;
+                break 'pages;
+            }
+            let now = ctx.now();
+            let outcomes =
+                crate::par_map(chunk, ctx.threads, |(f, path), buf| analyse_one(f, path, buf, &model, opts, now));
+            let mut rows = Vec::with_capacity(outcomes.len());
+            for (o, (f, _)) in outcomes.into_iter().zip(chunk) {
+                match o {
+                    Outcome::Done(row) => {
+                        if let Some(e) = &row.error {
+                            sum.failed += 1;
+                            sum.failures.push(Failure { path: places.path_in(f.root_id, &f.rel_path), error: e.clone() });
+                        } else {
+                            sum.analysed += 1;
+                        }
+                        rows.push(*row);
+                    }
+                    Outcome::Unreadable(e) => {
+                        sum.failed += 1;
+                        sum.failures.push(Failure { path: places.path_in(f.root_id, &f.rel_path), error: e });
+                    }
+                }
+            }
+            cat.transaction(|c| c.put_analyses(&rows))?;
+            ctx.progress.advance(chunk.len() as u64);
+        }
+    }
+    if !sum.cancelled {
+        let sig = cat.groups_signature()?;
+        if cat.stored_groups_signature()?.as_deref() != Some(sig.as_str()) {
+            sum.groups = Some(groups::rebuild(cat, ctx, &sig)?);
+        }
+    }
+    Ok(sum)
+}

@@ -1,0 +1,333 @@
+//! Near-duplicate, burst and exact-copy groups, each with its best picture
+//! and the reason it won.
+//!
+//! - exact: the same bytes (same content hash);
+//! - near: DCT hashes within [`NEAR_RADIUS`] bits, trying the picture's
+//!   eight rotations/mirrors (resized, recompressed, re-exported, rotated
+//!   copies, small crops and tone edits);
+//! - burst: same camera (make, model, serial), shot within
+//!   [`BURST_GAP_MS`] of the previous frame, and looking alike (hashes
+//!   within [`BURST_RADIUS`] bits).
+//!
+//! Links are joined transitively (union–find). Neighbours come from a
+//! multi-index hash table and bursts from one sort by camera and time, so
+//! the whole rebuild is O(n log n) at a million pictures, never all pairs.
+
+use std::collections::HashMap;
+
+use hma_catalog::{Catalog, GroupRow, MemberRow};
+use hma_vision::phash::{distance, HashIndex};
+use serde::Serialize;
+
+use crate::{JobContext, Result};
+
+/// Largest hash distance (of 64 bits) for a near duplicate.
+pub const NEAR_RADIUS: u32 = 10;
+/// Largest hash distance for frames of one burst.
+pub const BURST_RADIUS: u32 = 22;
+/// Largest gap between consecutive frames of a burst.
+pub const BURST_GAP_MS: i64 = 2_000;
+
+const PAGE: i64 = 5_000;
+
+/// What a rebuild found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GroupSummary {
+    pub groups: u64,
+    pub exact: u64,
+    pub near: u64,
+    pub burst: u64,
+    /// Pictures in some group.
+    pub grouped_files: u64,
+}
+
+/// One analysed picture, compactly (a million fit in ~50 MB).
+struct Node {
+    file_id: i64,
+    content_hash: i64,
+    capture_id: Option<i64>,
+    phash: Option<u64>,
+    score: f64,
+}
+
+struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.0[x as usize] != x {
+            let p = self.0[x as usize];
+            self.0[x as usize] = self.0[p as usize];
+            x = p;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.0[hi as usize] = lo;
+        }
+    }
+}
+
+fn parse_turns(s: &str) -> Vec<u64> {
+    s.split(',').filter_map(|h| u64::from_str_radix(h, 16).ok()).collect()
+}
+
+/// Recomputes every group and stores them with `signature`.
+pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<GroupSummary> {
+    ctx.progress.stage("group", None);
+    // Pass 1: every analysed present picture, and the hash index.
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut index = HashIndex::new();
+    let mut slot_of_hash: Vec<u32> = Vec::new(); // index id → node
+    let mut after = 0;
+    loop {
+        let page = cat.group_inputs_page(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.file_id;
+        for g in page {
+            let i = nodes.len() as u32;
+            let phash = g.phash.map(|h| h as u64);
+            if let Some(h) = phash {
+                index.insert(h);
+                slot_of_hash.push(i);
+            }
+            nodes.push(Node {
+                file_id: g.file_id,
+                content_hash: g.content_hash,
+                capture_id: g.capture_id,
+                phash,
+                score: g.score.unwrap_or(0.0),
+            });
+        }
+    }
+    let n = nodes.len();
+    let mut uf = UnionFind((0..n as u32).collect());
+    let mut burst_edge = vec![false; n];
+
+    // Exact copies.
+    let mut first_of: HashMap<i64, u32> = HashMap::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let f = *first_of.entry(node.content_hash).or_insert(i as u32);
+        uf.union(f, i as u32);
+    }
+
+    // Near duplicates (pass 2 over the pages for the rotated hashes).
+    let by_file: HashMap<i64, u32> = nodes.iter().enumerate().map(|(i, n)| (n.file_id, i as u32)).collect();
+    after = 0;
+    loop {
+        let page = cat.group_inputs_page(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.file_id;
+        for g in page {
+            let (Some(h), Some(&i)) = (g.phash, by_file.get(&g.file_id)) else { continue };
+            let mut queries = vec![h as u64];
+            queries.extend(g.phash_turns.as_deref().map(parse_turns).unwrap_or_default());
+            for q in queries {
+                for (id, _) in index.within(q, NEAR_RADIUS) {
+                    uf.union(i, slot_of_hash[id as usize]);
+                }
+            }
+        }
+        if ctx.cancelled() {
+            return Err(crate::EngineError::Invalid("cancelled".into()));
+        }
+    }
+
+    // Bursts: sort by camera and time, link consecutive alike frames.
+    let cap_ids: Vec<i64> = {
+        let mut v: Vec<i64> = nodes.iter().filter_map(|n| n.capture_id).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut when: HashMap<i64, (String, i64)> = HashMap::new();
+    for chunk in cap_ids.chunks(hma_catalog::BATCH) {
+        for c in cat.captures_by_ids(chunk)? {
+            let f = &c.fields;
+            if let (Some(t), Some(model)) = (f.taken_local_ms, f.model.as_ref()) {
+                let camera = format!(
+                    "{}\u{1}{}\u{1}{}",
+                    f.make.as_deref().unwrap_or(""),
+                    model,
+                    f.serial.as_deref().unwrap_or("")
+                );
+                when.insert(c.id, (camera, t));
+            }
+        }
+    }
+    let mut timed: Vec<(&str, i64, u32)> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let (cam, t) = when.get(&n.capture_id?)?;
+            Some((cam.as_str(), *t, i as u32))
+        })
+        .collect();
+    timed.sort_unstable();
+    for w in timed.windows(2) {
+        let ((ca, ta, a), (cb, tb, b)) = (w[0], w[1]);
+        if ca != cb || tb - ta > BURST_GAP_MS {
+            continue;
+        }
+        // Files of one capture (RAW + JPEG) are one frame, not a burst.
+        if nodes[a as usize].capture_id == nodes[b as usize].capture_id {
+            continue;
+        }
+        if let (Some(ha), Some(hb)) = (nodes[a as usize].phash, nodes[b as usize].phash) {
+            if distance(ha, hb) <= BURST_RADIUS {
+                uf.union(a, b);
+                burst_edge[a as usize] = true;
+                burst_edge[b as usize] = true;
+            }
+        }
+    }
+
+    // Collect the groups (two or more files).
+    let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
+    for i in 0..n as u32 {
+        let r = uf.find(i);
+        members.entry(r).or_default().push(i);
+    }
+    let mut groups: Vec<Vec<u32>> = members.into_values().filter(|m| m.len() > 1).collect();
+    groups.sort_by_key(|m| m[0]);
+
+    // What ranking and the reasons need of the grouped files.
+    let grouped_ids: Vec<i64> = groups.iter().flatten().map(|&i| nodes[i as usize].file_id).collect();
+    let mut info: HashMap<i64, hma_catalog::FileRow> = HashMap::new();
+    for chunk in grouped_ids.chunks(hma_catalog::BATCH) {
+        for f in cat.files_by_ids(chunk)? {
+            info.insert(f.id, f);
+        }
+    }
+    let backup: HashMap<i64, bool> = cat.roots("")?.into_iter().map(|(r, _)| (r.id, r.is_backup)).collect();
+    let mut parts: HashMap<i64, Option<hma_catalog::AnalysisRow>> = HashMap::new();
+
+    let mut summary = GroupSummary::default();
+    let mut rows = Vec::with_capacity(groups.len());
+    let mut member_rows = Vec::with_capacity(grouped_ids.len());
+    for (gi, mut m) in groups.into_iter().enumerate() {
+        let id = gi as i64 + 1;
+        // Best first: score, then the keeper rule of exact copies.
+        let key = |i: &u32| {
+            let node = &nodes[*i as usize];
+            let f = info.get(&node.file_id);
+            let rel = f.map(|f| f.rel_path.as_str()).unwrap_or("");
+            (
+                std::cmp::Reverse(ordered(node.score)),
+                f.is_some_and(|f| backup.get(&f.root_id).copied().unwrap_or(false)),
+                crate::dupes::looks_like_copy(rel),
+                f.map_or(0, |f| f.first_seen_ms),
+                rel.matches('/').count(),
+                rel.len(),
+                node.file_id,
+            )
+        };
+        m.sort_by_cached_key(key);
+        let all_same = m.iter().all(|&i| nodes[i as usize].content_hash == nodes[m[0] as usize].content_hash);
+        let kind = if all_same {
+            "exact"
+        } else if m.iter().any(|&i| burst_edge[i as usize]) {
+            "burst"
+        } else {
+            "near"
+        };
+        match kind {
+            "exact" => summary.exact += 1,
+            "burst" => summary.burst += 1,
+            _ => summary.near += 1,
+        }
+        summary.grouped_files += m.len() as u64;
+        let why = explain_best(cat, &nodes, &m, &info, &mut parts, kind)?;
+        rows.push(GroupRow {
+            id,
+            kind: kind.to_string(),
+            best_file_id: nodes[m[0] as usize].file_id,
+            size: m.len() as i32,
+            why,
+        });
+        for (rank, &i) in m.iter().enumerate() {
+            member_rows.push(MemberRow { file_id: nodes[i as usize].file_id, group_id: id, member_rank: rank as i32 + 1 });
+        }
+    }
+    summary.groups = rows.len() as u64;
+    let now = ctx.now();
+    cat.transaction(|c| c.replace_groups(&rows, &member_rows, signature, now))?;
+    Ok(summary)
+}
+
+/// Scores as sortable integers (millionths).
+fn ordered(score: f64) -> i64 {
+    (score * 1e6).round() as i64
+}
+
+/// Why the first member beat the others.
+fn explain_best(
+    cat: &mut Catalog,
+    nodes: &[Node],
+    m: &[u32],
+    info: &HashMap<i64, hma_catalog::FileRow>,
+    parts: &mut HashMap<i64, Option<hma_catalog::AnalysisRow>>,
+    kind: &str,
+) -> Result<String> {
+    let best = &nodes[m[0] as usize];
+    let name = |id: i64| {
+        info.get(&id).map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
+    };
+    let what = match kind {
+        "exact" => "identical copies",
+        "burst" => "frames of one burst",
+        _ => "near duplicates",
+    };
+    // The runner-up with different content (copies score the same).
+    let Some(&second) = m.iter().find(|&&i| nodes[i as usize].content_hash != best.content_hash) else {
+        let f = info.get(&best.file_id);
+        let reason = if f.is_some_and(|f| !crate::dupes::looks_like_copy(&f.rel_path))
+            && m[1..].iter().any(|&i| info.get(&nodes[i as usize].file_id).is_some_and(|f| crate::dupes::looks_like_copy(&f.rel_path)))
+        {
+            "not named like a copy"
+        } else {
+            "catalogued first"
+        };
+        return Ok(format!("{} {what}; keeping {}: {reason}", m.len(), name(best.file_id)));
+    };
+    let second = &nodes[second as usize];
+    let mut fetch = |h: i64| -> Result<Option<hma_catalog::AnalysisRow>> {
+        if let Some(v) = parts.get(&h) {
+            return Ok(v.clone());
+        }
+        let v = cat.analysis(h)?;
+        parts.insert(h, v.clone());
+        Ok(v)
+    };
+    let (a, b) = (fetch(best.content_hash)?, fetch(second.content_hash)?);
+    let mut lead = String::new();
+    if let (Some(a), Some(b)) = (a, b) {
+        let cmp = [
+            ("sharper", a.s_sharpness, b.s_sharpness),
+            ("better exposed", a.s_exposure, b.s_exposure),
+            ("less noisy", a.s_noise, b.s_noise),
+            ("better BRISQUE", a.s_brisque, b.s_brisque),
+            ("better composed", a.s_composition, b.s_composition),
+            ("less compressed", a.s_compression, b.s_compression),
+        ];
+        let bestpart = cmp
+            .iter()
+            .filter_map(|&(w, x, y)| Some((w, x?, y?)))
+            .max_by(|p, q| (p.1 - p.2).total_cmp(&(q.1 - q.2)));
+        if let Some((w, x, y)) = bestpart {
+            if x > y {
+                lead = format!("; {w} ({x:.2} vs {y:.2})");
+            }
+        }
+    }
+    Ok(format!(
+        "best of {} {what}: {} scores {:.2}, the next best ({}) {:.2}{lead}",
+        m.len(),
+        name(best.file_id),
+        best.score,
+        name(second.file_id),
+        second.score
+    ))
+}

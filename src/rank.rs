@@ -1,0 +1,269 @@
+//! Ranking and explaining: `hma top`, `hma groups`, and the quality part
+//! of `hma show`.
+
+use std::collections::{HashMap, HashSet};
+
+use hma_catalog::{AnalysisRow, Catalog, RankFilter};
+use hma_vision::score::Scored;
+use hma_vision::Measurements;
+use serde::Serialize;
+
+use crate::report::Places;
+use crate::Result;
+
+/// A file's group as shown.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupRef {
+    pub id: i64,
+    /// exact, near or burst.
+    pub kind: String,
+    /// 1 = best of the group.
+    pub rank: i32,
+    pub size: i32,
+}
+
+/// The quality of a file as `hma show --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityReport {
+    /// Overall 0–1 (None when the picture could not be analysed).
+    pub score: Option<f64>,
+    /// Each part, 0–1.
+    pub scores: HashMap<&'static str, f64>,
+    /// Every raw measurement behind them.
+    pub raw: serde_json::Value,
+    /// One line per part, biggest contribution first.
+    pub explain: Vec<String>,
+    /// Why analysis failed, when it did.
+    pub error: Option<String>,
+    pub analysis_version: i32,
+}
+
+/// The scores of a stored analysis, recomputed from its measurements with
+/// the current rules (so explanations always match the rules in force).
+pub fn scored(a: &AnalysisRow, iso: Option<i64>) -> Option<(Measurements, Scored)> {
+    let m: Measurements = serde_json::from_str(a.measurements.as_deref()?).ok()?;
+    let s = hma_vision::score::score(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso);
+    Some((m, s))
+}
+
+/// The quality report of an analysis.
+pub fn quality_report(a: &AnalysisRow, iso: Option<i64>) -> QualityReport {
+    match scored(a, iso) {
+        Some((m, s)) => {
+            let mut raw = serde_json::to_value(&m).unwrap_or_default();
+            raw["brisque"] = serde_json::json!(a.brisque);
+            raw["jpeg_quality"] = serde_json::json!(a.jpeg_quality);
+            raw["decoded_as"] = serde_json::json!(a.method);
+            raw["full_width"] = serde_json::json!(a.full_width);
+            raw["full_height"] = serde_json::json!(a.full_height);
+            raw["phash"] = serde_json::json!(a.phash.map(|h| format!("{:016x}", h as u64)));
+            QualityReport {
+                score: Some(s.overall),
+                scores: s.parts.iter().map(|p| (p.name, p.score)).collect(),
+                raw,
+                explain: s.explain(),
+                error: None,
+                analysis_version: a.version,
+            }
+        }
+        None => QualityReport {
+            score: None,
+            scores: HashMap::new(),
+            raw: serde_json::Value::Null,
+            explain: vec![],
+            error: a.error.clone(),
+            analysis_version: a.version,
+        },
+    }
+}
+
+/// A line on a file's group for `explain`.
+pub fn group_line(g: &GroupRef) -> String {
+    let what = match g.kind.as_str() {
+        "exact" => "identical copies",
+        "burst" => "its burst",
+        _ => "its near-duplicate group",
+    };
+    format!("rank {} of {} in {what}", g.rank, g.size)
+}
+
+/// One entry of `hma top`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopEntry {
+    pub path: String,
+    pub score: f64,
+    pub group: Option<GroupRef>,
+    pub explain: Vec<String>,
+    pub capture_id: Option<i64>,
+    /// Capture time (camera's local time), `YYYY-MM-DD HH:MM:SS`.
+    pub taken: Option<String>,
+}
+
+/// Month (1–12) of a local-time timestamp (ms).
+pub fn month_of(ms: i64) -> u32 {
+    civil(ms).1
+}
+
+/// (year, month, day) of a ms timestamp (proleptic Gregorian, UTC arithmetic).
+fn civil(ms: i64) -> (i64, u32, u32) {
+    // Howard Hinnant's days → civil algorithm.
+    let z = ms.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of a local-time timestamp.
+pub fn format_local(ms: i64) -> String {
+    let (y, m, d) = civil(ms);
+    let s = ms.rem_euclid(86_400_000) / 1000;
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The start (ms, local time) of a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-');
+    let (y, m, d): (i64, i64, i64) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // days from civil (inverse of `civil`).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400_000)
+}
+
+/// Filters of `hma top`.
+#[derive(Debug, Clone, Default)]
+pub struct TopFilter {
+    pub db: RankFilter,
+    /// Month of the year (any year), 1–12.
+    pub month: Option<u32>,
+}
+
+/// The best `n` pictures, one per group and per capture, best first.
+pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> Result<Vec<TopEntry>> {
+    let mut out = Vec::new();
+    let mut seen_groups = HashSet::new();
+    let mut seen_captures = HashSet::new();
+    let mut after = None;
+    while out.len() < n {
+        let page = cat.ranked_page(&filter.db, after, 500)?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.score, last.file_id));
+        let ids: Vec<i64> = page.iter().map(|r| r.file_id).collect();
+        let groups: HashMap<i64, GroupRef> = cat
+            .groups_of_files(&ids)?
+            .into_iter()
+            .map(|(f, id, kind, rank, size)| (f, GroupRef { id, kind, rank, size }))
+            .collect();
+        for r in page {
+            if out.len() >= n {
+                break;
+            }
+            if let Some(m) = filter.month {
+                if r.taken_local_ms.map(month_of) != Some(m) {
+                    continue;
+                }
+            }
+            let group = groups.get(&r.file_id).cloned();
+            if let Some(g) = &group {
+                if !seen_groups.insert(g.id) {
+                    continue;
+                }
+            }
+            if let Some(c) = r.capture_id {
+                if !seen_captures.insert(c) {
+                    continue;
+                }
+            }
+            let iso = match r.capture_id {
+                Some(c) => cat.capture(c)?.and_then(|c| c.fields.iso),
+                None => None,
+            };
+            let mut explain = match cat.analysis(r.content_hash)? {
+                Some(a) => scored(&a, iso).map(|(_, s)| s.explain()).unwrap_or_default(),
+                None => vec![],
+            };
+            if let Some(g) = &group {
+                explain.push(group_line(g));
+            }
+            out.push(TopEntry {
+                path: places.path_in(r.root_id, &r.rel_path),
+                score: r.score,
+                group,
+                explain,
+                capture_id: r.capture_id,
+                taken: r.taken_local_ms.map(format_local),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A group as `hma groups --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupEntry {
+    pub id: i64,
+    pub kind: String,
+    /// Path of the best member.
+    pub best: String,
+    /// Every member, best first.
+    pub files: Vec<String>,
+    pub why: String,
+}
+
+/// Every group, largest first (then by id).
+pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<GroupEntry>> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = cat.groups_page(after, 1000)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = page.iter().map(|g| g.id).collect();
+        let members = cat.group_members(&ids)?;
+        let file_ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+        let paths: HashMap<i64, String> =
+            cat.files_by_ids(&file_ids)?.into_iter().map(|f| (f.id, places.path_of(&f))).collect();
+        let mut by_group: HashMap<i64, Vec<String>> = HashMap::new();
+        for (g, f, _) in members {
+            by_group.entry(g).or_default().push(paths.get(&f).cloned().unwrap_or_default());
+        }
+        for g in page {
+            out.push(GroupEntry {
+                id: g.id,
+                kind: g.kind,
+                best: paths.get(&g.best_file_id).cloned().unwrap_or_default(),
+                files: by_group.remove(&g.id).unwrap_or_default(),
+                why: g.why,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.files.len().cmp(&a.files.len()).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_arithmetic_round_trips() {
+        for s in ["1970-01-01", "2000-02-29", "2024-12-31", "1998-07-15", "2026-11-26"] {
+            let ms = parse_date(s).unwrap();
+            assert_eq!(&format_local(ms)[..10], s);
+        }
+        assert_eq!(month_of(parse_date("2023-12-24").unwrap() + 15 * 3_600_000), 12);
+        assert_eq!(parse_date("2023-13-01"), None);
+    }
+}
