@@ -120,6 +120,10 @@ enum Command {
         /// Picture files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also BRISQUE of the full-size grey picture as OpenCV's imread sees it
+        /// (`brisque_full`; for checking against OpenCV, slow on big photos).
+        #[arg(long)]
+        brisque_full: bool,
     },
     /// Content hashes of files (xxh3-64, as `xxhsum -H3` prints them), read-only.
     Hash {
@@ -273,8 +277,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Command::Exif { paths } = &cli.command {
         return exif_command(paths, g, &ctx);
     }
-    if let Command::Quality { files } = &cli.command {
-        return quality_command(files, g, &ctx);
+    if let Command::Quality { files, brisque_full } = &cli.command {
+        return quality_command(files, *brisque_full, g, &ctx);
     }
     let mut cat = open(g)?;
     match &cli.command {
@@ -601,7 +605,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 /// `hma exif`: metadata of files and folders, no catalogue involved.
-fn quality_command(files: &[PathBuf], g: &Global, ctx: &JobContext) -> anyhow::Result<u8> {
+fn quality_command(files: &[PathBuf], full: bool, g: &Global, ctx: &JobContext) -> anyhow::Result<u8> {
     let model = hma::analyze::brisque_model();
     let results = hma::par_map(files, ctx.threads, |path, buf| -> Result<serde_json::Value, String> {
         buf.clear();
@@ -617,7 +621,13 @@ fn quality_command(files: &[PathBuf], g: &Global, ctx: &JobContext) -> anyhow::R
         let a = hma_vision::analyze(buf, &format, orientation, Some(&model), &Default::default())
             .map_err(|e| e.to_string())?;
         let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
+        let brisque_full = if full {
+            Some(hma_vision::brisque_full(buf, &format, orientation, &model).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
         Ok(serde_json::json!({
+            "brisque_full": brisque_full,
             "score": s.overall,
             "scores": s.parts.iter().map(|p| (p.name, p.score)).collect::<std::collections::HashMap<_, _>>(),
             "raw": a.measurements,

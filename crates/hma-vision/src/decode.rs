@@ -163,6 +163,23 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, label: &str) -> Result<Decoded
     })
 }
 
+/// The full-size luma plane of a JPEG (no colour conversion: the Y the
+/// file stores, as libjpeg's grey output gives it).
+pub fn jpeg_luma_full(bytes: &[u8], max_pixels: u64) -> Result<crate::Gray8, DecodeError> {
+    let mut dec = Decompressor::new().map_err(|e| corrupt("jpeg", e))?;
+    let header = dec.read_header(bytes).map_err(|e| corrupt("jpeg", e))?;
+    check_size(header.width as u64, header.height as u64, &DecodeRequest { min_long_edge: 0, max_pixels })?;
+    let mut image = Image {
+        pixels: vec![0u8; header.width * header.height],
+        width: header.width,
+        pitch: header.width,
+        height: header.height,
+        format: PixelFormat::GRAY,
+    };
+    dec.decompress(bytes, image.as_deref_mut()).map_err(|e| corrupt("jpeg", e))?;
+    Ok(crate::Gray8 { width: header.width as u32, height: header.height as u32, data: image.pixels })
+}
+
 fn decode_heif(bytes: &[u8], format: &str, req: &DecodeRequest) -> Result<Decoded, DecodeError> {
     use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
     let lib = LibHeif::new();

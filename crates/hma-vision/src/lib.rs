@@ -4,19 +4,7 @@
 //! Nothing here touches the catalogue or the file system beyond the bytes
 //! it is handed: the engine reads files (read-only) and stores results.
 
-// Until the BRISQUE module lands (being written in parallel).
-pub mod brisque {
-    #[derive(Debug, Clone)]
-    pub struct BrisqueModel;
-    impl BrisqueModel {
-        pub fn parse(_: &str, _: &str) -> Result<BrisqueModel, String> {
-            Ok(BrisqueModel)
-        }
-        pub fn score_gray(&self, _: &[u8], _: usize, _: usize) -> f64 {
-            0.0
-        }
-    }
-}
+pub mod brisque;
 pub mod decode;
 pub mod jpeg_quality;
 pub mod metrics;
@@ -99,7 +87,10 @@ pub fn analyze(
     let scale = work.width.max(work.height) as f64 / d.full_width.max(d.full_height).max(1) as f64;
     let measurements = metrics::measure(&work, scale);
     let gray = metrics::luma(&work);
-    let brisque = brisque.map(|m| m.score_gray(&gray.data, gray.width as usize, gray.height as usize));
+    // NaN for a frame without texture: no BRISQUE then.
+    let brisque = brisque
+        .map(|m| m.score_gray(&gray.data, gray.width as usize, gray.height as usize))
+        .filter(|b| b.is_finite());
     let hashes = (!phash::is_degenerate(&gray)).then(|| phash::dct_hashes(&gray));
     let grid_jpeg = preview::encode(&work, preview::GRID).map_err(|e| DecodeError::Corrupt {
         format: "preview".into(),
@@ -132,4 +123,31 @@ pub fn analyze(
         grid_jpeg,
         loupe_jpeg,
     })
+}
+
+/// BRISQUE of the full-size picture as OpenCV's `cv2.imread(path,
+/// IMREAD_GRAYSCALE)` sees it (JPEG: the decoded luma plane, EXIF
+/// orientation applied), for checking our implementation against OpenCV's.
+/// The analysis itself scores the working image.
+pub fn brisque_full(
+    bytes: &[u8],
+    format: &str,
+    orientation: Option<u16>,
+    model: &brisque::BrisqueModel,
+) -> Result<f64, DecodeError> {
+    let gray = if format == "jpeg" {
+        decode::jpeg_luma_full(bytes, decode::DEFAULT_MAX_PIXELS)?
+    } else {
+        let req = DecodeRequest { min_long_edge: u32::MAX, max_pixels: decode::DEFAULT_MAX_PIXELS };
+        metrics::luma(&decode::decode(bytes, format, None, &req)?.image)
+    };
+    let gray = match orientation {
+        Some(o) if o != 1 && format == "jpeg" => {
+            let rgb = Rgb8 { width: gray.width, height: gray.height, data: gray.data.iter().flat_map(|&v| [v, v, v]).collect() };
+            let r = orient::apply(rgb, o);
+            Gray8 { width: r.width, height: r.height, data: r.data.chunks(3).map(|p| p[0]).collect() }
+        }
+        _ => gray,
+    };
+    Ok(model.score_gray(&gray.data, gray.width as usize, gray.height as usize))
 }

@@ -28,13 +28,28 @@ pub struct Measurements {
     /// Luma (Rec. 601, 0–255): mean, median.
     pub luma_mean: f64,
     pub luma_median: f64,
-    /// Share of pixels at or above 250 / at or below 5.
+    /// Share of blown highlights: pixels at or above 250, or, in a picture
+    /// whose brightest level is lower, the plateau of pixels piled up at
+    /// that level (highlights clipped and then darkened).
     pub clip_high: f64,
+    /// Share of pixels with a channel at its ceiling (max of R, G, B ≥ 254):
+    /// colour detail lost in at least one channel.
+    pub clip_channel: f64,
+    /// Share of pixels at or below 5 (blocked shadows).
     pub clip_low: f64,
+    /// Share of pixels below 16 (deep shadows).
+    pub shadows: f64,
+    /// Luma histogram, 32 fixed bins of 8 levels, as shares of the pixels.
+    pub luma_hist: Vec<f32>,
     /// Shannon entropy of the 256-bin luma histogram (bits, 0–8).
     pub entropy: f64,
     /// Luma span between the 0.5th and 99.5th percentiles (levels).
     pub dynamic_range: f64,
+    /// The 99.5th percentile of luma.
+    pub luma_p995: f64,
+    /// The 99.5th percentile of each pixel's brightest channel (max of R, G,
+    /// B): 255 minus this is the headroom the exposure left unused.
+    pub value_p995: f64,
     /// Mean scene brightness against mid-grey, in EV (0 = 18 % grey).
     pub mean_ev: f64,
     /// Noise standard deviation at the working size (8-bit levels), from
@@ -54,12 +69,14 @@ pub struct Measurements {
     pub tilt_deg: Option<f64>,
 }
 
-/// Rec. 601 luma of an RGB image.
+/// Rec. 601 luma of an RGB image, in OpenCV's fixed-point arithmetic
+/// (`cvtColor(RGB2GRAY)`: 14-bit weights, rounded), so BRISQUE sees the
+/// pixels OpenCV's would.
 pub fn luma(img: &Rgb8) -> Gray8 {
     let data = img
         .data
         .chunks_exact(3)
-        .map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32 + 128) >> 8) as u8)
+        .map(|p| ((4899 * p[0] as u32 + 9617 * p[1] as u32 + 1868 * p[2] as u32 + (1 << 13)) >> 14) as u8)
         .collect();
     Gray8 { width: img.width, height: img.height, data }
 }
@@ -143,7 +160,19 @@ pub fn measure(img: &Rgb8, scale: f64) -> Measurements {
     m.luma_mean = gray.data.iter().map(|&v| v as f64).sum::<f64>() / n;
     m.luma_median = percentile(&hist, n, 0.5);
     m.clip_high = hist[250..].iter().sum::<u64>() as f64 / n;
+    // A plateau: the top 4 occupied levels hold far more pixels per level
+    // than the 16 below them (re-encoding spreads a flat area over a few
+    // levels, so the top level alone is not enough).
+    if let Some(top) = hist.iter().rposition(|&c| c > 0).filter(|&t| (32..250).contains(&t)) {
+        let spike = hist[top - 3..=top].iter().sum::<u64>() as f64 / n;
+        let around = hist[top - 19..top - 3].iter().sum::<u64>() as f64 / n / 16.0;
+        if spike > 0.003 && spike / 4.0 > 6.0 * around {
+            m.clip_high = m.clip_high.max(spike);
+        }
+    }
     m.clip_low = hist[..=5].iter().sum::<u64>() as f64 / n;
+    m.shadows = hist[..16].iter().sum::<u64>() as f64 / n;
+    m.luma_hist = hist.chunks(8).map(|c| (c.iter().sum::<u64>() as f64 / n) as f32).collect();
     m.entropy = hist
         .iter()
         .filter(|&&c| c > 0)
@@ -152,7 +181,14 @@ pub fn measure(img: &Rgb8, scale: f64) -> Measurements {
             -p * p.log2()
         })
         .sum();
-    m.dynamic_range = percentile(&hist, n, 0.995) - percentile(&hist, n, 0.005);
+    m.luma_p995 = percentile(&hist, n, 0.995);
+    let mut vhist = [0u64; 256];
+    for p in img.data.chunks_exact(3) {
+        vhist[p[0].max(p[1]).max(p[2]) as usize] += 1;
+    }
+    m.value_p995 = percentile(&vhist, n, 0.995);
+    m.clip_channel = vhist[254..].iter().sum::<u64>() as f64 / n;
+    m.dynamic_range = m.luma_p995 - percentile(&hist, n, 0.005);
     let lin_mean = hist.iter().enumerate().map(|(v, &c)| srgb_to_linear(v as f64 / 255.0) * c as f64).sum::<f64>() / n;
     m.mean_ev = (lin_mean.max(1e-6) / 0.18).log2();
 

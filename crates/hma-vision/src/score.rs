@@ -72,18 +72,23 @@ pub fn sharpness(m: &Measurements) -> (f64, String) {
 }
 
 pub fn exposure(m: &Measurements) -> (f64, String) {
-    let tonal = ((m.entropy - 4.0) / 3.0).clamp(0.0, 1.0);
-    let pen_high = ((m.clip_high - 0.005) / 0.10).clamp(0.0, 1.0);
-    let pen_low = ((m.clip_low - 0.01) / 0.15).clamp(0.0, 1.0);
-    let pen_ev = ((m.mean_ev.abs() - 1.0) / 2.0).clamp(0.0, 1.0);
-    let s = tonal * (1.0 - 0.6 * pen_high) * (1.0 - 0.5 * pen_low) * (1.0 - 0.5 * pen_ev);
+    // Each factor is 1 when perfect: tonal information (histogram entropy),
+    // blown highlights beyond 3 % of the frame, deep shadows, unused
+    // headroom above the brightest tones beyond 30 levels, and the mean
+    // brightness against mid-grey (σ 1.2 EV).
+    let tonal = (m.entropy / 8.0).clamp(0.0, 1.0);
+    let highlights = (-(m.clip_high - 0.03).max(0.0) / 0.1).exp();
+    let shadows = (-m.shadows / 0.5).exp();
+    let headroom = (-((255.0 - m.value_p995) - 30.0).max(0.0) / 60.0).exp();
+    let mean = (-(m.mean_ev / 1.2).powi(2)).exp();
+    let s = tonal * highlights * shadows * headroom * mean;
     let why = format!(
-        "{:.1} bits of tones, {} of pixels blown, {} blocked, mean {:+.1} EV from mid-grey, range {:.0} levels",
+        "{:.1} bits of tones, {} of pixels blown, {} in deep shadow, brightest tones at {:.0} of 255, mean {:+.1} EV from mid-grey",
         m.entropy,
         pct(m.clip_high),
-        pct(m.clip_low),
-        m.mean_ev,
-        m.dynamic_range
+        pct(m.shadows),
+        m.value_p995,
+        m.mean_ev
     );
     (s, why)
 }
@@ -198,7 +203,8 @@ mod tests {
 
     #[test]
     fn each_score_moves_the_right_way() {
-        let base = Measurements { sharp_peak: 300.0, sharp_global: 60.0, entropy: 7.0, ..Default::default() };
+        let base =
+            Measurements { sharp_peak: 300.0, sharp_global: 60.0, entropy: 7.0, value_p995: 250.0, ..Default::default() };
         let blurred = Measurements { sharp_peak: 100.0, ..base.clone() };
         assert!(sharpness(&base).0 > sharpness(&blurred).0);
         let blown = Measurements { clip_high: 0.08, ..base.clone() };
