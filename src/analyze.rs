@@ -93,7 +93,8 @@ fn store_preview(content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<
     }
     let dir = path.parent().expect("previews sit in a folder");
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let tmp =
+        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
     std::fs::write(&tmp, jpeg)?;
     std::fs::rename(&tmp, &path)
 }
@@ -215,7 +216,8 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
         let Some(last) = page.last() else { break };
         after = last.id;
         let hashes: Vec<i64> = page.iter().map(|f| f.content_hash).collect();
-        let done = if opts.force { HashSet::new() } else { cat.analysed_hashes(&hashes, hma_vision::ANALYSIS_VERSION)? };
+        let done =
+            if opts.force { HashSet::new() } else { cat.analysed_hashes(&hashes, hma_vision::ANALYSIS_VERSION)? };
         let mut in_page = HashSet::new();
         let mut todo: Vec<(AnalysableFile, PathBuf)> = Vec::new();
         for f in page {
@@ -248,7 +250,8 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
                     Outcome::Done(row) => {
                         if let Some(e) = &row.error {
                             sum.failed += 1;
-                            sum.failures.push(Failure { path: places.path_in(f.root_id, &f.rel_path), error: e.clone() });
+                            sum.failures
+                                .push(Failure { path: places.path_in(f.root_id, &f.rel_path), error: e.clone() });
                         } else {
                             sum.analysed += 1;
                         }

@@ -248,7 +248,11 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             why,
         });
         for (rank, &i) in m.iter().enumerate() {
-            member_rows.push(MemberRow { file_id: nodes[i as usize].file_id, group_id: id, member_rank: rank as i32 + 1 });
+            member_rows.push(MemberRow {
+                file_id: nodes[i as usize].file_id,
+                group_id: id,
+                member_rank: rank as i32 + 1,
+            });
         }
     }
     summary.groups = rows.len() as u64;
@@ -284,8 +288,9 @@ fn explain_best(
     let Some(&second) = m.iter().find(|&&i| nodes[i as usize].content_hash != best.content_hash) else {
         let f = info.get(&best.file_id);
         let reason = if f.is_some_and(|f| !crate::dupes::looks_like_copy(&f.rel_path))
-            && m[1..].iter().any(|&i| info.get(&nodes[i as usize].file_id).is_some_and(|f| crate::dupes::looks_like_copy(&f.rel_path)))
-        {
+            && m[1..].iter().any(|&i| {
+                info.get(&nodes[i as usize].file_id).is_some_and(|f| crate::dupes::looks_like_copy(&f.rel_path))
+            }) {
             "not named like a copy"
         } else {
             "catalogued first"
@@ -312,10 +317,8 @@ fn explain_best(
             ("better composed", a.s_composition, b.s_composition),
             ("less compressed", a.s_compression, b.s_compression),
         ];
-        let bestpart = cmp
-            .iter()
-            .filter_map(|&(w, x, y)| Some((w, x?, y?)))
-            .max_by(|p, q| (p.1 - p.2).total_cmp(&(q.1 - q.2)));
+        let bestpart =
+            cmp.iter().filter_map(|&(w, x, y)| Some((w, x?, y?))).max_by(|p, q| (p.1 - p.2).total_cmp(&(q.1 - q.2)));
         if let Some((w, x, y)) = bestpart {
             if x > y {
                 lead = format!("; {w} ({x:.2} vs {y:.2})");

@@ -466,7 +466,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let places = Places::load(&mut cat, &ctx.machine)?;
             let mut f = hma::rank::TopFilter { month: *month, ..Default::default() };
             if let Some(d) = from {
-                f.db.taken_from_ms = Some(hma::rank::parse_date(d).with_context(|| format!("--from {d}: use YYYY-MM-DD"))?);
+                f.db.taken_from_ms =
+                    Some(hma::rank::parse_date(d).with_context(|| format!("--from {d}: use YYYY-MM-DD"))?);
             }
             if let Some(d) = to {
                 f.db.taken_to_ms =
@@ -481,7 +482,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&top)?;
             } else {
                 for (i, t) in top.iter().enumerate() {
-                    println!("{:>4}. {:.2}  {}  {}", i + 1, t.score, t.taken.as_deref().unwrap_or("(no date)         "), t.path);
+                    println!(
+                        "{:>4}. {:.2}  {}  {}",
+                        i + 1,
+                        t.score,
+                        t.taken.as_deref().unwrap_or("(no date)         "),
+                        t.path
+                    );
                     for line in &t.explain {
                         println!("          {line}");
                     }

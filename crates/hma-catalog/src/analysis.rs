@@ -111,10 +111,16 @@ pub struct RankFilter {
 
 const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
 
+/// (file id, root id, relative path, raw path bytes, content hash, format).
+type AnalysableTuple = (i64, i64, String, Option<Vec<u8>>, Option<i64>, String);
+
+/// (file id, group id, kind, rank, group size).
+pub type FileGroup = (i64, i64, String, i32, i32);
+
 impl Catalog {
     /// A page of present picture files with known content, by id.
     pub fn analysable_page(&mut self, after_id: i64, limit: i64) -> Result<Vec<AnalysableFile>> {
-        let rows: Vec<(i64, i64, String, Option<Vec<u8>>, Option<i64>, String)> = with_conn!(self, c => files::table
+        let rows: Vec<AnalysableTuple> = with_conn!(self, c => files::table
             .filter(files::id.gt(after_id))
             .filter(files::missing.eq(false))
             .filter(files::content_hash.is_not_null())
@@ -182,7 +188,8 @@ impl Catalog {
     /// How many analyses there are, and how many of them failed.
     pub fn analysis_counts(&mut self) -> Result<(i64, i64)> {
         let all: i64 = with_conn!(self, c => analyses::table.count().get_result(c))?;
-        let failed: i64 = with_conn!(self, c => analyses::table.filter(analyses::error.is_not_null()).count().get_result(c))?;
+        let failed: i64 =
+            with_conn!(self, c => analyses::table.filter(analyses::error.is_not_null()).count().get_result(c))?;
         Ok((all, failed))
     }
 
@@ -275,10 +282,10 @@ impl Catalog {
     }
 
     /// Groups of the given files: file id → (group id, kind, rank, size).
-    pub fn groups_of_files(&mut self, ids: &[i64]) -> Result<Vec<(i64, i64, String, i32, i32)>> {
+    pub fn groups_of_files(&mut self, ids: &[i64]) -> Result<Vec<FileGroup>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(BATCH) {
-            let v: Vec<(i64, i64, String, i32, i32)> = with_conn!(self, c => photo_group_members::table
+            let v: Vec<FileGroup> = with_conn!(self, c => photo_group_members::table
                 .inner_join(photo_groups::table)
                 .filter(photo_group_members::file_id.eq_any(chunk))
                 .select((

@@ -88,14 +88,11 @@ pub fn analyze(
     let measurements = metrics::measure(&work, scale);
     let gray = metrics::luma(&work);
     // NaN for a frame without texture: no BRISQUE then.
-    let brisque = brisque
-        .map(|m| m.score_gray(&gray.data, gray.width as usize, gray.height as usize))
-        .filter(|b| b.is_finite());
+    let brisque =
+        brisque.map(|m| m.score_gray(&gray.data, gray.width as usize, gray.height as usize)).filter(|b| b.is_finite());
     let hashes = (!phash::is_degenerate(&gray)).then(|| phash::dct_hashes(&gray));
-    let grid_jpeg = preview::encode(&work, preview::GRID).map_err(|e| DecodeError::Corrupt {
-        format: "preview".into(),
-        message: e,
-    })?;
+    let grid_jpeg = preview::encode(&work, preview::GRID)
+        .map_err(|e| DecodeError::Corrupt { format: "preview".into(), message: e })?;
     let loupe_jpeg = if opts.loupe {
         let big = if d.image.width.max(d.image.height) >= preview::LOUPE
             || d.image.width.max(d.image.height) >= d.full_width.max(d.full_height)
@@ -105,10 +102,10 @@ pub fn analyze(
             let req = DecodeRequest { min_long_edge: preview::LOUPE, max_pixels: opts.max_pixels };
             decode::decode(bytes, format, orientation, &req)?.image
         };
-        Some(preview::encode(&big, preview::LOUPE).map_err(|e| DecodeError::Corrupt {
-            format: "preview".into(),
-            message: e,
-        })?)
+        Some(
+            preview::encode(&big, preview::LOUPE)
+                .map_err(|e| DecodeError::Corrupt { format: "preview".into(), message: e })?,
+        )
     } else {
         None
     };
@@ -143,7 +140,11 @@ pub fn brisque_full(
     };
     let gray = match orientation {
         Some(o) if o != 1 && format == "jpeg" => {
-            let rgb = Rgb8 { width: gray.width, height: gray.height, data: gray.data.iter().flat_map(|&v| [v, v, v]).collect() };
+            let rgb = Rgb8 {
+                width: gray.width,
+                height: gray.height,
+                data: gray.data.iter().flat_map(|&v| [v, v, v]).collect(),
+            };
             let r = orient::apply(rgb, o);
             Gray8 { width: r.width, height: r.height, data: r.data.chunks(3).map(|p| p[0]).collect() }
         }

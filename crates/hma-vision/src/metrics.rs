@@ -216,10 +216,11 @@ pub fn measure(img: &Rgb8, scale: f64) -> Measurements {
     let (fw, fh) = (w as f64, h as f64);
     let diag = (fw * fw + fh * fh).sqrt();
     let dist = |px: f64, py: f64| (((m.subject_x - px) * fw).powi(2) + ((m.subject_y - py) * fh).powi(2)).sqrt() / diag;
-    m.thirds_distance = [(1.0 / 3.0, 1.0 / 3.0), (2.0 / 3.0, 1.0 / 3.0), (1.0 / 3.0, 2.0 / 3.0), (2.0 / 3.0, 2.0 / 3.0)]
-        .iter()
-        .map(|&(px, py)| dist(px, py))
-        .fold(f64::MAX, f64::min);
+    m.thirds_distance =
+        [(1.0 / 3.0, 1.0 / 3.0), (2.0 / 3.0, 1.0 / 3.0), (1.0 / 3.0, 2.0 / 3.0), (2.0 / 3.0, 2.0 / 3.0)]
+            .iter()
+            .map(|&(px, py)| dist(px, py))
+            .fold(f64::MAX, f64::min);
     m.centre_distance = dist(0.5, 0.5);
     m.tilt_deg = tilt(&g, w, h);
     m

@@ -234,7 +234,9 @@ mod tests {
         let other = Gray8 {
             width: 320,
             height: 240,
-            data: (0..240u32).flat_map(|y| (0..320u32).map(move |x| ((x * 3 + y * 5) % 97 + (x / 40) * 20) as u8)).collect(),
+            data: (0..240u32)
+                .flat_map(|y| (0..320u32).map(move |x| ((x * 3 + y * 5) % 97 + (x / 40) * 20) as u8))
+                .collect(),
         };
         let other = dct_hashes(&other)[0];
         assert!(distance(ha[0], other) > 10);

@@ -72,20 +72,22 @@ pub fn sharpness(m: &Measurements) -> (f64, String) {
 }
 
 pub fn exposure(m: &Measurements) -> (f64, String) {
-    // Each factor is 1 when perfect: tonal information (histogram entropy),
-    // blown highlights beyond 3 % of the frame, deep shadows, unused
-    // headroom above the brightest tones beyond 30 levels, and the mean
-    // brightness against mid-grey (σ 1.2 EV).
+    // Each factor is 1 when perfect: tonal information (histogram entropy);
+    // blown highlights beyond 3 % of the frame; colour channels at their
+    // ceiling; deep shadows; headroom left unused above the brightest
+    // channel beyond 30 levels; and (weakly) the mean against mid-grey.
     let tonal = (m.entropy / 8.0).clamp(0.0, 1.0);
-    let highlights = (-(m.clip_high - 0.03).max(0.0) / 0.1).exp();
+    let highlights = (-(m.clip_high - 0.03).max(0.0) / 0.3).exp();
+    let channels = (-m.clip_channel / 0.1).exp();
     let shadows = (-m.shadows / 0.5).exp();
-    let headroom = (-((255.0 - m.value_p995) - 30.0).max(0.0) / 60.0).exp();
-    let mean = (-(m.mean_ev / 1.2).powi(2)).exp();
-    let s = tonal * highlights * shadows * headroom * mean;
+    let headroom = (-((255.0 - m.value_p995) - 30.0).max(0.0) / 30.0).exp();
+    let mean = (-(m.mean_ev / 3.0).powi(2)).exp();
+    let s = tonal * highlights * channels * shadows * headroom * mean;
     let why = format!(
-        "{:.1} bits of tones, {} of pixels blown, {} in deep shadow, brightest tones at {:.0} of 255, mean {:+.1} EV from mid-grey",
+        "{:.1} bits of tones, {} of pixels blown ({} with a channel clipped), {} in deep shadow, brightest channel at {:.0} of 255, mean {:+.1} EV from mid-grey",
         m.entropy,
         pct(m.clip_high),
+        pct(m.clip_channel),
         pct(m.shadows),
         m.value_p995,
         m.mean_ev
@@ -203,8 +205,13 @@ mod tests {
 
     #[test]
     fn each_score_moves_the_right_way() {
-        let base =
-            Measurements { sharp_peak: 300.0, sharp_global: 60.0, entropy: 7.0, value_p995: 250.0, ..Default::default() };
+        let base = Measurements {
+            sharp_peak: 300.0,
+            sharp_global: 60.0,
+            entropy: 7.0,
+            value_p995: 250.0,
+            ..Default::default()
+        };
         let blurred = Measurements { sharp_peak: 100.0, ..base.clone() };
         assert!(sharpness(&base).0 > sharpness(&blurred).0);
         let blown = Measurements { clip_high: 0.08, ..base.clone() };
