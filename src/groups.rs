@@ -2,9 +2,10 @@
 //! and the reason it won.
 //!
 //! - exact: the same bytes (same content hash);
-//! - near: DCT hashes within [`NEAR_RADIUS`] bits, trying the picture's
-//!   eight rotations/mirrors (resized, recompressed, re-exported, rotated
-//!   copies, small crops and tone edits);
+//! - near: DCT hashes of the pictures as displayed within [`NEAR_RADIUS`]
+//!   bits (resized, recompressed, re-exported, small crops and tone edits),
+//!   or within [`TURNED_RADIUS`] for one of the picture's seven
+//!   rotations/mirrors (a copy shown sideways);
 //! - burst: same camera (make, model, serial), shot within
 //!   [`BURST_GAP_MS`] of the previous frame, and looking alike (hashes
 //!   within [`BURST_RADIUS`] bits).
@@ -21,8 +22,15 @@ use serde::Serialize;
 
 use crate::{JobContext, Result};
 
-/// Largest hash distance (of 64 bits) for a near duplicate.
-pub const NEAR_RADIUS: u32 = 10;
+/// Largest hash distance (of 64 bits) for a near duplicate. Every
+/// near-duplicate pair of the development ground truth that a hash can see
+/// is within 6; 7 keeps the index query at one bit per 16-bit slice (the
+/// cost grows eightfold at 8).
+pub const NEAR_RADIUS: u32 = 7;
+/// Largest distance for a copy shown turned or mirrored (its orientation
+/// tag lost without its pixels being turned): the same picture, so the match
+/// is tight, and the query probes one bucket per slice.
+pub const TURNED_RADIUS: u32 = 3;
 /// Largest hash distance for frames of one burst.
 pub const BURST_RADIUS: u32 = 22;
 /// Largest gap between consecutive frames of a burst.
@@ -79,7 +87,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
     ctx.progress.stage("group", None);
     // Pass 1: every analysed present picture, and the hash index.
     let mut nodes: Vec<Node> = Vec::new();
-    let mut index = HashIndex::new();
+    let mut hashes: Vec<u64> = Vec::new();
     let mut slot_of_hash: Vec<u32> = Vec::new(); // index id → node
     let mut after = 0;
     loop {
@@ -90,7 +98,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             let i = nodes.len() as u32;
             let phash = g.phash.map(|h| h as u64);
             if let Some(h) = phash {
-                index.insert(h);
+                hashes.push(h);
                 slot_of_hash.push(i);
             }
             nodes.push(Node {
@@ -102,6 +110,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             });
         }
     }
+    let index = HashIndex::build(hashes);
     let n = nodes.len();
     let mut uf = UnionFind((0..n as u32).collect());
     let mut burst_edge = vec![false; n];
@@ -122,10 +131,12 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
         after = last.file_id;
         for g in page {
             let (Some(h), Some(&i)) = (g.phash, by_file.get(&g.file_id)) else { continue };
-            let mut queries = vec![h as u64];
-            queries.extend(g.phash_turns.as_deref().map(parse_turns).unwrap_or_default());
-            for q in queries {
-                for (id, _) in index.within(q, NEAR_RADIUS) {
+            let mut queries = vec![(h as u64, NEAR_RADIUS)];
+            queries.extend(
+                g.phash_turns.as_deref().map(parse_turns).unwrap_or_default().into_iter().map(|t| (t, TURNED_RADIUS)),
+            );
+            for (q, radius) in queries {
+                for (id, _) in index.within(q, radius) {
                     uf.union(i, slot_of_hash[id as usize]);
                 }
             }
@@ -142,7 +153,9 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
         v.dedup();
         v
     };
-    let mut when: HashMap<i64, (String, i64)> = HashMap::new();
+    // Camera names interned: a million captures share a few dozen bodies.
+    let mut cameras: HashMap<String, u32> = HashMap::new();
+    let mut when: HashMap<i64, (u32, i64)> = HashMap::new();
     for chunk in cap_ids.chunks(hma_catalog::BATCH) {
         for c in cat.captures_by_ids(chunk)? {
             let f = &c.fields;
@@ -153,16 +166,18 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
                     model,
                     f.serial.as_deref().unwrap_or("")
                 );
-                when.insert(c.id, (camera, t));
+                let next = cameras.len() as u32;
+                let cam = *cameras.entry(camera).or_insert(next);
+                when.insert(c.id, (cam, t));
             }
         }
     }
-    let mut timed: Vec<(&str, i64, u32)> = nodes
+    let mut timed: Vec<(u32, i64, u32)> = nodes
         .iter()
         .enumerate()
         .filter_map(|(i, n)| {
             let (cam, t) = when.get(&n.capture_id?)?;
-            Some((cam.as_str(), *t, i as u32))
+            Some((*cam, *t, i as u32))
         })
         .collect();
     timed.sort_unstable();

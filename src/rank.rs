@@ -156,10 +156,11 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
     let mut seen_groups = HashSet::new();
     let mut seen_captures = HashSet::new();
     let mut after = None;
-    while out.len() < n {
-        let page = cat.ranked_page(&filter.db, after, 500)?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.score, last.file_id));
+    'pages: while out.len() < n {
+        let contents = cat.ranked_contents_page(after, filter.db.min_score, 500)?;
+        let Some(&(last_hash, last_score)) = contents.last() else { break };
+        after = Some((last_score, last_hash));
+        let page = cat.files_of_contents(&contents, &filter.db)?;
         let ids: Vec<i64> = page.iter().map(|r| r.file_id).collect();
         let groups: HashMap<i64, GroupRef> = cat
             .groups_of_files(&ids)?
@@ -168,7 +169,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             .collect();
         for r in page {
             if out.len() >= n {
-                break;
+                break 'pages;
             }
             if let Some(m) = filter.month {
                 if r.taken_local_ms.map(month_of) != Some(m) {

@@ -88,7 +88,7 @@ pub struct MemberRow {
 }
 
 /// A ranked file for `hma top`.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct RankedFile {
     pub file_id: i64,
     pub root_id: i64,
@@ -326,49 +326,79 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Present analysed files by score (best first), `limit` after the
-    /// keyset `(score, id)` of the last row of the previous page.
-    pub fn ranked_page(
+    /// Analysed contents by score (best first): `limit` of them after the
+    /// keyset `(score, content hash)` of the previous page. An index walk on
+    /// `analyses (score, content_hash)`, however large the catalogue.
+    pub fn ranked_contents_page(
         &mut self,
-        filter: &RankFilter,
         after: Option<(f64, i64)>,
+        min_score: Option<f64>,
         limit: i64,
-    ) -> Result<Vec<RankedFile>> {
-        // Built inside each backend's arm: a boxed query is typed by its backend.
-        Ok(with_conn!(self, c => {
-            let mut q = files::table
-                .inner_join(analyses::table)
-                .left_join(captures::table)
-                .filter(files::missing.eq(false))
-                .filter(analyses::score.is_not_null())
-                .into_boxed();
-            if let Some(r) = filter.root_id {
-                q = q.filter(files::root_id.eq(r));
-            }
-            if let Some(t) = filter.taken_from_ms {
-                q = q.filter(captures::taken_local_ms.ge(t));
-            }
-            if let Some(t) = filter.taken_to_ms {
-                q = q.filter(captures::taken_local_ms.lt(t));
-            }
-            if let Some(s) = filter.min_score {
+    ) -> Result<Vec<(i64, f64)>> {
+        let rows: Vec<(i64, Option<f64>)> = with_conn!(self, c => {
+            let mut q = analyses::table.filter(analyses::score.is_not_null()).into_boxed();
+            if let Some(s) = min_score {
                 q = q.filter(analyses::score.ge(s));
             }
-            if let Some((score, id)) = after {
-                q = q.filter(analyses::score.lt(score).or(analyses::score.eq(score).and(files::id.gt(id))));
+            if let Some((score, hash)) = after {
+                q = q.filter(analyses::score.lt(score).or(analyses::score.eq(score).and(analyses::content_hash.lt(hash))));
             }
-            q.order((analyses::score.desc(), files::id))
+            q.order((analyses::score.desc(), analyses::content_hash.desc()))
                 .limit(limit)
-                .select((
+                .select((analyses::content_hash, analyses::score))
+                .load(c)
+        })?;
+        Ok(rows.into_iter().map(|(h, s)| (h, s.unwrap_or(0.0))).collect())
+    }
+
+    /// The present files of these contents that pass `filter` (its
+    /// `min_score` is the caller's business), with their capture time.
+    pub fn files_of_contents(&mut self, hashes: &[(i64, f64)], filter: &RankFilter) -> Result<Vec<RankedFile>> {
+        let score: std::collections::HashMap<i64, f64> = hashes.iter().copied().collect();
+        let keys: Vec<i64> = hashes.iter().map(|h| h.0).collect();
+        let mut out = Vec::new();
+        for chunk in keys.chunks(BATCH) {
+            let rows: Vec<(i64, i64, String, Option<i64>, Option<i64>, Option<i64>)> = with_conn!(self, c => {
+                let mut q = files::table
+                    .left_join(captures::table)
+                    .filter(files::content_hash.eq_any(chunk))
+                    .filter(files::missing.eq(false))
+                    .into_boxed();
+                if let Some(r) = filter.root_id {
+                    q = q.filter(files::root_id.eq(r));
+                }
+                if let Some(t) = filter.taken_from_ms {
+                    q = q.filter(captures::taken_local_ms.ge(t));
+                }
+                if let Some(t) = filter.taken_to_ms {
+                    q = q.filter(captures::taken_local_ms.lt(t));
+                }
+                q.select((
                     files::id,
                     files::root_id,
                     files::rel_path,
                     files::capture_id,
-                    analyses::content_hash,
-                    analyses::score.assume_not_null(),
+                    files::content_hash,
                     captures::taken_local_ms.nullable(),
                 ))
                 .load(c)
-        })?)
+            })?;
+            out.extend(rows.into_iter().filter_map(|(id, root_id, rel_path, capture_id, h, taken)| {
+                let h = h?;
+                Some(RankedFile {
+                    file_id: id,
+                    root_id,
+                    rel_path,
+                    capture_id,
+                    content_hash: h,
+                    score: *score.get(&h)?,
+                    taken_local_ms: taken,
+                })
+            }));
+        }
+        // Best first, as the contents came; copies by file id.
+        let order: std::collections::HashMap<i64, usize> = keys.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+        out.sort_by_key(|r| (order.get(&r.content_hash).copied().unwrap_or(usize::MAX), r.file_id));
+        Ok(out)
     }
 }

@@ -7,8 +7,10 @@
 use crate::{Gray8, Rgb8};
 use serde::{Deserialize, Serialize};
 
-/// Everything measured on one picture.
+/// Everything measured on one picture. Fields missing from stored JSON
+/// (written by an older version) read as 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Measurements {
     /// Working image size (pixels) and its scale relative to the full picture.
     pub work_width: u32,

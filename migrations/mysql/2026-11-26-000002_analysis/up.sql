@@ -26,7 +26,7 @@ CREATE TABLE analyses (
   s_composition DOUBLE,
   s_compression DOUBLE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX analyses_score ON analyses (score);
+CREATE INDEX analyses_score ON analyses (score, content_hash);
 
 -- Near-duplicate, burst and exact-copy groups of files, rebuilt by
 -- `hma analyze` when what they depend on changed.

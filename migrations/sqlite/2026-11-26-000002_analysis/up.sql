@@ -26,7 +26,7 @@ CREATE TABLE analyses (
   s_composition DOUBLE,
   s_compression DOUBLE
 );
-CREATE INDEX analyses_score ON analyses (score);
+CREATE INDEX analyses_score ON analyses (score, content_hash);
 
 -- Near-duplicate, burst and exact-copy groups of files, rebuilt by
 -- `hma analyze` when what they depend on changed.
