@@ -210,8 +210,14 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
     let model = brisque_model();
     let mut sum = AnalyzeSummary { pictures: cat.analysable_count()? as u64, ..Default::default() };
     ctx.progress.stage("analyse", Some(sum.pictures));
+    // Nothing new: one query says so, and no page is read.
+    let pending = opts.force || cat.analysis_pending(hma_vision::ANALYSIS_VERSION)?;
+    if !pending {
+        sum.unchanged = sum.pictures;
+        ctx.progress.advance(sum.pictures);
+    }
     let mut after = 0i64;
-    'pages: loop {
+    'pages: while pending {
         let page = cat.analysable_page(after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.id;

@@ -464,7 +464,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Top { n, from, to, month, root, min_score } => {
             let places = Places::load(&mut cat, &ctx.machine)?;
-            let mut f = hma::rank::TopFilter { month: *month, ..Default::default() };
+            let mut f = hma::rank::TopFilter::default();
+            f.db.month = *month;
             if let Some(d) = from {
                 f.db.taken_from_ms =
                     Some(hma::rank::parse_date(d).with_context(|| format!("--from {d}: use YYYY-MM-DD"))?);

@@ -146,8 +146,6 @@ pub fn parse_date(s: &str) -> Option<i64> {
 #[derive(Debug, Clone, Default)]
 pub struct TopFilter {
     pub db: RankFilter,
-    /// Month of the year (any year), 1–12.
-    pub month: Option<u32>,
 }
 
 /// The best `n` pictures, one per group and per capture, best first.
@@ -155,12 +153,22 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
     let mut out = Vec::new();
     let mut seen_groups = HashSet::new();
     let mut seen_captures = HashSet::new();
-    let mut after = None;
+    // Without a capture filter: walk the (score, content) index. With one:
+    // let the database filter, then sort what passed.
+    let mut after_content = None;
+    let mut after_file = None;
     'pages: while out.len() < n {
-        let contents = cat.ranked_contents_page(after, filter.db.min_score, 500)?;
-        let Some(&(last_hash, last_score)) = contents.last() else { break };
-        after = Some((last_score, last_hash));
-        let page = cat.files_of_contents(&contents, &filter.db)?;
+        let page = if filter.db.by_capture() {
+            let page = cat.ranked_filtered_page(&filter.db, after_file, 500)?;
+            let Some(last) = page.last() else { break };
+            after_file = Some((last.score, last.file_id));
+            page
+        } else {
+            let contents = cat.ranked_contents_page(after_content, filter.db.min_score, 500)?;
+            let Some(&(last_hash, last_score)) = contents.last() else { break };
+            after_content = Some((last_score, last_hash));
+            cat.files_of_contents(&contents, &filter.db)?
+        };
         let ids: Vec<i64> = page.iter().map(|r| r.file_id).collect();
         let groups: HashMap<i64, GroupRef> = cat
             .groups_of_files(&ids)?
@@ -170,11 +178,6 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
         for r in page {
             if out.len() >= n {
                 break 'pages;
-            }
-            if let Some(m) = filter.month {
-                if r.taken_local_ms.map(month_of) != Some(m) {
-                    continue;
-                }
             }
             let group = groups.get(&r.file_id).cloned();
             if let Some(g) = &group {

@@ -99,14 +99,35 @@ pub struct RankedFile {
     pub taken_local_ms: Option<i64>,
 }
 
-/// Filters of `top` the database applies (month-of-year is applied by the
-/// caller: it needs calendar arithmetic both backends spell differently).
+/// Filters of `top`, applied by the database.
 #[derive(Debug, Clone, Default)]
 pub struct RankFilter {
     pub root_id: Option<i64>,
     pub taken_from_ms: Option<i64>,
     pub taken_to_ms: Option<i64>,
     pub min_score: Option<f64>,
+    /// Month of the year (1–12) of the capture time, any year.
+    pub month: Option<u32>,
+}
+
+impl RankFilter {
+    /// True when a filter needs the capture (date or month).
+    pub fn by_capture(&self) -> bool {
+        self.taken_from_ms.is_some() || self.taken_to_ms.is_some() || self.month.is_some()
+    }
+}
+
+/// SQL for "the capture was taken in month `m`" (camera local time stored
+/// as if UTC): each backend spells calendar arithmetic its own way.
+fn month_sql(backend: crate::Backend, m: u32) -> String {
+    match backend {
+        crate::Backend::Sqlite => {
+            format!("CAST(strftime('%m', captures.taken_local_ms / 1000, 'unixepoch') AS INTEGER) = {m}")
+        }
+        crate::Backend::Mysql => format!(
+            "MONTH(DATE_ADD('1970-01-01 00:00:00', INTERVAL FLOOR(captures.taken_local_ms / 1000) SECOND)) = {m}"
+        ),
+    }
 }
 
 const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
@@ -225,14 +246,18 @@ impl Catalog {
             .filter(files::missing.eq(false))
             .select((count_star(), max(files::id), max(analyses::analyzed_ms)))
             .first(c))?;
-        let hashes: Vec<i64> = with_conn!(self, c => files::table
+        // A content change keeps the counts but changes this sum.
+        let mix_sql = match self.backend() {
+            crate::Backend::Sqlite => "CAST(COALESCE(SUM(files.content_hash % 1000003), 0) AS INTEGER)",
+            crate::Backend::Mysql => "CAST(COALESCE(SUM(files.content_hash % 1000003), 0) AS SIGNED)",
+        };
+        let mix: i64 = with_conn!(self, c => files::table
             .filter(files::missing.eq(false))
             .filter(files::content_hash.is_not_null())
             .filter(files::kind.eq_any(PICTURE_KINDS))
-            .select(files::content_hash.assume_not_null())
-            .load(c))?;
-        let mix = hashes.iter().fold(0u64, |a, &h| a.wrapping_add((h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-        Ok(format!("{n}:{}:{}:{mix:016x}", top.unwrap_or(0), last.unwrap_or(0)))
+            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(mix_sql))
+            .first(c))?;
+        Ok(format!("{n}:{}:{}:{mix}", top.unwrap_or(0), last.unwrap_or(0)))
     }
 
     /// The signature the stored groups were computed at.
@@ -349,6 +374,83 @@ impl Catalog {
                 .load(c)
         })?;
         Ok(rows.into_iter().map(|(h, s)| (h, s.unwrap_or(0.0))).collect())
+    }
+
+    /// Present analysed files passing a capture filter (date range, month),
+    /// best first, `limit` after the keyset `(score, file id)`: the
+    /// database filters first and sorts only what passed.
+    pub fn ranked_filtered_page(
+        &mut self,
+        filter: &RankFilter,
+        after: Option<(f64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<RankedFile>> {
+        let month = filter.month.map(|m| month_sql(self.backend(), m));
+        let rows: Vec<(i64, i64, String, Option<i64>, i64, Option<f64>, Option<i64>)> = with_conn!(self, c => {
+            let mut q = files::table
+                .inner_join(analyses::table)
+                .inner_join(captures::table)
+                .filter(files::missing.eq(false))
+                .filter(analyses::score.is_not_null())
+                .into_boxed();
+            if let Some(r) = filter.root_id {
+                q = q.filter(files::root_id.eq(r));
+            }
+            if let Some(t) = filter.taken_from_ms {
+                q = q.filter(captures::taken_local_ms.ge(t));
+            }
+            if let Some(t) = filter.taken_to_ms {
+                q = q.filter(captures::taken_local_ms.lt(t));
+            }
+            if let Some(s) = filter.min_score {
+                q = q.filter(analyses::score.ge(s));
+            }
+            if let Some(m) = &month {
+                q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(m));
+            }
+            if let Some((score, id)) = after {
+                q = q.filter(analyses::score.lt(score).or(analyses::score.eq(score).and(files::id.gt(id))));
+            }
+            q.order((analyses::score.desc(), files::id))
+                .limit(limit)
+                .select((
+                    files::id,
+                    files::root_id,
+                    files::rel_path,
+                    files::capture_id,
+                    analyses::content_hash,
+                    analyses::score,
+                    captures::taken_local_ms,
+                ))
+                .load(c)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(file_id, root_id, rel_path, capture_id, content_hash, score, taken_local_ms)| RankedFile {
+                file_id,
+                root_id,
+                rel_path,
+                capture_id,
+                content_hash,
+                score: score.unwrap_or(0.0),
+                taken_local_ms,
+            })
+            .collect())
+    }
+
+    /// Whether any present picture lacks an analysis at `version` (one
+    /// anti-join that stops at the first).
+    pub fn analysis_pending(&mut self, version: i32) -> Result<bool> {
+        let v: Option<i64> = with_conn!(self, c => files::table
+            .left_join(analyses::table)
+            .filter(files::missing.eq(false))
+            .filter(files::content_hash.is_not_null())
+            .filter(files::kind.eq_any(PICTURE_KINDS))
+            .filter(analyses::content_hash.nullable().is_null().or(analyses::version.nullable().ne(version)))
+            .select(files::id)
+            .first(c)
+            .optional())?;
+        Ok(v.is_some())
     }
 
     /// The present files of these contents that pass `filter` (its
