@@ -135,6 +135,12 @@ const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
 /// (file id, root id, relative path, raw path bytes, content hash, format).
 type AnalysableTuple = (i64, i64, String, Option<Vec<u8>>, Option<i64>, String);
 
+/// (file id, root id, relative path, capture id, content hash, score, taken).
+type RankedTuple = (i64, i64, String, Option<i64>, i64, Option<f64>, Option<i64>);
+
+/// (file id, root id, relative path, capture id, content hash, taken).
+type ContentFileTuple = (i64, i64, String, Option<i64>, Option<i64>, Option<i64>);
+
 /// (file id, group id, kind, rank, group size).
 pub type FileGroup = (i64, i64, String, i32, i32);
 
@@ -386,7 +392,7 @@ impl Catalog {
         limit: i64,
     ) -> Result<Vec<RankedFile>> {
         let month = filter.month.map(|m| month_sql(self.backend(), m));
-        let rows: Vec<(i64, i64, String, Option<i64>, i64, Option<f64>, Option<i64>)> = with_conn!(self, c => {
+        let rows: Vec<RankedTuple> = with_conn!(self, c => {
             let mut q = files::table
                 .inner_join(analyses::table)
                 .inner_join(captures::table)
@@ -460,7 +466,7 @@ impl Catalog {
         let keys: Vec<i64> = hashes.iter().map(|h| h.0).collect();
         let mut out = Vec::new();
         for chunk in keys.chunks(BATCH) {
-            let rows: Vec<(i64, i64, String, Option<i64>, Option<i64>, Option<i64>)> = with_conn!(self, c => {
+            let rows: Vec<ContentFileTuple> = with_conn!(self, c => {
                 let mut q = files::table
                     .left_join(captures::table)
                     .filter(files::content_hash.eq_any(chunk))

@@ -121,10 +121,13 @@ pub fn distance(a: u64, b: u64) -> u32 {
 /// (hash, id) entries sorted by bucket, so a probe reads one small offset
 /// table and then scans its bucket's hashes contiguously: at a million
 /// hashes a radius-7 query scans about a thousand hashes, sequentially.
+/// One slice's table: bucket start offsets (65,537) and (hash, id) entries
+/// by bucket.
+type SliceTable = (Vec<u32>, Vec<(u64, u32)>);
+
 #[derive(Debug)]
 pub struct HashIndex {
-    /// Per slice: bucket start offsets (65,537) and the entries by bucket.
-    tables: Vec<(Vec<u32>, Vec<(u64, u32)>)>,
+    tables: Vec<SliceTable>,
     len: usize,
 }
 
