@@ -99,8 +99,9 @@ fn store_preview(content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<
     std::fs::rename(&tmp, &path)
 }
 
-/// EXIF orientation of a file's own bytes (HEIF applies its own transform).
-fn orientation_of(format: &str, bytes: &[u8]) -> Option<u16> {
+/// EXIF orientation of a file's own bytes (None for HEIF/AVIF, whose
+/// decoder applies the file's own rotation and mirror).
+pub fn orientation_of(format: &str, bytes: &[u8]) -> Option<u16> {
     if matches!(format, "heic" | "avif") {
         return None;
     }

@@ -621,11 +621,7 @@ fn quality_command(files: &[PathBuf], full: bool, g: &Global, ctx: &JobContext) 
             .map_err(|e| e.to_string())?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (_, format) = hma_media::sniff::sniff(&buf[..buf.len().min(64)], &name);
-        let orientation = if matches!(format.as_str(), "heic" | "avif") {
-            None
-        } else {
-            hma_media::exif::read_tags(&format, buf).ok().and_then(|t| hma_media::exif::interpret(&t).orientation)
-        };
+        let orientation = hma::analyze::orientation_of(&format, buf);
         let a = hma_vision::analyze(buf, &format, orientation, Some(&model), &Default::default())
             .map_err(|e| e.to_string())?;
         let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);

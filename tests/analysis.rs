@@ -144,14 +144,7 @@ fn resized(img: &image::RgbImage, w: u32) -> image::RgbImage {
 fn camera_jpeg(img: &image::RgbImage, spec: &ExifSpec) -> Vec<u8> {
     let mut plain = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 92).encode_image(img).unwrap();
-    let tiff = spec.tiff();
-    let mut j = plain[..2].to_vec();
-    j.extend_from_slice(&[0xFF, 0xE1]);
-    j.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
-    j.extend_from_slice(b"Exif\0\0");
-    j.extend_from_slice(&tiff);
-    j.extend_from_slice(&plain[2..]);
-    j
+    common::with_exif(&plain, spec)
 }
 
 /// Pixels moved right by `dx` (the edge repeated): the next frame of a burst.

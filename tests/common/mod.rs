@@ -127,18 +127,21 @@ pub fn jpeg(seed: u32, exif: Option<&ExifSpec>) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
     match exif {
-        Some(spec) => {
-            let tiff = spec.tiff();
-            let mut j = out[..2].to_vec();
-            j.extend_from_slice(&[0xFF, 0xE1]);
-            j.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
-            j.extend_from_slice(b"Exif\0\0");
-            j.extend_from_slice(&tiff);
-            j.extend_from_slice(&out[2..]);
-            j
-        }
+        Some(spec) => with_exif(&out, spec),
         None => out,
     }
+}
+
+/// A JPEG with an APP1 EXIF segment holding `spec` inserted after its start marker.
+pub fn with_exif(jpeg: &[u8], spec: &ExifSpec) -> Vec<u8> {
+    let tiff = spec.tiff();
+    let mut j = jpeg[..2].to_vec();
+    j.extend_from_slice(&[0xFF, 0xE1]);
+    j.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+    j.extend_from_slice(b"Exif\0\0");
+    j.extend_from_slice(&tiff);
+    j.extend_from_slice(&jpeg[2..]);
+    j
 }
 
 /// Writes `bytes` to `dir/rel`, creating folders.
