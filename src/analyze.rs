@@ -218,7 +218,10 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
         ctx.progress.advance(sum.pictures);
     }
     let mut after = 0i64;
-    'pages: while pending {
+    'pages: loop {
+        if !pending {
+            break;
+        }
         let page = cat.analysable_page(after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.id;
