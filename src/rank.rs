@@ -105,17 +105,8 @@ pub fn month_of(ms: i64) -> u32 {
 }
 
 /// (year, month, day) of a ms timestamp (proleptic Gregorian, UTC arithmetic).
-fn civil(ms: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's days → civil algorithm.
-    let z = ms.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+fn civil(ms: i64) -> (i32, u32, u32) {
+    hma_media::exif::civil_from_days(ms.div_euclid(86_400_000))
 }
 
 /// `YYYY-MM-DD HH:MM:SS` of a local-time timestamp.
@@ -132,14 +123,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    // days from civil (inverse of `civil`).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400_000)
+    Some(hma_media::exif::days_from_civil(y as i32, m as u32, d as u32) * 86_400_000)
 }
 
 /// Filters of `hma top`.
