@@ -29,7 +29,8 @@ const PAGE: i64 = 512;
 /// Options of [`analyze`].
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {
-    /// Also make the 2048-px loupe previews (a second, larger decode).
+    /// Also make 2048-px loupe previews of JPEGs (a second, larger decode);
+    /// every other format (HEIC, RAW, TIFF…) always gets one.
     pub loupe: bool,
     /// Redo every picture, even those with a current analysis.
     pub force: bool,
@@ -147,7 +148,8 @@ fn analyse_one(
     if hash != file.content_hash {
         return Outcome::Unreadable("changed since the last scan (run `hma scan` first)".into());
     }
-    let vopts = hma_vision::AnalyzeOptions { loupe: opts.loupe, ..Default::default() };
+    let loupe = if opts.loupe { hma_vision::Loupe::Always } else { hma_vision::Loupe::NotJpeg };
+    let vopts = hma_vision::AnalyzeOptions { loupe, ..Default::default() };
     let orientation = orientation_of(&file.format, buf);
     let mut row = AnalysisRow {
         content_hash: file.content_hash,

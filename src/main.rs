@@ -84,7 +84,8 @@ enum Command {
     /// composition, perceptual hash, grid preview; then rebuild near-duplicate and
     /// burst groups. Incremental and resumable; a rerun with nothing new does no work.
     Analyze {
-        /// Also make 2048-px loupe previews (a second, larger decode of each picture).
+        /// Also make 2048-px loupe previews of JPEGs (a second, larger decode of each);
+        /// HEIC, RAW, TIFF and other formats a web view cannot show always get one.
         #[arg(long)]
         loupe: bool,
         /// Analyse every picture again, even unchanged ones.

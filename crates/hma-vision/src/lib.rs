@@ -58,18 +58,36 @@ pub struct Analysis {
     pub loupe_jpeg: Option<Vec<u8>>,
 }
 
+/// Which pictures get a loupe preview.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Loupe {
+    /// None (measurements only, e.g. `hma quality`).
+    #[default]
+    Never,
+    /// Pictures a web view cannot show as they are: everything but JPEG
+    /// (HEIC, RAW, TIFF…). A JPEG can be shown from the original.
+    NotJpeg,
+    /// Every picture (a second, larger decode for JPEGs).
+    Always,
+}
+
 /// Options for [`analyze`].
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
     pub max_pixels: u64,
-    /// Also make the loupe preview (a second, larger decode).
-    pub loupe: bool,
+    pub loupe: Loupe,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions { max_pixels: decode::DEFAULT_MAX_PIXELS, loupe: false }
+        AnalyzeOptions { max_pixels: decode::DEFAULT_MAX_PIXELS, loupe: Loupe::Never }
     }
+}
+
+/// Formats decoded whole (no reduced decode exists for them): they are
+/// decoded once to the loupe size, and the working image is made from that.
+fn decoded_whole(format: &str) -> bool {
+    matches!(format, "heic" | "avif" | "png" | "tiff" | "webp" | "gif" | "bmp")
 }
 
 /// Decodes once at the working size and takes every measurement, the hash
@@ -81,7 +99,10 @@ pub fn analyze(
     brisque: Option<&brisque::BrisqueModel>,
     opts: &AnalyzeOptions,
 ) -> Result<Analysis, DecodeError> {
-    let req = DecodeRequest { min_long_edge: WORK_LONG_EDGE, max_pixels: opts.max_pixels };
+    // Whole-decoded formats always go through the loupe size, so their
+    // measurements do not depend on whether a loupe is made.
+    let first = if decoded_whole(format) { preview::LOUPE } else { WORK_LONG_EDGE };
+    let req = DecodeRequest { min_long_edge: first, max_pixels: opts.max_pixels };
     let d = decode::decode(bytes, format, orientation, &req)?;
     let work = resize::fit_long_edge(&d.image, WORK_LONG_EDGE);
     let scale = work.width.max(work.height) as f64 / d.full_width.max(d.full_height).max(1) as f64;
@@ -93,7 +114,12 @@ pub fn analyze(
     let hashes = (!phash::is_degenerate(&gray)).then(|| phash::dct_hashes(&gray));
     let grid_jpeg = preview::encode(&work, preview::GRID)
         .map_err(|e| DecodeError::Corrupt { format: "preview".into(), message: e })?;
-    let loupe_jpeg = if opts.loupe {
+    let want_loupe = match opts.loupe {
+        Loupe::Never => false,
+        Loupe::NotJpeg => format != "jpeg",
+        Loupe::Always => true,
+    };
+    let loupe_jpeg = if want_loupe {
         let big = if d.image.width.max(d.image.height) >= preview::LOUPE
             || d.image.width.max(d.image.height) >= d.full_width.max(d.full_height)
         {
@@ -151,4 +177,43 @@ pub fn brisque_full(
         _ => gray,
     };
     Ok(model.score_gray(&gray.data, gray.width as usize, gray.height as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picture(w: u32, h: u32) -> image::RgbImage {
+        image::RgbImage::from_fn(w, h, |x, y| {
+            let v = ((x * 7 + y * 3) % 200) as u8 + ((x / 50 + y / 40) % 2) as u8 * 40;
+            image::Rgb([v, v / 2 + 30, 255 - v])
+        })
+    }
+
+    fn encoded(img: &image::RgbImage, format: image::ImageFormat) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn loupes_are_made_for_what_a_web_view_cannot_show_and_change_no_measurement() {
+        let img = picture(2600, 1700);
+        let png = encoded(&img, image::ImageFormat::Png);
+        let jpeg = encoded(&img, image::ImageFormat::Jpeg);
+        let with = |loupe| AnalyzeOptions { loupe, ..Default::default() };
+        let p_never = analyze(&png, "png", None, None, &with(Loupe::Never)).unwrap();
+        let p_auto = analyze(&png, "png", None, None, &with(Loupe::NotJpeg)).unwrap();
+        let j_auto = analyze(&jpeg, "jpeg", None, None, &with(Loupe::NotJpeg)).unwrap();
+        let j_always = analyze(&jpeg, "jpeg", None, None, &with(Loupe::Always)).unwrap();
+        assert!(p_never.loupe_jpeg.is_none() && j_auto.loupe_jpeg.is_none());
+        let loupe = p_auto.loupe_jpeg.as_ref().expect("a PNG gets a loupe");
+        let decoded = image::load_from_memory(loupe).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (2048, 1339));
+        assert!(j_always.loupe_jpeg.is_some());
+        assert_eq!(p_never.measurements, p_auto.measurements);
+        assert_eq!(j_auto.measurements, j_always.measurements);
+        let grid = image::load_from_memory(&p_auto.grid_jpeg).unwrap();
+        assert_eq!(grid.width().max(grid.height()), preview::GRID);
+    }
 }
