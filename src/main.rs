@@ -454,6 +454,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         "groups {} (exact {}, near {}, burst {}) covering {} pictures",
                         gs.groups, gs.exact, gs.near, gs.burst, gs.grouped_files
                     ),
+                    None if sum.cancelled => println!("groups not rebuilt (cancelled)"),
                     None => println!("groups unchanged"),
                 }
             }
