@@ -15,6 +15,7 @@ pub mod link;
 pub mod rank;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod taxonomy;
 
 pub use hma_catalog::{Catalog, CatalogError};

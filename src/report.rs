@@ -79,6 +79,8 @@ pub struct RelationReport {
 /// A file as `hma show` / `hma ls` print it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
+    /// The file's catalogue id (stable across moves and renames).
+    pub id: i64,
     /// Absolute path on this machine.
     pub path: String,
     /// Root name.
@@ -158,6 +160,11 @@ impl Places {
     pub fn os_path(&self, root_id: i64, rel_path: &str, raw: Option<&[u8]>) -> Option<PathBuf> {
         let (_, base) = self.roots.get(&root_id)?;
         Some(RelPath { text: rel_path.to_string(), raw: raw.map(<[u8]>::to_vec) }.to_os_path(base.as_ref()?))
+    }
+
+    /// Where a root is on this machine (None when it is not connected here).
+    pub fn root_path(&self, root_id: i64) -> Option<PathBuf> {
+        self.roots.get(&root_id)?.1.clone()
     }
 
     /// Root name.
@@ -243,6 +250,7 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
             })
             .collect();
         out.push(FileReport {
+            id: r.id,
             path: paths.get(&r.id).cloned().unwrap_or_default(),
             root: places.root_name(r.root_id),
             size: r.size,

@@ -1,0 +1,142 @@
+//! What the desktop app's custom protocol may serve, and nothing else:
+//! previews from our cache and originals the catalogue knows, asked for by
+//! content hash or file id — never by a path. A request is parsed strictly
+//! (`preview/<16 hex>/<grid|loupe>` or `original/<decimal id>`); anything
+//! else — `..`, absolute paths, percent-encoded separators, extra segments,
+//! unknown ids — is refused before the file system is touched. The file that
+//! is finally opened is checked once more after resolving links: a preview
+//! must lie inside the preview cache and an original inside its root.
+
+use std::path::{Path, PathBuf};
+
+use hma_catalog::Catalog;
+
+use crate::analyze::{cache_dir, preview_path};
+use crate::report::Places;
+
+/// A request the protocol understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asset {
+    /// The preview of a content: `grid` or `loupe`.
+    Preview { content_hash: i64, size: &'static str },
+    /// A catalogued original, by file id.
+    Original { file_id: i64 },
+}
+
+/// Why a request is refused (the app shows `{code, message}`).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refused {
+    #[error("not a request this app serves")]
+    BadRequest,
+    #[error("no such picture")]
+    NotFound,
+    #[error("outside the places this app may read")]
+    Forbidden,
+}
+
+impl Refused {
+    /// A stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refused::BadRequest => "bad_request",
+            Refused::NotFound => "not_found",
+            Refused::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// Parses a request path such as `preview/00ab…/grid` or `original/42`
+/// (a leading `/` is allowed; nothing is decoded, so `%2F` stays literal
+/// and fails the strict shape).
+pub fn parse(request: &str) -> Result<Asset, Refused> {
+    let parts: Vec<&str> = request.strip_prefix('/').unwrap_or(request).split('/').collect();
+    match parts.as_slice() {
+        ["preview", hash, size] => {
+            if hash.len() != 16 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                return Err(Refused::BadRequest);
+            }
+            let h = u64::from_str_radix(hash, 16).map_err(|_| Refused::BadRequest)? as i64;
+            let size = match *size {
+                "grid" => "grid",
+                "loupe" => "loupe",
+                _ => return Err(Refused::BadRequest),
+            };
+            Ok(Asset::Preview { content_hash: h, size })
+        }
+        ["original", id] => {
+            if id.is_empty() || id.len() > 18 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Refused::BadRequest);
+            }
+            Ok(Asset::Original { file_id: id.parse().map_err(|_| Refused::BadRequest)? })
+        }
+        _ => Err(Refused::BadRequest),
+    }
+}
+
+/// `path`, with every link resolved, if it lies inside `base` (also resolved).
+fn inside(path: &Path, base: &Path) -> Result<PathBuf, Refused> {
+    let real = std::fs::canonicalize(path).map_err(|_| Refused::NotFound)?;
+    let base = std::fs::canonicalize(base).map_err(|_| Refused::NotFound)?;
+    if real.starts_with(&base) && real.is_file() {
+        Ok(real)
+    } else {
+        Err(Refused::Forbidden)
+    }
+}
+
+/// The file to serve for a request: a preview inside the preview cache, or
+/// a present, catalogued original inside its root on this machine.
+pub fn resolve(cat: &mut Catalog, places: &Places, request: &str) -> Result<PathBuf, Refused> {
+    match parse(request)? {
+        Asset::Preview { content_hash, size } => {
+            // Only contents the catalogue analysed have previews to show.
+            cat.analysis(content_hash).map_err(|_| Refused::NotFound)?.ok_or(Refused::NotFound)?;
+            inside(&preview_path(content_hash, size), &cache_dir().join("previews"))
+        }
+        Asset::Original { file_id } => {
+            let rows = cat.files_by_ids(&[file_id]).map_err(|_| Refused::NotFound)?;
+            let f = rows.first().filter(|f| !f.missing).ok_or(Refused::NotFound)?;
+            let path = places.os_path_of(f).ok_or(Refused::NotFound)?;
+            let root = places.root_path(f.root_id).ok_or(Refused::NotFound)?;
+            inside(&path, &root)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_two_strict_shapes_parse() {
+        assert_eq!(
+            parse("preview/00ff00ff00ff00ff/grid"),
+            Ok(Asset::Preview { content_hash: 0x00ff00ff00ff00ff, size: "grid" })
+        );
+        assert_eq!(parse("/original/42"), Ok(Asset::Original { file_id: 42 }));
+        for bad in [
+            "",
+            "/",
+            "preview/../../etc/passwd",
+            "preview/00ff00ff00ff00ff/../grid",
+            "preview/00ff00ff00ff00ff/grid/",
+            "preview/00FF00FF00FF00FF/grid",
+            "preview/00ff00ff00ff00f/grid",
+            "preview/00ff00ff00ff00ff/original",
+            "preview/00ff00ff00ff00ff%2Fgrid",
+            "preview%2F00ff00ff00ff00ff%2Fgrid",
+            "original/..",
+            "original/-1",
+            "original/42/../43",
+            "original/4%32",
+            "original//etc/passwd",
+            "original/0x2a",
+            "/etc/passwd",
+            "C:\\Windows\\win.ini",
+            "original/99999999999999999999",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(parse(bad), Err(Refused::BadRequest), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The app's protocol serves previews and catalogued originals only: real
+//! catalogues on both backends, a real preview cache, links pointing out.
+
+mod common;
+
+use std::path::Path;
+
+use common::{jpeg, put};
+use hma::report::Places;
+use hma::serve::{resolve, Refused};
+
+/// One cache folder for this test process (the tests run in parallel and
+/// the cache location comes from the environment).
+fn cache() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let d = DIR.get_or_init(|| tempfile::tempdir().unwrap()).path();
+    std::env::set_var("HMA_CACHE_DIR", d);
+    d
+}
+
+catalog_test!(protocol_serves_only_what_it_should, |db| {
+    let cache = cache();
+    let lib = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    put(lib.path(), "a.jpg", &image_jpeg());
+    put(outside.path(), "secret.jpg", &jpeg(5, None));
+    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), lib.path().join("link-out.jpg")).unwrap();
+    db.json(&["root", "add", lib.path().to_str().unwrap(), "--name", "lib", "--json"]);
+    db.hma(&["scan", "--json"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["analyze", "--json", "--catalog", &db.url])
+        .env("HMA_MACHINE", "test-machine")
+        .env("HMA_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    common::assert_ok(&out, &["analyze"]);
+    std::env::set_var("HMA_MACHINE", "test-machine");
+    let mut cat = db.open();
+    let places = Places::load(&mut cat, "test-machine").unwrap();
+    let ls = db.ls();
+    let id_of =
+        |suffix: &str| common::entry(&ls, suffix)["id"].as_i64().unwrap_or_else(|| panic!("id of {suffix}: {ls:?}"));
+    let hash_of = |suffix: &str| common::entry(&ls, suffix)["hash"].as_str().unwrap().to_string();
+
+    // The original and its preview are served.
+    let a = resolve(&mut cat, &places, &format!("original/{}", id_of("/a.jpg"))).unwrap();
+    assert_eq!(a, std::fs::canonicalize(lib.path().join("a.jpg")).unwrap());
+    let p = resolve(&mut cat, &places, &format!("preview/{}/grid", hash_of("/a.jpg"))).unwrap();
+    assert!(p.starts_with(std::fs::canonicalize(cache).unwrap()), "{}", p.display());
+    assert!(image::open(&p).is_ok());
+
+    // A catalogued link that points outside its root is refused.
+    assert_eq!(resolve(&mut cat, &places, &format!("original/{}", id_of("/link-out.jpg"))), Err(Refused::Forbidden));
+    // Unknown ids and contents, and malformed requests.
+    assert_eq!(resolve(&mut cat, &places, "original/999999"), Err(Refused::NotFound));
+    assert_eq!(resolve(&mut cat, &places, "preview/0123456789abcdef/grid"), Err(Refused::NotFound));
+    for bad in ["original/../../etc/passwd", "/etc/passwd", "preview/..%2F..%2Fetc/grid", "original/1%2F..%2F2"] {
+        assert_eq!(resolve(&mut cat, &places, bad), Err(Refused::BadRequest), "{bad}");
+    }
+    // A preview swapped for a link to a file outside the cache is refused.
+    let h = hash_of("/a.jpg");
+    let prev = cache.join("previews").join(&h[..2]).join(format!("{h}-grid.jpg"));
+    std::fs::remove_file(&prev).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), &prev).unwrap();
+    assert_eq!(resolve(&mut cat, &places, &format!("preview/{h}/grid")), Err(Refused::Forbidden));
+    std::fs::remove_file(&prev).unwrap();
+    // A file gone from disk is not found.
+    std::fs::remove_file(lib.path().join("a.jpg")).unwrap();
+    assert_eq!(resolve(&mut cat, &places, &format!("original/{}", id_of("/a.jpg"))), Err(Refused::NotFound));
+});
+
+/// A photo-like JPEG (textured enough to have a hash and a preview).
+fn image_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        let v = ((x * 13 + y * 7) % 180) as u8 + ((x / 40 + y / 30) % 2) as u8 * 60;
+        image::Rgb([v, 255 - v, v / 2])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
+    out
+}
