@@ -151,7 +151,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             let contents = cat.ranked_contents_page(after_content, filter.db.min_score, 500)?;
             let Some(&(last_hash, last_score)) = contents.last() else { break };
             after_content = Some((last_score, last_hash));
-            cat.files_of_contents(&contents, &filter.db)?
+            cat.files_of_contents(&contents, filter.db.root_id)?
         };
         let ids: Vec<i64> = page.iter().map(|r| r.file_id).collect();
         let groups: HashMap<i64, GroupRef> = cat

@@ -459,9 +459,10 @@ impl Catalog {
         Ok(v.is_some())
     }
 
-    /// The present files of these contents that pass `filter` (its
-    /// `min_score` is the caller's business), with their capture time.
-    pub fn files_of_contents(&mut self, hashes: &[(i64, f64)], filter: &RankFilter) -> Result<Vec<RankedFile>> {
+    /// The present files of these contents (in `root_id` when given), with
+    /// their capture time. Capture filters (dates, month) go through
+    /// [`Catalog::ranked_filtered_page`] instead.
+    pub fn files_of_contents(&mut self, hashes: &[(i64, f64)], root_id: Option<i64>) -> Result<Vec<RankedFile>> {
         let score: std::collections::HashMap<i64, f64> = hashes.iter().copied().collect();
         let keys: Vec<i64> = hashes.iter().map(|h| h.0).collect();
         let mut out = Vec::new();
@@ -472,14 +473,8 @@ impl Catalog {
                     .filter(files::content_hash.eq_any(chunk))
                     .filter(files::missing.eq(false))
                     .into_boxed();
-                if let Some(r) = filter.root_id {
+                if let Some(r) = root_id {
                     q = q.filter(files::root_id.eq(r));
-                }
-                if let Some(t) = filter.taken_from_ms {
-                    q = q.filter(captures::taken_local_ms.ge(t));
-                }
-                if let Some(t) = filter.taken_to_ms {
-                    q = q.filter(captures::taken_local_ms.lt(t));
                 }
                 q.select((
                     files::id,
