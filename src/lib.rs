@@ -9,11 +9,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 pub mod analyze;
+pub mod cull;
 pub mod dupes;
+pub mod export;
 pub mod groups;
 pub mod link;
 pub mod rank;
 pub mod report;
+pub mod roots;
 pub mod scan;
 pub mod serve;
 pub mod taxonomy;

@@ -112,6 +112,43 @@ enum Command {
         /// Only scores at or above this (0-1).
         #[arg(long, value_name = "SCORE")]
         min_score: Option<f64>,
+        /// Only photos with this flag (decided in the app or `hma mark`, else from XMP).
+        #[arg(long, value_enum)]
+        flag: Option<FlagArg>,
+        /// Only photos with at least this many stars.
+        #[arg(long, value_name = "STARS", value_parser = clap::value_parser!(i16).range(0..=5))]
+        min_rating: Option<i16>,
+    },
+    /// Cull from the command line: flag, rate or label photos (what the app's
+    /// P/X/U, 0-5 and 6-9 keys do). Saved in the catalogue; files are never written.
+    Mark {
+        /// Photo files (any file of a capture marks the capture).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Pick.
+        #[arg(long, group = "flagging")]
+        pick: bool,
+        /// Reject.
+        #[arg(long, group = "flagging")]
+        reject: bool,
+        /// Remove the flag.
+        #[arg(long, group = "flagging")]
+        unflag: bool,
+        /// Stars (0 removes them).
+        #[arg(long, value_parser = clap::value_parser!(i16).range(0..=5))]
+        stars: Option<i16>,
+        /// Colour label: red, yellow, green, blue, purple, or none.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Copy the picked photos (never move) into a folder, e.g. a calendar folder:
+    /// named by PATTERN, never overwriting, each copy verified by hash.
+    Export {
+        /// The folder to copy into (created if needed; must be outside your library).
+        dest: PathBuf,
+        /// File names: {YYYY} {MM} {DD} (capture date) {name} {stem} {ext}.
+        #[arg(long, default_value = hma::export::DEFAULT_PATTERN)]
+        pattern: String,
     },
     /// Near-duplicate, burst and exact-copy groups, each with its best picture and why.
     Groups,
@@ -144,6 +181,14 @@ enum Command {
     Taxonomy(TaxonomyCmd),
 }
 
+/// A flag state for filters.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FlagArg {
+    Picked,
+    Rejected,
+    Unflagged,
+}
+
 #[derive(Subcommand, Debug)]
 enum RootCmd {
     /// Add a folder or drive.
@@ -159,6 +204,11 @@ enum RootCmd {
     },
     /// List roots and where they are on this machine.
     List,
+    /// Forget a root in the catalogue (its files on disk are not touched).
+    Remove {
+        /// The root's name.
+        name: String,
+    },
     /// Tell the catalogue a root now lives elsewhere (new drive letter, mount point or machine).
     Relocate {
         /// The root's name.
@@ -284,40 +334,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut cat = open(g)?;
     match &cli.command {
         Command::Root(RootCmd::Add { path, name, backup }) => {
-            let abs =
-                std::fs::canonicalize(path).with_context(|| format!("{} is not a readable folder", path.display()))?;
-            if !abs.is_dir() {
-                bail!("{} is not a folder", abs.display());
-            }
-            let name = match name {
-                Some(n) => n.clone(),
-                None => abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into()),
-            };
-            let path_s =
-                abs.to_str().with_context(|| format!("{} is not valid Unicode; rename the folder", abs.display()))?;
-            // Overlapping roots would catalogue the same files twice.
-            for (other, loc) in cat.roots(&ctx.machine)? {
-                let Some(loc) = loc else { continue };
-                let other_path = std::path::Path::new(&loc);
-                if abs == other_path {
-                    bail!("{} is already the root '{}'", abs.display(), other.name);
-                }
-                if abs.starts_with(other_path) || other_path.starts_with(&abs) {
-                    bail!(
-                        "{} overlaps the root '{}' at {}: its files would be catalogued twice",
-                        abs.display(),
-                        other.name,
-                        loc
-                    );
-                }
-            }
-            let root = cat.add_root(&name, path_s, &ctx.machine, *backup, ctx.now())?;
+            let (root, path_s) = hma::roots::add_root(&mut cat, path, name.as_deref(), *backup, &ctx)?;
+            let path_s = path_s.as_str();
             if g.json {
                 print_json(
                     &serde_json::json!({"id": root.id, "name": root.name, "uuid": root.uuid, "path": path_s, "backup": root.is_backup}),
                 )?;
             } else {
                 println!("added root '{}' at {}", root.name, path_s);
+            }
+        }
+        Command::Root(RootCmd::Remove { name }) => {
+            let n = hma::roots::remove_root(&mut cat, name, &ctx)?;
+            if g.json {
+                print_json(&serde_json::json!({"removed": name, "files_forgotten": n}))?;
+            } else {
+                println!("removed root '{name}' from the catalogue ({n} files forgotten; nothing on disk was touched)");
             }
         }
         Command::Root(RootCmd::List) => {
@@ -414,6 +446,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let mut v = serde_json::to_value(&rep)?;
                 v["quality"] = serde_json::to_value(&quality)?;
                 v["group"] = serde_json::to_value(&group)?;
+                v["marks"] = match row.capture_id {
+                    Some(c) => serde_json::to_value(hma::cull::marks_of(&mut cat, c)?)?,
+                    None => serde_json::Value::Null,
+                };
                 v["history"] = serde_json::json!(hist
                     .iter()
                     .map(|(h, size, seen)| serde_json::json!({"hash": hma_media::ContentHash::from_db(*h).to_hex(), "size": size, "seen_ms": seen}))
@@ -464,9 +500,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             return Ok(if sum.failed > 0 { 2 } else { 0 });
         }
-        Command::Top { n, from, to, month, root, min_score } => {
+        Command::Top { n, from, to, month, root, min_score, flag, min_rating } => {
             let places = Places::load(&mut cat, &ctx.machine)?;
             let mut f = hma::rank::TopFilter::default();
+            f.flag = flag.map(|f| match f {
+                FlagArg::Picked => 1,
+                FlagArg::Rejected => -1,
+                FlagArg::Unflagged => 0,
+            });
+            f.min_rating = *min_rating;
             f.db.month = *month;
             if let Some(d) = from {
                 f.db.taken_from_ms =
@@ -497,6 +539,80 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     }
                 }
             }
+        }
+        Command::Mark { paths, pick, reject, unflag, stars, label } => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let change = hma::cull::Change {
+                flag: if *pick {
+                    Some(1)
+                } else if *reject {
+                    Some(-1)
+                } else if *unflag {
+                    Some(0)
+                } else {
+                    None
+                },
+                rating: *stars,
+                label: label.as_deref().map(|l| {
+                    if l.eq_ignore_ascii_case("none") {
+                        String::new()
+                    } else {
+                        l.to_lowercase()
+                    }
+                }),
+            };
+            if change.flag.is_none() && change.rating.is_none() && change.label.is_none() {
+                bail!("nothing to mark: give --pick, --reject, --unflag, --stars or --label");
+            }
+            let mut out = Vec::new();
+            for p in paths {
+                let f = report::find_file(&mut cat, &places, p)?;
+                let c = f.capture_id.with_context(|| format!("{} is not a photo (no capture)", p.display()))?;
+                let marks = hma::cull::change(&mut cat, c, &change, ctx.now())?;
+                out.push(serde_json::json!({"path": places.path_of(&f), "capture_id": c, "marks": marks}));
+            }
+            if g.json {
+                print_json(&out)?;
+            } else {
+                for o in &out {
+                    let m = &o["marks"];
+                    println!(
+                        "{}  flag {} stars {} label {}",
+                        o["path"].as_str().unwrap_or(""),
+                        m["flag"],
+                        m["rating"],
+                        m["label"]
+                    );
+                }
+            }
+        }
+        Command::Export { dest, pattern } => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let rep = hma::export::export_picks(&mut cat, &places, dest, pattern, &ctx)?;
+            bar.finish_and_clear();
+            if g.json {
+                print_json(&rep)?;
+            } else {
+                println!(
+                    "picked {}  copied {} ({} bytes, each verified)  already there {}  failed {}",
+                    rep.picked,
+                    rep.copied.len(),
+                    rep.bytes_copied,
+                    rep.already_there.len(),
+                    rep.failed.len()
+                );
+                for e in &rep.copied {
+                    println!("  {} -> {}", e.source, e.dest);
+                }
+                for f in &rep.failed {
+                    println!("  failed: {}: {}", f.source.as_deref().unwrap_or("?"), f.error);
+                }
+            }
+            if rep.cancelled {
+                eprintln!("hma: export cancelled; run it again to continue (copies made stay, none is repeated)");
+                return Ok(130);
+            }
+            return Ok(if rep.failed.is_empty() { 0 } else { 2 });
         }
         Command::Groups => {
             let places = Places::load(&mut cat, &ctx.machine)?;

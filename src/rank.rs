@@ -87,7 +87,7 @@ pub fn group_line(g: &GroupRef) -> String {
     format!("rank {} of {} in {what}", g.rank, g.size)
 }
 
-/// One entry of `hma top`.
+/// One entry of `hma top` — also one photo of the app's lightbox.
 #[derive(Debug, Clone, Serialize)]
 pub struct TopEntry {
     pub path: String,
@@ -97,6 +97,21 @@ pub struct TopEntry {
     pub capture_id: Option<i64>,
     /// Capture time (camera's local time), `YYYY-MM-DD HH:MM:SS`.
     pub taken: Option<String>,
+    /// The file's catalogue id (the app asks for originals by it).
+    pub file_id: i64,
+    /// Content hash, 16 hex digits (the app asks for previews by it).
+    pub content: String,
+    /// File name.
+    pub name: String,
+    /// Each part of the score, 0–1.
+    pub scores: std::collections::BTreeMap<&'static str, f64>,
+    /// Where the sharpest region is (share of width, height), for 100 % zoom.
+    pub sharpest: Option<[f64; 2]>,
+    /// Full picture size as displayed.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// The culling state: decided in the app or read from XMP.
+    pub marks: crate::cull::Marks,
 }
 
 /// Month (1–12) of a local-time timestamp (ms).
@@ -130,6 +145,10 @@ pub fn parse_date(s: &str) -> Option<i64> {
 #[derive(Debug, Clone, Default)]
 pub struct TopFilter {
     pub db: RankFilter,
+    /// Only captures with this flag (1 picked, −1 rejected, 0 unflagged).
+    pub flag: Option<i16>,
+    /// Only captures with at least this many stars.
+    pub min_rating: Option<i16>,
 }
 
 /// The best `n` pictures, one per group and per capture, best first.
@@ -159,43 +178,76 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             .into_iter()
             .map(|(f, id, kind, rank, size)| (f, GroupRef { id, kind, rank, size }))
             .collect();
+        let capture_ids: Vec<i64> = page.iter().filter_map(|r| r.capture_id).collect();
+        let captures: HashMap<i64, hma_catalog::CaptureFields> =
+            cat.captures_by_ids(&capture_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
+        let decisions: HashMap<i64, hma_catalog::DecisionRow> =
+            cat.decisions_of(&capture_ids)?.into_iter().map(|d| (d.capture_id, d)).collect();
         for r in page {
             if out.len() >= n {
                 break 'pages;
             }
             let group = groups.get(&r.file_id).cloned();
             if let Some(g) = &group {
-                if !seen_groups.insert(g.id) {
+                if seen_groups.contains(&g.id) {
                     continue;
                 }
             }
             if let Some(c) = r.capture_id {
-                if !seen_captures.insert(c) {
+                if seen_captures.contains(&c) {
                     continue;
                 }
             }
-            let iso = match r.capture_id {
-                Some(c) => cat.capture(c)?.and_then(|c| c.fields.iso),
-                None => None,
-            };
-            let mut explain = match cat.analysis(r.content_hash)? {
-                Some(a) => scored(&a, iso).map(|(_, s)| s.explain()).unwrap_or_default(),
-                None => vec![],
-            };
-            if let Some(g) = &group {
-                explain.push(group_line(g));
+            let fields = r.capture_id.and_then(|c| captures.get(&c));
+            let marks = crate::cull::Marks::of(r.capture_id.and_then(|c| decisions.get(&c)), fields);
+            if filter.flag.is_some_and(|f| marks.flag != f) || filter.min_rating.is_some_and(|m| marks.rating < m) {
+                continue;
             }
-            out.push(TopEntry {
-                path: places.path_in(r.root_id, &r.rel_path),
-                score: r.score,
-                group,
-                explain,
-                capture_id: r.capture_id,
-                taken: r.taken_local_ms.map(format_local),
-            });
+            if let Some(g) = &group {
+                seen_groups.insert(g.id);
+            }
+            if let Some(c) = r.capture_id {
+                seen_captures.insert(c);
+            }
+            let iso = fields.and_then(|c| c.iso);
+            out.push(entry(cat, places, &r, group, iso, marks)?);
         }
     }
     Ok(out)
+}
+
+/// One ranked file as a [`TopEntry`].
+pub(crate) fn entry(
+    cat: &mut Catalog,
+    places: &Places,
+    r: &hma_catalog::RankedFile,
+    group: Option<GroupRef>,
+    iso: Option<i64>,
+    marks: crate::cull::Marks,
+) -> Result<TopEntry> {
+    let a = cat.analysis(r.content_hash)?;
+    let sc = a.as_ref().and_then(|a| scored(a, iso));
+    let mut explain = sc.as_ref().map(|(_, s)| s.explain()).unwrap_or_default();
+    if let Some(g) = &group {
+        explain.push(group_line(g));
+    }
+    let name = r.rel_path.rsplit('/').next().unwrap_or(&r.rel_path).to_string();
+    Ok(TopEntry {
+        path: places.path_in(r.root_id, &r.rel_path),
+        score: r.score,
+        group,
+        explain,
+        capture_id: r.capture_id,
+        taken: r.taken_local_ms.map(format_local),
+        file_id: r.file_id,
+        content: format!("{:016x}", r.content_hash as u64),
+        name,
+        scores: sc.as_ref().map(|(_, s)| s.parts.iter().map(|p| (p.name, p.score)).collect()).unwrap_or_default(),
+        sharpest: sc.as_ref().map(|(m, _)| [m.sharp_peak_x, m.sharp_peak_y]),
+        width: a.as_ref().and_then(|a| a.full_width),
+        height: a.as_ref().and_then(|a| a.full_height),
+        marks,
+    })
 }
 
 /// A group as `hma groups --json` prints it.

@@ -1,10 +1,590 @@
-//! The desktop shell: builds the Tauri app and exposes thin commands over the
-//! engine (`hma` library). Issue "desktop app" grows this into the culling
-//! lightbox; for now it shows the catalogue's status.
+//! The desktop shell: thin Tauri commands over the engine (the `hma`
+//! library), the `hma:` protocol that serves previews and catalogued
+//! originals (see `hma::serve` for what it refuses), and long jobs (scan,
+//! analyze, export) that stream progress over a channel and can be
+//! cancelled. Every error reaches the UI as `{code, message}`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use hma::report::Places;
+use hma::{Catalog, JobContext, ProgressSink};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{Manager, State};
+
+/// An error as the UI sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiError {
+    /// Stable: `invalid`, `catalog`, `io`, `busy`, `not_found`, `internal`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into() }
+    }
+}
+
+impl From<hma::EngineError> for ApiError {
+    fn from(e: hma::EngineError) -> ApiError {
+        let code = match &e {
+            hma::EngineError::Catalog(hma::CatalogError::NotFound(_)) => "not_found",
+            hma::EngineError::Catalog(_) => "catalog",
+            hma::EngineError::Io { .. } => "io",
+            hma::EngineError::Invalid(_) => "invalid",
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<hma::CatalogError> for ApiError {
+    fn from(e: hma::CatalogError) -> ApiError {
+        hma::EngineError::from(e).into()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The shell's state: which catalogue, a connection for quick commands,
+/// one for the protocol, and the cancel switches of running jobs.
+pub struct Shell {
+    url: Mutex<String>,
+    cat: Mutex<Option<Catalog>>,
+    proto: Mutex<Option<(Catalog, Places)>>,
+    jobs: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    machine: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shell {
+    fn new(url: String) -> Shell {
+        Shell {
+            url: Mutex::new(url),
+            cat: Mutex::new(None),
+            proto: Mutex::new(None),
+            jobs: Mutex::new(HashMap::new()),
+            machine: hma::machine_name(),
+        }
+    }
+
+    fn url(&self) -> String {
+        lock(&self.url).clone()
+    }
+
+    /// Runs `f` on the commands' connection (opened on first use).
+    fn with_cat<T>(&self, f: impl FnOnce(&mut Catalog, &str) -> ApiResult<T>) -> ApiResult<T> {
+        let mut g = lock(&self.cat);
+        if g.is_none() {
+            *g = Some(Catalog::open(&self.url())?);
+        }
+        let cat = g.as_mut().expect("opened above");
+        f(cat, &self.machine)
+    }
+
+    /// Forget cached roots (after roots change) so the protocol sees them.
+    fn roots_changed(&self) {
+        *lock(&self.proto) = None;
+    }
+
+    fn context(&self) -> JobContext {
+        let mut ctx = JobContext::system();
+        ctx.machine = self.machine.clone();
+        ctx
+    }
+}
+
+/// What the library screen shows at the top.
+#[derive(Debug, Serialize)]
+pub struct Info {
+    /// The catalogue's URL, password hidden.
+    pub catalog: String,
+    pub backend: &'static str,
+    pub machine: String,
+    pub version: &'static str,
+}
+
+#[tauri::command]
+async fn info(shell: State<'_, Shell>) -> ApiResult<Info> {
+    shell.with_cat(|cat, machine| {
+        Ok(Info {
+            catalog: hma_catalog::redact_url(cat.url()),
+            backend: match cat.backend() {
+                hma_catalog::Backend::Sqlite => "sqlite",
+                hma_catalog::Backend::Mysql => "mariadb",
+            },
+            machine: machine.to_string(),
+            version: env!("CARGO_PKG_VERSION"),
+        })
+    })
+}
+
+/// A root as the library lists it.
+#[derive(Debug, Serialize)]
+pub struct RootInfo {
+    pub id: i64,
+    pub name: String,
+    pub path: Option<String>,
+    pub backup: bool,
+    pub connected: bool,
+}
+
+/// Counts for the library screen.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub roots: Vec<RootInfo>,
+    pub files: i64,
+    pub captures: i64,
+    pub errors: i64,
+    pub duplicate_groups: i64,
+    pub analysed: i64,
+    pub analysis_failed: i64,
+}
+
+#[tauri::command]
+async fn status(shell: State<'_, Shell>) -> ApiResult<Status> {
+    shell.with_cat(|cat, machine| {
+        let counts = cat.counts()?;
+        let (analysed, failed) = cat.analysis_counts()?;
+        let roots = cat
+            .roots(machine)?
+            .into_iter()
+            .map(|(r, loc)| RootInfo {
+                id: r.id,
+                name: r.name,
+                connected: loc.as_deref().is_some_and(|p| std::path::Path::new(p).is_dir()),
+                path: loc,
+                backup: r.is_backup,
+            })
+            .collect();
+        Ok(Status {
+            roots,
+            files: counts.files,
+            captures: counts.captures,
+            errors: counts.errors,
+            duplicate_groups: counts.duplicate_groups,
+            analysed,
+            analysis_failed: failed,
+        })
+    })
+}
+
+#[tauri::command]
+async fn add_root(shell: State<'_, Shell>, path: String, name: Option<String>) -> ApiResult<RootInfo> {
+    let ctx = shell.context();
+    let r = shell.with_cat(|cat, _| {
+        let (r, path) = hma::roots::add_root(cat, std::path::Path::new(&path), name.as_deref(), false, &ctx)?;
+        Ok(RootInfo { id: r.id, name: r.name, path: Some(path), backup: r.is_backup, connected: true })
+    })?;
+    shell.roots_changed();
+    Ok(r)
+}
+
+#[tauri::command]
+async fn remove_root(shell: State<'_, Shell>, name: String) -> ApiResult<u64> {
+    let ctx = shell.context();
+    let n = shell.with_cat(|cat, _| Ok(hma::roots::remove_root(cat, &name, &ctx)?))?;
+    shell.roots_changed();
+    Ok(n)
+}
+
+/// Switches to another catalogue (an SQLite file or a MariaDB URL); it is
+/// opened (and migrated) first, so a wrong URL changes nothing.
+#[tauri::command]
+async fn open_catalog(app: tauri::AppHandle, shell: State<'_, Shell>, url: String) -> ApiResult<Info> {
+    if !lock(&shell.jobs).is_empty() {
+        return Err(ApiError::new("busy", "wait for the running job to finish (or cancel it) first"));
+    }
+    let cat = Catalog::open(url.trim())?;
+    *lock(&shell.url) = url.trim().to_string();
+    *lock(&shell.cat) = Some(cat);
+    shell.roots_changed();
+    save_settings(&app, &Settings { catalog: Some(url.trim().to_string()) });
+    info(shell).await
+}
+
+/// Filters of the lightbox's list (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ListFilter {
+    pub n: Option<usize>,
+    /// YYYY-MM-DD.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub month: Option<u32>,
+    pub root: Option<String>,
+    pub min_score: Option<f64>,
+    /// picked, rejected, unflagged.
+    pub flag: Option<String>,
+    pub min_rating: Option<i16>,
+}
+
+fn top_filter(cat: &mut Catalog, f: &ListFilter) -> ApiResult<hma::rank::TopFilter> {
+    let mut t = hma::rank::TopFilter::default();
+    if let Some(d) = f.from.as_deref().filter(|d| !d.is_empty()) {
+        t.db.taken_from_ms =
+            Some(hma::rank::parse_date(d).ok_or_else(|| ApiError::new("invalid", "from: use YYYY-MM-DD"))?);
+    }
+    if let Some(d) = f.to.as_deref().filter(|d| !d.is_empty()) {
+        t.db.taken_to_ms =
+            Some(hma::rank::parse_date(d).ok_or_else(|| ApiError::new("invalid", "to: use YYYY-MM-DD"))? + 86_400_000);
+    }
+    if let Some(m) = f.month {
+        if !(1..=12).contains(&m) {
+            return Err(ApiError::new("invalid", "month must be 1 to 12"));
+        }
+        t.db.month = Some(m);
+    }
+    if let Some(r) = f.root.as_deref().filter(|r| !r.is_empty()) {
+        t.db.root_id =
+            Some(cat.root_by_name(r)?.ok_or_else(|| ApiError::new("not_found", format!("no root named '{r}'")))?.id);
+    }
+    t.db.min_score = f.min_score;
+    t.flag = match f.flag.as_deref() {
+        None | Some("") | Some("any") => None,
+        Some("picked") => Some(1),
+        Some("rejected") => Some(-1),
+        Some("unflagged") => Some(0),
+        Some(x) => return Err(ApiError::new("invalid", format!("unknown flag filter {x:?}"))),
+    };
+    t.min_rating = f.min_rating.filter(|&r| r > 0);
+    Ok(t)
+}
+
+/// The ranked list: the best `n` photos, one per burst / near-duplicate group.
+#[tauri::command]
+async fn lightbox(shell: State<'_, Shell>, filter: ListFilter) -> ApiResult<Vec<hma::rank::TopEntry>> {
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        let t = top_filter(cat, &filter)?;
+        Ok(hma::rank::top(cat, &places, filter.n.unwrap_or(2000).min(100_000), &t)?)
+    })
+}
+
+/// A photo's burst / near-duplicate group, every member best first.
+#[tauri::command]
+async fn group(shell: State<'_, Shell>, file_id: i64) -> ApiResult<Option<hma::cull::GroupDetail>> {
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        Ok(hma::cull::group_detail(cat, &places, file_id)?)
+    })
+}
+
+/// Stores a capture's whole decision (undo sends back the previous one).
+#[tauri::command]
+async fn decide(
+    shell: State<'_, Shell>,
+    capture_id: i64,
+    decision: hma::cull::Decision,
+) -> ApiResult<hma::cull::Marks> {
+    let now = hma::system_now_ms();
+    shell.with_cat(|cat, _| Ok(hma::cull::set_decision(cat, capture_id, &decision, now)?))
+}
+
+/// What a drag-out carries: the originals' absolute paths (catalogued,
+/// present, inside their root) and a small picture for the cursor.
+#[derive(Debug, Serialize)]
+pub struct DragItems {
+    pub paths: Vec<String>,
+    pub icon: Option<String>,
+}
+
+#[tauri::command]
+async fn drag_items(shell: State<'_, Shell>, file_ids: Vec<i64>) -> ApiResult<DragItems> {
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        let mut paths = Vec::new();
+        let mut icon = None;
+        for id in file_ids.iter().take(10_000) {
+            let p = hma::serve::resolve(cat, &places, &format!("original/{id}"))
+                .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+            if icon.is_none() {
+                let f = cat.file(*id)?;
+                if let Some(h) = f.content_hash {
+                    let grid = hma::analyze::preview_path(h, "grid");
+                    if grid.is_file() {
+                        icon = Some(grid.display().to_string());
+                    }
+                }
+            }
+            paths.push(p.display().to_string());
+        }
+        Ok(DragItems { paths, icon })
+    })
+}
+
+/// Progress of a job as the UI receives it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum JobEvent {
+    Stage { name: String, total: Option<u64> },
+    Progress { done: u64 },
+}
+
+/// Sends progress at most every 100 ms (and at each stage).
+struct ChannelSink {
+    ch: Channel<JobEvent>,
+    done: AtomicU64,
+    last: Mutex<Instant>,
+}
+
+impl ProgressSink for ChannelSink {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        self.done.store(0, Ordering::Relaxed);
+        let _ = self.ch.send(JobEvent::Stage { name: name.to_string(), total });
+    }
+    fn advance(&self, n: u64) {
+        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        let mut last = lock(&self.last);
+        if last.elapsed().as_millis() >= 100 {
+            *last = Instant::now();
+            let _ = self.ch.send(JobEvent::Progress { done });
+        }
+    }
+}
+
+/// Options of a job.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct JobOptions {
+    /// export: the folder.
+    pub dest: Option<String>,
+    /// export: the naming pattern.
+    pub pattern: Option<String>,
+    /// analyze: redo everything.
+    pub force: bool,
+}
+
+/// Runs a long job — `scan`, `analyze` or `export` — on its own
+/// connection and thread; progress goes to `on_event`; the summary (as the
+/// CLI's `--json` prints it) is the result. One job of a kind at a time.
+#[tauri::command]
+async fn run_job(
+    shell: State<'_, Shell>,
+    kind: String,
+    options: Option<JobOptions>,
+    on_event: Channel<JobEvent>,
+) -> ApiResult<serde_json::Value> {
+    let options = options.unwrap_or_default();
+    let mut ctx = shell.context();
+    ctx.progress = Arc::new(ChannelSink { ch: on_event, done: AtomicU64::new(0), last: Mutex::new(Instant::now()) });
+    {
+        let mut jobs = lock(&shell.jobs);
+        if jobs.contains_key(&kind) {
+            return Err(ApiError::new("busy", format!("a {kind} is already running")));
+        }
+        jobs.insert(kind.clone(), ctx.cancel.clone());
+    }
+    let url = shell.url();
+    let k = kind.clone();
+    let result = tauri::async_runtime::spawn_blocking(move || -> ApiResult<serde_json::Value> {
+        let mut cat = Catalog::open(&url)?;
+        let json = |v: &dyn erased::Ser| v.to_json();
+        match k.as_str() {
+            "scan" => Ok(json(&hma::scan::scan(&mut cat, &[], &ctx)?)),
+            "analyze" => {
+                let opts = hma::analyze::AnalyzeOptions { loupe: true, force: options.force };
+                Ok(json(&hma::analyze::analyze(&mut cat, &ctx, &opts)?))
+            }
+            "export" => {
+                let dest = options
+                    .dest
+                    .filter(|d| !d.is_empty())
+                    .ok_or_else(|| ApiError::new("invalid", "choose a folder to export to"))?;
+                let pattern = options
+                    .pattern
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| hma::export::DEFAULT_PATTERN.to_string());
+                let places = Places::load(&mut cat, &ctx.machine)?;
+                Ok(json(&hma::export::export_picks(&mut cat, &places, std::path::Path::new(&dest), &pattern, &ctx)?))
+            }
+            other => Err(ApiError::new("invalid", format!("unknown job {other:?}"))),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::new("internal", e.to_string()))
+    .and_then(|r| r);
+    lock(&shell.jobs).remove(&kind);
+    shell.roots_changed();
+    result
+}
+
+/// Asks a running job to stop at its next safe point.
+#[tauri::command]
+async fn cancel_job(shell: State<'_, Shell>, kind: String) -> ApiResult<bool> {
+    Ok(match lock(&shell.jobs).get(&kind) {
+        Some(c) => {
+            c.store(true, Ordering::Relaxed);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Summaries of different types, turned into JSON.
+mod erased {
+    pub trait Ser {
+        fn to_json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
+
+/// Serves one `hma:` request: a preview or a catalogued original, nothing else.
+fn serve(shell: &Shell, path: &str) -> tauri::http::Response<Vec<u8>> {
+    use tauri::http::{header, Response, StatusCode};
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(serde_json::json!({"code": code, "message": message}).to_string().into_bytes())
+            .expect("a valid response")
+    };
+    let file = {
+        let mut g = lock(&shell.proto);
+        if g.is_none() {
+            let opened = Catalog::open(&shell.url()).map_err(|e| e.to_string()).and_then(|mut c| {
+                let p = Places::load(&mut c, &shell.machine).map_err(|e| e.to_string())?;
+                Ok((c, p))
+            });
+            match opened {
+                Ok(v) => *g = Some(v),
+                Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "catalog", &e),
+            }
+        }
+        let (cat, places) = g.as_mut().expect("opened above");
+        hma::serve::resolve(cat, places, path)
+    };
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => {
+            let status = match e {
+                hma::serve::Refused::BadRequest => StatusCode::BAD_REQUEST,
+                hma::serve::Refused::NotFound => StatusCode::NOT_FOUND,
+                hma::serve::Refused::Forbidden => StatusCode::FORBIDDEN,
+            };
+            tracing::debug!(path, "hma: refused");
+            return refuse(status, e.code(), &e.to_string());
+        }
+    };
+    match std::fs::read(&file) {
+        Ok(bytes) => {
+            let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let mime = match ext.as_str() {
+                "jpg" | "jpeg" | "jpe" => "image/jpeg",
+                "png" => "image/png",
+                "webp" => "image/webp",
+                "gif" => "image/gif",
+                "bmp" => "image/bmp",
+                "avif" => "image/avif",
+                "tif" | "tiff" => "image/tiff",
+                _ => "application/octet-stream",
+            };
+            // Previews are content-addressed: the same URL never changes.
+            let cache = if path.contains("preview/") { "max-age=31536000, immutable" } else { "no-cache" };
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, mime)
+                .header(header::CACHE_CONTROL, cache)
+                .body(bytes)
+                .expect("a valid response")
+        }
+        Err(e) => refuse(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
+    }
+}
+
+/// Settings kept between runs (the catalogue chosen in the library screen).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Settings {
+    catalog: Option<String>,
+}
+
+fn settings_path(app: &tauri::AppHandle) -> Option<std::path::PathBuf> {
+    app.path().app_config_dir().ok().map(|d| d.join("settings.json"))
+}
+
+fn save_settings(app: &tauri::AppHandle, s: &Settings) {
+    if let Some(p) = settings_path(app) {
+        let _ = std::fs::create_dir_all(p.parent().unwrap_or(&p));
+        let _ = std::fs::write(&p, serde_json::to_vec_pretty(s).unwrap_or_default());
+    }
+}
+
+/// The catalogue to open: `--catalog URL` on the command line, else
+/// `HMA_CATALOG`, else the one chosen last time, else the default SQLite
+/// file in the user's data folder.
+fn initial_catalog(app: &tauri::AppHandle) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--catalog") {
+        if let Some(u) = args.get(i + 1) {
+            return u.clone();
+        }
+    }
+    if let Ok(u) = std::env::var("HMA_CATALOG") {
+        if !u.is_empty() {
+            return u;
+        }
+    }
+    if let Some(u) = settings_path(app)
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<Settings>(&b).ok())
+        .and_then(|s| s.catalog)
+    {
+        return u;
+    }
+    hma::default_catalog_url().unwrap_or_else(|| "catalog.db".into())
+}
 
 /// Starts the desktop app.
 pub fn run() {
+    // `--cache-dir DIR` (tests) sets where previews live, as HMA_CACHE_DIR does.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--cache-dir") {
+        if let Some(d) = args.get(i + 1) {
+            std::env::set_var("HMA_CACHE_DIR", d);
+        }
+    }
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_drag::init())
+        .setup(|app| {
+            let url = initial_catalog(app.handle());
+            if let Some(dir) = url.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            app.manage(Shell::new(url));
+            Ok(())
+        })
+        .register_asynchronous_uri_scheme_protocol("hma", |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let path = request.uri().path().to_string();
+            tauri::async_runtime::spawn_blocking(move || {
+                let shell = app.state::<Shell>();
+                responder.respond(serve(&shell, &path));
+            });
+        })
+        .invoke_handler(tauri::generate_handler![
+            info,
+            status,
+            add_root,
+            remove_root,
+            open_catalog,
+            lightbox,
+            group,
+            decide,
+            drag_items,
+            run_job,
+            cancel_job
+        ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running the Home Media AI app");
 }

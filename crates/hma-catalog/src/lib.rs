@@ -15,11 +15,13 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 mod analysis;
+mod decisions;
 pub mod models;
 mod queries;
 pub mod schema;
 
 pub use analysis::*;
+pub use decisions::*;
 pub use models::*;
 pub use queries::*;
 

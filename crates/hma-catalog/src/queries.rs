@@ -442,8 +442,58 @@ impl Catalog {
                 ))
                 .execute(c))?;
         }
+        // The user's decision moves with the photo unless the survivor has its own.
+        let has_own: i64 = with_conn!(self, c => decisions::table.find(into).count().get_result(c))?;
+        if has_own == 0 {
+            with_conn!(self, c => diesel::update(decisions::table.find(from)).set(decisions::capture_id.eq(into)).execute(c))?;
+        } else {
+            with_conn!(self, c => diesel::delete(decisions::table.find(from)).execute(c))?;
+        }
         with_conn!(self, c => diesel::delete(captures::table.find(from)).execute(c))?;
         Ok(())
+    }
+
+    /// Deletes every catalogue row of a root (files, their history,
+    /// relations, group and duplicate memberships, problems, locations) and
+    /// the captures left without files, with their keywords, taxa and
+    /// decisions. Call inside a transaction; returns the files forgotten.
+    pub fn forget_root(&mut self, root_id: i64) -> Result<u64> {
+        let ids: Vec<i64> =
+            with_conn!(self, c => files::table.filter(files::root_id.eq(root_id)).select(files::id).load(c))?;
+        let mut captures_touched: Vec<i64> = with_conn!(self, c => files::table
+            .filter(files::root_id.eq(root_id))
+            .filter(files::capture_id.is_not_null())
+            .select(files::capture_id.assume_not_null())
+            .distinct()
+            .load(c))?;
+        for chunk in ids.chunks(BATCH) {
+            with_conn!(self, c => diesel::delete(file_relations::table.filter(file_relations::file_id.eq_any(chunk).or(file_relations::other_file_id.eq_any(chunk)))).execute(c))?;
+            with_conn!(self, c => diesel::delete(content_history::table.filter(content_history::file_id.eq_any(chunk))).execute(c))?;
+            with_conn!(self, c => diesel::delete(photo_group_members::table.filter(photo_group_members::file_id.eq_any(chunk))).execute(c))?;
+            with_conn!(self, c => diesel::delete(duplicate_members::table.filter(duplicate_members::file_id.eq_any(chunk))).execute(c))?;
+            let dead: Vec<i64> = with_conn!(self, c => photo_groups::table.filter(photo_groups::best_file_id.eq_any(chunk)).select(photo_groups::id).load(c))?;
+            with_conn!(self, c => diesel::delete(photo_group_members::table.filter(photo_group_members::group_id.eq_any(&dead))).execute(c))?;
+            with_conn!(self, c => diesel::delete(photo_groups::table.filter(photo_groups::id.eq_any(&dead))).execute(c))?;
+            with_conn!(self, c => diesel::delete(files::table.filter(files::id.eq_any(chunk))).execute(c))?;
+        }
+        with_conn!(self, c => diesel::delete(scan_problems::table.filter(scan_problems::root_id.eq(root_id))).execute(c))?;
+        with_conn!(self, c => diesel::delete(root_locations::table.filter(root_locations::root_id.eq(root_id))).execute(c))?;
+        with_conn!(self, c => diesel::delete(roots::table.find(root_id)).execute(c))?;
+        captures_touched.sort_unstable();
+        for chunk in captures_touched.chunks(BATCH) {
+            let still_used: Vec<i64> = with_conn!(self, c => files::table
+                .filter(files::capture_id.eq_any(chunk))
+                .select(files::capture_id.assume_not_null())
+                .distinct()
+                .load(c))?;
+            let gone: Vec<i64> = chunk.iter().copied().filter(|id| !still_used.contains(id)).collect();
+            with_conn!(self, c => diesel::delete(capture_keywords::table.filter(capture_keywords::capture_id.eq_any(&gone))).execute(c))?;
+            with_conn!(self, c => diesel::delete(capture_taxa::table.filter(capture_taxa::capture_id.eq_any(&gone))).execute(c))?;
+            with_conn!(self, c => diesel::delete(decisions::table.filter(decisions::capture_id.eq_any(&gone))).execute(c))?;
+            with_conn!(self, c => diesel::delete(captures::table.filter(captures::id.eq_any(&gone))).execute(c))?;
+        }
+        self.mark_stats_dirty()?;
+        Ok(ids.len() as u64)
     }
 
     /// Deletes a capture no file points at any more (and its keywords).
@@ -451,7 +501,9 @@ impl Catalog {
         let users: i64 = with_conn!(self, c => files::table.filter(files::capture_id.eq(id)).count().get_result(c))?;
         let taxa: i64 =
             with_conn!(self, c => capture_taxa::table.filter(capture_taxa::capture_id.eq(id)).count().get_result(c))?;
-        if users > 0 || taxa > 0 {
+        // A capture the user decided on is kept: its files may come back.
+        let decided: i64 = with_conn!(self, c => decisions::table.find(id).count().get_result(c))?;
+        if users > 0 || taxa > 0 || decided > 0 {
             return Ok(false);
         }
         with_conn!(self, c => diesel::delete(capture_keywords::table.filter(capture_keywords::capture_id.eq(id))).execute(c))?;

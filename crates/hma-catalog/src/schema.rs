@@ -246,7 +246,17 @@ diesel::table! {
         computed_ms -> BigInt,
     }
 }
+diesel::table! {
+    decisions (capture_id) {
+        capture_id -> BigInt,
+        flag -> Nullable<SmallInt>,
+        rating -> Nullable<SmallInt>,
+        label -> Nullable<Text>,
+        updated_ms -> BigInt,
+    }
+}
 diesel::joinable!(root_locations -> roots (root_id));
+diesel::joinable!(decisions -> captures (capture_id));
 diesel::joinable!(files -> analyses (content_hash));
 diesel::joinable!(photo_group_members -> photo_groups (group_id));
 diesel::joinable!(files -> roots (root_id));
@@ -260,6 +270,7 @@ diesel::joinable!(capture_taxa -> taxonomy_nodes (node_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     roots,
+    decisions,
     root_locations,
     captures,
     files,

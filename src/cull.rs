@@ -1,0 +1,192 @@
+//! Culling: the pick/reject flag, stars and colour label of each capture,
+//! the lightbox's list and a burst's members side by side. The app and
+//! `hma mark` both go through here; every decision is one transaction.
+
+use std::collections::HashMap;
+
+use hma_catalog::{CaptureFields, Catalog, DecisionRow};
+use serde::{Deserialize, Serialize};
+
+use crate::rank::{GroupRef, TopEntry};
+use crate::report::Places;
+use crate::{EngineError, Result};
+
+/// Colour labels, in the order of Lightroom's keys 6–9 (purple has no key).
+pub const LABELS: [&str; 5] = ["red", "yellow", "green", "blue", "purple"];
+
+/// The culling state of a capture as shown: decided here, else read from
+/// the photo's XMP, else nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    /// 1 picked, −1 rejected, 0 unflagged.
+    pub flag: i16,
+    /// 0–5 stars.
+    pub rating: i16,
+    /// Colour label (lower case), if any.
+    pub label: Option<String>,
+    /// What the user decided here (each `None` = not decided: XMP shows).
+    pub decided: Decision,
+}
+
+/// A decision as stored: each field `None` when not decided here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub flag: Option<i16>,
+    pub rating: Option<i16>,
+    pub label: Option<String>,
+}
+
+impl Marks {
+    /// The marks of a capture from its stored decision and its XMP fields.
+    pub fn of(d: Option<&DecisionRow>, xmp: Option<&CaptureFields>) -> Marks {
+        let decided =
+            d.map(|d| Decision { flag: d.flag, rating: d.rating, label: d.label.clone() }).unwrap_or_default();
+        // XMP: rating −1 is Lightroom's reject; pick ±1 (digiKam, Lightroom).
+        let xmp_flag = xmp.and_then(|c| c.pick.or(c.rating.filter(|&r| r < 0).map(|_| -1)));
+        let xmp_rating = xmp.and_then(|c| c.rating).filter(|&r| r >= 0);
+        let xmp_label = xmp.and_then(|c| c.label.as_deref()).map(normalise_label).filter(|l| !l.is_empty());
+        Marks {
+            flag: decided.flag.or(xmp_flag.map(|f| f.signum() as i16)).unwrap_or(0),
+            rating: decided.rating.or(xmp_rating.map(|r| r.min(5) as i16)).unwrap_or(0),
+            label: match &decided.label {
+                Some(l) if l.is_empty() => None,
+                Some(l) => Some(l.clone()),
+                None => xmp_label,
+            },
+            decided,
+        }
+    }
+}
+
+/// A label as stored: lower case, trimmed ("Red" → "red").
+pub fn normalise_label(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Checks a decision's values (flag −1/0/1, stars 0–5, a known label or
+/// the empty label, which clears an XMP label).
+pub fn validate(d: &Decision) -> Result<()> {
+    if d.flag.is_some_and(|f| !(-1..=1).contains(&f)) {
+        return Err(EngineError::Invalid("flag must be -1 (reject), 0 (unflag) or 1 (pick)".into()));
+    }
+    if d.rating.is_some_and(|r| !(0..=5).contains(&r)) {
+        return Err(EngineError::Invalid("rating must be 0 to 5 stars".into()));
+    }
+    if let Some(l) = &d.label {
+        if !l.is_empty() && !LABELS.contains(&l.as_str()) {
+            return Err(EngineError::Invalid(format!("unknown label {l:?} (one of {})", LABELS.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+/// Stores a capture's whole decision (the app's undo sends back the one
+/// before) and returns the marks now in force.
+pub fn set_decision(cat: &mut Catalog, capture_id: i64, d: &Decision, now_ms: i64) -> Result<Marks> {
+    validate(d)?;
+    let row = DecisionRow {
+        capture_id,
+        flag: d.flag,
+        rating: d.rating,
+        label: d.label.as_deref().map(normalise_label),
+        updated_ms: now_ms,
+    };
+    cat.put_decision(&row)?;
+    marks_of(cat, capture_id)
+}
+
+/// The marks of one capture.
+pub fn marks_of(cat: &mut Catalog, capture_id: i64) -> Result<Marks> {
+    let capture = cat.capture(capture_id)?.ok_or_else(|| EngineError::Invalid(format!("no capture {capture_id}")))?;
+    let d = cat.decisions_of(&[capture_id])?;
+    Ok(Marks::of(d.first(), Some(&capture.fields)))
+}
+
+/// A change asked for by `hma mark` (only the fields given change).
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub flag: Option<i16>,
+    pub rating: Option<i16>,
+    /// `Some("")` removes the label.
+    pub label: Option<String>,
+}
+
+/// Applies a change to a capture's decision, keeping what it does not name.
+pub fn change(cat: &mut Catalog, capture_id: i64, c: &Change, now_ms: i64) -> Result<Marks> {
+    let before = marks_of(cat, capture_id)?.decided;
+    let d = Decision {
+        flag: c.flag.or(before.flag),
+        rating: c.rating.or(before.rating),
+        label: c.label.clone().or(before.label),
+    };
+    set_decision(cat, capture_id, &d, now_ms)
+}
+
+/// A burst or near-duplicate group with every member, best first, for the
+/// compare view and the "why" overlay.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupDetail {
+    pub id: i64,
+    pub kind: String,
+    /// Why the best one won (against the runner-up).
+    pub why: String,
+    pub members: Vec<TopEntry>,
+}
+
+/// The group of a file, all members as lightbox entries (best first), or
+/// `None` when the file is in no group.
+pub fn group_detail(cat: &mut Catalog, places: &Places, file_id: i64) -> Result<Option<GroupDetail>> {
+    let Some((g, _)) = cat.group_of_file(file_id)? else { return Ok(None) };
+    let members = cat.group_members(&[g.id])?;
+    let ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+    let files: HashMap<i64, hma_catalog::FileRow> = cat.files_by_ids(&ids)?.into_iter().map(|f| (f.id, f)).collect();
+    let mut out = Vec::new();
+    for (_, fid, rank) in members {
+        let Some(f) = files.get(&fid) else { continue };
+        let (Some(hash), false) = (f.content_hash, f.missing) else { continue };
+        let capture = match f.capture_id {
+            Some(c) => cat.capture(c)?,
+            None => None,
+        };
+        let d = match f.capture_id {
+            Some(c) => cat.decisions_of(&[c])?.into_iter().next(),
+            None => None,
+        };
+        let score = cat.analysis(hash)?.and_then(|a| a.score).unwrap_or(0.0);
+        let r = hma_catalog::RankedFile {
+            file_id: fid,
+            root_id: f.root_id,
+            rel_path: f.rel_path.clone(),
+            capture_id: f.capture_id,
+            content_hash: hash,
+            score,
+            taken_local_ms: capture.as_ref().and_then(|c| c.fields.taken_local_ms),
+        };
+        let group = GroupRef { id: g.id, kind: g.kind.clone(), rank, size: g.size };
+        let marks = Marks::of(d.as_ref(), capture.as_ref().map(|c| &c.fields));
+        let iso = capture.as_ref().and_then(|c| c.fields.iso);
+        out.push(crate::rank::entry(cat, places, &r, Some(group), iso, marks)?);
+    }
+    Ok(Some(GroupDetail { id: g.id, kind: g.kind, why: g.why, members: out }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_overrule_xmp_and_empty_label_clears_it() {
+        let xmp = CaptureFields { rating: Some(3), label: Some("Red".into()), pick: Some(1), ..Default::default() };
+        let m = Marks::of(None, Some(&xmp));
+        assert_eq!((m.flag, m.rating, m.label.as_deref()), (1, 3, Some("red")));
+        let d = DecisionRow { capture_id: 1, flag: Some(-1), rating: None, label: Some(String::new()), updated_ms: 0 };
+        let m = Marks::of(Some(&d), Some(&xmp));
+        assert_eq!((m.flag, m.rating, m.label), (-1, 3, None));
+        let lr_reject = CaptureFields { rating: Some(-1), ..Default::default() };
+        assert_eq!(Marks::of(None, Some(&lr_reject)).flag, -1);
+        assert_eq!(Marks::of(None, Some(&lr_reject)).rating, 0);
+        assert!(validate(&Decision { rating: Some(6), ..Default::default() }).is_err());
+        assert!(validate(&Decision { label: Some("pink".into()), ..Default::default() }).is_err());
+        assert!(validate(&Decision { flag: Some(1), rating: Some(5), label: Some("green".into()) }).is_ok());
+    }
+}

@@ -1,0 +1,201 @@
+// The end-to-end culling session, in the real app (started by tests/e2e/run).
+// Fails (exit 1) on the first check that does not hold.
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Builder, Capabilities, Key } from "selenium-webdriver";
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set (run tests/e2e/run)`);
+  return process.env[k];
+};
+const [DRIVER, APP, HMA, CATALOG, CACHE, PHOTOS, EXPORT, OUT] = ["E2E_DRIVER", "E2E_APP", "E2E_HMA", "E2E_CATALOG", "E2E_CACHE", "E2E_PHOTOS", "E2E_EXPORT", "E2E_OUT"].map(env);
+mkdirSync(OUT, { recursive: true });
+
+const sha = (p) => createHash("sha256").update(readFileSync(p)).digest("hex");
+function walk(dir) {
+  const out = [];
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+function snapshot(dir) {
+  const s = {};
+  for (const p of walk(dir)) {
+    const st = statSync(p);
+    s[relative(dir, p)] = { size: st.size, mtimeMs: st.mtimeMs, sha: sha(p) };
+  }
+  return s;
+}
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok: ${what}`);
+}
+const hma = (...args) => JSON.parse(execFileSync(HMA, ["--catalog", CATALOG, "--json", "--quiet", ...args], { encoding: "utf8" }));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const before = snapshot(PHOTOS);
+const caps = new Capabilities();
+caps.setBrowserName("wry");
+caps.set("tauri:options", { application: APP, args: ["--catalog", CATALOG, "--cache-dir", CACHE] });
+const driver = await new Builder().withCapabilities(caps).usingServer(DRIVER).build();
+const js = (fn, ...args) => driver.executeScript(`return (${fn}).apply(null, arguments)`, ...args);
+async function until(fn, what, timeoutMs = 60000, ...args) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await js(fn, ...args).catch(() => null);
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+async function shot(name) {
+  await sleep(300);
+  writeFileSync(join(OUT, name), await driver.takeScreenshot(), "base64");
+  console.log(`screenshot: ${join(OUT, name)}`);
+}
+async function press(...keys) {
+  for (const k of keys) {
+    const a = driver.actions({ async: true });
+    if (typeof k === "object") await a.keyDown(k.mod).sendKeys(k.key).keyUp(k.mod).perform();
+    else await a.sendKeys(k).perform();
+    await sleep(120);
+  }
+}
+const items = () => js(() => window.__hma.items());
+const click = (sel) => js((s) => (document.querySelector(s).click(), true), sel);
+const setValue = (sel, v) => js((s, val) => { const el = document.querySelector(s); el.value = val; el.dispatchEvent(new Event("input")); return true; }, sel, v);
+
+let latencies = [];
+try {
+  // Library: add the folder; scan and analysis run on their own.
+  await until(() => document.querySelector("#library") && !document.querySelector("#library").classList.contains("hidden"), "the library screen");
+  await setValue("#root-path", PHOTOS);
+  await click("#add-root");
+  await until(() => document.querySelector("#library").dataset.ready === "true", "scan and analysis", 300000);
+  const counts = await js(() => document.querySelector("#counts").textContent);
+  console.log(`library: ${counts}`);
+  check(/^1[4-9] files/.test(counts), "the 14 photos were catalogued");
+  await shot("1-library.png");
+
+  // Lightbox.
+  await click("#open-lightbox");
+  await until(() => document.querySelector("#loupe-img"), "the first photo in the loupe");
+  const list = await items();
+  console.log(`lightbox: ${list.length} photos, best first: ${list.map((e) => e.name).join(", ")}`);
+  check(list.length >= 12, "at least 12 photos to cull (near-duplicates and exact copies shown once)");
+  await shot("2-lightbox.png");
+
+  // The hma: protocol in the real webview: a preview loads; traversal,
+  // encoded separators, absolute paths and unknown ids are refused.
+  const probe = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    const base = document.querySelector("#loupe-img").src.split("preview/")[0];
+    const bad = ["original/../../../../etc/passwd", "original/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "preview/..%2F..%2Fetc%2Fpasswd/grid",
+      "/etc/passwd", "original/999999", "preview/0000000000000000/grid", "original/1%2F..%2F2", "preview/../original/../../etc/shadow", "file/etc/passwd"];
+    const load = (u) => new Promise((r) => { const i = new Image(); i.onload = () => r(true); i.onerror = () => r(false); i.src = u; });
+    Promise.all([load(document.querySelector("#loupe-img").src), ...bad.map((b) => load(base + b)), load("hma:///etc/passwd")]).then(done);
+  `);
+  check(probe[0] === true && probe.slice(1).every((ok) => ok === false), `the protocol serves a preview and refuses ${probe.length - 1} bad requests (${probe.join(" ")})`);
+  await js(() => (document.activeElement && document.activeElement.blur(), true));
+
+  // Cull 12 photos with the keys (auto-advance on): picks, rejects, stars, a label, undo.
+  const ctrlZ = { mod: Key.CONTROL, key: "z" };
+  await press("p", "x", "4", "p", "6", "p", ctrlZ, "x", "5", "p", "2", "u", "P");
+  await until(() => window.__hma.saves >= 13, "13 decisions saved");
+  const culled = await items();
+  const flags = culled.slice(0, 12).map((e) => e.flag);
+  console.log(`flags of the first 12: ${flags.join(" ")}`);
+  const picks = new Set([0, 3, 7, 10]);
+  const rejects = new Set([1, 5]);
+  for (let i = 0; i < 11; i++) {
+    const want = picks.has(i) ? 1 : rejects.has(i) ? -1 : 0;
+    // An XMP flag may show on photos the keys did not flag (none of these has one).
+    check(culled[i].flag === want, `photo ${i + 1} (${culled[i].name}) flag ${want}`);
+  }
+  check(culled[2].rating === 4 && culled[6].rating === 5 && culled[8].rating === 2, "stars 4, 5, 2 on photos 3, 7, 9");
+  check(culled[4].label === "red", "red label on photo 5");
+
+  // Next-photo latency: walk the list both ways at a culling pace.
+  await press(Key.HOME);
+  await js(() => ((window.__hma.latencies = []), true));
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < list.length - 1; i++) await press(Key.ARROW_RIGHT);
+    for (let i = 0; i < list.length - 1; i++) await press(Key.ARROW_LEFT);
+  }
+  await sleep(300);
+  latencies = await js(() => window.__hma.latencies);
+
+  // Compare: the falcon and its half-size recompressed copy side by side.
+  const near = culled.findIndex((e) => e.group && e.group.kind === "near");
+  const falcon = near >= 0 ? near : culled.findIndex((e) => e.group && e.group.size >= 2);
+  check(falcon >= 0, "a near-duplicate group is in the list");
+  await press(Key.HOME);
+  for (let i = 0; i < falcon; i++) await press(Key.ARROW_RIGHT);
+  await press("c");
+  await until(() => Number(document.querySelector("#compare").dataset.members) >= 2, "compare with the siblings");
+  await until(() => [...document.querySelectorAll("#compare img")].every((i) => i.complete && i.naturalWidth > 0), "compare pictures");
+  await shot("3-compare.png");
+  await press("z");
+  await shot("3b-compare-zoom.png");
+  await press(Key.ESCAPE, Key.ESCAPE);
+
+  // Why: the score's parts and the group's ranking.
+  await press("i");
+  await until(() => document.querySelector("#why h3"), "the why overlay with the group's ranking");
+  await shot("4-why.png");
+  await press(Key.ESCAPE);
+
+  await press("g");
+  await until(() => Number(document.querySelector("#grid").dataset.rendered) > 0, "the grid");
+  await shot("5-grid.png");
+  await press("?");
+  await shot("6-keys.png");
+  await press(Key.ESCAPE, "e");
+
+  // Export the picks.
+  await click("#export-open");
+  await setValue("#export-dest", EXPORT);
+  await click("#export-run");
+  await until(() => document.querySelector("#export-report").dataset.done === "true", "the export", 120000);
+  console.log(`export: ${await js(() => document.querySelector("#export-summary").textContent)}`);
+  await shot("7-export.png");
+} catch (e) {
+  await shot("failure.png").catch(() => {});
+  throw e;
+} finally {
+  await driver.quit().catch(() => {});
+}
+
+// What the catalogue says (through the CLI, not the app).
+const pickedPaths = hma("top", "1000", "--flag", "picked").map((e) => e.path).sort();
+const rejectedPaths = hma("top", "1000", "--flag", "rejected").map((e) => e.path);
+check(pickedPaths.length === 4, `the catalogue holds 4 picks (${pickedPaths.length})`);
+check(rejectedPaths.length === 2, `the catalogue holds 2 rejects (${rejectedPaths.length})`);
+const fourStars = hma("top", "1000", "--min-rating", "4").length;
+check(fourStars === 2, `two photos have 4 stars or more (${fourStars})`);
+
+// On disk: exactly the picked originals, byte-identical, named YYYY-MM_<name>.
+const exported = walk(EXPORT);
+check(exported.length === 4, `4 files in the export folder (${exported.length})`);
+const wantShas = pickedPaths.map(sha).sort();
+const gotShas = exported.map(sha).sort();
+check(JSON.stringify(wantShas) === JSON.stringify(gotShas), "every copy is byte-identical to a picked original, and every pick was copied");
+for (const p of exported) check(/^\d{4}-\d{2}_.+\.(jpe?g|webp)$/i.test(relative(EXPORT, p)), `name ${relative(EXPORT, p)} follows YYYY-MM_<name>`);
+
+// The originals: not one byte or mtime changed, nothing added or removed.
+const after = snapshot(PHOTOS);
+check(JSON.stringify(after) === JSON.stringify(before), `the ${Object.keys(before).length} originals are untouched (bytes, sizes, mtimes)`);
+
+// Latency.
+const sorted = [...latencies].sort((a, b) => a - b);
+const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const report = { photos_shown: sorted.length, median_ms: q(0.5), p95_ms: q(0.95), max_ms: sorted[sorted.length - 1] };
+writeFileSync(join(OUT, "latency.json"), JSON.stringify(report, null, 2));
+console.log(`next-photo latency: ${JSON.stringify(report)}`);
+check(sorted.length >= 20, "latency measured on at least 20 photo changes");
+console.log("e2e: all checks passed");

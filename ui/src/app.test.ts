@@ -1,0 +1,93 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { App } from "./app";
+import { MemoryBackend } from "./memory-backend";
+
+function key(k: string, mods: Partial<KeyboardEventInit> = {}) {
+  document.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, ...mods }));
+}
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe("lightbox view", () => {
+  let backend: MemoryBackend;
+  let app: App;
+  beforeEach(async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    backend = new MemoryBackend(40);
+    app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLightbox();
+  });
+
+  it("saves each decision at once and shows it", async () => {
+    key("p");
+    await tick();
+    expect(backend.saves).toEqual([{ captureId: app.state.items[0].capture_id, decision: { flag: 1, rating: null, label: null } }]);
+    expect(app.state.index).toBe(1); // auto-advance
+    key("3");
+    key("x");
+    await tick();
+    expect(backend.saves.length).toBe(3);
+    expect(backend.saves[1]).toEqual({ captureId: app.state.items[1].capture_id, decision: { flag: null, rating: 3, label: null } });
+    expect(backend.saves[2]).toEqual({ captureId: app.state.items[2].capture_id, decision: { flag: -1, rating: null, label: null } });
+    expect(document.getElementById("photo-info")?.dataset.index).toBe("3");
+  });
+
+  it("undo saves the previous decision and returns to the photo", async () => {
+    key("p");
+    key("z", { ctrlKey: true });
+    await tick();
+    expect(backend.saves.map((s) => s.decision.flag)).toEqual([1, null]);
+    expect(app.state.index).toBe(0);
+    expect(document.getElementById("photo-info")?.dataset.flag).toBe("0");
+  });
+
+  it("keys are ignored while typing in a field", async () => {
+    const input = document.getElementById("f-n") as HTMLInputElement;
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "p", bubbles: true }));
+    await tick();
+    expect(backend.saves.length).toBe(0);
+  });
+
+  it("G shows a virtualised grid, ? the keys, I the why overlay", async () => {
+    key("g");
+    expect(app.mode).toBe("grid");
+    expect(document.getElementById("grid")?.classList.contains("hidden")).toBe(false);
+    key("?");
+    expect(document.getElementById("help")?.classList.contains("hidden")).toBe(false);
+    key("Escape");
+    expect(document.getElementById("help")?.classList.contains("hidden")).toBe(true);
+    key("e");
+    key("i");
+    await tick();
+    expect(document.querySelector("#why h2")?.textContent).toContain(app.state.items[0].name);
+  });
+
+  it("C compares the burst's members side by side", async () => {
+    key("c");
+    await tick();
+    await tick();
+    expect(app.mode).toBe("compare");
+    expect(document.getElementById("compare")?.dataset.members).toBe("3");
+  });
+});
+
+describe("grid of 20,000", () => {
+  it("keeps only the visible rows in the DOM", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(20000);
+    // Every entry its own photo (no bursts) so all 20,000 are listed.
+    for (const e of backend.entries) e.group = null;
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLightbox();
+    expect(app.state.items.length).toBe(2000);
+    (document.getElementById("f-n") as HTMLInputElement).value = "20000";
+    await app.reload();
+    expect(app.state.items.length).toBe(20000);
+    app.setMode("grid");
+    const rendered = Number(document.getElementById("grid")?.dataset.rendered);
+    expect(rendered).toBeGreaterThan(0);
+    expect(rendered).toBeLessThan(200);
+    app.state.go(19999);
+    app.renderGrid(true);
+    expect(document.querySelector(".cell.current")?.getAttribute("data-index")).toBe("19999");
+  });
+});

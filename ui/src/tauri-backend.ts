@@ -1,0 +1,60 @@
+// The Backend of the desktop app: Tauri commands, a channel per job, the
+// hma: protocol for pictures, the dialog and drag plugins.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { open } from "@tauri-apps/plugin-dialog";
+import { startDrag } from "@crabnebula/tauri-plugin-drag";
+import type { Backend } from "./backend";
+import type { Decision, Entry, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, RootInfo, Status } from "./types";
+
+// Windows' webview reaches custom protocols as http://<scheme>.localhost.
+const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
+
+export class TauriBackend implements Backend {
+  info() {
+    return invoke<Info>("info");
+  }
+  status() {
+    return invoke<Status>("status");
+  }
+  addRoot(path: string, name?: string) {
+    return invoke<RootInfo>("add_root", { path, name: name ?? null });
+  }
+  removeRoot(name: string) {
+    return invoke<number>("remove_root", { name });
+  }
+  openCatalog(url: string) {
+    return invoke<Info>("open_catalog", { url });
+  }
+  list(filter: ListFilter) {
+    return invoke<Entry[]>("lightbox", { filter });
+  }
+  group(fileId: number) {
+    return invoke<GroupDetail | null>("group", { fileId });
+  }
+  decide(captureId: number, decision: Decision) {
+    return invoke<Marks>("decide", { captureId, decision });
+  }
+  runJob(kind: JobKind, options: JobOptions, onEvent: (e: JobEvent) => void) {
+    const ch = new Channel<JobEvent>();
+    ch.onmessage = onEvent;
+    return invoke<Record<string, unknown>>("run_job", { kind, options, onEvent: ch });
+  }
+  cancelJob(kind: JobKind) {
+    return invoke<boolean>("cancel_job", { kind });
+  }
+  async pickFolder(title: string) {
+    const r = await open({ directory: true, multiple: false, title });
+    return typeof r === "string" ? r : null;
+  }
+  async dragOut(fileIds: number[]) {
+    const items = await invoke<{ paths: string[]; icon: string | null }>("drag_items", { fileIds });
+    if (items.paths.length === 0) return;
+    await startDrag({ item: items.paths, icon: items.icon ?? items.paths[0] });
+  }
+  previewUrl(content: string, size: "grid" | "loupe") {
+    return `${base}preview/${content}/${size}`;
+  }
+  originalUrl(fileId: number) {
+    return `${base}original/${fileId}`;
+  }
+}
