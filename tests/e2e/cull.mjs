@@ -10,7 +10,7 @@ const env = (k) => {
   if (!process.env[k]) throw new Error(`${k} is not set (run tests/e2e/run)`);
   return process.env[k];
 };
-const [DRIVER, APP, HMA, CATALOG, CACHE, PHOTOS, EXPORT, OUT] = ["E2E_DRIVER", "E2E_APP", "E2E_HMA", "E2E_CATALOG", "E2E_CACHE", "E2E_PHOTOS", "E2E_EXPORT", "E2E_OUT"].map(env);
+const [DRIVER, APP, HMA, CATALOG, CACHE, PHOTOS, EXPORT, OUT, MYSQL] = ["E2E_DRIVER", "E2E_APP", "E2E_HMA", "E2E_CATALOG", "E2E_CACHE", "E2E_PHOTOS", "E2E_EXPORT", "E2E_OUT", "E2E_MYSQL"].map(env);
 mkdirSync(OUT, { recursive: true });
 
 const sha = (p) => createHash("sha256").update(readFileSync(p)).digest("hex");
@@ -35,7 +35,8 @@ function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
   console.log(`ok: ${what}`);
 }
-const hma = (...args) => JSON.parse(execFileSync(HMA, ["--catalog", CATALOG, "--json", "--quiet", ...args], { encoding: "utf8" }));
+const hmaOn = (catalog, ...args) => JSON.parse(execFileSync(HMA, ["--catalog", catalog, "--json", "--quiet", ...args], { encoding: "utf8" }));
+const hma = (...args) => hmaOn(CATALOG, ...args);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const before = snapshot(PHOTOS);
@@ -164,7 +165,27 @@ try {
   await until(() => document.querySelector("#export-report").dataset.done === "true", "the export", 120000);
   console.log(`export: ${await js(() => document.querySelector("#export-summary").textContent)}`);
   await shot("7-export.png");
+
+  // The same app switched to a MariaDB catalogue: add, scan, analyse, pick.
+  await click("#export-close");
+  await click("#to-library");
+  await setValue("#catalog-url", MYSQL);
+  await click("#open-catalog");
+  await until(() => document.querySelector("#catalog-info").textContent.startsWith("mariadb"), "the switch to MariaDB");
+  check((await js(() => document.querySelector("#counts").textContent)).startsWith("0 files"), "the MariaDB catalogue starts empty");
+  await setValue("#root-path", PHOTOS);
+  await click("#add-root");
+  await until(() => document.querySelector("#library").dataset.ready === "true", "scan and analysis on MariaDB", 300000);
+  console.log(`library on MariaDB: ${await js(() => document.querySelector("#counts").textContent)}`);
+  await click("#open-lightbox");
+  await until(() => document.querySelector("#loupe-img") && Number(document.querySelector("#lightbox").dataset.count) >= 12, "the lightbox on MariaDB");
+  const savesBefore = await js(() => window.__hma.saves);
+  await js(() => (document.activeElement && document.activeElement.blur(), true));
+  await press("p");
+  await until((n) => window.__hma.saves > n, "the pick saved on MariaDB", 10000, savesBefore);
 } catch (e) {
+  const state = await js(() => ({ toast: document.querySelector("#toast").textContent, counts: document.querySelector("#counts").textContent, scan: document.querySelector("#job-scan .job-text").textContent, analyze: document.querySelector("#job-analyze .job-text").textContent, info: document.querySelector("#catalog-info").textContent })).catch(() => null);
+  console.log(`state at failure: ${JSON.stringify(state)}`);
   await shot("failure.png").catch(() => {});
   throw e;
 } finally {
@@ -178,6 +199,9 @@ check(pickedPaths.length === 4, `the catalogue holds 4 picks (${pickedPaths.leng
 check(rejectedPaths.length === 2, `the catalogue holds 2 rejects (${rejectedPaths.length})`);
 const fourStars = hma("top", "1000", "--min-rating", "4").length;
 check(fourStars === 2, `two photos have 4 stars or more (${fourStars})`);
+
+const mysqlPicks = hmaOn(MYSQL, "top", "100", "--flag", "picked");
+check(mysqlPicks.length === 1, `the MariaDB catalogue holds the one pick made there (${mysqlPicks.length})`);
 
 // On disk: exactly the picked originals, byte-identical, named YYYY-MM_<name>.
 const exported = walk(EXPORT);
@@ -194,7 +218,8 @@ check(JSON.stringify(after) === JSON.stringify(before), `the ${Object.keys(befor
 // Latency.
 const sorted = [...latencies].sort((a, b) => a - b);
 const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-const report = { photos_shown: sorted.length, median_ms: q(0.5), p95_ms: q(0.95), max_ms: sorted[sorted.length - 1] };
+const r1 = (x) => Math.round(x * 10) / 10;
+const report = { photos_shown: sorted.length, median_ms: r1(q(0.5)), p95_ms: r1(q(0.95)), max_ms: r1(sorted[sorted.length - 1]) };
 writeFileSync(join(OUT, "latency.json"), JSON.stringify(report, null, 2));
 console.log(`next-photo latency: ${JSON.stringify(report)}`);
 check(sorted.length >= 20, "latency measured on at least 20 photo changes");

@@ -129,6 +129,7 @@ export class App {
       if (!url) return;
       try {
         await this.backend.openCatalog(url);
+        $("#library").dataset.ready = "false";
         await this.refreshStatus();
       } catch (e) {
         this.toast(e);
@@ -140,6 +141,7 @@ export class App {
   }
 
   async addRoot(path: string) {
+    $("#library").dataset.ready = "false";
     try {
       await this.backend.addRoot(path);
       ($("#root-path") as HTMLInputElement).value = "";
@@ -151,6 +153,7 @@ export class App {
   }
 
   async scanAndAnalyse() {
+    $("#library").dataset.ready = "false";
     if ((await this.runJob("scan")) && (await this.runJob("analyze"))) {
       $("#library").dataset.ready = "true";
     }
