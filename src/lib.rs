@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub mod analyze;
 pub mod cull;
+pub mod detect;
 pub mod dupes;
 pub mod export;
 pub mod groups;
@@ -18,6 +19,7 @@ pub mod rank;
 pub mod report;
 pub mod roots;
 pub mod scan;
+pub mod search;
 pub mod serve;
 pub mod taxonomy;
 

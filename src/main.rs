@@ -152,6 +152,28 @@ enum Command {
     },
     /// Near-duplicate, burst and exact-copy groups, each with its best picture and why.
     Groups,
+    /// Find people, pets and objects (YOLOv12n, 80 COCO classes, run natively) in
+    /// every picture not looked at yet; stored with boxes and linked to the COCO taxonomy.
+    Detect {
+        /// Only the best N photos (one per burst), best first: useful before the rest is done.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Look again at pictures already done.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Captures by what is in them, best first: 'has:dog has:person -has:cat month:12
+    /// min-score:0.5' (classes or groups such as animal, vehicle; also from:, to:, root:).
+    Search {
+        /// The query (quote it).
+        query: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Detection models: their weights, sha256, licence; import an ONNX file.
+    #[command(subcommand)]
+    Models(ModelsCmd),
     /// Quality measurements and scores of picture files, without a catalogue
     /// (one JSON object per line with --json).
     Quality {
@@ -187,6 +209,18 @@ enum FlagArg {
     Picked,
     Rejected,
     Unflagged,
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelsCmd {
+    /// Each model with its sha256, licence and whether its weights are here and intact.
+    List,
+    /// Convert an exported Ultralytics YOLO ONNX file's weights to safetensors (in
+    /// Rust) into the models folder, checked against the manifest's sha256.
+    Import {
+        /// The .onnx file (e.g. yolov12n.onnx).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,6 +294,10 @@ impl ProgressSink for Bar {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(t) = cli.global.threads {
+        // candle (detection) sizes its thread pool from this, once, at first use.
+        std::env::set_var("RAYON_NUM_THREADS", t.max(1).to_string());
+    }
     let level = match cli.global.verbose {
         0 => "warn",
         1 => "info",
@@ -286,6 +324,72 @@ fn open(g: &Global) -> anyhow::Result<Catalog> {
     Ok(Catalog::open(&url)?)
 }
 
+fn models(m: &ModelsCmd, g: &Global) -> anyhow::Result<u8> {
+    match m {
+        ModelsCmd::List => {
+            let list = hma::detect::list_models()?;
+            if g.json {
+                print_json(&list)?;
+            } else {
+                for m in &list {
+                    println!("{}  {}  [{}]", m.id, if m.ready { "ready" } else { "weights missing" }, m.licence);
+                    for f in &m.files {
+                        let state = match f.intact {
+                            None => "absent",
+                            Some(true) => "ok",
+                            Some(false) => "CORRUPT (sha256 differs)",
+                        };
+                        println!("    {} sha256 {} {state}", f.path, f.sha256);
+                    }
+                    if !m.ready {
+                        if let Some(h) = &m.how_to_get {
+                            println!("    to get it: {h}");
+                        }
+                    }
+                }
+            }
+            Ok(0)
+        }
+        ModelsCmd::Import { file } => {
+            let list = hma::detect::list_models()?;
+            let m = list.iter().find(|m| m.id == hma_detect::MODEL_ID).context("model not in the manifest")?;
+            let f = m.files.first().context("no weights file in the manifest")?;
+            let out = PathBuf::from(&f.path);
+            std::fs::create_dir_all(out.parent().unwrap_or(&out))?;
+            let tmp = out.with_extension("partial");
+            let (tensors, params) = hma_detect::convert::onnx_to_safetensors(file, &tmp)?;
+            let sha = {
+                use sha2::Digest;
+                let mut h = sha2::Sha256::new();
+                std::io::copy(&mut std::fs::File::open(&tmp)?, &mut h)?;
+                format!("{:x}", h.finalize())
+            };
+            if sha != f.sha256 {
+                let _ = std::fs::remove_file(&tmp);
+                bail!(
+                    "{}: converted weights have sha256 {sha}, the manifest expects {} for {}: not the model we support",
+                    file.display(),
+                    f.sha256,
+                    m.id
+                );
+            }
+            std::fs::rename(&tmp, &out)?;
+            if g.json {
+                print_json(
+                    &serde_json::json!({"model": m.id, "path": out, "sha256": sha, "tensors": tensors, "parameters": params}),
+                )?;
+            } else {
+                println!(
+                    "{}: {tensors} tensors, {params} parameters -> {} (sha256 {sha}, as the manifest says)",
+                    m.id,
+                    out.display()
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, v)?;
@@ -304,6 +408,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     ctx.progress = Arc::new(Bar(bar.clone()));
     let cancel = ctx.cancel.clone();
     let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
+    if let Command::Models(m) = &cli.command {
+        // Needs no catalogue.
+        return models(m, g);
+    }
     if let Command::Hash { files } = &cli.command {
         // Needs no catalogue.
         let hashes = hma::hash_files(files, ctx.threads);
@@ -446,6 +554,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let mut v = serde_json::to_value(&rep)?;
                 v["quality"] = serde_json::to_value(&quality)?;
                 v["group"] = serde_json::to_value(&group)?;
+                v["detections"] = match row.content_hash {
+                    Some(h) => serde_json::to_value(hma::detect::detections_of(&mut cat, h)?)?,
+                    None => serde_json::json!([]),
+                };
                 v["marks"] = match row.capture_id {
                     Some(c) => serde_json::to_value(hma::cull::marks_of(&mut cat, c)?)?,
                     None => serde_json::Value::Null,
@@ -614,6 +726,52 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             return Ok(if rep.failed.is_empty() { 0 } else { 2 });
         }
+        Command::Detect { top, force } => {
+            let opts = hma::detect::DetectOptions { top: *top, force: *force };
+            let sum = hma::detect::detect(&mut cat, &ctx, &opts)?;
+            bar.finish_and_clear();
+            if g.json {
+                print_json(&sum)?;
+            } else {
+                println!(
+                    "pictures {}  detected {}  unchanged {}  failed {}  objects {}",
+                    sum.pictures, sum.detected, sum.unchanged, sum.failed, sum.objects
+                );
+                let mut classes: Vec<_> = sum.classes.iter().collect();
+                classes.sort_by(|a, b| b.1.cmp(a.1));
+                if !classes.is_empty() {
+                    println!("  {}", classes.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "));
+                }
+                for f in sum.failures.iter().take(20) {
+                    println!("  {}: {}", f.path, f.error);
+                }
+            }
+            if sum.cancelled {
+                eprintln!("hma: detection cancelled; run it again to continue");
+                return Ok(130);
+            }
+            return Ok(if sum.failed > 0 { 2 } else { 0 });
+        }
+        Command::Search { query, limit } => {
+            let places = Places::load(&mut cat, &ctx.machine)?;
+            let q = hma::search::parse(query)?;
+            let hits = hma::search::search(&mut cat, &places, &q, *limit)?;
+            if g.json {
+                print_json(&hits)?;
+            } else {
+                for h in &hits {
+                    println!(
+                        "{}  {}  {}  [{}]",
+                        h.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "  - ".into()),
+                        h.taken.as_deref().unwrap_or("(no date)         "),
+                        h.path,
+                        h.classes.join(", ")
+                    );
+                }
+                println!("{} captures", hits.len());
+            }
+        }
+        Command::Models(_) => unreachable!("handled before the catalogue is opened"),
         Command::Groups => {
             let places = Places::load(&mut cat, &ctx.machine)?;
             let groups = hma::rank::groups(&mut cat, &places)?;

@@ -16,12 +16,14 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 mod analysis;
 mod decisions;
+mod detections;
 pub mod models;
 mod queries;
 pub mod schema;
 
 pub use analysis::*;
 pub use decisions::*;
+pub use detections::*;
 pub use models::*;
 pub use queries::*;
 

@@ -255,6 +255,30 @@ diesel::table! {
         updated_ms -> BigInt,
     }
 }
+diesel::table! {
+    detection_runs (content_hash, model) {
+        content_hash -> BigInt,
+        model -> Text,
+        version -> Integer,
+        detected_ms -> BigInt,
+        error -> Nullable<Text>,
+        objects -> Integer,
+    }
+}
+diesel::table! {
+    detections (id) {
+        id -> BigInt,
+        content_hash -> BigInt,
+        model -> Text,
+        class_id -> Integer,
+        class_name -> Text,
+        confidence -> Double,
+        box_x -> Double,
+        box_y -> Double,
+        box_w -> Double,
+        box_h -> Double,
+    }
+}
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(decisions -> captures (capture_id));
 diesel::joinable!(files -> analyses (content_hash));
@@ -270,6 +294,8 @@ diesel::joinable!(capture_taxa -> taxonomy_nodes (node_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     roots,
+    detection_runs,
+    detections,
     decisions,
     root_locations,
     captures,

@@ -1,0 +1,146 @@
+//! From the head's raw outputs to detections: distribution focal loss
+//! decoding (each box side is the expectation over 16 distance bins),
+//! anchor points and strides, sigmoid class scores, then per-class
+//! non-maximum suppression.
+
+use candle_core::{Result, Tensor};
+
+/// Strides of the three levels and the input side they assume.
+pub const STRIDES: [usize; 3] = [8, 16, 32];
+
+/// Decoded outputs for every anchor, as the exported model's `output0`:
+/// rows 0–3 `cx, cy, w, h` in input pixels, rows 4.. class scores (0–1);
+/// `values[row * anchors + anchor]`.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub anchors: usize,
+    pub classes: usize,
+    pub values: Vec<f32>,
+}
+
+impl Decoded {
+    pub fn at(&self, row: usize, anchor: usize) -> f32 {
+        self.values[row * self.anchors + anchor]
+    }
+}
+
+/// Decodes `[1, 4·reg_max + classes, anchors]` for a `side`×`side` input.
+pub fn decode(raw: &Tensor, reg_max: usize, side: usize) -> Result<Decoded> {
+    let (_, rows, n) = raw.dims3()?;
+    let classes = rows - 4 * reg_max;
+    let raw: Vec<f32> = raw.flatten_all()?.to_vec1()?;
+    let mut values = vec![0f32; (4 + classes) * n];
+    let mut a = 0;
+    for stride in STRIDES {
+        let g = side / stride;
+        for y in 0..g {
+            for x in 0..g {
+                let (ax, ay) = (x as f32 + 0.5, y as f32 + 0.5);
+                let mut d = [0f32; 4];
+                for (s, ds) in d.iter_mut().enumerate() {
+                    // Softmax over the bins, then the expected bin.
+                    let bins = (0..reg_max).map(|b| raw[(s * reg_max + b) * n + a]);
+                    let m = bins.clone().fold(f32::MIN, f32::max);
+                    let (mut sum, mut acc) = (0f32, 0f32);
+                    for (b, v) in bins.enumerate() {
+                        let e = (v - m).exp();
+                        sum += e;
+                        acc += e * b as f32;
+                    }
+                    *ds = acc / sum;
+                }
+                let (x1, y1, x2, y2) = (ax - d[0], ay - d[1], ax + d[2], ay + d[3]);
+                let st = stride as f32;
+                values[a] = (x1 + x2) / 2.0 * st;
+                values[n + a] = (y1 + y2) / 2.0 * st;
+                values[2 * n + a] = (x2 - x1) * st;
+                values[3 * n + a] = (y2 - y1) * st;
+                for c in 0..classes {
+                    let l = raw[(4 * reg_max + c) * n + a];
+                    values[(4 + c) * n + a] = 1.0 / (1.0 + (-l).exp());
+                }
+                a += 1;
+            }
+        }
+    }
+    if a != n {
+        candle_core::bail!("{n} anchors do not fit a {side}×{side} input ({a} expected)");
+    }
+    Ok(Decoded { anchors: n, classes, values })
+}
+
+/// A box kept by NMS, in input pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub class_id: usize,
+    pub confidence: f32,
+    /// `cx, cy, w, h`.
+    pub bbox: [f32; 4],
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let (ax1, ay1, ax2, ay2) = (a[0] - a[2] / 2.0, a[1] - a[3] / 2.0, a[0] + a[2] / 2.0, a[1] + a[3] / 2.0);
+    let (bx1, by1, bx2, by2) = (b[0] - b[2] / 2.0, b[1] - b[3] / 2.0, b[0] + b[2] / 2.0, b[1] + b[3] / 2.0);
+    let iw = (ax2.min(bx2) - ax1.max(bx1)).max(0.0);
+    let ih = (ay2.min(by2) - ay1.max(by1)).max(0.0);
+    let inter = iw * ih;
+    let union = a[2] * a[3] + b[2] * b[3] - inter;
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
+}
+
+/// The best class of each anchor at or above `conf`, then per-class NMS
+/// at `iou_max`, best first, at most `max` boxes (Ultralytics' defaults:
+/// 0.25, 0.7, 300).
+pub fn nms(d: &Decoded, conf: f32, iou_max: f32, max: usize) -> Vec<Candidate> {
+    let mut cands: Vec<Candidate> = (0..d.anchors)
+        .filter_map(|a| {
+            let (class_id, confidence) =
+                (0..d.classes).map(|c| (c, d.at(4 + c, a))).max_by(|x, y| x.1.total_cmp(&y.1))?;
+            (confidence >= conf).then(|| Candidate {
+                class_id,
+                confidence,
+                bbox: [d.at(0, a), d.at(1, a), d.at(2, a), d.at(3, a)],
+            })
+        })
+        .collect();
+    cands.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in cands {
+        if kept.len() >= max {
+            break;
+        }
+        if kept.iter().all(|k| k.class_id != c.class_id || iou(&k.bbox, &c.bbox) <= iou_max) {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes_per_class() {
+        // Three anchors, two classes: anchors 0 and 1 overlap (class 0); 2 is class 1 at the same place.
+        let n = 3;
+        let mut values = vec![0f32; 6 * n];
+        let boxes = [[100.0, 100.0, 50.0, 50.0], [102.0, 101.0, 50.0, 50.0], [100.0, 100.0, 50.0, 50.0]];
+        for (a, b) in boxes.iter().enumerate() {
+            for r in 0..4 {
+                values[r * n + a] = b[r];
+            }
+        }
+        values[4 * n] = 0.9; // anchor 0 class 0
+        values[4 * n + 1] = 0.8; // anchor 1 class 0
+        values[5 * n + 2] = 0.6; // anchor 2 class 1
+        let d = Decoded { anchors: n, classes: 2, values };
+        let kept = nms(&d, 0.25, 0.7, 300);
+        assert_eq!(kept.iter().map(|k| (k.class_id, k.confidence)).collect::<Vec<_>>(), [(0, 0.9), (1, 0.6)]);
+        assert!(nms(&d, 0.95, 0.7, 300).is_empty());
+    }
+}

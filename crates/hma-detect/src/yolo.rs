@@ -1,0 +1,422 @@
+//! YOLOv12n (Ultralytics, COCO-80) in candle: backbone with area-attention
+//! blocks (A2C2f), neck, and the anchor-free detection head. `forward`
+//! returns the head's raw outputs, `[1, 144, 8400]` for a 640×640 input
+//! (per anchor: 4 sides × 16 distance bins, then 80 class logits);
+//! `crate::postprocess` turns them into boxes and scores.
+//!
+//! Written from the exported graph (see docs/detection.md): batch norm is
+//! folded into every convolution (each has a bias), SiLU after each
+//! convolution except the attention's qkv/pe/proj, the MLP's second layer
+//! and the head's last layers. Parameter names are those of the Ultralytics
+//! state dict (`model.6.m.0.0.attn.qkv.conv.weight`…).
+
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+
+/// The shape of the network (YOLOv12n's, unless a larger variant is added).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub num_classes: usize,
+    /// Distance bins per box side (DFL).
+    pub reg_max: usize,
+    /// Channels per attention head.
+    pub head_dim: usize,
+}
+
+impl Config {
+    /// YOLOv12n, COCO-80.
+    pub fn yolov12n() -> Config {
+        Config { num_classes: 80, reg_max: 16, head_dim: 32 }
+    }
+}
+
+/// Convolution (+ SiLU unless `act` is false), padding k/2.
+#[derive(Debug, Clone)]
+struct ConvBlock {
+    conv: Conv2d,
+    act: bool,
+}
+
+impl ConvBlock {
+    /// Loads `vb.conv.{weight,bias}` (or `vb.{weight,bias}` when `bare`).
+    // The arguments are a convolution's own parameters, named as in the paper's tables.
+    #[allow(clippy::too_many_arguments)]
+    fn load(
+        vb: VarBuilder,
+        c1: usize,
+        c2: usize,
+        k: usize,
+        stride: usize,
+        groups: usize,
+        act: bool,
+        bare: bool,
+    ) -> Result<Self> {
+        let cfg = Conv2dConfig { padding: k / 2, stride, groups, ..Default::default() };
+        let conv = candle_nn::conv2d(c1, c2, k, cfg, if bare { vb } else { vb.pp("conv") })?;
+        Ok(ConvBlock { conv, act })
+    }
+
+    fn new(vb: VarBuilder, c1: usize, c2: usize, k: usize, stride: usize) -> Result<Self> {
+        Self::load(vb, c1, c2, k, stride, 1, true, false)
+    }
+}
+
+impl Module for ConvBlock {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = self.conv.forward(x)?;
+        if self.act {
+            candle_nn::ops::silu(&y)
+        } else {
+            Ok(y)
+        }
+    }
+}
+
+/// Two 3×3 convolutions with a shortcut.
+#[derive(Debug, Clone)]
+struct Bottleneck {
+    cv1: ConvBlock,
+    cv2: ConvBlock,
+}
+
+impl Bottleneck {
+    fn load(vb: VarBuilder, c: usize, hidden: usize) -> Result<Self> {
+        Ok(Bottleneck {
+            cv1: ConvBlock::new(vb.pp("cv1"), c, hidden, 3, 1)?,
+            cv2: ConvBlock::new(vb.pp("cv2"), hidden, c, 3, 1)?,
+        })
+    }
+}
+
+impl Module for Bottleneck {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x + self.cv2.forward(&self.cv1.forward(x)?)?
+    }
+}
+
+/// CSP block with two bottlenecks (`C3k`), c → c channels.
+#[derive(Debug, Clone)]
+struct C3k {
+    cv1: ConvBlock,
+    cv2: ConvBlock,
+    cv3: ConvBlock,
+    m: Vec<Bottleneck>,
+}
+
+impl C3k {
+    fn load(vb: VarBuilder, c: usize) -> Result<Self> {
+        let h = c / 2;
+        Ok(C3k {
+            cv1: ConvBlock::new(vb.pp("cv1"), c, h, 1, 1)?,
+            cv2: ConvBlock::new(vb.pp("cv2"), c, h, 1, 1)?,
+            cv3: ConvBlock::new(vb.pp("cv3"), 2 * h, c, 1, 1)?,
+            m: (0..2).map(|i| Bottleneck::load(vb.pp(format!("m.{i}")), h, h)).collect::<Result<_>>()?,
+        })
+    }
+}
+
+impl Module for C3k {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut a = self.cv1.forward(x)?;
+        for b in &self.m {
+            a = b.forward(&a)?;
+        }
+        let b = self.cv2.forward(x)?;
+        self.cv3.forward(&Tensor::cat(&[&a, &b], 1)?)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Inner {
+    Bottleneck(Bottleneck),
+    C3k(C3k),
+}
+
+impl Module for Inner {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Inner::Bottleneck(b) => b.forward(x),
+            Inner::C3k(c) => c.forward(x),
+        }
+    }
+}
+
+/// `C3k2`: split, one inner block on the second half, concatenate all three.
+#[derive(Debug, Clone)]
+struct C3k2 {
+    cv1: ConvBlock,
+    cv2: ConvBlock,
+    m: Inner,
+    c: usize,
+}
+
+impl C3k2 {
+    fn load(vb: VarBuilder, c1: usize, c2: usize, c: usize, c3k: bool) -> Result<Self> {
+        let m = if c3k {
+            Inner::C3k(C3k::load(vb.pp("m.0"), c)?)
+        } else {
+            Inner::Bottleneck(Bottleneck::load(vb.pp("m.0"), c, c / 2)?)
+        };
+        Ok(C3k2 {
+            cv1: ConvBlock::new(vb.pp("cv1"), c1, 2 * c, 1, 1)?,
+            cv2: ConvBlock::new(vb.pp("cv2"), 3 * c, c2, 1, 1)?,
+            m,
+            c,
+        })
+    }
+}
+
+impl Module for C3k2 {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = self.cv1.forward(x)?;
+        let a = y.narrow(1, 0, self.c)?;
+        let b = y.narrow(1, self.c, self.c)?;
+        let m = self.m.forward(&b)?;
+        self.cv2.forward(&Tensor::cat(&[&a, &b, &m], 1)?)
+    }
+}
+
+/// Area attention: the feature map's tokens, in row-major order, are cut
+/// into `area` horizontal strips and attend within their strip; a 7×7
+/// depthwise convolution of the values adds position.
+#[derive(Debug, Clone)]
+struct AAttn {
+    qkv: ConvBlock,
+    pe: ConvBlock,
+    proj: ConvBlock,
+    heads: usize,
+    head_dim: usize,
+    area: usize,
+}
+
+impl AAttn {
+    fn load(vb: VarBuilder, c: usize, head_dim: usize, area: usize) -> Result<Self> {
+        Ok(AAttn {
+            qkv: ConvBlock::load(vb.pp("qkv"), c, 3 * c, 1, 1, 1, false, false)?,
+            pe: ConvBlock::load(vb.pp("pe"), c, c, 7, 1, c, false, false)?,
+            proj: ConvBlock::load(vb.pp("proj"), c, c, 1, 1, 1, false, false)?,
+            heads: c / head_dim,
+            head_dim,
+            area,
+        })
+    }
+}
+
+impl Module for AAttn {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (_, c, h, w) = x.dims4()?;
+        let (n, hd, nh, area) = (h * w, self.head_dim, self.heads, self.area);
+        // [1, 3C, H, W] → [1, N, 3C] → [area, N/area, heads, 3·hd]; per head [q | k | v].
+        let qkv = self.qkv.forward(x)?.flatten_from(2)?.transpose(1, 2)?.contiguous()?.reshape((
+            area,
+            n / area,
+            nh,
+            3 * hd,
+        ))?;
+        let q = qkv.narrow(3, 0, hd)?.permute((0, 2, 1, 3))?.contiguous()?;
+        let k = qkv.narrow(3, hd, hd)?.permute((0, 2, 3, 1))?.contiguous()?;
+        let v = qkv.narrow(3, 2 * hd, hd)?.contiguous()?;
+        let scores = (q.matmul(&k)? * (hd as f64).powf(-0.5))?;
+        let attn = candle_nn::ops::softmax_last_dim(&scores)?;
+        let o = attn.matmul(&v.permute((0, 2, 1, 3))?.contiguous()?)?; // [area, heads, n, hd]
+        let o = o.permute((0, 2, 1, 3))?.contiguous()?.reshape((1, h, w, c))?.permute((0, 3, 1, 2))?;
+        let pe = self.pe.forward(&v.reshape((1, h, w, c))?.permute((0, 3, 1, 2))?.contiguous()?)?;
+        self.proj.forward(&(o + pe)?)
+    }
+}
+
+/// Attention then a 2× MLP, each with a residual.
+#[derive(Debug, Clone)]
+struct ABlock {
+    attn: AAttn,
+    mlp0: ConvBlock,
+    mlp1: ConvBlock,
+}
+
+impl ABlock {
+    fn load(vb: VarBuilder, c: usize, head_dim: usize, area: usize) -> Result<Self> {
+        Ok(ABlock {
+            attn: AAttn::load(vb.pp("attn"), c, head_dim, area)?,
+            mlp0: ConvBlock::new(vb.pp("mlp.0"), c, 2 * c, 1, 1)?,
+            mlp1: ConvBlock::load(vb.pp("mlp.1"), 2 * c, c, 1, 1, 1, false, false)?,
+        })
+    }
+}
+
+impl Module for ABlock {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let x = (x + self.attn.forward(x)?)?;
+        &x + self.mlp1.forward(&self.mlp0.forward(&x)?)?
+    }
+}
+
+/// `A2C2f`: with attention, two stages of two area-attention blocks; without,
+/// one `C3k`. The input projection and every stage's output are concatenated.
+#[derive(Debug, Clone)]
+struct A2C2f {
+    cv1: ConvBlock,
+    cv2: ConvBlock,
+    stages: Vec<Vec<ABlock>>,
+    c3k: Option<C3k>,
+}
+
+impl A2C2f {
+    fn load(vb: VarBuilder, c1: usize, c2: usize, c: usize, attention: Option<(usize, usize)>) -> Result<Self> {
+        let cv1 = ConvBlock::new(vb.pp("cv1"), c1, c, 1, 1)?;
+        match attention {
+            Some((head_dim, area)) => {
+                let stages = (0..2)
+                    .map(|i| {
+                        (0..2)
+                            .map(|j| ABlock::load(vb.pp(format!("m.{i}.{j}")), c, head_dim, area))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(A2C2f { cv1, cv2: ConvBlock::new(vb.pp("cv2"), 3 * c, c2, 1, 1)?, stages, c3k: None })
+            }
+            None => Ok(A2C2f {
+                cv1,
+                cv2: ConvBlock::new(vb.pp("cv2"), 2 * c, c2, 1, 1)?,
+                stages: vec![],
+                c3k: Some(C3k::load(vb.pp("m.0"), c)?),
+            }),
+        }
+    }
+}
+
+impl Module for A2C2f {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y0 = self.cv1.forward(x)?;
+        let mut ys = vec![y0.clone()];
+        if let Some(c3k) = &self.c3k {
+            ys.push(c3k.forward(&y0)?);
+        }
+        let mut y = y0;
+        for stage in &self.stages {
+            for b in stage {
+                y = b.forward(&y)?;
+            }
+            ys.push(y.clone());
+        }
+        self.cv2.forward(&Tensor::cat(&ys, 1)?)
+    }
+}
+
+/// The detection head of one level: box distances and class logits.
+#[derive(Debug, Clone)]
+struct HeadLevel {
+    boxes: [ConvBlock; 3],
+    classes: [ConvBlock; 5],
+}
+
+impl HeadLevel {
+    fn load(vb: VarBuilder, i: usize, c: usize, cfg: &Config) -> Result<Self> {
+        let (b, k) = (vb.pp(format!("cv2.{i}")), vb.pp(format!("cv3.{i}")));
+        let box_c = 4 * cfg.reg_max;
+        let nc = cfg.num_classes;
+        Ok(HeadLevel {
+            boxes: [
+                ConvBlock::new(b.pp("0"), c, 64, 3, 1)?,
+                ConvBlock::new(b.pp("1"), 64, 64, 3, 1)?,
+                ConvBlock::load(b.pp("2"), 64, box_c, 1, 1, 1, false, true)?,
+            ],
+            classes: [
+                ConvBlock::load(k.pp("0.0"), c, c, 3, 1, c, true, false)?,
+                ConvBlock::new(k.pp("0.1"), c, nc, 1, 1)?,
+                ConvBlock::load(k.pp("1.0"), nc, nc, 3, 1, nc, true, false)?,
+                ConvBlock::new(k.pp("1.1"), nc, nc, 1, 1)?,
+                ConvBlock::load(k.pp("2"), nc, nc, 1, 1, 1, false, true)?,
+            ],
+        })
+    }
+}
+
+impl Module for HeadLevel {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut b = x.clone();
+        for l in &self.boxes {
+            b = l.forward(&b)?;
+        }
+        let mut c = x.clone();
+        for l in &self.classes {
+            c = l.forward(&c)?;
+        }
+        Tensor::cat(&[&b, &c], 1)?.flatten_from(2)
+    }
+}
+
+/// YOLOv12n.
+#[derive(Debug, Clone)]
+pub struct Yolo {
+    c0: ConvBlock,
+    c1: ConvBlock,
+    b2: C3k2,
+    c3: ConvBlock,
+    b4: C3k2,
+    c5: ConvBlock,
+    b6: A2C2f,
+    c7: ConvBlock,
+    b8: A2C2f,
+    b11: A2C2f,
+    b14: A2C2f,
+    c15: ConvBlock,
+    b17: A2C2f,
+    c18: ConvBlock,
+    b20: C3k2,
+    head: [HeadLevel; 3],
+    pub config: Config,
+}
+
+impl Yolo {
+    /// Loads the weights under `model.*`.
+    pub fn load(vb: VarBuilder, config: Config) -> Result<Self> {
+        let m = vb.pp("model");
+        let hd = config.head_dim;
+        let h = m.pp("21");
+        Ok(Yolo {
+            c0: ConvBlock::new(m.pp("0"), 3, 16, 3, 2)?,
+            c1: ConvBlock::new(m.pp("1"), 16, 32, 3, 2)?,
+            b2: C3k2::load(m.pp("2"), 32, 64, 16, false)?,
+            c3: ConvBlock::new(m.pp("3"), 64, 64, 3, 2)?,
+            b4: C3k2::load(m.pp("4"), 64, 128, 32, false)?,
+            c5: ConvBlock::new(m.pp("5"), 128, 128, 3, 2)?,
+            b6: A2C2f::load(m.pp("6"), 128, 128, 64, Some((hd, 4)))?,
+            c7: ConvBlock::new(m.pp("7"), 128, 256, 3, 2)?,
+            b8: A2C2f::load(m.pp("8"), 256, 256, 128, Some((hd, 1)))?,
+            b11: A2C2f::load(m.pp("11"), 384, 128, 64, None)?,
+            b14: A2C2f::load(m.pp("14"), 256, 64, 32, None)?,
+            c15: ConvBlock::new(m.pp("15"), 64, 64, 3, 2)?,
+            b17: A2C2f::load(m.pp("17"), 192, 128, 64, None)?,
+            c18: ConvBlock::new(m.pp("18"), 128, 128, 3, 2)?,
+            b20: C3k2::load(m.pp("20"), 384, 256, 128, true)?,
+            head: [
+                HeadLevel::load(h.clone(), 0, 64, &config)?,
+                HeadLevel::load(h.clone(), 1, 128, &config)?,
+                HeadLevel::load(h, 2, 256, &config)?,
+            ],
+            config,
+        })
+    }
+}
+
+fn up2(x: &Tensor) -> Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    x.upsample_nearest2d(2 * h, 2 * w)
+}
+
+impl Module for Yolo {
+    /// `x`: `[1, 3, 640, 640]` RGB in 0–1 → `[1, 4·reg_max + classes, anchors]`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let x = self.c1.forward(&self.c0.forward(x)?)?;
+        let p2 = self.b2.forward(&x)?;
+        let p3 = self.b4.forward(&self.c3.forward(&p2)?)?;
+        let p4 = self.b6.forward(&self.c5.forward(&p3)?)?;
+        let p5 = self.b8.forward(&self.c7.forward(&p4)?)?;
+        let n4 = self.b11.forward(&Tensor::cat(&[&up2(&p5)?, &p4], 1)?)?;
+        let n3 = self.b14.forward(&Tensor::cat(&[&up2(&n4)?, &p3], 1)?)?;
+        let m4 = self.b17.forward(&Tensor::cat(&[&self.c15.forward(&n3)?, &n4], 1)?)?;
+        let m5 = self.b20.forward(&Tensor::cat(&[&self.c18.forward(&m4)?, &p5], 1)?)?;
+        let outs = [self.head[0].forward(&n3)?, self.head[1].forward(&m4)?, self.head[2].forward(&m5)?];
+        Tensor::cat(&outs, D::Minus1)
+    }
+}

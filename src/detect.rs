@@ -1,0 +1,347 @@
+//! `hma detect`: people, pets and objects in every picture (YOLOv12n, COCO
+//! classes, natively in candle), stored per content with the boxes and
+//! linked into the COCO taxonomy; `--top N` looks at the best-ranked photos
+//! first. Incremental (contents already looked at by this model version are
+//! skipped), resumable (a transaction per batch), cancellable.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use hma_catalog::{Catalog, DetectionRun, NewDetection, NewTaxon};
+use hma_detect::{coco, Detection, Detector, DETECT_VERSION, MODEL_ID};
+use serde::Serialize;
+
+use crate::analyze::orientation_of;
+use crate::report::Places;
+use crate::{EngineError, JobContext, Result};
+
+/// The model manifest (committed; the weights are fetched, never committed).
+pub const MANIFEST: &str = include_str!("../models/manifest.json");
+
+/// Where fetched and imported weights live: `HMA_MODELS_DIR`, else
+/// `models/` in the user's data folder.
+pub fn models_dir() -> PathBuf {
+    match std::env::var_os("HMA_MODELS_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("home-media-ai").join("models"),
+    }
+}
+
+/// A model as `hma models list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub id: String,
+    pub task: String,
+    pub licence: String,
+    /// Each weights file: name, expected sha256, where it is looked for, present and intact.
+    pub files: Vec<ModelFile>,
+    /// Every file present with the right sha256.
+    pub ready: bool,
+    pub how_to_get: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelFile {
+    pub name: String,
+    pub sha256: String,
+    pub path: String,
+    pub present: bool,
+    /// None when absent; else whether its sha256 is the manifest's.
+    pub intact: Option<bool>,
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut f = std::fs::File::open(path)?;
+    std::io::copy(&mut f, &mut h)?;
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// Every model of the manifest, with the state of its files here.
+pub fn list_models() -> Result<Vec<ModelInfo>> {
+    let m: serde_json::Value =
+        serde_json::from_str(MANIFEST).map_err(|e| EngineError::Invalid(format!("models/manifest.json: {e}")))?;
+    let mut out = Vec::new();
+    for model in m["models"].as_array().into_iter().flatten() {
+        let committed = model["committed"].as_bool().unwrap_or(false);
+        let files: Vec<ModelFile> = model["files"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                let name = f["name"].as_str().unwrap_or_default().to_string();
+                let sha256 = f["sha256"].as_str().unwrap_or_default().to_string();
+                let path = if committed {
+                    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).join(&name)
+                } else {
+                    models_dir().join(&name)
+                };
+                let present = path.is_file();
+                // Committed models are compiled in; their files are checked by the tests.
+                let intact = if !present {
+                    None
+                } else if committed {
+                    Some(true)
+                } else {
+                    Some(sha256_file(&path).map(|s| s == sha256).unwrap_or(false))
+                };
+                ModelFile { name, sha256, path: path.display().to_string(), present, intact }
+            })
+            .collect();
+        out.push(ModelInfo {
+            id: model["id"].as_str().unwrap_or_default().to_string(),
+            task: model["task"].as_str().unwrap_or_default().to_string(),
+            licence: model["licence"].as_str().unwrap_or_default().to_string(),
+            ready: committed || files.iter().all(|f| f.intact == Some(true)),
+            how_to_get: model["how_to_get"].as_str().map(str::to_string),
+            files,
+        })
+    }
+    Ok(out)
+}
+
+/// The YOLO weights, checked against the manifest, loaded.
+pub fn load_detector() -> Result<Detector> {
+    let models = list_models()?;
+    let m = models
+        .iter()
+        .find(|m| m.id == MODEL_ID)
+        .ok_or_else(|| EngineError::Invalid(format!("{MODEL_ID} is not in models/manifest.json")))?;
+    let f =
+        m.files.first().ok_or_else(|| EngineError::Invalid(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    let fix = m.how_to_get.clone().unwrap_or_default();
+    match f.intact {
+        None => Err(EngineError::Invalid(format!("the {MODEL_ID} weights are not at {}: {fix}", f.path))),
+        Some(false) => Err(EngineError::Invalid(format!(
+            "the {MODEL_ID} weights at {} are corrupt (sha256 differs from the manifest's {}): {fix}",
+            f.path, f.sha256
+        ))),
+        Some(true) => Detector::load(Path::new(&f.path)).map_err(|e| EngineError::Invalid(format!("{e}: {fix}"))),
+    }
+}
+
+/// The picture as the detector sees it: decoded at ≥ 640 px on the long
+/// edge, EXIF orientation applied.
+pub fn picture(bytes: &[u8], format: &str) -> std::result::Result<image::RgbImage, String> {
+    let orientation = orientation_of(format, bytes);
+    let req = hma_vision::decode::DecodeRequest { min_long_edge: hma_detect::preprocess::INPUT, ..Default::default() };
+    let d = hma_vision::decode::decode(bytes, format, orientation, &req).map_err(|e| e.to_string())?;
+    image::RgbImage::from_raw(d.image.width, d.image.height, d.image.data).ok_or_else(|| "bad decoded size".to_string())
+}
+
+/// sha256 of an RGB picture's pixels (hex): ties a reference output to the
+/// exact input it was computed from.
+pub fn rgb_sha256(img: &image::RgbImage) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(img.as_raw()))
+}
+
+/// The detector's exact input for a photo file: decoded as `hma detect`
+/// does, letterboxed to 640×640.
+pub fn letterboxed(path: &Path) -> std::result::Result<(image::RgbImage, hma_detect::preprocess::Letterbox), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (_, format) = hma_media::sniff::sniff(&bytes[..bytes.len().min(4096)], &path.to_string_lossy());
+    let img = picture(&bytes, &format)?;
+    Ok(hma_detect::preprocess::letterbox_image(&img))
+}
+
+/// Options of [`detect`].
+#[derive(Debug, Clone, Default)]
+pub struct DetectOptions {
+    /// Only the best N photos (one per burst / near-duplicate group), best first.
+    pub top: Option<usize>,
+    /// Look again at pictures already done.
+    pub force: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DetectSummary {
+    pub model: String,
+    /// Pictures considered.
+    pub pictures: u64,
+    pub detected: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub objects: u64,
+    /// Objects per class found in this run.
+    pub classes: std::collections::BTreeMap<String, u64>,
+    pub failures: Vec<crate::analyze::Failure>,
+    pub cancelled: bool,
+}
+
+/// The COCO taxonomy in the catalogue (made on first use): class name → node id.
+pub fn coco_nodes(cat: &mut Catalog, now_ms: i64) -> Result<HashMap<String, i64>> {
+    let rows = coco::taxonomy_rows();
+    let version = xxhash_rust::xxh3::xxh3_64(format!("{rows:?}").as_bytes()) as i64;
+    let t = match cat.taxonomy("coco")? {
+        Some(t) if t.source_hash == version => t,
+        _ => {
+            let tid = cat.reset_taxonomy("coco", "builtin", version, now_ms)?;
+            let nodes: Vec<NewTaxon> = rows
+                .iter()
+                .map(|(id, parent, name, rank)| NewTaxon {
+                    taxonomy_id: tid,
+                    external_id: id.clone(),
+                    parent_external_id: parent.clone(),
+                    name: name.clone(),
+                    taxon_rank: Some(rank.clone()),
+                    status: Some("accepted".into()),
+                })
+                .collect();
+            cat.insert_taxa(&nodes)?;
+            cat.resolve_taxonomy(tid)?;
+            cat.taxonomy("coco")?.ok_or_else(|| EngineError::Invalid("coco taxonomy vanished".into()))?
+        }
+    };
+    let ids = cat.taxon_ids(t.id)?;
+    Ok(coco::CLASSES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| ids.get(&format!("class:{i}")).map(|&n| (c.to_string(), n)))
+        .collect())
+}
+
+struct Job {
+    content_hash: i64,
+    path: Option<PathBuf>,
+    shown: String,
+    format: String,
+}
+
+/// Runs the detection job.
+pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Result<DetectSummary> {
+    let detector = load_detector()?;
+    let places = Places::load(cat, &ctx.machine)?;
+    let nodes = coco_nodes(cat, ctx.now())?;
+    let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
+    // The work list: the top N (ranked), or every present picture (by id).
+    let mut jobs: Vec<Job> = Vec::new();
+    match opts.top {
+        Some(n) => {
+            for e in crate::rank::top(cat, &places, n, &Default::default())? {
+                let f = cat.file(e.file_id)?;
+                jobs.push(Job {
+                    content_hash: f.content_hash.unwrap_or_default(),
+                    path: places.os_path_of(&f),
+                    shown: e.path,
+                    format: f.format,
+                });
+            }
+        }
+        None => {
+            let mut after = 0;
+            loop {
+                let page = cat.analysable_page(after, 2000)?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                for f in page {
+                    jobs.push(Job {
+                        content_hash: f.content_hash,
+                        path: places.os_path(f.root_id, &f.rel_path, f.raw_path.as_deref()),
+                        shown: places.path_in(f.root_id, &f.rel_path),
+                        format: f.format,
+                    });
+                }
+            }
+        }
+    }
+    // Exact copies are looked at once.
+    let mut seen = std::collections::HashSet::new();
+    jobs.retain(|j| seen.insert(j.content_hash));
+    sum.pictures = jobs.len() as u64;
+    if !opts.force {
+        let hashes: Vec<i64> = jobs.iter().map(|j| j.content_hash).collect();
+        let done = cat.detected_hashes(&hashes, MODEL_ID, DETECT_VERSION)?;
+        jobs.retain(|j| !done.contains(&j.content_hash));
+        sum.unchanged = sum.pictures - jobs.len() as u64;
+    }
+    ctx.progress.stage("detect", Some(jobs.len() as u64));
+    let mut buf = Vec::new();
+    for batch in jobs.chunks(8) {
+        if ctx.cancelled() {
+            sum.cancelled = true;
+            break;
+        }
+        let mut runs = Vec::new();
+        let mut dets = Vec::new();
+        for j in batch {
+            let found: std::result::Result<Vec<Detection>, String> = (|| {
+                let path = j.path.as_ref().ok_or("its folder is not connected on this machine")?;
+                buf.clear();
+                std::io::Read::read_to_end(
+                    &mut std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?,
+                    &mut buf,
+                )
+                .map_err(|e| format!("cannot read file: {e}"))?;
+                if xxhash_rust::xxh3::xxh3_64(&buf) as i64 != j.content_hash {
+                    return Err("changed since the last scan (run `hma scan` first)".into());
+                }
+                let img = picture(&buf, &j.format)?;
+                detector.detect(&img).map_err(|e| e.to_string())
+            })();
+            let mut run = DetectionRun {
+                content_hash: j.content_hash,
+                model: MODEL_ID.into(),
+                version: DETECT_VERSION,
+                detected_ms: ctx.now(),
+                error: None,
+                objects: 0,
+            };
+            match found {
+                Ok(found) => {
+                    run.objects = found.len() as i32;
+                    sum.detected += 1;
+                    sum.objects += found.len() as u64;
+                    for d in found {
+                        *sum.classes.entry(d.class.to_string()).or_default() += 1;
+                        dets.push(NewDetection {
+                            content_hash: j.content_hash,
+                            model: MODEL_ID.into(),
+                            class_id: d.class_id as i32,
+                            class_name: d.class.to_string(),
+                            confidence: d.confidence as f64,
+                            box_x: d.bbox[0] as f64,
+                            box_y: d.bbox[1] as f64,
+                            box_w: d.bbox[2] as f64,
+                            box_h: d.bbox[3] as f64,
+                        });
+                    }
+                }
+                Err(e) => {
+                    sum.failed += 1;
+                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
+                    run.error = Some(e);
+                }
+            }
+            runs.push(run);
+            ctx.progress.advance(1);
+        }
+        cat.put_detections(&runs, &dets, &nodes, ctx.now())?;
+    }
+    Ok(sum)
+}
+
+/// A detection as `hma show --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DetectionReport {
+    pub class: String,
+    pub confidence: f64,
+    /// `[x, y, w, h]`, shares of the picture as displayed.
+    #[serde(rename = "box")]
+    pub bbox: [f64; 4],
+}
+
+/// The objects found in a content.
+pub fn detections_of(cat: &mut Catalog, content_hash: i64) -> Result<Vec<DetectionReport>> {
+    Ok(cat
+        .detections_of(content_hash)?
+        .into_iter()
+        .map(|d| DetectionReport {
+            class: d.class_name,
+            confidence: d.confidence,
+            bbox: [d.box_x, d.box_y, d.box_w, d.box_h],
+        })
+        .collect())
+}

@@ -1,0 +1,222 @@
+//! Detection: the candle YOLOv12n against onnxruntime's outputs of the
+//! original ONNX model on the same inputs (real photos), the classes found
+//! in named photos, and `hma detect` / `hma search` / `hma show` on both
+//! backends. Needs the fetched weights (`scripts/fetch-models`; `.ci/run`
+//! fetches them): without them these tests fail, they never skip.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{put, snapshot};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detect").join(name)
+}
+
+fn detector() -> hma_detect::Detector {
+    hma::detect::load_detector().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The photos of tests/fixtures/detect and what is in them (LICENSES.md).
+const PHOTOS: [(&str, &[&str]); 3] =
+    [("dog.jpg", &["dog", "bicycle"]), ("horses.jpg", &["horse"]), ("person.jpg", &["person", "dog", "horse"])];
+
+#[test]
+fn candle_matches_onnxruntime_on_real_photos() {
+    let det = detector();
+    for (name, _) in PHOTOS {
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(fixture(&format!("{name}.ref.json"))).unwrap()).unwrap();
+        let (input, _) = hma::detect::letterboxed(&fixture(name)).unwrap();
+        assert_eq!(
+            hma::detect::rgb_sha256(&input),
+            r["input_sha256"].as_str().unwrap(),
+            "{name}: the pre-processing changed; regenerate the references (scripts/yolo-reference)"
+        );
+        let d = det.decoded(&input).unwrap();
+        let (mut box_diff, mut score_diff) = (0f32, 0f32);
+        let anchors = r["anchors"].as_array().unwrap();
+        for (i, a) in anchors.iter().enumerate() {
+            let a = a.as_u64().unwrap() as usize;
+            let want = r["values"][i].as_array().unwrap();
+            for (row, w) in want.iter().enumerate() {
+                let diff = (d.at(row, a) - w.as_f64().unwrap() as f32).abs();
+                if row < 4 {
+                    box_diff = box_diff.max(diff);
+                } else {
+                    score_diff = score_diff.max(diff);
+                }
+            }
+        }
+        println!("{name}: {} anchors, max |diff| box {box_diff:.2e} px, score {score_diff:.2e}", anchors.len());
+        assert!(box_diff <= 1e-3, "{name}: boxes differ by {box_diff} px");
+        assert!(score_diff <= 1e-4, "{name}: scores differ by {score_diff}");
+    }
+}
+
+#[test]
+fn the_expected_classes_are_found() {
+    let det = detector();
+    for (name, classes) in PHOTOS {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let img = hma::detect::picture(&bytes, "jpeg").unwrap();
+        let found = det.detect(&img).unwrap();
+        println!("{name}: {:?}", found.iter().map(|d| format!("{} {:.2}", d.class, d.confidence)).collect::<Vec<_>>());
+        for c in classes {
+            assert!(
+                found.iter().any(|d| d.class == *c && d.confidence >= 0.25),
+                "{name}: no {c} at confidence ≥ 0.25 in {found:?}"
+            );
+        }
+        for d in &found {
+            assert!(d.bbox.iter().all(|v| (0.0..=1.0).contains(v)) && d.bbox[2] > 0.0 && d.bbox[3] > 0.0, "{d:?}");
+        }
+    }
+}
+
+fn run(db: &common::Db, cache: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(args)
+        .args(["--catalog", &db.url])
+        .env("HMA_MACHINE", "test-machine")
+        .env("HMA_CACHE_DIR", cache)
+        .env_remove("HMA_CATALOG")
+        .output()
+        .unwrap()
+}
+
+fn json(out: std::process::Output, what: &str) -> serde_json::Value {
+    assert!(out.status.success(), "{what}: {:?} {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+catalog_test!(detect_then_search_by_class, |db| {
+    let lib = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for (name, _) in PHOTOS {
+        put(lib.path(), &format!("pets/{name}"), &std::fs::read(fixture(name)).unwrap());
+    }
+    // A landscape with nothing of the kind, and a broken file.
+    put(
+        lib.path(),
+        "land/rocks.jpg",
+        &std::fs::read(common::fixtures().join("immich__albums_nature_el_torcal_rocks.jpg")).unwrap(),
+    );
+    put(lib.path(), "land/broken.jpg", &std::fs::read(fixture("dog.jpg")).unwrap()[..3000]);
+    let before = snapshot(lib.path());
+    let hma = |args: &[&str]| run(db, cache.path(), args);
+    json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
+    hma(&["scan", "--json"]);
+    hma(&["analyze", "--json"]);
+
+    // The best two first (lazy ML), then the rest; a rerun does nothing.
+    let out = hma(&["detect", "--top", "2", "--json"]);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["detected"], 2, "{s}");
+    let out = hma(&["detect", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "the broken file is recorded: {}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["detected"].as_u64(), s["unchanged"].as_u64(), s["failed"].as_u64()),
+        (Some(2), Some(2), Some(1)),
+        "{s}"
+    );
+    let again: serde_json::Value = serde_json::from_slice(&hma(&["detect", "--json"]).stdout).unwrap();
+    assert_eq!(again["detected"], 0, "{again}");
+
+    // show --json: the boxes, normalised.
+    let show = json(hma(&["show", lib.path().join("pets/horses.jpg").to_str().unwrap(), "--json"]), "show");
+    let dets = show["detections"].as_array().unwrap();
+    assert!(dets.iter().any(|d| d["class"] == "horse" && d["confidence"].as_f64().unwrap() >= 0.25), "{show}");
+    for d in dets {
+        let b = d["box"].as_array().unwrap();
+        assert_eq!(b.len(), 4);
+        assert!(b.iter().all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap())), "{d}");
+    }
+
+    // search: exactly the captures with a dog detection (from show), AND, NOT, groups.
+    let (mut with_dog, mut with_animal) = (Vec::new(), Vec::new());
+    for f in ["pets/dog.jpg", "pets/horses.jpg", "pets/person.jpg", "land/rocks.jpg"] {
+        let show = json(hma(&["show", lib.path().join(f).to_str().unwrap(), "--json"]), "show");
+        let classes: Vec<String> =
+            show["detections"].as_array().unwrap().iter().map(|d| d["class"].as_str().unwrap().to_string()).collect();
+        println!("{f}: {classes:?}");
+        let name = f.rsplit('/').next().unwrap().to_string();
+        if classes.iter().any(|c| c == "dog") {
+            with_dog.push(name.clone());
+        }
+        if classes.iter().any(|c| hma_detect::coco::class_id(c).is_some_and(|i| hma_detect::coco::SUPER[i] == "animal"))
+        {
+            with_animal.push(name);
+        }
+    }
+    with_animal.sort();
+    let names = |v: serde_json::Value| {
+        let mut n: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    with_dog.sort();
+    assert!(with_dog.contains(&"dog.jpg".to_string()) && with_dog.contains(&"person.jpg".to_string()), "{with_dog:?}");
+    assert_eq!(names(json(hma(&["search", "has:dog", "--json"]), "search dog")), with_dog);
+    assert_eq!(names(json(hma(&["search", "has:dog has:person", "--json"]), "search")), ["person.jpg"]);
+    assert!(
+        !names(json(hma(&["search", "has:dog -has:person", "--json"]), "search")).contains(&"person.jpg".to_string())
+    );
+    let animals = names(json(hma(&["search", "has:animal", "--json"]), "search animal"));
+    assert!(animals.contains(&"horses.jpg".to_string()), "{animals:?}");
+    assert_eq!(animals, with_animal, "has:animal = every capture with a detection of an animal class");
+    let bad = hma(&["search", "has:unicorn"]);
+    assert_eq!(bad.status.code(), Some(1));
+
+    // The COCO taxonomy is in the catalogue; the originals are untouched.
+    let tax = json(hma(&["taxonomy", "list", "--json"]), "taxonomy list");
+    assert!(tax.to_string().contains("coco"), "{tax}");
+    assert_eq!(snapshot(lib.path()), before);
+});
+
+#[test]
+fn models_list_shows_weights_sha256_and_licence() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hma")).args(["models", "list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let yolo = v.as_array().unwrap().iter().find(|m| m["id"] == "yolov12n-coco").unwrap();
+    assert!(yolo["licence"].as_str().unwrap().contains("AGPL-3.0"));
+    assert_eq!(yolo["files"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(yolo["ready"], true, "fetch the weights: scripts/fetch-models");
+    // A missing weights file gives an error that names the fix.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["models", "list", "--json"])
+        .env("HMA_MODELS_DIR", empty.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let yolo = v.as_array().unwrap().iter().find(|m| m["id"] == "yolov12n-coco").unwrap();
+    assert_eq!(yolo["ready"], false);
+    let db = common::Db::sqlite();
+    let out = Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["detect", "--catalog", &db.url])
+        .env("HMA_MODELS_DIR", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scripts/fetch-models"), "{err}");
+    // A corrupt one too.
+    std::fs::write(empty.path().join("yolov12n.safetensors"), b"not weights").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["detect", "--catalog", &db.url])
+        .env("HMA_MODELS_DIR", empty.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("corrupt") && err.contains("scripts/fetch-models"), "{err}");
+}
