@@ -266,8 +266,10 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
         }
         let mut runs = Vec::new();
         let mut dets = Vec::new();
+        let mut rescores = Vec::new();
         for j in batch {
-            let found: std::result::Result<Vec<Detection>, String> = (|| {
+            type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
+            let found: std::result::Result<Found, String> = (|| {
                 let path = j.path.as_ref().ok_or("its folder is not connected on this machine")?;
                 buf.clear();
                 std::io::Read::read_to_end(
@@ -279,7 +281,18 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
                     return Err("changed since the last scan (run `hma scan` first)".into());
                 }
                 let img = picture(&buf, &j.format)?;
-                detector.detect(&img).map_err(|e| e.to_string())
+                let found = detector.detect(&img).map_err(|e| e.to_string())?;
+                let subject = main_subject(&found).map(|d| {
+                    let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
+                    let bbox = d.bbox.map(f64::from);
+                    hma_vision::score::Subject {
+                        class: d.class.to_string(),
+                        confidence: d.confidence as f64,
+                        bbox,
+                        sharpness: hma_vision::metrics::box_sharpness(&rgb, bbox),
+                    }
+                });
+                Ok((found, subject))
             })();
             let mut run = DetectionRun {
                 content_hash: j.content_hash,
@@ -288,10 +301,15 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
                 detected_ms: ctx.now(),
                 error: None,
                 objects: 0,
+                subject: None,
             };
             match found {
-                Ok(found) => {
+                Ok((found, subject)) => {
                     run.objects = found.len() as i32;
+                    if let Some(s) = &subject {
+                        run.subject = serde_json::to_string(s).ok();
+                        rescores.push((j.content_hash, s.clone()));
+                    }
                     sum.detected += 1;
                     sum.objects += found.len() as u64;
                     for d in found {
@@ -319,8 +337,26 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
             ctx.progress.advance(1);
         }
         cat.put_detections(&runs, &dets, &nodes, ctx.now())?;
+        // Sharpness and composition where the subject is: the stored scores
+        // (which rank the photos) follow.
+        for (h, s) in rescores {
+            if let Some(a) = cat.analysis(h)? {
+                if let Some((_, sc)) = crate::rank::scored(&a, None, Some(&s)) {
+                    let parts: Vec<(&str, f64)> = sc.parts.iter().map(|p| (p.name, p.score)).collect();
+                    cat.update_scores(h, sc.overall, &parts)?;
+                }
+            }
+        }
     }
     Ok(sum)
+}
+
+/// The photo's main subject: the largest confident person or animal, else
+/// the largest confident object (area × confidence).
+pub fn main_subject(found: &[Detection]) -> Option<&Detection> {
+    let weight = |d: &&Detection| d.bbox[2] * d.bbox[3] * d.confidence;
+    let living = found.iter().filter(|d| coco::is_living(d.class_id)).max_by(|a, b| weight(a).total_cmp(&weight(b)));
+    living.or_else(|| found.iter().max_by(|a, b| weight(a).total_cmp(&weight(b))))
 }
 
 /// A detection as `hma show --json` prints it.

@@ -540,9 +540,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 rank,
                 size: gr.size,
             });
+            let subject = match row.content_hash {
+                Some(h) => hma::rank::subject_of(&mut cat, h)?,
+                None => None,
+            };
             let quality = match row.content_hash {
                 Some(h) => cat.analysis(h)?.map(|a| {
-                    let mut q = hma::rank::quality_report(&a, rep.exif.iso);
+                    let mut q = hma::rank::quality_report(&a, rep.exif.iso, subject.as_ref());
                     if let Some(g) = &group {
                         q.explain.push(hma::rank::group_line(g));
                     }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hma_catalog::{AnalysisRow, Catalog, RankFilter};
-use hma_vision::score::Scored;
+use hma_vision::score::{Scored, Subject};
 use hma_vision::Measurements;
 use serde::Serialize;
 
@@ -40,15 +40,20 @@ pub struct QualityReport {
 
 /// The scores of a stored analysis, recomputed from its measurements with
 /// the current rules (so explanations always match the rules in force).
-pub fn scored(a: &AnalysisRow, iso: Option<i64>) -> Option<(Measurements, Scored)> {
+pub fn scored(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subject>) -> Option<(Measurements, Scored)> {
     let m: Measurements = serde_json::from_str(a.measurements.as_deref()?).ok()?;
-    let s = hma_vision::score::score(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso);
+    let s = hma_vision::score::score_with(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso, subject);
     Some((m, s))
 }
 
+/// The main subject the detector found in a content, if it looked.
+pub fn subject_of(cat: &mut Catalog, content_hash: i64) -> Result<Option<Subject>> {
+    Ok(cat.subject_of(content_hash, hma_detect::MODEL_ID)?.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
 /// The quality report of an analysis.
-pub fn quality_report(a: &AnalysisRow, iso: Option<i64>) -> QualityReport {
-    match scored(a, iso) {
+pub fn quality_report(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subject>) -> QualityReport {
+    match scored(a, iso, subject) {
         Some((m, s)) => {
             let mut raw = serde_json::to_value(&m).unwrap_or_default();
             raw["brisque"] = serde_json::json!(a.brisque);
@@ -226,7 +231,8 @@ pub(crate) fn entry(
     marks: crate::cull::Marks,
 ) -> Result<TopEntry> {
     let a = cat.analysis(r.content_hash)?;
-    let sc = a.as_ref().and_then(|a| scored(a, iso));
+    let subject = subject_of(cat, r.content_hash)?;
+    let sc = a.as_ref().and_then(|a| scored(a, iso, subject.as_ref()));
     let mut explain = sc.as_ref().map(|(_, s)| s.explain()).unwrap_or_default();
     if let Some(g) = &group {
         explain.push(group_line(g));

@@ -136,6 +136,24 @@ catalog_test!(detect_then_search_by_class, |db| {
         assert!(b.iter().all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap())), "{d}");
     }
 
+    // Subject-aware scores: sharpness and composition where the horse is, said in explain.
+    let explain = show["quality"]["explain"].as_array().unwrap();
+    assert!(
+        explain.iter().any(
+            |l| l.as_str().unwrap().starts_with("sharpness") && l.as_str().unwrap().contains("the horse (detected")
+        ),
+        "{explain:?}"
+    );
+    assert!(explain
+        .iter()
+        .any(|l| l.as_str().unwrap().starts_with("composition") && l.as_str().unwrap().contains("(detected)")));
+    let top = json(hma(&["top", "10", "--json"]), "top");
+    let horses = top.as_array().unwrap().iter().find(|e| e["path"].as_str().unwrap().ends_with("horses.jpg")).unwrap();
+    assert!(
+        (horses["score"].as_f64().unwrap() - show["quality"]["score"].as_f64().unwrap()).abs() < 1e-9,
+        "the ranking uses the subject-aware score"
+    );
+
     // search: exactly the captures with a dog detection (from show), AND, NOT, groups.
     let (mut with_dog, mut with_animal) = (Vec::new(), Vec::new());
     for f in ["pets/dog.jpg", "pets/horses.jpg", "pets/person.jpg", "land/rocks.jpg"] {

@@ -444,6 +444,20 @@ impl Catalog {
             .collect())
     }
 
+    /// Replaces the stored scores of a content (after a detector found its
+    /// subject): overall and each part.
+    pub fn update_scores(&mut self, content_hash: i64, overall: f64, parts: &[(&str, f64)]) -> Result<()> {
+        let part = |n: &str| parts.iter().find(|p| p.0 == n).map(|p| p.1);
+        with_conn!(self, c => diesel::update(analyses::table.find(content_hash))
+            .set((
+                analyses::score.eq(Some(overall)),
+                analyses::s_sharpness.eq(part("sharpness")),
+                analyses::s_composition.eq(part("composition")),
+            ))
+            .execute(c))?;
+        Ok(())
+    }
+
     /// Whether any present picture lacks an analysis at `version` (one
     /// anti-join that stops at the first).
     pub fn analysis_pending(&mut self, version: i32) -> Result<bool> {

@@ -21,6 +21,8 @@ pub struct DetectionRun {
     /// Why the picture could not be looked at.
     pub error: Option<String>,
     pub objects: i32,
+    /// The main subject and the sharpness in its box (JSON).
+    pub subject: Option<String>,
 }
 
 /// A detected object (box as shares of the picture as displayed).
@@ -167,6 +169,17 @@ impl Catalog {
         let objects: i64 =
             with_conn!(self, c => detections::table.filter(detections::model.eq(model)).count().get_result(c))?;
         Ok((runs, objects))
+    }
+
+    /// The main subject `model` found in a content (JSON), if any.
+    pub fn subject_of(&mut self, content_hash: i64, model: &str) -> Result<Option<String>> {
+        let v: Option<Option<String>> = with_conn!(self, c => detection_runs::table
+            .filter(detection_runs::content_hash.eq(content_hash))
+            .filter(detection_runs::model.eq(model))
+            .select(detection_runs::subject)
+            .first(c)
+            .optional())?;
+        Ok(v.flatten())
     }
 
     /// Node ids of a taxonomy by external id.

@@ -263,6 +263,7 @@ diesel::table! {
         detected_ms -> BigInt,
         error -> Nullable<Text>,
         objects -> Integer,
+        subject -> Nullable<Text>,
     }
 }
 diesel::table! {

@@ -35,6 +35,50 @@ impl Config {
 struct ConvBlock {
     conv: Conv2d,
     act: bool,
+    /// Depthwise (one filter per channel): done by [`depthwise`] on the CPU.
+    depthwise: bool,
+}
+
+/// A depthwise convolution (stride 1, padding k/2) on the CPU, written
+/// out: candle runs a grouped convolution as one small convolution per
+/// group, which for 64–256 groups costs more than the rest of the network.
+fn depthwise(x: &Tensor, conv: &Conv2d) -> Result<Tensor> {
+    use rayon::prelude::*;
+    let (n, c, h, w) = x.dims4()?;
+    let wt = conv.weight();
+    let (_, _, k, _) = wt.dims4()?;
+    let r = k / 2;
+    let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+    let ws: Vec<f32> = wt.flatten_all()?.to_vec1()?;
+    let bs: Vec<f32> = match conv.bias() {
+        Some(b) => b.to_vec1()?,
+        None => vec![0.0; c],
+    };
+    let mut out = vec![0f32; n * c * h * w];
+    out.par_chunks_mut(h * w).enumerate().for_each(|(nc, o)| {
+        let ch = nc % c;
+        let src = &xs[nc * h * w..(nc + 1) * h * w];
+        let kern = &ws[ch * k * k..(ch + 1) * k * k];
+        o.fill(bs[ch]);
+        for ky in 0..k {
+            for kx in 0..k {
+                let wv = kern[ky * k + kx];
+                let dy = ky as isize - r as isize;
+                let dx = kx as isize - r as isize;
+                let (y0, y1) = ((-dy).max(0) as usize, (h as isize - dy).min(h as isize) as usize);
+                let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize) as usize);
+                for y in y0..y1 {
+                    let sy = (y as isize + dy) as usize;
+                    let orow = &mut o[y * w + x0..y * w + x1];
+                    let srow = &src[sy * w + (x0 as isize + dx) as usize..sy * w + (x1 as isize + dx) as usize];
+                    for (ov, sv) in orow.iter_mut().zip(srow) {
+                        *ov += wv * sv;
+                    }
+                }
+            }
+        }
+    });
+    Tensor::from_vec(out, (n, c, h, w), x.device())
 }
 
 impl ConvBlock {
@@ -53,7 +97,7 @@ impl ConvBlock {
     ) -> Result<Self> {
         let cfg = Conv2dConfig { padding: k / 2, stride, groups, ..Default::default() };
         let conv = candle_nn::conv2d(c1, c2, k, cfg, if bare { vb } else { vb.pp("conv") })?;
-        Ok(ConvBlock { conv, act })
+        Ok(ConvBlock { conv, act, depthwise: groups > 1 && groups == c1 && c1 == c2 && stride == 1 })
     }
 
     fn new(vb: VarBuilder, c1: usize, c2: usize, k: usize, stride: usize) -> Result<Self> {
@@ -61,9 +105,74 @@ impl ConvBlock {
     }
 }
 
+/// A dense convolution on the CPU as one matrix product: the input's
+/// k×k patches laid out as columns (im2col, written here as tight row
+/// copies), times the filters, then bias and SiLU in one pass over the
+/// output. candle's own path spends most of its time outside the matrix
+/// product for these small feature maps.
+fn dense_cpu(x: &Tensor, conv: &Conv2d, stride: usize, act: bool) -> Result<Tensor> {
+    use rayon::prelude::*;
+    let (n, c, h, w) = x.dims4()?;
+    let wt = conv.weight();
+    let (o, _, k, _) = wt.dims4()?;
+    let pad = k / 2;
+    let (ho, wo) = ((h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1);
+    let mut outs = Vec::with_capacity(n);
+    for i in 0..n {
+        let xi = x.get(i)?.contiguous()?;
+        let cols = if k == 1 && stride == 1 {
+            xi.reshape((c, h * w))?
+        } else {
+            let xs: Vec<f32> = xi.flatten_all()?.to_vec1()?;
+            let mut cols = vec![0f32; c * k * k * ho * wo];
+            cols.par_chunks_mut(ho * wo).enumerate().for_each(|(row, dst)| {
+                let (ci, ky, kx) = (row / (k * k), row / k % k, row % k);
+                let src = &xs[ci * h * w..(ci + 1) * h * w];
+                for oy in 0..ho {
+                    let sy = (oy * stride + ky) as isize - pad as isize;
+                    if sy < 0 || sy >= h as isize {
+                        continue;
+                    }
+                    let srow = &src[sy as usize * w..(sy as usize + 1) * w];
+                    let drow = &mut dst[oy * wo..(oy + 1) * wo];
+                    for (ox, d) in drow.iter_mut().enumerate() {
+                        let sx = (ox * stride + kx) as isize - pad as isize;
+                        if sx >= 0 && sx < w as isize {
+                            *d = srow[sx as usize];
+                        }
+                    }
+                }
+            });
+            Tensor::from_vec(cols, (c * k * k, ho * wo), x.device())?
+        };
+        let y = wt.reshape((o, c * k * k))?.matmul(&cols)?;
+        let mut ys: Vec<f32> = y.flatten_all()?.to_vec1()?;
+        let bs: Vec<f32> = match conv.bias() {
+            Some(b) => b.to_vec1()?,
+            None => vec![0.0; o],
+        };
+        ys.par_chunks_mut(ho * wo).enumerate().for_each(|(oc, row)| {
+            let b = bs[oc];
+            if act {
+                row.iter_mut().for_each(|v| {
+                    let z = *v + b;
+                    *v = z / (1.0 + (-z).exp());
+                });
+            } else {
+                row.iter_mut().for_each(|v| *v += b);
+            }
+        });
+        outs.push(Tensor::from_vec(ys, (1, o, ho, wo), x.device())?);
+    }
+    Tensor::cat(&outs, 0)
+}
+
 impl Module for ConvBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.conv.forward(x)?;
+        if x.device().is_cpu() && !self.depthwise {
+            return dense_cpu(x, &self.conv, self.conv.config().stride, self.act);
+        }
+        let y = if self.depthwise && x.device().is_cpu() { depthwise(x, &self.conv)? } else { self.conv.forward(x)? };
         if self.act {
             candle_nn::ops::silu(&y)
         } else {

@@ -54,6 +54,34 @@ fn pct(v: f64) -> String {
     format!("{:.0}%", v * 100.0)
 }
 
+/// The main subject a detector found: class, confidence, box `[x, y, w, h]`
+/// (shares of the picture) and the Laplacian variance inside the box.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Subject {
+    pub class: String,
+    pub confidence: f64,
+    pub bbox: [f64; 4],
+    pub sharpness: Option<f64>,
+}
+
+/// Sharpness where the detected subject is (instead of the sharpest tiles):
+/// a sharp background does not rescue a blurred subject, and a sharp subject
+/// on a soft background is not punished.
+pub fn sharpness_of_subject(m: &Measurements, s: &Subject) -> Option<(f64, String)> {
+    let v = s.sharpness?;
+    let score = 0.8 * log_logistic(v, 250.0, 1.5) + 0.2 * log_logistic(m.sharp_global, 60.0, 1.2);
+    let why = format!(
+        "the {} (detected, {:.0}%) at {} across, {} down: Laplacian variance {:.0} in its box, {:.0} over the frame",
+        s.class,
+        s.confidence * 100.0,
+        pct(s.bbox[0] + s.bbox[2] / 2.0),
+        pct(s.bbox[1] + s.bbox[3] / 2.0),
+        v,
+        m.sharp_global
+    );
+    Some((score, why))
+}
+
 pub fn sharpness(m: &Measurements) -> (f64, String) {
     let peak = log_logistic(m.sharp_peak, 250.0, 1.5);
     let global = log_logistic(m.sharp_global, 60.0, 1.2);
@@ -115,6 +143,23 @@ pub fn compression(q: u8) -> (f64, String) {
     (s, format!("JPEG saved at quality ≈{q:.0}"))
 }
 
+/// Composition with the detected subject's centre as the subject.
+pub fn composition_of_subject(m: &Measurements, s: &Subject) -> (f64, String) {
+    let (cx, cy) = (s.bbox[0] + s.bbox[2] / 2.0, s.bbox[1] + s.bbox[3] / 2.0);
+    let (fw, fh) = (m.work_width.max(1) as f64, m.work_height.max(1) as f64);
+    let diag = (fw * fw + fh * fh).sqrt();
+    let dist = |px: f64, py: f64| (((cx - px) * fw).powi(2) + ((cy - py) * fh).powi(2)).sqrt() / diag;
+    let thirds_distance =
+        [(1.0 / 3.0, 1.0 / 3.0), (2.0 / 3.0, 1.0 / 3.0), (1.0 / 3.0, 2.0 / 3.0), (2.0 / 3.0, 2.0 / 3.0)]
+            .iter()
+            .map(|&(px, py)| dist(px, py))
+            .fold(f64::MAX, f64::min);
+    let moved =
+        Measurements { subject_x: cx, subject_y: cy, thirds_distance, centre_distance: dist(0.5, 0.5), ..m.clone() };
+    let (score, why) = composition(&moved);
+    (score, format!("the {} (detected) as the subject: {why}", s.class))
+}
+
 pub fn composition(m: &Measurements) -> (f64, String) {
     let thirds = (-(m.thirds_distance / 0.1).powi(2)).exp();
     let centre = 0.8 * (-(m.centre_distance / 0.1).powi(2)).exp();
@@ -152,12 +197,25 @@ pub const WEIGHTS: [(&str, f64); 6] = [
 
 /// All parts and the overall score: 0.5 + Σ weight × (score − 0.5).
 pub fn score(m: &Measurements, brisque_value: Option<f64>, jpeg_quality: Option<u8>, iso: Option<i64>) -> Scored {
+    score_with(m, brisque_value, jpeg_quality, iso, None)
+}
+
+/// [`score`], with sharpness and composition taken where a detected
+/// subject is when there is one (`explain` says so).
+pub fn score_with(
+    m: &Measurements,
+    brisque_value: Option<f64>,
+    jpeg_quality: Option<u8>,
+    iso: Option<i64>,
+    subject: Option<&Subject>,
+) -> Scored {
+    let sharp = subject.and_then(|s| sharpness_of_subject(m, s)).unwrap_or_else(|| sharpness(m));
     let mut raw: Vec<(&'static str, (f64, String))> =
-        vec![("sharpness", sharpness(m)), ("exposure", exposure(m)), ("noise", noise(m, iso))];
+        vec![("sharpness", sharp), ("exposure", exposure(m)), ("noise", noise(m, iso))];
     if let Some(b) = brisque_value {
         raw.push(("brisque", brisque(b)));
     }
-    raw.push(("composition", composition(m)));
+    raw.push(("composition", subject.map(|s| composition_of_subject(m, s)).unwrap_or_else(|| composition(m))));
     if let Some(q) = jpeg_quality {
         raw.push(("compression", compression(q)));
     }
@@ -220,5 +278,36 @@ mod tests {
         assert!(noise(&base, None).0 > noise(&noisy, None).0);
         assert!(compression(95).0 > compression(60).0 && compression(60).0 > compression(30).0);
         assert!(compression(30).0 > compression(10).0);
+    }
+
+    #[test]
+    fn a_detected_subject_decides_sharpness_and_placement() {
+        let m = Measurements {
+            sharp_peak: 900.0,
+            sharp_global: 80.0,
+            sharp_peak_x: 0.2,
+            sharp_peak_y: 0.2,
+            work_width: 640,
+            work_height: 480,
+            subject_x: 0.2,
+            subject_y: 0.2,
+            thirds_distance: 0.15,
+            centre_distance: 0.4,
+            negative_space: 0.4,
+            entropy: 7.0,
+            ..Default::default()
+        };
+        // The dog, at a thirds point, is blurred while the background is sharp.
+        let dog =
+            Subject { class: "dog".into(), confidence: 0.9, bbox: [0.58, 0.28, 0.16, 0.12], sharpness: Some(40.0) };
+        let plain = score(&m, None, None, None);
+        let aware = score_with(&m, None, None, None, Some(&dog));
+        assert!(aware.part("sharpness").unwrap() < plain.part("sharpness").unwrap() - 0.3);
+        assert!(aware.part("composition").unwrap() > plain.part("composition").unwrap());
+        let why = aware.explain().join("\n");
+        assert!(why.contains("the dog (detected, 90%)") && why.contains("the dog (detected) as the subject"), "{why}");
+        // No box sharpness (tiny box): sharpness falls back to the tiles.
+        let tiny = Subject { sharpness: None, ..dog };
+        assert_eq!(score_with(&m, None, None, None, Some(&tiny)).part("sharpness"), plain.part("sharpness"));
     }
 }

@@ -3,6 +3,8 @@
 
 -- One row per content and model: the picture was looked at (also when
 -- nothing was found, or it failed), so `hma detect` is incremental.
+-- `subject`: the main subject (people and animals first) with the
+-- sharpness inside its box, JSON; the scores use it (docs/scores.md).
 CREATE TABLE detection_runs (
   content_hash BIGINT NOT NULL,
   model VARCHAR(64) NOT NULL,
@@ -10,6 +12,7 @@ CREATE TABLE detection_runs (
   detected_ms BIGINT NOT NULL,
   error TEXT,
   objects INTEGER NOT NULL,
+  subject TEXT,
   PRIMARY KEY (content_hash, model)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
