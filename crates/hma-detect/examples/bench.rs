@@ -40,20 +40,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let mut onnx = Vec::new();
+    let mut onnx_error = None;
     if onnx_runs > 0 {
         let model = candle_onnx::read_file(&a[2])?;
         for x in inputs.iter().take(onnx_runs) {
             let t = Instant::now();
-            let out = candle_onnx::simple_eval(&model, HashMap::from([("images".to_string(), x.clone())]))?;
-            let _ = out.get("output0").ok_or("no output0")?;
-            onnx.push(t.elapsed().as_secs_f64() * 1000.0);
+            match candle_onnx::simple_eval(&model, HashMap::from([("images".to_string(), x.clone())])) {
+                Ok(out) if out.contains_key("output0") => onnx.push(t.elapsed().as_secs_f64() * 1000.0),
+                Ok(_) => onnx_error = Some("no output0".to_string()),
+                Err(e) => {
+                    onnx_error = Some(e.to_string().lines().next().unwrap_or_default().replace('"', "'"));
+                    break;
+                }
+            }
         }
     }
     println!(
-        "{{\"images\": {}, \"candle_ms\": {:.1}, \"candle_onnx_ms\": {}}}",
+        "{{\"images\": {}, \"candle_ms\": {:.1}, \"candle_onnx_ms\": {}, \"candle_onnx_error\": {}}}",
         inputs.len(),
         median(candle),
-        if onnx.is_empty() { "null".to_string() } else { format!("{:.1}", median(onnx)) }
+        if onnx.is_empty() { "null".to_string() } else { format!("{:.1}", median(onnx)) },
+        onnx_error.map(|e| format!("\"{e}\"")).unwrap_or_else(|| "null".into())
     );
     Ok(())
 }
