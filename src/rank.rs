@@ -117,6 +117,8 @@ pub struct TopEntry {
     pub height: Option<i32>,
     /// The culling state: decided in the app or read from XMP.
     pub marks: crate::cull::Marks,
+    /// What the detector found (classes, most confident first, once each).
+    pub objects: Vec<String>,
 }
 
 /// Month (1–12) of a local-time timestamp (ms).
@@ -238,6 +240,12 @@ pub(crate) fn entry(
         explain.push(group_line(g));
     }
     let name = r.rel_path.rsplit('/').next().unwrap_or(&r.rel_path).to_string();
+    let mut objects: Vec<String> = Vec::new();
+    for d in cat.detections_of(r.content_hash)? {
+        if !objects.contains(&d.class_name) {
+            objects.push(d.class_name);
+        }
+    }
     Ok(TopEntry {
         path: places.path_in(r.root_id, &r.rel_path),
         score: r.score,
@@ -253,6 +261,7 @@ pub(crate) fn entry(
         width: a.as_ref().and_then(|a| a.full_width),
         height: a.as_ref().and_then(|a| a.full_height),
         marks,
+        objects,
     })
 }
 

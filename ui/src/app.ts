@@ -447,6 +447,7 @@ export class App {
       h("span", { class: "muted", text: e.taken ?? "no date" }),
       h("span", { class: "score", text: `score ${e.score.toFixed(2)}` }),
       e.group ? h("span", { class: "muted", text: `${e.group.kind} ${e.group.rank}/${e.group.size}` }) : null,
+      e.objects && e.objects.length ? h("span", { class: "objects", text: e.objects.join(", ") }) : null,
       h("span", { class: "muted", text: `${this.state.index + 1} of ${this.state.items.length}` }),
     ];
     box.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));

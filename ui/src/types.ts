@@ -35,6 +35,8 @@ export interface Entry {
   width: number | null;
   height: number | null;
   marks: Marks;
+  /** Classes the detector found (people, pets, objects). */
+  objects?: string[];
 }
 
 export interface GroupDetail {
