@@ -22,7 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
     about = "Home Media AI: find the great photos in a family collection, without touching a file"
 )]
 #[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
-Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma groups\n  hma status\n  hma dupes")]
+Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'has:dog has:person month:12'\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
 struct Cli {
     #[command(flatten)]
     global: Global,
