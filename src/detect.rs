@@ -216,24 +216,36 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
     let places = Places::load(cat, &ctx.machine)?;
     let nodes = coco_nodes(cat, ctx.now())?;
     let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
-    // The work list: the top N (ranked), or every present picture (by id).
-    let mut jobs: Vec<Job> = Vec::new();
-    match opts.top {
-        Some(n) => {
-            for e in crate::rank::top(cat, &places, n, &Default::default())? {
-                let f = cat.file(e.file_id)?;
-                jobs.push(Job {
-                    content_hash: f.content_hash.unwrap_or_default(),
-                    path: places.os_path_of(&f),
-                    shown: e.path,
-                    format: f.format,
-                });
+    // The work: the top N (ranked, one page), or every present picture,
+    // paged by id so memory stays bounded on a large library.
+    let total = match opts.top {
+        Some(n) => n as u64,
+        None => cat.analysable_count()? as u64,
+    };
+    ctx.progress.stage("detect", Some(total));
+    let mut after = 0;
+    let mut top_done = false;
+    let mut buf = Vec::new();
+    loop {
+        let mut jobs: Vec<Job> = Vec::new();
+        match opts.top {
+            Some(n) => {
+                if top_done {
+                    break;
+                }
+                top_done = true;
+                for e in crate::rank::top(cat, &places, n, &Default::default())? {
+                    let f = cat.file(e.file_id)?;
+                    jobs.push(Job {
+                        content_hash: f.content_hash.unwrap_or_default(),
+                        path: places.os_path_of(&f),
+                        shown: e.path,
+                        format: f.format,
+                    });
+                }
             }
-        }
-        None => {
-            let mut after = 0;
-            loop {
-                let page = cat.analysable_page(after, 2000)?;
+            None => {
+                let page = cat.analysable_page(after, 1000)?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for f in page {
@@ -246,23 +258,42 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
                 }
             }
         }
-    }
-    // Exact copies are looked at once.
-    let mut seen = std::collections::HashSet::new();
-    jobs.retain(|j| seen.insert(j.content_hash));
-    sum.pictures = jobs.len() as u64;
-    if !opts.force {
-        let hashes: Vec<i64> = jobs.iter().map(|j| j.content_hash).collect();
-        let done = cat.detected_hashes(&hashes, MODEL_ID, DETECT_VERSION)?;
-        jobs.retain(|j| !done.contains(&j.content_hash));
-        sum.unchanged = sum.pictures - jobs.len() as u64;
-    }
-    ctx.progress.stage("detect", Some(jobs.len() as u64));
-    let mut buf = Vec::new();
-    for batch in jobs.chunks(8) {
-        if ctx.cancelled() {
+        let listed = jobs.len() as u64;
+        // Exact copies are looked at once (in this page; across pages the
+        // stored runs say so).
+        let mut seen = std::collections::HashSet::new();
+        jobs.retain(|j| seen.insert(j.content_hash));
+        sum.pictures += jobs.len() as u64;
+        if !opts.force {
+            let hashes: Vec<i64> = jobs.iter().map(|j| j.content_hash).collect();
+            let done = cat.detected_hashes(&hashes, MODEL_ID, DETECT_VERSION)?;
+            let before = jobs.len();
+            jobs.retain(|j| !done.contains(&j.content_hash));
+            sum.unchanged += (before - jobs.len()) as u64;
+        }
+        ctx.progress.advance(listed - jobs.len() as u64);
+        if !run_batches(cat, ctx, &detector, &nodes, &jobs, &mut buf, &mut sum)? {
             sum.cancelled = true;
             break;
+        }
+    }
+    Ok(sum)
+}
+
+/// Looks at `jobs` in batches of 8, each stored in one transaction; false
+/// when cancelled.
+fn run_batches(
+    cat: &mut Catalog,
+    ctx: &JobContext,
+    detector: &Detector,
+    nodes: &HashMap<String, i64>,
+    jobs: &[Job],
+    buf: &mut Vec<u8>,
+    sum: &mut DetectSummary,
+) -> Result<bool> {
+    for batch in jobs.chunks(8) {
+        if ctx.cancelled() {
+            return Ok(false);
         }
         let mut runs = Vec::new();
         let mut dets = Vec::new();
@@ -274,7 +305,7 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
                 buf.clear();
                 std::io::Read::read_to_end(
                     &mut std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?,
-                    &mut buf,
+                    buf,
                 )
                 .map_err(|e| format!("cannot read file: {e}"))?;
                 if xxhash_rust::xxh3::xxh3_64(&buf) as i64 != j.content_hash {
@@ -348,7 +379,7 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
             }
         }
     }
-    Ok(sum)
+    Ok(true)
 }
 
 /// The photo's main subject: the largest confident person or animal, else
