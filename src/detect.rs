@@ -308,10 +308,10 @@ fn run_batches(
                     buf,
                 )
                 .map_err(|e| format!("cannot read file: {e}"))?;
-                if xxhash_rust::xxh3::xxh3_64(&buf) as i64 != j.content_hash {
+                if xxhash_rust::xxh3::xxh3_64(buf) as i64 != j.content_hash {
                     return Err("changed since the last scan (run `hma scan` first)".into());
                 }
-                let img = picture(&buf, &j.format)?;
+                let img = picture(buf, &j.format)?;
                 let found = detector.detect(&img).map_err(|e| e.to_string())?;
                 let subject = main_subject(&found).map(|d| {
                     let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
@@ -367,7 +367,7 @@ fn run_batches(
             runs.push(run);
             ctx.progress.advance(1);
         }
-        cat.put_detections(&runs, &dets, &nodes, ctx.now())?;
+        cat.put_detections(&runs, &dets, nodes, ctx.now())?;
         // Sharpness and composition where the subject is: the stored scores
         // (which rank the photos) follow.
         for (h, s) in rescores {
