@@ -50,7 +50,8 @@ pub struct ModelFile {
     pub intact: Option<bool>,
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
+/// sha256 of a file, hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     let mut f = std::fs::File::open(path)?;

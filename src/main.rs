@@ -358,12 +358,7 @@ fn models(m: &ModelsCmd, g: &Global) -> anyhow::Result<u8> {
             std::fs::create_dir_all(out.parent().unwrap_or(&out))?;
             let tmp = out.with_extension("partial");
             let (tensors, params) = hma_detect::convert::onnx_to_safetensors(file, &tmp)?;
-            let sha = {
-                use sha2::Digest;
-                let mut h = sha2::Sha256::new();
-                std::io::copy(&mut std::fs::File::open(&tmp)?, &mut h)?;
-                format!("{:x}", h.finalize())
-            };
+            let sha = hma::detect::sha256_file(&tmp)?;
             if sha != f.sha256 {
                 let _ = std::fs::remove_file(&tmp);
                 bail!(

@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{put, snapshot};
+use common::{ok_json as json, put, snapshot};
 
 const PHOTOS: [(&str, &str); 3] = [
     ("cyclamen.jpg", "immich__albums_nature_cyclamen_persicum.jpg"),
@@ -21,22 +20,6 @@ fn xmp(rating: i32, label: &str) -> String {
     format!(
         r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="{rating}" xmp:Label="{label}"/></rdf:RDF></x:xmpmeta>"#
     )
-}
-
-fn run(db: &common::Db, cache: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hma"))
-        .args(args)
-        .args(["--catalog", &db.url])
-        .env("HMA_MACHINE", "test-machine")
-        .env("HMA_CACHE_DIR", cache)
-        .env_remove("HMA_CATALOG")
-        .output()
-        .unwrap()
-}
-
-fn json(out: std::process::Output, what: &str) -> serde_json::Value {
-    assert!(out.status.success(), "{what}: {:?} {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 fn names(v: &serde_json::Value) -> Vec<String> {
@@ -59,7 +42,7 @@ catalog_test!(decisions_export_and_root_removal, |db| {
     }
     put(lib.path(), "cactus.xmp", xmp(2, "Green").as_bytes());
     let lib_s = lib.path().to_str().unwrap();
-    let hma = |args: &[&str]| run(db, cache.path(), args);
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib_s, "--name", "home", "--json"]), "root add");
     json(hma(&["scan", "--json"]), "scan");
     json(hma(&["analyze", "--json"]), "analyze");

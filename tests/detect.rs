@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{put, snapshot};
+use common::{ok_json as json, put, snapshot};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detect").join(name)
@@ -76,22 +76,6 @@ fn the_expected_classes_are_found() {
     }
 }
 
-fn run(db: &common::Db, cache: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hma"))
-        .args(args)
-        .args(["--catalog", &db.url])
-        .env("HMA_MACHINE", "test-machine")
-        .env("HMA_CACHE_DIR", cache)
-        .env_remove("HMA_CATALOG")
-        .output()
-        .unwrap()
-}
-
-fn json(out: std::process::Output, what: &str) -> serde_json::Value {
-    assert!(out.status.success(), "{what}: {:?} {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
-}
-
 catalog_test!(detect_then_search_by_class, |db| {
     let lib = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -106,7 +90,7 @@ catalog_test!(detect_then_search_by_class, |db| {
     );
     put(lib.path(), "land/broken.jpg", &std::fs::read(fixture("dog.jpg")).unwrap()[..3000]);
     let before = snapshot(lib.path());
-    let hma = |args: &[&str]| run(db, cache.path(), args);
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
     hma(&["scan", "--json"]);
     hma(&["analyze", "--json"]);

@@ -87,6 +87,26 @@ pub fn hma_cmd(url: &str, args: &[&str]) -> Output {
         .expect("run hma")
 }
 
+impl Db {
+    /// Runs `hma` against this catalogue with previews in `cache`.
+    pub fn hma_cached(&self, cache: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_hma"))
+            .args(args)
+            .args(["--catalog", &self.url])
+            .env("HMA_MACHINE", "test-machine")
+            .env("HMA_CACHE_DIR", cache)
+            .env_remove("HMA_CATALOG")
+            .output()
+            .expect("run hma")
+    }
+}
+
+/// Expects exit 0 and parses stdout as JSON.
+pub fn ok_json(out: Output, what: &str) -> serde_json::Value {
+    assert!(out.status.success(), "{what}: {:?} {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
 pub fn assert_ok(out: &Output, what: &[&str]) {
     assert!(
         out.status.success(),
