@@ -222,3 +222,48 @@ fn models_list_shows_weights_sha256_and_licence() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("corrupt") && err.contains("scripts/fetch-models"), "{err}");
 }
+
+catalog_test!(killed_detection_resumes_without_loss_or_duplicates, |db| {
+    let lib = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // 24 distinct pictures (the dog photo shifted): three batches of 8.
+    let base = image::open(fixture("dog.jpg")).unwrap().to_rgb8();
+    let (w, h) = base.dimensions();
+    for i in 0..24u32 {
+        let img = image::RgbImage::from_fn(w, h, |x, y| *base.get_pixel((x + i * 5) % w, y));
+        img.save(lib.path().join(format!("d{i:02}.jpg"))).unwrap();
+    }
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
+    json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "many", "--json"]), "root add");
+    json(hma(&["scan", "--json"]), "scan");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hma"))
+        .args(["detect", "--json", "--threads", "1", "--catalog", &db.url])
+        .env("HMA_MACHINE", "test-machine")
+        .env("HMA_CACHE_DIR", cache.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the first committed batch, then kill -9.
+    let mut cat = db.open();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (runs, _) = cat.detection_counts(hma_detect::MODEL_ID).unwrap();
+        if runs > 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (partial, objects) = cat.detection_counts(hma_detect::MODEL_ID).unwrap();
+    assert!(partial > 0 && partial < 24, "killed mid-way: {partial} of 24 looked at");
+    // Every committed picture has its objects (a batch is all or nothing).
+    assert!(objects >= 2 * partial, "{objects} objects for {partial} pictures of a dog and a bicycle");
+    let s = json(hma(&["detect", "--json"]), "detect again");
+    assert_eq!(s["unchanged"].as_i64().unwrap(), partial, "nothing done twice: {s}");
+    assert_eq!(s["detected"].as_i64().unwrap() + partial, 24, "nothing lost: {s}");
+    let (runs, _) = cat.detection_counts(hma_detect::MODEL_ID).unwrap();
+    assert_eq!(runs, 24);
+    let dogs = json(hma(&["search", "has:dog", "--limit", "100", "--json"]), "search");
+    assert_eq!(dogs.as_array().unwrap().len(), 24, "every picture's dog, once");
+});
