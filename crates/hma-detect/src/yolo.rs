@@ -131,17 +131,22 @@ fn dense_cpu(x: &Tensor, conv: &Conv2d, stride: usize, act: bool) -> Result<Tens
             cols.par_chunks_mut(ho * wo).enumerate().for_each(|(row, dst)| {
                 let (ci, ky, kx) = (row / (k * k), row / k % k, row % k);
                 let src = &xs[ci * h * w..(ci + 1) * h * w];
+                // Output columns whose input column is inside the picture.
+                let lo = pad.saturating_sub(kx).div_ceil(stride);
+                let hi = ((w + pad).saturating_sub(kx + 1) / stride + 1).min(wo);
                 for oy in 0..ho {
                     let sy = (oy * stride + ky) as isize - pad as isize;
-                    if sy < 0 || sy >= h as isize {
+                    if sy < 0 || sy >= h as isize || lo >= hi {
                         continue;
                     }
                     let srow = &src[sy as usize * w..(sy as usize + 1) * w];
-                    let drow = &mut dst[oy * wo..(oy + 1) * wo];
-                    for (ox, d) in drow.iter_mut().enumerate() {
-                        let sx = (ox * stride + kx) as isize - pad as isize;
-                        if sx >= 0 && sx < w as isize {
-                            *d = srow[sx as usize];
+                    let drow = &mut dst[oy * wo + lo..oy * wo + hi];
+                    let first = lo * stride + kx - pad;
+                    if stride == 1 {
+                        drow.copy_from_slice(&srow[first..first + (hi - lo)]);
+                    } else {
+                        for (i, d) in drow.iter_mut().enumerate() {
+                            *d = srow[first + i * stride];
                         }
                     }
                 }
@@ -172,14 +177,17 @@ fn dense_cpu(x: &Tensor, conv: &Conv2d, stride: usize, act: bool) -> Result<Tens
 /// polynomial, about 1e-7 relative error; rounding by the 1.5·2²³ trick.
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
+    let x = x.max(-87.0).min(88.0);
     const SHIFT: f32 = 12_582_912.0; // 1.5 · 2^23
     let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p =
         ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
     let e = p * r * r + r + 1.0;
-    f32::from_bits(((n as i32 + 127) << 23) as u32) * e
+    // 2^n without a float-to-int conversion: n + 127 + 2^23 holds n + 127
+    // in its low mantissa bits; shifted into the exponent field.
+    let two_n = f32::from_bits((n + (127.0 + 8_388_608.0)).to_bits() << 23);
+    two_n * e
 }
 
 /// x · sigmoid(x).
