@@ -100,7 +100,7 @@ pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Re
     }
     let mut caps: Option<HashSet<i64>> = None;
     for (_, classes) in &q.has {
-        let contents = cat_contents(cat, classes)?;
+        let contents = cat.contents_with_classes(classes)?;
         let c = captures_of(cat, &contents)?;
         caps = Some(match caps {
             None => c,
@@ -109,7 +109,7 @@ pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Re
     }
     let mut caps = caps.unwrap_or_default();
     for (_, classes) in &q.has_not {
-        let contents = cat_contents(cat, classes)?;
+        let contents = cat.contents_with_classes(classes)?;
         let c = captures_of(cat, &contents)?;
         caps.retain(|x| !c.contains(x));
     }
@@ -157,10 +157,6 @@ pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Re
         });
     }
     Ok(out)
-}
-
-fn cat_contents(cat: &mut Catalog, classes: &[String]) -> Result<HashSet<i64>> {
-    Ok(cat.contents_with_classes(classes)?)
 }
 
 #[cfg(test)]

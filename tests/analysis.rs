@@ -337,7 +337,7 @@ catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
     }
     db.json(&["root", "add", tmp.path().to_str().unwrap(), "--name", "many", "--json"]);
     db.json(&["scan", "--json"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hma"))
+    let child = Command::new(env!("CARGO_BIN_EXE_hma"))
         .args(["analyze", "--json", "--threads", "1", "--catalog", &db.url])
         .env("HMA_MACHINE", "test-machine")
         .env("HMA_CACHE_DIR", cache.path())
@@ -346,16 +346,7 @@ catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
         .unwrap();
     // Wait for the first committed batch, then kill -9.
     let mut cat = db.open();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let (n, _) = cat.analysis_counts().unwrap();
-        if n > 0 || std::time::Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    common::kill_when(child, 60, || cat.analysis_counts().unwrap().0 > 0);
     let (partial, _) = cat.analysis_counts().unwrap();
     assert!(partial > 0 && partial < 120, "killed mid-way: {partial} of 120 analysed");
     let out = Command::new(env!("CARGO_BIN_EXE_hma"))

@@ -236,7 +236,7 @@ catalog_test!(killed_detection_resumes_without_loss_or_duplicates, |db| {
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "many", "--json"]), "root add");
     json(hma(&["scan", "--json"]), "scan");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hma"))
+    let child = Command::new(env!("CARGO_BIN_EXE_hma"))
         .args(["detect", "--json", "--threads", "1", "--catalog", &db.url])
         .env("HMA_MACHINE", "test-machine")
         .env("HMA_CACHE_DIR", cache.path())
@@ -245,16 +245,7 @@ catalog_test!(killed_detection_resumes_without_loss_or_duplicates, |db| {
         .unwrap();
     // Wait for the first committed batch, then kill -9.
     let mut cat = db.open();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let (runs, _) = cat.detection_counts(hma_detect::MODEL_ID).unwrap();
-        if runs > 0 || std::time::Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    common::kill_when(child, 120, || cat.detection_counts(hma_detect::MODEL_ID).unwrap().0 > 0);
     let (partial, objects) = cat.detection_counts(hma_detect::MODEL_ID).unwrap();
     assert!(partial > 0 && partial < 24, "killed mid-way: {partial} of 24 looked at");
     // Every committed picture has its objects (a batch is all or nothing).

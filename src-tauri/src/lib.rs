@@ -385,7 +385,6 @@ async fn run_job(
     let k = kind.clone();
     let result = tauri::async_runtime::spawn_blocking(move || -> ApiResult<serde_json::Value> {
         let mut cat = Catalog::open(&url)?;
-        let json = |v: &dyn erased::Ser| v.to_json();
         match k.as_str() {
             "scan" => Ok(json(&hma::scan::scan(&mut cat, &[], &ctx)?)),
             "analyze" => {
@@ -427,16 +426,9 @@ async fn cancel_job(shell: State<'_, Shell>, kind: String) -> ApiResult<bool> {
     })
 }
 
-/// Summaries of different types, turned into JSON.
-mod erased {
-    pub trait Ser {
-        fn to_json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn to_json(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or_default()
-        }
-    }
+/// A job's summary as the UI receives it (the CLI's `--json` shape).
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
 }
 
 /// Serves one `hma:` request: a preview or a catalogued original, nothing else.

@@ -101,6 +101,17 @@ impl Db {
     }
 }
 
+/// Waits until `done()` (or `secs` pass), then kills `child` with SIGKILL
+/// (kill -9) and reaps it: for the resume-after-kill tests.
+pub fn kill_when(mut child: std::process::Child, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// Expects exit 0 and parses stdout as JSON.
 pub fn ok_json(out: Output, what: &str) -> serde_json::Value {
     assert!(out.status.success(), "{what}: {:?} {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
