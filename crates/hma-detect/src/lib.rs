@@ -5,6 +5,7 @@
 
 pub mod coco;
 pub mod convert;
+mod cpu;
 pub mod postprocess;
 pub mod preprocess;
 pub mod yolo;

@@ -13,6 +13,8 @@
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
+use crate::cpu;
+
 /// The shape of the network (YOLOv12n's, unless a larger variant is added).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -35,53 +37,10 @@ impl Config {
 struct ConvBlock {
     conv: Conv2d,
     act: bool,
-    /// Depthwise (one filter per channel): done by [`depthwise`] on the CPU.
+    /// One filter per channel (stride 1).
     depthwise: bool,
-}
-
-/// A depthwise convolution (stride 1, padding k/2) on the CPU, written
-/// out: candle runs a grouped convolution as one small convolution per
-/// group, which for 64–256 groups costs more than the rest of the network.
-fn depthwise(x: &Tensor, conv: &Conv2d, act: bool) -> Result<Tensor> {
-    use rayon::prelude::*;
-    let (n, c, h, w) = x.dims4()?;
-    let wt = conv.weight();
-    let (_, _, k, _) = wt.dims4()?;
-    let r = k / 2;
-    let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
-    let ws: Vec<f32> = wt.flatten_all()?.to_vec1()?;
-    let bs: Vec<f32> = match conv.bias() {
-        Some(b) => b.to_vec1()?,
-        None => vec![0.0; c],
-    };
-    let mut out = vec![0f32; n * c * h * w];
-    out.par_chunks_mut(h * w).enumerate().for_each(|(nc, o)| {
-        let ch = nc % c;
-        let src = &xs[nc * h * w..(nc + 1) * h * w];
-        let kern = &ws[ch * k * k..(ch + 1) * k * k];
-        o.fill(bs[ch]);
-        for ky in 0..k {
-            for kx in 0..k {
-                let wv = kern[ky * k + kx];
-                let dy = ky as isize - r as isize;
-                let dx = kx as isize - r as isize;
-                let (y0, y1) = ((-dy).max(0) as usize, (h as isize - dy).min(h as isize) as usize);
-                let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize) as usize);
-                for y in y0..y1 {
-                    let sy = (y as isize + dy) as usize;
-                    let orow = &mut o[y * w + x0..y * w + x1];
-                    let srow = &src[sy * w + (x0 as isize + dx) as usize..sy * w + (x1 as isize + dx) as usize];
-                    for (ov, sv) in orow.iter_mut().zip(srow) {
-                        *ov += wv * sv;
-                    }
-                }
-            }
-        }
-        if act {
-            o.iter_mut().for_each(|v| *v = silu(*v));
-        }
-    });
-    Tensor::from_vec(out, (n, c, h, w), x.device())
+    /// The weights for the CPU kernels ([`crate::cpu`]), when on the CPU.
+    cpu: Option<cpu::Filters>,
 }
 
 impl ConvBlock {
@@ -100,118 +59,81 @@ impl ConvBlock {
     ) -> Result<Self> {
         let cfg = Conv2dConfig { padding: k / 2, stride, groups, ..Default::default() };
         let conv = candle_nn::conv2d(c1, c2, k, cfg, if bare { vb } else { vb.pp("conv") })?;
-        Ok(ConvBlock { conv, act, depthwise: groups > 1 && groups == c1 && c1 == c2 && stride == 1 })
+        let depthwise = groups > 1 && groups == c1 && c1 == c2 && stride == 1;
+        if groups > 1 && !depthwise {
+            candle_core::bail!("grouped convolution {c1}→{c2} in {groups} groups is not in this network");
+        }
+        let cpu = if conv.weight().device().is_cpu() {
+            let bias = match conv.bias() {
+                Some(b) => cpu::to_vec(b)?,
+                None => vec![0.0; c2],
+            };
+            Some(cpu::Filters { w: cpu::to_vec(conv.weight())?, bias, out: c2, k, stride })
+        } else {
+            None
+        };
+        Ok(ConvBlock { conv, act, depthwise, cpu })
     }
 
     fn new(vb: VarBuilder, c1: usize, c2: usize, k: usize, stride: usize) -> Result<Self> {
         Self::load(vb, c1, c2, k, stride, 1, true, false)
     }
-}
 
-/// A dense convolution on the CPU as one matrix product: the input's
-/// k×k patches laid out as columns (im2col, written here as tight row
-/// copies), times the filters, then bias and SiLU in one pass over the
-/// output. candle's own path spends most of its time outside the matrix
-/// product for these small feature maps.
-fn dense_cpu(x: &Tensor, conv: &Conv2d, stride: usize, act: bool) -> Result<Tensor> {
-    use rayon::prelude::*;
-    let (n, c, h, w) = x.dims4()?;
-    let wt = conv.weight();
-    let (o, _, k, _) = wt.dims4()?;
-    let pad = k / 2;
-    let (ho, wo) = ((h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1);
-    let mut outs = Vec::with_capacity(n);
-    for i in 0..n {
-        let xi = x.get(i)?.contiguous()?;
-        let cols = if k == 1 && stride == 1 {
-            xi.reshape((c, h * w))?
-        } else {
-            let xs: Vec<f32> = xi.flatten_all()?.to_vec1()?;
-            let mut cols = vec![0f32; c * k * k * ho * wo];
-            cols.par_chunks_mut(ho * wo).enumerate().for_each(|(row, dst)| {
-                let (ci, ky, kx) = (row / (k * k), row / k % k, row % k);
-                let src = &xs[ci * h * w..(ci + 1) * h * w];
-                // Output columns whose input column is inside the picture.
-                let lo = pad.saturating_sub(kx).div_ceil(stride);
-                let hi = ((w + pad).saturating_sub(kx + 1) / stride + 1).min(wo);
-                for oy in 0..ho {
-                    let sy = (oy * stride + ky) as isize - pad as isize;
-                    if sy < 0 || sy >= h as isize || lo >= hi {
-                        continue;
-                    }
-                    let srow = &src[sy as usize * w..(sy as usize + 1) * w];
-                    let drow = &mut dst[oy * wo + lo..oy * wo + hi];
-                    let first = lo * stride + kx - pad;
-                    if stride == 1 {
-                        drow.copy_from_slice(&srow[first..first + (hi - lo)]);
-                    } else {
-                        for (i, d) in drow.iter_mut().enumerate() {
-                            *d = srow[first + i * stride];
-                        }
-                    }
+    /// The convolution, then SiLU (when `act`), then `+ residual`.
+    fn forward_res(&self, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let Some(f) = self.cpu.as_ref().filter(|_| x.device().is_cpu()) else {
+            let y = self.conv.forward(x)?;
+            let y = if self.act { candle_nn::ops::silu(&y)? } else { y };
+            return match residual {
+                Some(r) => y + r,
+                None => Ok(y),
+            };
+        };
+        let (n, c, h, w) = x.dims4()?;
+        if n != 1 {
+            // One picture at a time: the kernels work on [c, h, w].
+            let ys = (0..n)
+                .map(|i| self.forward_res(&x.narrow(0, i, 1)?, residual.map(|r| r.narrow(0, i, 1)).transpose()?.as_ref()))
+                .collect::<Result<Vec<_>>>()?;
+            return Tensor::cat(&ys, 0);
+        }
+        let inputs: Vec<&Tensor> = std::iter::once(x).chain(residual).collect();
+        let (y, (ho, wo)) = cpu::with_f32s(&inputs, |s| {
+            if self.depthwise {
+                let mut y = cpu::depthwise(s[0], (c, h, w), f, self.act);
+                if let Some(r) = s.get(1) {
+                    y.iter_mut().zip(*r).for_each(|(y, r)| *y += r);
                 }
-            });
-            Tensor::from_vec(cols, (c * k * k, ho * wo), x.device())?
-        };
-        let y = wt.reshape((o, c * k * k))?.matmul(&cols)?;
-        let mut ys: Vec<f32> = y.flatten_all()?.to_vec1()?;
-        let bs: Vec<f32> = match conv.bias() {
-            Some(b) => b.to_vec1()?,
-            None => vec![0.0; o],
-        };
-        ys.par_chunks_mut(ho * wo).enumerate().for_each(|(oc, row)| {
-            let b = bs[oc];
-            if act {
-                row.iter_mut().for_each(|v| *v = silu(*v + b));
+                (y, (h, w))
             } else {
-                row.iter_mut().for_each(|v| *v += b);
+                cpu::conv(s[0], (c, h, w), f, self.act, s.get(1).copied())
             }
-        });
-        outs.push(Tensor::from_vec(ys, (1, o, ho, wo), x.device())?);
+        })?;
+        cpu::tensor(y, (f.out, ho, wo))
     }
-    Tensor::cat(&outs, 0)
-}
 
-/// e^x for SiLU, branch-free so the compiler vectorises the loops that use
-/// it (libm's `expf` is a call per value): Cephes' single-precision
-/// polynomial, about 1e-7 relative error; rounding by the 1.5·2²³ trick.
-#[inline(always)]
-// max/min rather than clamp: they map to maxps/minps, so the loop vectorises.
-#[allow(clippy::manual_clamp)]
-fn exp_f32(x: f32) -> f32 {
-    let x = x.max(-87.0).min(88.0);
-    const SHIFT: f32 = 12_582_912.0; // 1.5 · 2^23
-    let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
-    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
-    let p =
-        ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
-    let e = p * r * r + r + 1.0;
-    // 2^n without a float-to-int conversion: n + 127 + 2^23 holds n + 127
-    // in its low mantissa bits; shifted into the exponent field.
-    let two_n = f32::from_bits((n + (127.0 + 8_388_608.0)).to_bits() << 23);
-    two_n * e
-}
-
-/// x · sigmoid(x).
-#[inline(always)]
-fn silu(x: f32) -> f32 {
-    x / (1.0 + exp_f32(-x))
+    /// A 1×1 convolution of the channel-wise concatenation of `parts`
+    /// (then SiLU when `act`, then `+ residual`); on the CPU the
+    /// concatenation is never made.
+    fn forward_cat(&self, parts: &[&Tensor], residual: Option<&Tensor>) -> Result<Tensor> {
+        let f = match self.cpu.as_ref() {
+            Some(f) if f.k == 1 && parts.iter().all(|p| p.device().is_cpu() && p.dim(0).ok() == Some(1)) => f,
+            _ => return self.forward_res(&Tensor::cat(parts, 1)?, residual),
+        };
+        let (_, _, h, w) = parts[0].dims4()?;
+        let channels = parts.iter().map(|p| p.dim(1)).collect::<Result<Vec<_>>>()?;
+        let inputs: Vec<&Tensor> = parts.iter().copied().chain(residual).collect();
+        let y = cpu::with_f32s(&inputs, |s| {
+            let ps: Vec<(&[f32], usize)> = s[..parts.len()].iter().copied().zip(channels).collect();
+            cpu::conv1x1_parts(&ps, h * w, f, self.act, s.get(parts.len()).copied())
+        })?;
+        cpu::tensor(y, (f.out, h, w))
+    }
 }
 
 impl Module for ConvBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if x.device().is_cpu() && !self.depthwise {
-            return dense_cpu(x, &self.conv, self.conv.config().stride, self.act);
-        }
-        if self.depthwise && x.device().is_cpu() {
-            return depthwise(x, &self.conv, self.act);
-        }
-        let y = self.conv.forward(x)?;
-        if self.act {
-            candle_nn::ops::silu(&y)
-        } else {
-            Ok(y)
-        }
+        self.forward_res(x, None)
     }
 }
 
@@ -233,7 +155,7 @@ impl Bottleneck {
 
 impl Module for Bottleneck {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x + self.cv2.forward(&self.cv1.forward(x)?)?
+        self.cv2.forward_res(&self.cv1.forward(x)?, Some(x))
     }
 }
 
@@ -265,7 +187,7 @@ impl Module for C3k {
             a = b.forward(&a)?;
         }
         let b = self.cv2.forward(x)?;
-        self.cv3.forward(&Tensor::cat(&[&a, &b], 1)?)
+        self.cv3.forward_cat(&[&a, &b], None)
     }
 }
 
@@ -315,7 +237,7 @@ impl Module for C3k2 {
         let a = y.narrow(1, 0, self.c)?;
         let b = y.narrow(1, self.c, self.c)?;
         let m = self.m.forward(&b)?;
-        self.cv2.forward(&Tensor::cat(&[&a, &b, &m], 1)?)
+        self.cv2.forward_cat(&[&a, &b, &m], None)
     }
 }
 
@@ -345,26 +267,31 @@ impl AAttn {
     }
 }
 
-impl Module for AAttn {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (_, c, h, w) = x.dims4()?;
+impl AAttn {
+    /// `x + attention(x)`.
+    fn forward_res(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, c, h, w) = x.dims4()?;
         let (n, hd, nh, area) = (h * w, self.head_dim, self.heads, self.area);
-        // [1, 3C, H, W] → [1, N, 3C] → [area, N/area, heads, 3·hd]; per head [q | k | v].
-        let qkv = self.qkv.forward(x)?.flatten_from(2)?.transpose(1, 2)?.contiguous()?.reshape((
-            area,
-            n / area,
-            nh,
-            3 * hd,
-        ))?;
+        let qkv = self.qkv.forward(x)?;
+        if b == 1 && x.device().is_cpu() {
+            // The products on strided views of qkv's output, no permuted copies.
+            let (o, v) = cpu::with_f32(&qkv, |s| cpu::area_attention(s, n, nh, hd, area))?;
+            let mut o = cpu::tensor(o, (c, h, w))?;
+            let pe = self.pe.forward(&cpu::tensor(v, (c, h, w))?)?;
+            o = (o + pe)?;
+            return self.proj.forward_res(&o, Some(x));
+        }
+        // [B, 3C, H, W] → [B, N, 3C] → [B·area, N/area, heads, 3·hd]; per head [q | k | v].
+        let qkv = qkv.flatten_from(2)?.transpose(1, 2)?.contiguous()?.reshape((b * area, n / area, nh, 3 * hd))?;
         let q = qkv.narrow(3, 0, hd)?.permute((0, 2, 1, 3))?.contiguous()?;
         let k = qkv.narrow(3, hd, hd)?.permute((0, 2, 3, 1))?.contiguous()?;
         let v = qkv.narrow(3, 2 * hd, hd)?.contiguous()?;
         let scores = (q.matmul(&k)? * (hd as f64).powf(-0.5))?;
         let attn = candle_nn::ops::softmax_last_dim(&scores)?;
-        let o = attn.matmul(&v.permute((0, 2, 1, 3))?.contiguous()?)?; // [area, heads, n, hd]
-        let o = o.permute((0, 2, 1, 3))?.contiguous()?.reshape((1, h, w, c))?.permute((0, 3, 1, 2))?;
-        let pe = self.pe.forward(&v.reshape((1, h, w, c))?.permute((0, 3, 1, 2))?.contiguous()?)?;
-        self.proj.forward(&(o + pe)?)
+        let o = attn.matmul(&v.permute((0, 2, 1, 3))?.contiguous()?)?; // [B·area, heads, n/area, hd]
+        let o = o.permute((0, 2, 1, 3))?.contiguous()?.reshape((b, h, w, c))?.permute((0, 3, 1, 2))?;
+        let pe = self.pe.forward(&v.reshape((b, h, w, c))?.permute((0, 3, 1, 2))?.contiguous()?)?;
+        self.proj.forward_res(&(o + pe)?, Some(x))
     }
 }
 
@@ -388,8 +315,8 @@ impl ABlock {
 
 impl Module for ABlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let x = (x + self.attn.forward(x)?)?;
-        &x + self.mlp1.forward(&self.mlp0.forward(&x)?)?
+        let x = self.attn.forward_res(x)?;
+        self.mlp1.forward_res(&self.mlp0.forward(&x)?, Some(&x))
     }
 }
 
@@ -441,7 +368,7 @@ impl Module for A2C2f {
             }
             ys.push(y.clone());
         }
-        self.cv2.forward(&Tensor::cat(&ys, 1)?)
+        self.cv2.forward_cat(&ys.iter().collect::<Vec<_>>(), None)
     }
 }
 
@@ -571,7 +498,7 @@ mod tests {
         let mut worst = 0f32;
         let mut x = -80.0f32;
         while x < 80.0 {
-            let rel = ((super::exp_f32(x) - x.exp()) / x.exp()).abs();
+            let rel = ((crate::cpu::exp_f32(x) - x.exp()) / x.exp()).abs();
             worst = worst.max(rel);
             x += 0.0137;
         }

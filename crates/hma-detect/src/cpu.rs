@@ -1,0 +1,473 @@
+//! The network's CPU kernels, on the tensors' own memory.
+//!
+//! candle's CPU convolution and its tensor operations each allocate and
+//! copy a whole feature map; for a network of small feature maps like
+//! YOLOv12n that costs more than the arithmetic. Here a dense convolution
+//! is one matrix product (`gemm`, the crate candle itself uses, with its
+//! AVX-512 kernels enabled) written straight into the output, with bias,
+//! SiLU and an optional residual added in one pass over it; a 1×1
+//! convolution over a concatenation reads its parts where they lie (no
+//! concatenated copy); area attention runs its products on strided views of
+//! the qkv convolution's output. Inputs are read in place through
+//! [`with_f32`]; outputs are moved into tensors without a copy.
+//!
+//! The one place in the workspace that allows `unsafe`: `gemm`'s API takes
+//! raw pointers and strides (that is what lets a product read a view in
+//! place). Each call says why its pointers are in bounds.
+#![allow(unsafe_code)]
+
+use std::mem::MaybeUninit;
+
+use candle_core::{bail, Device, Result, Storage, Tensor};
+use gemm::Parallelism;
+use multiversion::multiversion;
+use rayon::prelude::*;
+
+/// Runs `f` on CPU f32 tensors' elements in place (a copy only for a
+/// tensor that is not contiguous).
+pub fn with_f32s<R>(xs: &[&Tensor], f: impl FnOnce(&[&[f32]]) -> R) -> Result<R> {
+    let ts: Vec<Tensor> = xs.iter().map(|x| x.contiguous()).collect::<Result<_>>()?;
+    let guards: Vec<_> = ts.iter().map(|t| t.storage_and_layout()).collect();
+    let mut slices = Vec::with_capacity(ts.len());
+    for (t, (storage, layout)) in ts.iter().zip(&guards) {
+        let Storage::Cpu(cpu) = &**storage else { bail!("a CPU kernel was given a tensor on {:?}", t.device()) };
+        let all = cpu.as_slice::<f32>()?;
+        let Some((a, b)) = layout.contiguous_offsets() else { bail!("not contiguous after contiguous()") };
+        slices.push(&all[a..b]);
+    }
+    Ok(f(&slices))
+}
+
+/// [`with_f32s`] for one tensor.
+pub fn with_f32<R>(x: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    with_f32s(&[x], |s| f(s[0]))
+}
+
+/// A tensor's elements as a vector (for weights, read once at load).
+pub fn to_vec(x: &Tensor) -> Result<Vec<f32>> {
+    with_f32(x, <[f32]>::to_vec)
+}
+
+fn parallelism() -> Parallelism {
+    match rayon::current_num_threads() {
+        0 | 1 => Parallelism::None,
+        n => Parallelism::Rayon(n),
+    }
+}
+
+/// A row-major matrix view: `at(r, c) = data[r · rs + c · cs]`.
+#[derive(Clone, Copy)]
+pub struct Mat {
+    ptr: *const f32,
+    rs: isize,
+    cs: isize,
+}
+
+impl Mat {
+    /// Rows of `row_len` values, one after another.
+    pub fn rows(data: &[f32], row_len: usize) -> Mat {
+        Mat { ptr: data.as_ptr(), rs: row_len as isize, cs: 1 }
+    }
+
+    /// The transpose of [`Mat::rows`].
+    pub fn cols(data: &[f32], row_len: usize) -> Mat {
+        Mat { ptr: data.as_ptr(), rs: 1, cs: row_len as isize }
+    }
+}
+
+/// `dst[m × n] (+)= scale · a[m × k] · b[k × n]`; `dst` is row-major with
+/// rows of `dst_rs` values.
+///
+/// # Safety
+/// `a` and `b` must address m × k and k × n values that live for the call;
+/// `dst` must hold the m × n values it addresses.
+unsafe fn matmul(dst: *mut f32, dst_rs: usize, accumulate: bool, a: Mat, b: Mat, (m, k, n): (usize, usize, usize), scale: f32) {
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_rs as isize,
+        accumulate,
+        a.ptr,
+        a.cs,
+        a.rs,
+        b.ptr,
+        b.cs,
+        b.rs,
+        1.0,
+        scale,
+        false,
+        false,
+        false,
+        parallelism(),
+    )
+}
+
+/// e^x for SiLU and softmax, branch-free so the compiler vectorises the
+/// loops that use it (libm's `expf` is a call per value): Cephes'
+/// single-precision polynomial, about 1e-7 relative error; rounding by the
+/// 1.5·2²³ trick.
+#[inline(always)]
+// max/min rather than clamp: they map to maxps/minps, so the loop vectorises.
+#[allow(clippy::manual_clamp)]
+pub fn exp_f32(x: f32) -> f32 {
+    let x = x.max(-87.0).min(88.0);
+    const SHIFT: f32 = 12_582_912.0; // 1.5 · 2^23
+    let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let p =
+        ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
+    let e = p * r * r + r + 1.0;
+    // 2^n without a float-to-int conversion: n + 127 + 2^23 holds n + 127
+    // in its low mantissa bits; shifted into the exponent field.
+    let two_n = f32::from_bits((n + (127.0 + 8_388_608.0)).to_bits() << 23);
+    two_n * e
+}
+
+/// x · sigmoid(x).
+#[inline(always)]
+pub fn silu(x: f32) -> f32 {
+    x / (1.0 + exp_f32(-x))
+}
+
+/// Bias, then SiLU when `act`, then the residual, on one output row.
+/// Compiled for AVX-512 and AVX2 as well (picked at run time): the
+/// workspace builds for baseline x86-64, where the exp's loop is 4 wide.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
+    match (act, residual) {
+        (true, None) => row.iter_mut().for_each(|v| *v = silu(*v + b)),
+        (false, None) => row.iter_mut().for_each(|v| *v += b),
+        (true, Some(r)) => row.iter_mut().zip(r).for_each(|(v, r)| *v = silu(*v + b) + r),
+        (false, Some(r)) => row.iter_mut().zip(r).for_each(|(v, r)| *v += b + r),
+    }
+}
+
+/// Writes `v` into every element and returns the slice, now initialised.
+fn fill(s: &mut [MaybeUninit<f32>], v: f32) -> &mut [f32] {
+    s.iter_mut().for_each(|x| {
+        x.write(v);
+    });
+    // SAFETY: every element was just written.
+    unsafe { &mut *(s as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
+/// A vector of `len` values, every one written by `write` (given the
+/// spare capacity) before it is read.
+///
+/// # Safety
+/// `write` must initialise all `len` elements.
+unsafe fn written(len: usize, write: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
+    let mut v = Vec::with_capacity(len);
+    write(&mut v.spare_capacity_mut()[..len]);
+    v.set_len(len);
+    v
+}
+
+/// A convolution's weights as the kernels want them.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    /// `[out, in · k · k]` row-major (a depthwise filter: `[out, k · k]`).
+    pub w: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub out: usize,
+    pub k: usize,
+    pub stride: usize,
+}
+
+/// One row of a block of the im2col matrix: input channel plane `src`
+/// (`h × w`) shifted by (ky, kx), sampled every `stride`, zeros outside,
+/// for output rows `y0..` (as many as `dst` holds).
+// The geometry of one patch row: no smaller grouping reads better.
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn im2col_row(dst: &mut [MaybeUninit<f32>], src: &[f32], (h, w): (usize, usize), (ky, kx): (usize, usize), k: usize, stride: usize, y0: usize, wo: usize) {
+    let pad = k / 2;
+    // Output columns whose input column is inside the picture.
+    let lo = pad.saturating_sub(kx).div_ceil(stride).min(wo);
+    let hi = ((w + pad).saturating_sub(kx + 1) / stride + 1).min(wo).max(lo);
+    for (i, drow) in dst.chunks_mut(wo).enumerate() {
+        let sy = ((y0 + i) * stride + ky) as isize - pad as isize;
+        if sy < 0 || sy >= h as isize || lo == hi {
+            fill(drow, 0.0);
+            continue;
+        }
+        let srow = &src[sy as usize * w..(sy as usize + 1) * w];
+        fill(&mut drow[..lo], 0.0);
+        fill(&mut drow[hi..], 0.0);
+        let first = lo * stride + kx - pad;
+        let mid = &mut drow[lo..hi];
+        if stride == 1 {
+            mid.iter_mut().zip(&srow[first..]).for_each(|(d, s)| {
+                d.write(*s);
+            });
+        } else {
+            mid.iter_mut().zip(srow[first..].iter().step_by(stride)).for_each(|(d, s)| {
+                d.write(*s);
+            });
+        }
+    }
+}
+
+/// A raw pointer handed to the threads that write disjoint parts of it.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+// SAFETY: each block writes only its own columns of the output.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+/// Patch-matrix values a block aims at: its im2col block, the product's
+/// tile and the epilogue's pass then stay in the core's L2 cache instead of
+/// streaming whole feature maps through memory three times.
+const BLOCK_VALUES: usize = 160 * 1024;
+
+/// Runs a convolution's product by blocks of whole output rows, in
+/// parallel: for each block, `product(y0, rows, dst)` must write every
+/// value of the block (`[out, rows · wo]` at `dst`, rows of `ho · wo`
+/// values), then bias, SiLU and residual are applied to the block while it
+/// is in cache. `per_column` is the values a block reads per output pixel.
+fn by_blocks(
+    f: &Filters,
+    (ho, wo): (usize, usize),
+    per_column: usize,
+    act: bool,
+    residual: Option<&[f32]>,
+    product: impl Fn(usize, usize, *mut f32) + Sync,
+) -> Vec<f32> {
+    let hw = ho * wo;
+    let threads = rayon::current_num_threads();
+    // At least 256 columns (the product's tiles are 64 × 6), at most
+    // BLOCK_VALUES read, and enough blocks to keep every thread busy.
+    let mut rows = (BLOCK_VALUES / (per_column * wo).max(1)).max(256usize.div_ceil(wo)).min(ho);
+    if threads > 1 && ho.div_ceil(rows) < 2 * threads && hw * per_column * f.out > 1 << 20 {
+        rows = ho.div_ceil(2 * threads).max(1);
+    }
+    let out_len = f.out * hw;
+    // SAFETY: every block's product writes all of its [out, rows·wo]
+    // values before the epilogue reads them; blocks are disjoint.
+    unsafe {
+        written(out_len, |out| {
+            let dst = Shared(out.as_mut_ptr().cast::<f32>());
+            (0..ho.div_ceil(rows)).into_par_iter().for_each(|bi| {
+                let dst = dst;
+                let y0 = bi * rows;
+                let n = rows.min(ho - y0);
+                let at = y0 * wo;
+                product(y0, n, dst.0.add(at));
+                for oc in 0..f.out {
+                    let row = std::slice::from_raw_parts_mut(dst.0.add(oc * hw + at), n * wo);
+                    finish_row(row, f.bias[oc], act, residual.map(|r| &r[oc * hw + at..oc * hw + at + n * wo]));
+                }
+            })
+        })
+    }
+}
+
+/// [`matmul`] on one thread (blocks are already spread over the threads).
+///
+/// # Safety
+/// As [`matmul`].
+unsafe fn matmul1(dst: *mut f32, dst_rs: usize, accumulate: bool, a: Mat, b: Mat, (m, k, n): (usize, usize, usize)) {
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_rs as isize,
+        accumulate,
+        a.ptr,
+        a.cs,
+        a.rs,
+        b.ptr,
+        b.cs,
+        b.rs,
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        Parallelism::None,
+    )
+}
+
+/// A dense convolution of one picture `x` (`[c, h, w]`, padding k/2), then
+/// bias, SiLU when `act`, and `residual` (`[out, ho, wo]`) when given.
+/// Returns the output and its (ho, wo).
+pub fn conv(
+    x: &[f32],
+    (c, h, w): (usize, usize, usize),
+    f: &Filters,
+    act: bool,
+    residual: Option<&[f32]>,
+) -> (Vec<f32>, (usize, usize)) {
+    let (k, s, pad) = (f.k, f.stride, f.k / 2);
+    let (ho, wo) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1);
+    if k == 1 && s == 1 {
+        return (conv1x1_parts(&[(x, c)], h * w, f, act, residual), (h, w));
+    }
+    let kk = c * k * k;
+    let out = by_blocks(f, (ho, wo), kk, act, residual, |y0, rows, dst| {
+        let n = rows * wo;
+        // SAFETY: im2col_row writes every value of its row of the block;
+        // the weights are [out, kk], the block [kk, n], dst as by_blocks says.
+        unsafe {
+            let cols = written(kk * n, |cols| {
+                for (r, dst) in cols.chunks_mut(n).enumerate() {
+                    let (ci, ky, kx) = (r / (k * k), r / k % k, r % k);
+                    im2col_row(dst, &x[ci * h * w..(ci + 1) * h * w], (h, w), (ky, kx), k, s, y0, wo);
+                }
+            });
+            matmul1(dst, ho * wo, false, Mat::rows(&f.w, kk), Mat::rows(&cols, n), (f.out, kk, n));
+        }
+    });
+    (out, (ho, wo))
+}
+
+/// A 1×1 convolution over the channel-wise concatenation of `parts`
+/// (each `[c_i, hw]`), without making the concatenation: one accumulating
+/// product per part with its columns of the filter.
+pub fn conv1x1_parts(parts: &[(&[f32], usize)], hw: usize, f: &Filters, act: bool, residual: Option<&[f32]>) -> Vec<f32> {
+    let kk: usize = parts.iter().map(|p| p.1).sum();
+    // Blocks of columns: by_blocks's "rows" of one column each.
+    by_blocks(f, (hw, 1), kk, act, residual, |c0, n, dst| {
+        let mut col = 0;
+        for (i, (x, c)) in parts.iter().enumerate() {
+            // SAFETY: the filter's columns col..col+c of rows of kk; x's
+            // columns c0..c0+n of [c, hw]; the first product writes the whole
+            // block, the others add to it.
+            unsafe {
+                let w = Mat { ptr: f.w.as_ptr().add(col), rs: kk as isize, cs: 1 };
+                let b = Mat { ptr: x.as_ptr().add(c0), rs: hw as isize, cs: 1 };
+                matmul1(dst, hw, i > 0, w, b, (f.out, *c, n));
+            }
+            col += c;
+        }
+    })
+}
+
+/// One channel of a depthwise convolution (stride 1, padding k/2): bias,
+/// then each tap as a shifted row update, then SiLU when `act`.
+// A channel's plane, its filter and their geometry.
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn depthwise_channel(o: &mut [MaybeUninit<f32>], src: &[f32], kern: &[f32], k: usize, (h, w): (usize, usize), bias: f32, act: bool) {
+    let o = fill(o, bias);
+    let r = k as isize / 2;
+    for ky in 0..k {
+        for kx in 0..k {
+            let wv = kern[ky * k + kx];
+            let (dy, dx) = (ky as isize - r, kx as isize - r);
+            let (y0, y1) = ((-dy).max(0) as usize, (h as isize - dy).min(h as isize) as usize);
+            let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize) as usize);
+            for y in y0..y1 {
+                let sy = (y as isize + dy) as usize;
+                let orow = &mut o[y * w + x0..y * w + x1];
+                let srow = &src[sy * w + (x0 as isize + dx) as usize..sy * w + (x1 as isize + dx) as usize];
+                orow.iter_mut().zip(srow).for_each(|(ov, sv)| *ov += wv * sv);
+            }
+        }
+    }
+    if act {
+        o.iter_mut().for_each(|v| *v = silu(*v));
+    }
+}
+
+/// A depthwise convolution (stride 1, padding k/2) of `[c, h, w]`, then
+/// bias and SiLU when `act`. candle runs a grouped convolution as one small
+/// convolution per group, which for 64–256 groups costs more than the rest
+/// of the network; written out, the inner loop is a vectorised row update.
+pub fn depthwise(x: &[f32], (c, h, w): (usize, usize, usize), f: &Filters, act: bool) -> Vec<f32> {
+    let k = f.k;
+    // SAFETY: depthwise_channel writes every element of its plane.
+    unsafe {
+        written(c * h * w, |out| {
+            out.par_chunks_mut(h * w).enumerate().for_each(|(ch, o)| {
+                let kern = &f.w[ch * k * k..(ch + 1) * k * k];
+                depthwise_channel(o, &x[ch * h * w..(ch + 1) * h * w], kern, k, (h, w), f.bias[ch], act)
+            })
+        })
+    }
+}
+
+/// Softmax of one row, in place.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn softmax_row(row: &mut [f32]) {
+    // Sixteen running maxima and sums, so the reductions vectorise.
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let mut chunks = row.chunks_exact(16);
+    for c in &mut chunks {
+        lanes.iter_mut().zip(c).for_each(|(m, v)| *m = m.max(*v));
+    }
+    let max = chunks.remainder().iter().chain(&lanes).copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sums = [0f32; 16];
+    let mut chunks = row.chunks_exact_mut(16);
+    for c in &mut chunks {
+        sums.iter_mut().zip(c).for_each(|(s, v)| {
+            *v = exp_f32(*v - max);
+            *s += *v;
+        });
+    }
+    let mut sum = 0.0;
+    for v in chunks.into_remainder() {
+        *v = exp_f32(*v - max);
+        sum += *v;
+    }
+    let inv = 1.0 / (sum + sums.iter().sum::<f32>());
+    row.iter_mut().for_each(|v| *v *= inv);
+}
+
+/// Softmax of each row of `[rows, n]`, in place.
+fn softmax_rows(s: &mut [f32], n: usize) {
+    s.par_chunks_mut(n).for_each(softmax_row);
+}
+
+/// Area attention on the qkv convolution's output `[3C, n]` (n tokens,
+/// row-major; per head its q, k and v channels one after another):
+/// tokens cut into `area` consecutive strips, each attending within its
+/// strip. Returns the attention output `[C, n]` (channel = head · hd + d)
+/// and the values in the same layout (for the positional convolution).
+pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usize) -> (Vec<f32>, Vec<f32>) {
+    let c = heads * hd;
+    let na = n / area;
+    let mut out = vec![0f32; c * n];
+    let mut v = vec![0f32; c * n];
+    for h in 0..heads {
+        let base = h * 3 * hd * n;
+        v[h * hd * n..(h + 1) * hd * n].copy_from_slice(&qkv[base + 2 * hd * n..base + 3 * hd * n]);
+    }
+    let scale = (hd as f32).powf(-0.5);
+    let mut s = vec![0f32; na * na];
+    for a in 0..area {
+        for h in 0..heads {
+            let q = &qkv[h * 3 * hd * n + a * na..];
+            let k = &qkv[(h * 3 + 1) * hd * n + a * na..];
+            let vv = &qkv[(h * 3 + 2) * hd * n + a * na..];
+            // SAFETY: q, k, v are hd rows of n values from column a·na; s
+            // is na × na; out's rows h·hd.. from column a·na.
+            unsafe {
+                // s[i, j] = scale · Σ_d q[d, i] k[d, j]
+                matmul(s.as_mut_ptr(), na, false, Mat::cols(q, n), Mat::rows(k, n), (na, hd, na), scale);
+                softmax_rows(&mut s, na);
+                // out[d, i] = Σ_j v[d, j] s[i, j]
+                matmul(
+                    out.as_mut_ptr().add(h * hd * n + a * na),
+                    n,
+                    false,
+                    Mat::rows(vv, n),
+                    Mat::cols(&s, na),
+                    (hd, na, na),
+                    1.0,
+                );
+            }
+        }
+    }
+    (out, v)
+}
+
+/// The tensor `[1, c, h, w]` made from a picture's values.
+pub fn tensor(values: Vec<f32>, (c, h, w): (usize, usize, usize)) -> Result<Tensor> {
+    Tensor::from_vec(values, (1, c, h, w), &Device::Cpu)
+}
