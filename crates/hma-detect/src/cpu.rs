@@ -348,47 +348,79 @@ pub fn conv1x1_parts(parts: &[(&[f32], usize)], hw: usize, f: &Filters, act: boo
     })
 }
 
-/// One channel of a depthwise convolution (stride 1, padding k/2): bias,
-/// then each tap as a shifted row update, then SiLU when `act`.
-// A channel's plane, its filter and their geometry.
+/// One channel of a depthwise convolution (stride 1, padding k/2), then
+/// bias and SiLU when `act`. The plane is copied once into a zero-bordered
+/// buffer `padded` with rows of w + k − 1; in that layout every tap is one
+/// long shifted multiply-add over the whole plane (`acc`, same row length:
+/// the k − 1 extra values per row are computed and dropped), instead of a
+/// short loop per row and tap.
+// A channel's plane, its filter, its geometry and the two work buffers.
 #[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn depthwise_channel(o: &mut [MaybeUninit<f32>], src: &[f32], kern: &[f32], k: usize, (h, w): (usize, usize), bias: f32, act: bool) {
-    let o = fill(o, bias);
-    let r = k as isize / 2;
+fn depthwise_channel(
+    o: &mut [MaybeUninit<f32>],
+    src: &[f32],
+    kern: &[f32],
+    k: usize,
+    (h, w): (usize, usize),
+    bias: f32,
+    act: bool,
+    (padded, acc): &mut (Vec<f32>, Vec<f32>),
+) {
+    let r = k / 2;
+    let wp = w + 2 * r;
+    padded.clear();
+    padded.resize((h + 2 * r) * wp + k, 0.0);
+    for (y, row) in src.chunks_exact(w).enumerate() {
+        padded[(y + r) * wp + r..(y + r) * wp + r + w].copy_from_slice(row);
+    }
+    acc.clear();
+    acc.resize(h * wp, bias);
     for ky in 0..k {
         for kx in 0..k {
             let wv = kern[ky * k + kx];
-            let (dy, dx) = (ky as isize - r, kx as isize - r);
-            let (y0, y1) = ((-dy).max(0) as usize, (h as isize - dy).min(h as isize) as usize);
-            let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize) as usize);
-            for y in y0..y1 {
-                let sy = (y as isize + dy) as usize;
-                let orow = &mut o[y * w + x0..y * w + x1];
-                let srow = &src[sy * w + (x0 as isize + dx) as usize..sy * w + (x1 as isize + dx) as usize];
-                orow.iter_mut().zip(srow).for_each(|(ov, sv)| *ov += wv * sv);
-            }
+            let shifted = &padded[ky * wp + kx..ky * wp + kx + h * wp];
+            acc.iter_mut().zip(shifted).for_each(|(a, p)| *a += wv * p);
         }
     }
-    if act {
-        o.iter_mut().for_each(|v| *v = silu(*v));
+    for (orow, arow) in o.chunks_exact_mut(w).zip(acc.chunks_exact(wp)) {
+        orow.iter_mut().zip(arow).for_each(|(o, a)| {
+            o.write(if act { silu(*a) } else { *a });
+        });
     }
 }
 
 /// A depthwise convolution (stride 1, padding k/2) of `[c, h, w]`, then
 /// bias and SiLU when `act`. candle runs a grouped convolution as one small
 /// convolution per group, which for 64–256 groups costs more than the rest
-/// of the network; written out, the inner loop is a vectorised row update.
+/// of the network.
 pub fn depthwise(x: &[f32], (c, h, w): (usize, usize, usize), f: &Filters, act: bool) -> Vec<f32> {
     let k = f.k;
     // SAFETY: depthwise_channel writes every element of its plane.
     unsafe {
         written(c * h * w, |out| {
-            out.par_chunks_mut(h * w).enumerate().for_each(|(ch, o)| {
-                let kern = &f.w[ch * k * k..(ch + 1) * k * k];
-                depthwise_channel(o, &x[ch * h * w..(ch + 1) * h * w], kern, k, (h, w), f.bias[ch], act)
-            })
+            out.par_chunks_mut(h * w).enumerate().for_each_init(
+                || (Vec::new(), Vec::new()),
+                |bufs, (ch, o)| {
+                    let kern = &f.w[ch * k * k..(ch + 1) * k * k];
+                    depthwise_channel(o, &x[ch * h * w..(ch + 1) * h * w], kern, k, (h, w), f.bias[ch], act, bufs)
+                },
+            )
         })
+    }
+}
+
+/// e^d for d ≤ 0, exactly 0 below e^-80: the tiny probabilities would
+/// otherwise turn subnormal once normalised, and every product with a
+/// subnormal costs the CPU a slow microcode assist (measured: softmax and
+/// the attention's second product 3–4× slower).
+#[inline(always)]
+fn softmax_exp(d: f32) -> f32 {
+    let e = exp_f32(d);
+    if d < -80.0 {
+        0.0
+    } else {
+        e
     }
 }
 
@@ -406,13 +438,13 @@ fn softmax_row(row: &mut [f32]) {
     let mut chunks = row.chunks_exact_mut(16);
     for c in &mut chunks {
         sums.iter_mut().zip(c).for_each(|(s, v)| {
-            *v = exp_f32(*v - max);
+            *v = softmax_exp(*v - max);
             *s += *v;
         });
     }
     let mut sum = 0.0;
     for v in chunks.into_remainder() {
-        *v = exp_f32(*v - max);
+        *v = softmax_exp(*v - max);
         sum += *v;
     }
     let inv = 1.0 / (sum + sums.iter().sum::<f32>());
@@ -421,7 +453,7 @@ fn softmax_row(row: &mut [f32]) {
 
 /// Softmax of each row of `[rows, n]`, in place.
 fn softmax_rows(s: &mut [f32], n: usize) {
-    s.par_chunks_mut(n).for_each(softmax_row);
+    s.par_chunks_mut(n).with_min_len(64).for_each(softmax_row);
 }
 
 /// Area attention on the qkv convolution's output `[3C, n]` (n tokens,
@@ -451,6 +483,7 @@ pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usiz
                 // s[i, j] = scale · Σ_d q[d, i] k[d, j]
                 matmul(s.as_mut_ptr(), na, false, Mat::cols(q, n), Mat::rows(k, n), (na, hd, na), scale);
                 softmax_rows(&mut s, na);
+
                 // out[d, i] = Σ_j v[d, j] s[i, j]
                 matmul(
                     out.as_mut_ptr().add(h * hd * n + a * na),

@@ -4,6 +4,9 @@
 //! non-maximum suppression.
 
 use candle_core::{Result, Tensor};
+use multiversion::multiversion;
+
+use crate::cpu::exp_f32;
 
 /// Strides of the three levels and the input side they assume.
 pub const STRIDES: [usize; 3] = [8, 16, 32];
@@ -24,48 +27,65 @@ impl Decoded {
     }
 }
 
+/// The expected bin of one box side for every anchor: a softmax over the
+/// `bins.len() / n` bins (rows of `n` anchors), then Σ p·b. Works along
+/// the anchors, so every loop vectorises.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn expected_bins(bins: &[f32], n: usize, out: &mut [f32]) {
+    let mut max = vec![f32::MIN; n];
+    for row in bins.chunks_exact(n) {
+        max.iter_mut().zip(row).for_each(|(m, v)| *m = m.max(*v));
+    }
+    let mut sum = vec![0f32; n];
+    out.fill(0.0);
+    for (b, row) in bins.chunks_exact(n).enumerate() {
+        let b = b as f32;
+        for (((s, acc), v), m) in sum.iter_mut().zip(out.iter_mut()).zip(row).zip(&max) {
+            let e = exp_f32(v - m);
+            *s += e;
+            *acc += e * b;
+        }
+    }
+    out.iter_mut().zip(&sum).for_each(|(acc, s)| *acc /= s);
+}
+
+/// The logistic function over a slice.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn sigmoid(dst: &mut [f32], src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(d, l)| *d = 1.0 / (1.0 + exp_f32(-l)));
+}
+
 /// Decodes `[1, 4·reg_max + classes, anchors]` for a `side`×`side` input.
 pub fn decode(raw: &Tensor, reg_max: usize, side: usize) -> Result<Decoded> {
     let (_, rows, n) = raw.dims3()?;
     let classes = rows - 4 * reg_max;
+    let expected: usize = STRIDES.iter().map(|s| (side / s) * (side / s)).sum();
+    if expected != n {
+        candle_core::bail!("{n} anchors do not fit a {side}×{side} input ({expected} expected)");
+    }
     let raw: Vec<f32> = raw.flatten_all()?.to_vec1()?;
     let mut values = vec![0f32; (4 + classes) * n];
+    // Distances of the four sides (left, top, right, bottom) in cells.
+    let mut d = vec![0f32; 4 * n];
+    for (s, ds) in d.chunks_exact_mut(n).enumerate() {
+        expected_bins(&raw[s * reg_max * n..(s + 1) * reg_max * n], n, ds);
+    }
     let mut a = 0;
     for stride in STRIDES {
-        let g = side / stride;
+        let (g, st) = (side / stride, stride as f32);
         for y in 0..g {
             for x in 0..g {
                 let (ax, ay) = (x as f32 + 0.5, y as f32 + 0.5);
-                let mut d = [0f32; 4];
-                for (s, ds) in d.iter_mut().enumerate() {
-                    // Softmax over the bins, then the expected bin.
-                    let bins = (0..reg_max).map(|b| raw[(s * reg_max + b) * n + a]);
-                    let m = bins.clone().fold(f32::MIN, f32::max);
-                    let (mut sum, mut acc) = (0f32, 0f32);
-                    for (b, v) in bins.enumerate() {
-                        let e = (v - m).exp();
-                        sum += e;
-                        acc += e * b as f32;
-                    }
-                    *ds = acc / sum;
-                }
-                let (x1, y1, x2, y2) = (ax - d[0], ay - d[1], ax + d[2], ay + d[3]);
-                let st = stride as f32;
+                let (x1, y1, x2, y2) = (ax - d[a], ay - d[n + a], ax + d[2 * n + a], ay + d[3 * n + a]);
                 values[a] = (x1 + x2) / 2.0 * st;
                 values[n + a] = (y1 + y2) / 2.0 * st;
                 values[2 * n + a] = (x2 - x1) * st;
                 values[3 * n + a] = (y2 - y1) * st;
-                for c in 0..classes {
-                    let l = raw[(4 * reg_max + c) * n + a];
-                    values[(4 + c) * n + a] = 1.0 / (1.0 + (-l).exp());
-                }
                 a += 1;
             }
         }
     }
-    if a != n {
-        candle_core::bail!("{n} anchors do not fit a {side}×{side} input ({a} expected)");
-    }
+    sigmoid(&mut values[4 * n..], &raw[4 * reg_max * n..]);
     Ok(Decoded { anchors: n, classes, values })
 }
 
