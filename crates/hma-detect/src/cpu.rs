@@ -145,6 +145,17 @@ fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
     }
 }
 
+/// [`finish_row`] from `src` into `dst` (same length).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+pub fn finish_into(dst: &mut [f32], src: &[f32], b: f32, act: bool, residual: Option<&[f32]>) {
+    match (act, residual) {
+        (true, None) => dst.iter_mut().zip(src).for_each(|(d, v)| *d = silu(v + b)),
+        (false, None) => dst.iter_mut().zip(src).for_each(|(d, v)| *d = v + b),
+        (true, Some(r)) => dst.iter_mut().zip(src).zip(r).for_each(|((d, v), r)| *d = silu(v + b) + r),
+        (false, Some(r)) => dst.iter_mut().zip(src).zip(r).for_each(|((d, v), r)| *d = v + b + r),
+    }
+}
+
 /// Writes `v` into every element and returns the slice, now initialised.
 fn fill(s: &mut [MaybeUninit<f32>], v: f32) -> &mut [f32] {
     s.iter_mut().for_each(|x| {
@@ -218,6 +229,13 @@ struct Shared(*mut f32);
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
+impl Shared {
+    /// The pointer (a method, so closures capture the whole wrapper).
+    fn at(self, i: usize) -> *mut f32 {
+        self.0.wrapping_add(i)
+    }
+}
+
 /// Patch-matrix values a block aims at: its im2col block, the product's
 /// tile and the epilogue's pass then stay in the core's L2 cache instead of
 /// streaming whole feature maps through memory three times.
@@ -251,13 +269,12 @@ fn by_blocks(
         written(out_len, |out| {
             let dst = Shared(out.as_mut_ptr().cast::<f32>());
             (0..ho.div_ceil(rows)).into_par_iter().for_each(|bi| {
-                let dst = dst;
                 let y0 = bi * rows;
                 let n = rows.min(ho - y0);
                 let at = y0 * wo;
-                product(y0, n, dst.0.add(at));
+                product(y0, n, dst.at(at));
                 for oc in 0..f.out {
-                    let row = std::slice::from_raw_parts_mut(dst.0.add(oc * hw + at), n * wo);
+                    let row = std::slice::from_raw_parts_mut(dst.at(oc * hw + at), n * wo);
                     finish_row(row, f.bias[oc], act, residual.map(|r| &r[oc * hw + at..oc * hw + at + n * wo]));
                 }
             })

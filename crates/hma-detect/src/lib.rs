@@ -6,6 +6,7 @@
 pub mod coco;
 pub mod convert;
 mod cpu;
+mod direct;
 pub mod postprocess;
 pub mod preprocess;
 pub mod yolo;

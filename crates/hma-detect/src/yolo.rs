@@ -13,7 +13,7 @@
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
-use crate::cpu;
+use crate::{cpu, direct};
 
 /// The shape of the network (YOLOv12n's, unless a larger variant is added).
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,9 @@ struct ConvBlock {
     depthwise: bool,
     /// The weights for the CPU kernels ([`crate::cpu`]), when on the CPU.
     cpu: Option<cpu::Filters>,
+    /// The same packed for the direct kernel ([`crate::direct`]), when
+    /// this CPU and this convolution's shape allow it.
+    direct: Option<direct::Packed>,
 }
 
 impl ConvBlock {
@@ -72,7 +75,8 @@ impl ConvBlock {
         } else {
             None
         };
-        Ok(ConvBlock { conv, act, depthwise, cpu })
+        let direct = cpu.as_ref().filter(|_| !depthwise).and_then(|f| direct::pack(f, c1));
+        Ok(ConvBlock { conv, act, depthwise, cpu, direct })
     }
 
     fn new(vb: VarBuilder, c1: usize, c2: usize, k: usize, stride: usize) -> Result<Self> {
@@ -99,7 +103,9 @@ impl ConvBlock {
         }
         let inputs: Vec<&Tensor> = std::iter::once(x).chain(residual).collect();
         let (y, (ho, wo)) = cpu::with_f32s(&inputs, |s| {
-            if self.depthwise {
+            if let Some(p) = &self.direct {
+                (direct::conv(&[(s[0], c)], (h, w), f, p, self.act, s.get(1).copied()), (h, w))
+            } else if self.depthwise {
                 let mut y = cpu::depthwise(s[0], (c, h, w), f, self.act);
                 if let Some(r) = s.get(1) {
                     y.iter_mut().zip(*r).for_each(|(y, r)| *y += r);
@@ -125,7 +131,10 @@ impl ConvBlock {
         let inputs: Vec<&Tensor> = parts.iter().copied().chain(residual).collect();
         let y = cpu::with_f32s(&inputs, |s| {
             let ps: Vec<(&[f32], usize)> = s[..parts.len()].iter().copied().zip(channels).collect();
-            cpu::conv1x1_parts(&ps, h * w, f, self.act, s.get(parts.len()).copied())
+            match &self.direct {
+                Some(p) => direct::conv(&ps, (h, w), f, p, self.act, s.get(parts.len()).copied()),
+                None => cpu::conv1x1_parts(&ps, h * w, f, self.act, s.get(parts.len()).copied()),
+            }
         })?;
         cpu::tensor(y, (f.out, h, w))
     }
@@ -193,8 +202,8 @@ impl Module for C3k {
 
 #[derive(Debug, Clone)]
 enum Inner {
-    Bottleneck(Bottleneck),
-    C3k(C3k),
+    Bottleneck(Box<Bottleneck>),
+    C3k(Box<C3k>),
 }
 
 impl Module for Inner {
@@ -218,9 +227,9 @@ struct C3k2 {
 impl C3k2 {
     fn load(vb: VarBuilder, c1: usize, c2: usize, c: usize, c3k: bool) -> Result<Self> {
         let m = if c3k {
-            Inner::C3k(C3k::load(vb.pp("m.0"), c)?)
+            Inner::C3k(Box::new(C3k::load(vb.pp("m.0"), c)?))
         } else {
-            Inner::Bottleneck(Bottleneck::load(vb.pp("m.0"), c, c / 2)?)
+            Inner::Bottleneck(Box::new(Bottleneck::load(vb.pp("m.0"), c, c / 2)?))
         };
         Ok(C3k2 {
             cv1: ConvBlock::new(vb.pp("cv1"), c1, 2 * c, 1, 1)?,
