@@ -76,12 +76,23 @@ impl Mat {
 }
 
 /// `dst[m × n] (+)= scale · a[m × k] · b[k × n]`; `dst` is row-major with
-/// rows of `dst_rs` values.
+/// rows of `dst_rs` values; on `parallelism`'s threads.
 ///
 /// # Safety
 /// `a` and `b` must address m × k and k × n values that live for the call;
 /// `dst` must hold the m × n values it addresses.
-unsafe fn matmul(dst: *mut f32, dst_rs: usize, accumulate: bool, a: Mat, b: Mat, (m, k, n): (usize, usize, usize), scale: f32) {
+// A matrix product's own parameters.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul(
+    dst: *mut f32,
+    dst_rs: usize,
+    accumulate: bool,
+    a: Mat,
+    b: Mat,
+    (m, k, n): (usize, usize, usize),
+    scale: f32,
+    parallelism: Parallelism,
+) {
     gemm::gemm(
         m,
         n,
@@ -101,7 +112,7 @@ unsafe fn matmul(dst: *mut f32, dst_rs: usize, accumulate: bool, a: Mat, b: Mat,
         false,
         false,
         false,
-        parallelism(),
+        parallelism,
     )
 }
 
@@ -142,17 +153,6 @@ fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
         (false, None) => row.iter_mut().for_each(|v| *v += b),
         (true, Some(r)) => row.iter_mut().zip(r).for_each(|(v, r)| *v = silu(*v + b) + r),
         (false, Some(r)) => row.iter_mut().zip(r).for_each(|(v, r)| *v += b + r),
-    }
-}
-
-/// [`finish_row`] from `src` into `dst` (same length).
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-pub fn finish_into(dst: &mut [f32], src: &[f32], b: f32, act: bool, residual: Option<&[f32]>) {
-    match (act, residual) {
-        (true, None) => dst.iter_mut().zip(src).for_each(|(d, v)| *d = silu(v + b)),
-        (false, None) => dst.iter_mut().zip(src).for_each(|(d, v)| *d = v + b),
-        (true, Some(r)) => dst.iter_mut().zip(src).zip(r).for_each(|((d, v), r)| *d = silu(v + b) + r),
-        (false, Some(r)) => dst.iter_mut().zip(src).zip(r).for_each(|((d, v), r)| *d = v + b + r),
     }
 }
 
@@ -282,34 +282,6 @@ fn by_blocks(
     }
 }
 
-/// [`matmul`] on one thread (blocks are already spread over the threads).
-///
-/// # Safety
-/// As [`matmul`].
-unsafe fn matmul1(dst: *mut f32, dst_rs: usize, accumulate: bool, a: Mat, b: Mat, (m, k, n): (usize, usize, usize)) {
-    gemm::gemm(
-        m,
-        n,
-        k,
-        dst,
-        1,
-        dst_rs as isize,
-        accumulate,
-        a.ptr,
-        a.cs,
-        a.rs,
-        b.ptr,
-        b.cs,
-        b.rs,
-        1.0,
-        1.0,
-        false,
-        false,
-        false,
-        Parallelism::None,
-    )
-}
-
 /// A dense convolution of one picture `x` (`[c, h, w]`, padding k/2), then
 /// bias, SiLU when `act`, and `residual` (`[out, ho, wo]`) when given.
 /// Returns the output and its (ho, wo).
@@ -337,7 +309,8 @@ pub fn conv(
                     im2col_row(dst, &x[ci * h * w..(ci + 1) * h * w], (h, w), (ky, kx), k, s, y0, wo);
                 }
             });
-            matmul1(dst, ho * wo, false, Mat::rows(&f.w, kk), Mat::rows(&cols, n), (f.out, kk, n));
+            // One thread per product: the blocks are already spread over the threads.
+            matmul(dst, ho * wo, false, Mat::rows(&f.w, kk), Mat::rows(&cols, n), (f.out, kk, n), 1.0, Parallelism::None);
         }
     });
     (out, (ho, wo))
@@ -358,7 +331,7 @@ pub fn conv1x1_parts(parts: &[(&[f32], usize)], hw: usize, f: &Filters, act: boo
             unsafe {
                 let w = Mat { ptr: f.w.as_ptr().add(col), rs: kk as isize, cs: 1 };
                 let b = Mat { ptr: x.as_ptr().add(c0), rs: hw as isize, cs: 1 };
-                matmul1(dst, hw, i > 0, w, b, (f.out, *c, n));
+                matmul(dst, hw, i > 0, w, b, (f.out, *c, n), 1.0, Parallelism::None);
             }
             col += c;
         }
@@ -498,9 +471,8 @@ pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usiz
             // is na × na; out's rows h·hd.. from column a·na.
             unsafe {
                 // s[i, j] = scale · Σ_d q[d, i] k[d, j]
-                matmul(s.as_mut_ptr(), na, false, Mat::cols(q, n), Mat::rows(k, n), (na, hd, na), scale);
+                matmul(s.as_mut_ptr(), na, false, Mat::cols(q, n), Mat::rows(k, n), (na, hd, na), scale, parallelism());
                 softmax_rows(&mut s, na);
-
                 // out[d, i] = Σ_j v[d, j] s[i, j]
                 matmul(
                     out.as_mut_ptr().add(h * hd * n + a * na),
@@ -510,6 +482,7 @@ pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usiz
                     Mat::cols(&s, na),
                     (hd, na, na),
                     1.0,
+                    parallelism(),
                 );
             }
         }
