@@ -337,10 +337,8 @@ catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
     }
     db.json(&["root", "add", tmp.path().to_str().unwrap(), "--name", "many", "--json"]);
     db.json(&["scan", "--json"]);
-    let child = Command::new(env!("CARGO_BIN_EXE_hma"))
-        .args(["analyze", "--json", "--threads", "1", "--catalog", &db.url])
-        .env("HMA_MACHINE", "test-machine")
-        .env("HMA_CACHE_DIR", cache.path())
+    let child = db
+        .hma_cached_command(cache.path(), &["analyze", "--json", "--threads", "1"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();

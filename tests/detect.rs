@@ -236,10 +236,8 @@ catalog_test!(killed_detection_resumes_without_loss_or_duplicates, |db| {
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "many", "--json"]), "root add");
     json(hma(&["scan", "--json"]), "scan");
-    let child = Command::new(env!("CARGO_BIN_EXE_hma"))
-        .args(["detect", "--json", "--threads", "1", "--catalog", &db.url])
-        .env("HMA_MACHINE", "test-machine")
-        .env("HMA_CACHE_DIR", cache.path())
+    let child = db
+        .hma_cached_command(cache.path(), &["detect", "--json", "--threads", "1"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();

@@ -88,16 +88,21 @@ pub fn hma_cmd(url: &str, args: &[&str]) -> Output {
 }
 
 impl Db {
-    /// Runs `hma` against this catalogue with previews in `cache`.
-    pub fn hma_cached(&self, cache: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_hma"))
-            .args(args)
+    /// The `hma` command against this catalogue with previews in `cache`
+    /// (to run it, or to spawn it and kill it mid-job).
+    pub fn hma_cached_command(&self, cache: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hma"));
+        cmd.args(args)
             .args(["--catalog", &self.url])
             .env("HMA_MACHINE", "test-machine")
             .env("HMA_CACHE_DIR", cache)
-            .env_remove("HMA_CATALOG")
-            .output()
-            .expect("run hma")
+            .env_remove("HMA_CATALOG");
+        cmd
+    }
+
+    /// Runs `hma` against this catalogue with previews in `cache`.
+    pub fn hma_cached(&self, cache: &Path, args: &[&str]) -> Output {
+        self.hma_cached_command(cache, args).output().expect("run hma")
     }
 }
 

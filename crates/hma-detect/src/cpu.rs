@@ -11,9 +11,9 @@
 //! the qkv convolution's output. Inputs are read in place through
 //! [`with_f32`]; outputs are moved into tensors without a copy.
 //!
-//! The one place in the workspace that allows `unsafe`: `gemm`'s API takes
-//! raw pointers and strides (that is what lets a product read a view in
-//! place). Each call says why its pointers are in bounds.
+//! One of the two modules that allow `unsafe` (with `crate::direct`):
+//! `gemm`'s API takes raw pointers and strides (that is what lets a product
+//! read a view in place). Each call says why its pointers are in bounds.
 #![allow(unsafe_code)]
 
 use std::mem::MaybeUninit;
@@ -116,6 +116,12 @@ unsafe fn matmul(
     )
 }
 
+/// ln 2 split in two for exp's range reduction (r = x − n·hi + n·lo), and
+/// the polynomial's coefficients, highest power first (Cephes' expf);
+/// shared with the AVX-512 version in `crate::direct`.
+pub const EXP_LN2: (f32, f32) = (0.693_359_4, 2.121_944_4e-4);
+pub const EXP_POLY: [f32; 6] = [1.987_569_1e-4, 1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5];
+
 /// e^x for SiLU and softmax, branch-free so the compiler vectorises the
 /// loops that use it (libm's `expf` is a call per value): Cephes'
 /// single-precision polynomial, about 1e-7 relative error; rounding by the
@@ -127,9 +133,8 @@ pub fn exp_f32(x: f32) -> f32 {
     let x = x.max(-87.0).min(88.0);
     const SHIFT: f32 = 12_582_912.0; // 1.5 · 2^23
     let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
-    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
-    let p =
-        ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
+    let r = x - n * EXP_LN2.0 + n * EXP_LN2.1;
+    let p = EXP_POLY[1..].iter().fold(EXP_POLY[0], |p, c| p * r + c);
     let e = p * r * r + r + 1.0;
     // 2^n without a float-to-int conversion: n + 127 + 2^23 holds n + 127
     // in its low mantissa bits; shifted into the exponent field.
@@ -224,14 +229,14 @@ fn im2col_row(dst: &mut [MaybeUninit<f32>], src: &[f32], (h, w): (usize, usize),
 
 /// A raw pointer handed to the threads that write disjoint parts of it.
 #[derive(Clone, Copy)]
-struct Shared(*mut f32);
-// SAFETY: each block writes only its own columns of the output.
+pub(crate) struct Shared(pub(crate) *mut f32);
+// SAFETY: every user hands each thread its own disjoint part to write.
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
     /// The pointer (a method, so closures capture the whole wrapper).
-    fn at(self, i: usize) -> *mut f32 {
+    pub(crate) fn at(self, i: usize) -> *mut f32 {
         self.0.wrapping_add(i)
     }
 }

@@ -25,7 +25,7 @@
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::cpu::Filters;
+use crate::cpu::{Filters, Shared, EXP_LN2, EXP_POLY};
 
 /// Output channels per tile.
 const R: usize = 6;
@@ -76,20 +76,6 @@ pub fn pack(f: &Filters, c: usize) -> Option<Packed> {
         }
     }
     Some(Packed { w, groups, c, taps })
-}
-
-/// Pointers handed to the threads; each block writes only its own rows.
-#[derive(Clone, Copy)]
-struct Out(*mut f32);
-// SAFETY: blocks write disjoint rows of the output.
-unsafe impl Send for Out {}
-unsafe impl Sync for Out {}
-
-impl Out {
-    /// The pointer (a method, so closures capture the whole wrapper).
-    fn ptr(self) -> *mut f32 {
-        self.0
-    }
 }
 
 /// The input planes, read by every thread.
@@ -157,9 +143,9 @@ pub fn conv(parts: &[(&[f32], usize)], (h, w): (usize, usize), f: &Filters, p: &
     }
     let hw = h * w;
     let mut out: Vec<f32> = Vec::with_capacity(f.out * hw);
-    let dst = Out(out.as_mut_ptr());
+    let dst = Shared(out.as_mut_ptr());
     let planes = &Planes(planes);
-    let res = residual.map(|r| Out(r.as_ptr().cast_mut()));
+    let res = residual.map(|r| Shared(r.as_ptr().cast_mut()));
     (0..h.div_ceil(rows)).into_par_iter().for_each_init(Vec::new, |tmp: &mut Vec<f32>, bi| {
         let (y0, y1) = (bi * rows, ((bi + 1) * rows).min(h));
         let len = (y1 - y0) * wp;
@@ -176,8 +162,8 @@ pub fn conv(parts: &[(&[f32], usize)], (h, w): (usize, usize), f: &Filters, p: &
             out_channels: f.out,
             act,
             hw,
-            out: dst.ptr(),
-            residual: res.map(|r| r.ptr().cast_const()),
+            out: dst.at(0),
+            residual: res.map(|r| r.at(0).cast_const()),
             dst: if padded_rows { Dst::Padded(tmp.as_mut_ptr()) } else { Dst::Out },
         };
         // SAFETY: the CPU has AVX-512 (pack checked); every plane holds
@@ -191,7 +177,7 @@ pub fn conv(parts: &[(&[f32], usize)], (h, w): (usize, usize), f: &Filters, p: &
                     let src = &tmp[o * len + (y - y0) * wp..][..w];
                     let at = o * hw + y * w;
                     // SAFETY: row y of channel o belongs to this block only.
-                    let d = unsafe { std::slice::from_raw_parts_mut(dst.ptr().add(at), w) };
+                    let d = unsafe { std::slice::from_raw_parts_mut(dst.at(0).add(at), w) };
                     match residual {
                         Some(r) => add_into(d, src, &r[at..at + w]),
                         None => d.copy_from_slice(src),
@@ -223,11 +209,11 @@ unsafe fn exp16(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
         x,
         _mm512_set1_ps(std::f32::consts::LOG2_E),
     ));
-    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_359_4), x);
-    let r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.121_944_4e-4), r);
-    let mut p = _mm512_set1_ps(1.987_569_1e-4);
-    for c in [1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5] {
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(EXP_LN2.0), x);
+    let r = _mm512_fmadd_ps(n, _mm512_set1_ps(EXP_LN2.1), r);
+    let mut p = _mm512_set1_ps(EXP_POLY[0]);
+    for c in &EXP_POLY[1..] {
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(*c));
     }
     let e = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0)));
     _mm512_scalef_ps(e, n)
