@@ -199,7 +199,16 @@ pub struct Filters {
 // The geometry of one patch row: no smaller grouping reads better.
 #[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn im2col_row(dst: &mut [MaybeUninit<f32>], src: &[f32], (h, w): (usize, usize), (ky, kx): (usize, usize), k: usize, stride: usize, y0: usize, wo: usize) {
+fn im2col_row(
+    dst: &mut [MaybeUninit<f32>],
+    src: &[f32],
+    (h, w): (usize, usize),
+    (ky, kx): (usize, usize),
+    k: usize,
+    stride: usize,
+    y0: usize,
+    wo: usize,
+) {
     let pad = k / 2;
     // Output columns whose input column is inside the picture.
     let lo = pad.saturating_sub(kx).div_ceil(stride).min(wo);
@@ -315,7 +324,16 @@ pub fn conv(
                 }
             });
             // One thread per product: the blocks are already spread over the threads.
-            matmul(dst, ho * wo, false, Mat::rows(&f.w, kk), Mat::rows(&cols, n), (f.out, kk, n), 1.0, Parallelism::None);
+            matmul(
+                dst,
+                ho * wo,
+                false,
+                Mat::rows(&f.w, kk),
+                Mat::rows(&cols, n),
+                (f.out, kk, n),
+                1.0,
+                Parallelism::None,
+            );
         }
     });
     (out, (ho, wo))
@@ -324,7 +342,13 @@ pub fn conv(
 /// A 1×1 convolution over the channel-wise concatenation of `parts`
 /// (each `[c_i, hw]`), without making the concatenation: one accumulating
 /// product per part with its columns of the filter.
-pub fn conv1x1_parts(parts: &[(&[f32], usize)], hw: usize, f: &Filters, act: bool, residual: Option<&[f32]>) -> Vec<f32> {
+pub fn conv1x1_parts(
+    parts: &[(&[f32], usize)],
+    hw: usize,
+    f: &Filters,
+    act: bool,
+    residual: Option<&[f32]>,
+) -> Vec<f32> {
     let kk: usize = parts.iter().map(|p| p.1).sum();
     // Blocks of columns: by_blocks's "rows" of one column each.
     by_blocks(f, (hw, 1), kk, act, residual, |c0, n, dst| {

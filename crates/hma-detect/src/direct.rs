@@ -91,47 +91,38 @@ struct Job<'a> {
     bias: &'a [f32],
     out_channels: usize,
     act: bool,
-    hw: usize,
-    out: *mut f32,
-    residual: Option<*const f32>,
-    dst: Dst,
-}
-
-/// Where a block's kernel stores.
-#[derive(Clone, Copy)]
-enum Dst {
-    /// Straight into the output (rows as long as the picture's: 1×1).
-    Out,
-    /// Into a block buffer `[out, len]` in the padded layout, compacted
-    /// (and the residual added) afterwards.
-    Padded(*mut f32),
+    /// `[out_channels, len]`: the block's output in the padded layout,
+    /// copied (with the residual) into the output afterwards.
+    tmp: *mut f32,
 }
 
 /// The convolution of `parts` (channel planes `[c_i, h, w]`, concatenated
 /// along channels; their total must be the packed filter's input
 /// channels), then bias, SiLU when `act`, and `residual` (`[out, h, w]`).
-pub fn conv(parts: &[(&[f32], usize)], (h, w): (usize, usize), f: &Filters, p: &Packed, act: bool, residual: Option<&[f32]>) -> Vec<f32> {
+pub fn conv(
+    parts: &[(&[f32], usize)],
+    (h, w): (usize, usize),
+    f: &Filters,
+    p: &Packed,
+    act: bool,
+    residual: Option<&[f32]>,
+) -> Vec<f32> {
     let k = f.k;
     let r = k / 2;
     let wp = w + 2 * r;
     let hp = h + 2 * r;
-    // The input as zero-bordered planes (a 1×1 filter reads the parts in place).
-    let padded: Vec<f32>;
-    let planes: Vec<*const f32> = if k == 1 {
-        parts.iter().flat_map(|(x, c)| (0..*c).map(move |i| x[i * h * w..].as_ptr())).collect()
-    } else {
-        let plane = hp * wp;
-        let mut buf = vec![0f32; p.c * plane + 16];
-        let sources: Vec<&[f32]> = parts.iter().flat_map(|(x, c)| (0..*c).map(move |i| &x[i * h * w..(i + 1) * h * w])).collect();
-        buf[..p.c * plane].par_chunks_mut(plane).zip(&sources).for_each(|(dst, src)| {
-            for (y, row) in src.chunks_exact(w).enumerate() {
-                dst[(y + r) * wp + r..(y + r) * wp + r + w].copy_from_slice(row);
-            }
-        });
-        padded = buf;
-        (0..p.c).map(|i| padded[i * plane..].as_ptr()).collect()
-    };
-    assert_eq!(planes.len(), p.c, "input channels");
+    // The input as zero-bordered planes.
+    let plane = hp * wp;
+    let sources: Vec<&[f32]> =
+        parts.iter().flat_map(|(x, c)| (0..*c).map(move |i| &x[i * h * w..(i + 1) * h * w])).collect();
+    assert_eq!(sources.len(), p.c, "input channels");
+    let mut padded = vec![0f32; p.c * plane + 16];
+    padded[..p.c * plane].par_chunks_mut(plane).zip(&sources).for_each(|(dst, src)| {
+        for (y, row) in src.chunks_exact(w).enumerate() {
+            dst[(y + r) * wp + r..(y + r) * wp + r + w].copy_from_slice(row);
+        }
+    });
+    let planes: Vec<*const f32> = (0..p.c).map(|i| padded[i * plane..].as_ptr()).collect();
     let offsets: Vec<usize> = (0..k * k).map(|t| (t / k) * wp + t % k).collect();
     // Rows per block: about 64 K input values (the block's input stays in
     // L2 while every output channel group runs over it), at least two
@@ -145,15 +136,11 @@ pub fn conv(parts: &[(&[f32], usize)], (h, w): (usize, usize), f: &Filters, p: &
     let mut out: Vec<f32> = Vec::with_capacity(f.out * hw);
     let dst = Shared(out.as_mut_ptr());
     let planes = &Planes(planes);
-    let res = residual.map(|r| Shared(r.as_ptr().cast_mut()));
     (0..h.div_ceil(rows)).into_par_iter().for_each_init(Vec::new, |tmp: &mut Vec<f32>, bi| {
         let (y0, y1) = (bi * rows, ((bi + 1) * rows).min(h));
         let len = (y1 - y0) * wp;
-        let padded_rows = wp != w;
-        if padded_rows {
-            tmp.clear();
-            tmp.resize(f.out * len, 0.0);
-        }
+        tmp.clear();
+        tmp.resize(f.out * len, 0.0);
         let job = Job {
             planes: &planes.0,
             p,
@@ -161,27 +148,21 @@ pub fn conv(parts: &[(&[f32], usize)], (h, w): (usize, usize), f: &Filters, p: &
             bias: &f.bias,
             out_channels: f.out,
             act,
-            hw,
-            out: dst.at(0),
-            residual: res.map(|r| r.at(0).cast_const()),
-            dst: if padded_rows { Dst::Padded(tmp.as_mut_ptr()) } else { Dst::Out },
+            tmp: tmp.as_mut_ptr(),
         };
         // SAFETY: the CPU has AVX-512 (pack checked); every plane holds
         // (h + k − 1)·wp values plus slack for the last tap's two extra
-        // values; loads past a run's end are masked; this block stores
-        // only its own output rows y0..y1 (or its own buffer).
+        // values; loads past a run's end are masked; tmp holds [out, len].
         unsafe { block(&job, y0 * wp, len) };
-        if padded_rows {
-            for o in 0..f.out {
-                for y in y0..y1 {
-                    let src = &tmp[o * len + (y - y0) * wp..][..w];
-                    let at = o * hw + y * w;
-                    // SAFETY: row y of channel o belongs to this block only.
-                    let d = unsafe { std::slice::from_raw_parts_mut(dst.at(0).add(at), w) };
-                    match residual {
-                        Some(r) => add_into(d, src, &r[at..at + w]),
-                        None => d.copy_from_slice(src),
-                    }
+        for o in 0..f.out {
+            for y in y0..y1 {
+                let src = &tmp[o * len + (y - y0) * wp..][..w];
+                let at = o * hw + y * w;
+                // SAFETY: row y of channel o belongs to this block only.
+                let d = unsafe { std::slice::from_raw_parts_mut(dst.at(at), w) };
+                match residual {
+                    Some(r) => add_into(d, src, &r[at..at + w]),
+                    None => d.copy_from_slice(src),
                 }
             }
         }
@@ -233,15 +214,14 @@ unsafe fn silu16(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
 }
 
 /// Every output channel for the flat (padded-layout) output pixels
-/// `i0..i0 + len`, by tiles of 64 pixels × 6 output channels (a group's
-/// weights stay in L1 while its tiles run); bias, SiLU and residual
-/// applied in registers; the picture pixels of each vector
-/// compress-stored into the output (the padding columns are dropped).
+/// `i0..i0 + len` into `job.tmp`, by tiles of 64 pixels × 6 output
+/// channels (a group's weights stay in L1 while its tiles run); bias and
+/// SiLU applied in registers.
 ///
 /// # Safety
 /// AVX-512F must be available; `planes[c] + i0 + offset + j` must be
-/// readable for every j < len and tap offset; `out` (and `residual`)
-/// must hold `[out_channels, hw]`.
+/// readable for every j < len and tap offset; `job.tmp` must hold
+/// `[out_channels, len]`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn block(job: &Job, i0: usize, len: usize) {
@@ -296,18 +276,7 @@ unsafe fn block(job: &Job, i0: usize, len: usize) {
                     if job.act {
                         y = silu16(y);
                     }
-                    let i = t * 16 * V + 16 * v;
-                    match job.dst {
-                        // In place: the output's own layout, residual added here.
-                        Dst::Out => {
-                            let pos = o * job.hw + i0 + i;
-                            if let Some(res) = job.residual {
-                                y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(load[v], res.add(pos)));
-                            }
-                            _mm512_mask_storeu_ps(job.out.add(pos), load[v], y);
-                        }
-                        Dst::Padded(tmp) => _mm512_mask_storeu_ps(tmp.add(o * len + i), load[v], y),
-                    }
+                    _mm512_mask_storeu_ps(job.tmp.add(o * len + t * 16 * V + 16 * v), load[v], y);
                 }
             }
         }
@@ -341,18 +310,17 @@ mod tests {
     /// and a residual; on a CPU without AVX-512, pack declines.
     #[test]
     fn direct_convolution_matches_the_matrix_product() {
-        for (i, &(c, out, h, w, act, residual)) in
-            [(3, 16, 20, 20, true, false), (16, 8, 13, 7, true, true), (64, 64, 40, 40, false, true), (5, 13, 9, 33, true, false)]
-                .iter()
-                .enumerate()
+        for (i, &(c, out, h, w, act, residual)) in [
+            (3, 16, 20, 20, true, false),
+            (16, 8, 13, 7, true, true),
+            (64, 64, 40, 40, false, true),
+            (5, 13, 9, 33, true, false),
+        ]
+        .iter()
+        .enumerate()
         {
-            let f = Filters {
-                w: values(out * c * 9, i as u32 + 1),
-                bias: values(out, i as u32 + 7),
-                out,
-                k: 3,
-                stride: 1,
-            };
+            let f =
+                Filters { w: values(out * c * 9, i as u32 + 1), bias: values(out, i as u32 + 7), out, k: 3, stride: 1 };
             let x = values(c * h * w, i as u32 + 13);
             let r = values(out * h * w, i as u32 + 19);
             let r = residual.then_some(&r[..]);

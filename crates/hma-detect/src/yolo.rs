@@ -97,7 +97,9 @@ impl ConvBlock {
         if n != 1 {
             // One picture at a time: the kernels work on [c, h, w].
             let ys = (0..n)
-                .map(|i| self.forward_res(&x.narrow(0, i, 1)?, residual.map(|r| r.narrow(0, i, 1)).transpose()?.as_ref()))
+                .map(|i| {
+                    self.forward_res(&x.narrow(0, i, 1)?, residual.map(|r| r.narrow(0, i, 1)).transpose()?.as_ref())
+                })
                 .collect::<Result<Vec<_>>>()?;
             return Tensor::cat(&ys, 0);
         }
@@ -131,10 +133,7 @@ impl ConvBlock {
         let inputs: Vec<&Tensor> = parts.iter().copied().chain(residual).collect();
         let y = cpu::with_f32s(&inputs, |s| {
             let ps: Vec<(&[f32], usize)> = s[..parts.len()].iter().copied().zip(channels).collect();
-            match &self.direct {
-                Some(p) => direct::conv(&ps, (h, w), f, p, self.act, s.get(parts.len()).copied()),
-                None => cpu::conv1x1_parts(&ps, h * w, f, self.act, s.get(parts.len()).copied()),
-            }
+            cpu::conv1x1_parts(&ps, h * w, f, self.act, s.get(parts.len()).copied())
         })?;
         cpu::tensor(y, (f.out, h, w))
     }
