@@ -31,6 +31,12 @@ use crate::cpu::{Filters, Shared, EXP_LN2, EXP_POLY};
 const R: usize = 6;
 /// 16-lane vectors per tile.
 const V: usize = 4;
+/// Output pixels per tile.
+const TILE: usize = 16 * V;
+/// Input channels per pass over a tile.
+const CHUNK: usize = 8;
+/// Taps of a 3×3 filter.
+const TAPS: usize = 9;
 
 /// A convolution's weights packed for the kernel: per group of `R` output
 /// channels, per input channel, per tap, the `R` weights side by side
@@ -38,9 +44,10 @@ const V: usize = 4;
 #[derive(Debug, Clone)]
 pub struct Packed {
     w: Vec<f32>,
+    /// The bias, zeros for the missing channels of the last group.
+    bias: Vec<f32>,
     groups: usize,
     c: usize,
-    taps: usize,
 }
 
 /// Whether this CPU runs the kernel.
@@ -64,36 +71,33 @@ pub fn pack(f: &Filters, c: usize) -> Option<Packed> {
     if !(f.stride == 1 && f.k == 3 && available()) {
         return None;
     }
-    let taps = f.k * f.k;
     let groups = f.out.div_ceil(R);
-    let mut w = vec![0f32; groups * c * taps * R];
+    let mut w = vec![0f32; groups * c * TAPS * R];
     for o in 0..f.out {
         let (g, r) = (o / R, o % R);
         for ci in 0..c {
-            for t in 0..taps {
-                w[((g * c + ci) * taps + t) * R + r] = f.w[(o * c + ci) * taps + t];
+            for t in 0..TAPS {
+                w[((g * c + ci) * TAPS + t) * R + r] = f.w[(o * c + ci) * TAPS + t];
             }
         }
     }
-    Some(Packed { w, groups, c, taps })
+    let mut bias = f.bias.clone();
+    bias.resize(groups * R, 0.0);
+    Some(Packed { w, bias, groups, c })
 }
-
-/// The input planes, read by every thread.
-struct Planes(Vec<*const f32>);
-// SAFETY: only read, while the tensors they point into are borrowed.
-unsafe impl Sync for Planes {}
 
 /// What a block's kernel needs besides its rows.
 struct Job<'a> {
-    planes: &'a [*const f32],
+    /// The zero-bordered input planes, `plane` values apart.
+    input: *const f32,
+    plane: usize,
     p: &'a Packed,
-    offsets: &'a [usize],
-    bias: &'a [f32],
-    out_channels: usize,
+    offsets: [usize; TAPS],
     act: bool,
-    /// `[out_channels, len]`: the block's output in the padded layout,
+    /// `[groups·R, stride]`: the block's output in the padded layout,
     /// copied (with the residual) into the output afterwards.
     tmp: *mut f32,
+    stride: usize,
 }
 
 /// The convolution of `parts` (channel planes `[c_i, h, w]`, concatenated
@@ -116,14 +120,16 @@ pub fn conv(
     let sources: Vec<&[f32]> =
         parts.iter().flat_map(|(x, c)| (0..*c).map(move |i| &x[i * h * w..(i + 1) * h * w])).collect();
     assert_eq!(sources.len(), p.c, "input channels");
-    let mut padded = vec![0f32; p.c * plane + 16];
+    // Slack after the last plane: the last tile of a block reads up to a
+    // tile and two rows past the block (those outputs are dropped).
+    let mut padded = vec![0f32; p.c * plane + TILE + 2 * wp + 16];
     padded[..p.c * plane].par_chunks_mut(plane).zip(&sources).for_each(|(dst, src)| {
         for (y, row) in src.chunks_exact(w).enumerate() {
             dst[(y + r) * wp + r..(y + r) * wp + r + w].copy_from_slice(row);
         }
     });
-    let planes: Vec<*const f32> = (0..p.c).map(|i| padded[i * plane..].as_ptr()).collect();
-    let offsets: Vec<usize> = (0..k * k).map(|t| (t / k) * wp + t % k).collect();
+    let offsets: [usize; TAPS] = std::array::from_fn(|t| (t / k) * wp + t % k);
+    let input = Shared(padded.as_mut_ptr());
     // Rows per block: about 64 K input values (the block's input stays in
     // L2 while every output channel group runs over it), at least two
     // tiles, and enough blocks for every thread.
@@ -135,28 +141,22 @@ pub fn conv(
     let hw = h * w;
     let mut out: Vec<f32> = Vec::with_capacity(f.out * hw);
     let dst = Shared(out.as_mut_ptr());
-    let planes = &Planes(planes);
     (0..h.div_ceil(rows)).into_par_iter().for_each_init(Vec::new, |tmp: &mut Vec<f32>, bi| {
         let (y0, y1) = (bi * rows, ((bi + 1) * rows).min(h));
-        let len = (y1 - y0) * wp;
+        let len = ((y1 - y0) * wp).next_multiple_of(TILE);
+        // The rows of tmp one cache line more than whole tiles apart, so
+        // that a tile's 6·groups rows do not all fall in the same L1 set.
+        let stride = len + 16;
         tmp.clear();
-        tmp.resize(f.out * len, 0.0);
-        let job = Job {
-            planes: &planes.0,
-            p,
-            offsets: &offsets,
-            bias: &f.bias,
-            out_channels: f.out,
-            act,
-            tmp: tmp.as_mut_ptr(),
-        };
-        // SAFETY: the CPU has AVX-512 (pack checked); every plane holds
-        // (h + k − 1)·wp values plus slack for the last tap's two extra
-        // values; loads past a run's end are masked; tmp holds [out, len].
+        tmp.resize(p.groups * R * stride, 0.0);
+        let job = Job { input: input.at(0).cast_const(), plane, p, offsets, act, tmp: tmp.as_mut_ptr(), stride };
+        // SAFETY: the CPU has AVX-512 (pack checked); reads stay inside
+        // `padded` (its slack covers the last tile's overrun); tmp holds
+        // [groups·R, len].
         unsafe { block(&job, y0 * wp, len) };
         for o in 0..f.out {
             for y in y0..y1 {
-                let src = &tmp[o * len + (y - y0) * wp..][..w];
+                let src = &tmp[o * stride + (y - y0) * wp..][..w];
                 let at = o * hw + y * w;
                 // SAFETY: row y of channel o belongs to this block only.
                 let d = unsafe { std::slice::from_raw_parts_mut(dst.at(at), w) };
@@ -214,73 +214,86 @@ unsafe fn silu16(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
 }
 
 /// Every output channel for the flat (padded-layout) output pixels
-/// `i0..i0 + len` into `job.tmp`, by tiles of 64 pixels × 6 output
-/// channels (a group's weights stay in L1 while its tiles run); bias and
-/// SiLU applied in registers.
+/// `i0..i0 + len` into `job.tmp`, by tiles of 64 pixels. Per tile, the
+/// input channels go by chunks of [`CHUNK`]: a chunk's rows (a few KB)
+/// stay in L1 while every group of 6 output channels runs over them, and
+/// the partial sums wait in `tmp` between chunks; bias and SiLU are
+/// applied in registers after the last chunk.
 ///
 /// # Safety
-/// AVX-512F must be available; `planes[c] + i0 + offset + j` must be
-/// readable for every j < len and tap offset; `job.tmp` must hold
-/// `[out_channels, len]`.
+/// AVX-512F must be available; `input + ci·plane + i0 + offset + j` must
+/// be readable for every input channel, tap offset and j < len; `job.tmp`
+/// must hold `[groups·R, stride]` with stride ≥ len; len must be a
+/// multiple of [`TILE`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn block(job: &Job, i0: usize, len: usize) {
     use std::arch::x86_64::*;
     let p = job.p;
-    // Per tile and vector: the lanes inside the run.
-    let tiles = len.div_ceil(16 * V);
-    let masks: Vec<[u16; V]> = (0..tiles)
-        .map(|t| {
-            std::array::from_fn(|v| {
-                let lanes = len.saturating_sub(t * 16 * V + 16 * v).min(16);
-                if lanes == 16 {
-                    u16::MAX
-                } else {
-                    (1u16 << lanes) - 1
-                }
-            })
-        })
-        .collect();
-    for g in 0..p.groups {
-        let wg = p.w.as_ptr().add(g * p.c * p.taps * R);
-        for (t, load) in masks.iter().enumerate() {
-            let mut acc = [[_mm512_setzero_ps(); V]; R];
-            for (ci, plane) in job.planes.iter().enumerate() {
-                let base = plane.add(i0 + t * 16 * V);
-                let wc = wg.add(ci * p.taps * R);
-                for (ti, off) in job.offsets.iter().enumerate() {
-                    let q = base.add(*off);
-                    let x = [
-                        _mm512_maskz_loadu_ps(load[0], q),
-                        _mm512_maskz_loadu_ps(load[1], q.add(16)),
-                        _mm512_maskz_loadu_ps(load[2], q.add(32)),
-                        _mm512_maskz_loadu_ps(load[3], q.add(48)),
-                    ];
-                    let wt = wc.add(ti * R);
+    let chunks = p.c.div_ceil(CHUNK);
+    for t in 0..len / TILE {
+        for ch in 0..chunks {
+            let (c0, c1) = (ch * CHUNK, ((ch + 1) * CHUNK).min(p.c));
+            for g in 0..p.groups {
+                let out = job.tmp.add(g * R * job.stride + t * TILE);
+                let mut acc = [[_mm512_setzero_ps(); V]; R];
+                if ch > 0 {
                     for (r, acc) in acc.iter_mut().enumerate() {
-                        let b = _mm512_set1_ps(*wt.add(r));
-                        for v in 0..V {
-                            acc[v] = _mm512_fmadd_ps(x[v], b, acc[v]);
+                        for (v, a) in acc.iter_mut().enumerate() {
+                            *a = _mm512_loadu_ps(out.add(r * job.stride + 16 * v));
                         }
                     }
                 }
-            }
-            for (r, acc) in acc.iter().enumerate() {
-                let o = g * R + r;
-                if o >= job.out_channels {
-                    break;
-                }
-                let b = _mm512_set1_ps(job.bias[o]);
-                for v in 0..V {
-                    let mut y = _mm512_add_ps(acc[v], b);
-                    if job.act {
-                        y = silu16(y);
+                let acc = accumulate(acc, job, i0 + t * TILE, c0, c1, p.w.as_ptr().add(g * p.c * TAPS * R));
+                let last = ch + 1 == chunks;
+                for (r, acc) in acc.iter().enumerate() {
+                    let b = _mm512_set1_ps(p.bias[g * R + r]);
+                    for (v, a) in acc.iter().enumerate() {
+                        let mut y = *a;
+                        if last {
+                            y = _mm512_add_ps(y, b);
+                            if job.act {
+                                y = silu16(y);
+                            }
+                        }
+                        _mm512_storeu_ps(out.add(r * job.stride + 16 * v), y);
                     }
-                    _mm512_mask_storeu_ps(job.tmp.add(o * len + t * 16 * V + 16 * v), load[v], y);
                 }
             }
         }
     }
+}
+
+/// The register tile: adds input channels `c0..c1` of the 64 pixels from
+/// flat index `at` times one group's weights (`wg`) to `acc`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn accumulate(
+    mut acc: [[std::arch::x86_64::__m512; V]; R],
+    job: &Job,
+    at: usize,
+    c0: usize,
+    c1: usize,
+    wg: *const f32,
+) -> [[std::arch::x86_64::__m512; V]; R] {
+    use std::arch::x86_64::*;
+    for ci in c0..c1 {
+        let base = job.input.add(ci * job.plane + at);
+        let wc = wg.add(ci * TAPS * R);
+        for (ti, off) in job.offsets.iter().enumerate() {
+            let q = base.add(*off);
+            let x: [__m512; V] = std::array::from_fn(|v| _mm512_loadu_ps(q.add(16 * v)));
+            let wt = wc.add(ti * R);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let b = _mm512_set1_ps(*wt.add(r));
+                for v in 0..V {
+                    acc[v] = _mm512_fmadd_ps(x[v], b, acc[v]);
+                }
+            }
+        }
+    }
+    acc
 }
 
 #[cfg(not(target_arch = "x86_64"))]

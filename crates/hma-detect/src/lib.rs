@@ -81,7 +81,11 @@ impl Detector {
 
     /// The head's raw outputs for a `[1, 3, 640, 640]` input.
     pub fn raw(&self, input: &Tensor) -> Result<Tensor, DetectError> {
-        Ok(self.model.forward(&input.to_device(&self.device)?)?)
+        let x = input.to_device(&self.device)?;
+        // Run on a rayon worker: the layers' parallel loops then split
+        // work inside the pool instead of each one waking the pool from
+        // outside and sleeping until it is done.
+        Ok(rayon::scope(|_| self.model.forward(&x))?)
     }
 
     /// The decoded outputs (as the exported model's `output0`) for a
