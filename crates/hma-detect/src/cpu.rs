@@ -48,13 +48,6 @@ pub fn to_vec(x: &Tensor) -> Result<Vec<f32>> {
     with_f32(x, <[f32]>::to_vec)
 }
 
-fn parallelism() -> Parallelism {
-    match rayon::current_num_threads() {
-        0 | 1 => Parallelism::None,
-        n => Parallelism::Rayon(n),
-    }
-}
-
 /// A row-major matrix view: `at(r, c) = data[r · rs + c · cs]`.
 #[derive(Clone, Copy)]
 pub struct Mat {
@@ -470,10 +463,8 @@ fn softmax_row(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
-/// Softmax of each row of `[rows, n]`, in place.
-fn softmax_rows(s: &mut [f32], n: usize) {
-    s.par_chunks_mut(n).with_min_len(64).for_each(softmax_row);
-}
+/// Queries per attention task.
+const ATTN_ROWS: usize = 64;
 
 /// Area attention on the qkv convolution's output `[3C, n]` (n tokens,
 /// row-major; per head its q, k and v channels one after another):
@@ -490,33 +481,82 @@ pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usiz
         v[h * hd * n..(h + 1) * hd * n].copy_from_slice(&qkv[base + 2 * hd * n..base + 3 * hd * n]);
     }
     let scale = (hd as f32).powf(-0.5);
-    let mut s = vec![0f32; na * na];
-    for a in 0..area {
-        for h in 0..heads {
-            let q = &qkv[h * 3 * hd * n + a * na..];
-            let k = &qkv[(h * 3 + 1) * hd * n + a * na..];
-            let vv = &qkv[(h * 3 + 2) * hd * n + a * na..];
-            // SAFETY: q, k, v are hd rows of n values from column a·na; s
-            // is na × na; out's rows h·hd.. from column a·na.
-            unsafe {
-                // s[i, j] = scale · Σ_d q[d, i] k[d, j]
-                matmul(s.as_mut_ptr(), na, false, Mat::cols(q, n), Mat::rows(k, n), (na, hd, na), scale, parallelism());
-                softmax_rows(&mut s, na);
-                // out[d, i] = Σ_j v[d, j] s[i, j]
-                matmul(
-                    out.as_mut_ptr().add(h * hd * n + a * na),
-                    n,
-                    false,
-                    Mat::rows(vv, n),
-                    Mat::cols(&s, na),
-                    (hd, na, na),
-                    1.0,
-                    parallelism(),
-                );
-            }
+    // One task per (strip, head, block of ATTN_ROWS queries): its scores
+    // (ATTN_ROWS × na) stay in L2 through the product, the softmax and the
+    // second product, and the tasks keep every thread busy.
+    let blocks = na.div_ceil(ATTN_ROWS);
+    let dst = Shared(out.as_mut_ptr());
+    (0..area * heads * blocks).into_par_iter().for_each_init(Vec::new, |s: &mut Vec<f32>, task| {
+        let (a, h, b) = (task / (heads * blocks), task / blocks % heads, task % blocks);
+        let i0 = b * ATTN_ROWS;
+        let rows = ATTN_ROWS.min(na - i0);
+        s.resize(rows * na, 0.0);
+        let q = &qkv[h * 3 * hd * n + a * na + i0..];
+        let k = &qkv[(h * 3 + 1) * hd * n + a * na..];
+        let vv = &qkv[(h * 3 + 2) * hd * n + a * na..];
+        // SAFETY: q, k, v are hd rows of n values from their columns; s
+        // is rows × na; out's rows h·hd.. from column a·na + i0, `rows`
+        // columns: this task's alone.
+        unsafe {
+            // s[i, j] = scale · Σ_d q[d, i] k[d, j]
+            matmul(
+                s.as_mut_ptr(),
+                na,
+                false,
+                Mat::cols(q, n),
+                Mat::rows(k, n),
+                (rows, hd, na),
+                scale,
+                Parallelism::None,
+            );
+            s.chunks_exact_mut(na).for_each(softmax_row);
+            // out[d, i] = Σ_j v[d, j] s[i, j]
+            matmul(
+                dst.at(h * hd * n + a * na + i0),
+                n,
+                false,
+                Mat::rows(vv, n),
+                Mat::cols(s, na),
+                (hd, na, rows),
+                1.0,
+                Parallelism::None,
+            );
         }
-    }
+    });
     (out, v)
+}
+
+/// Nearest-neighbour 2× upsampling of `[c, h, w]`.
+pub fn upsample2(x: &[f32], (c, h, w): (usize, usize, usize)) -> Vec<f32> {
+    let mut out = vec![0f32; c * 4 * h * w];
+    out.par_chunks_mut(4 * w).zip(x.par_chunks(w)).for_each(|(rows, src)| {
+        let (top, bottom) = rows.split_at_mut(2 * w);
+        for (pair, v) in top.chunks_exact_mut(2).zip(src) {
+            pair.fill(*v);
+        }
+        bottom.copy_from_slice(top);
+    });
+    debug_assert_eq!(x.len(), c * h * w);
+    out
+}
+
+/// The head's output `[rows, n]`: `parts` are per level its box rows then
+/// its class rows (`[r_i, n_l]` each, r_box + r_class = rows); the levels'
+/// anchors side by side.
+pub fn head_rows(parts: &[&[f32]], rows: usize, n: usize) -> Vec<f32> {
+    let mut out = vec![0f32; rows * n];
+    let levels: Vec<(&[f32], &[f32], usize)> =
+        parts.chunks_exact(2).map(|p| (p[0], p[1], (p[0].len() + p[1].len()) / rows)).collect();
+    out.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
+        let mut at = 0;
+        for &(b, c, nl) in &levels {
+            let rb = b.len() / nl;
+            let src = if r < rb { &b[r * nl..][..nl] } else { &c[(r - rb) * nl..][..nl] };
+            row[at..at + nl].copy_from_slice(src);
+            at += nl;
+        }
+    });
+    out
 }
 
 /// The tensor `[1, c, h, w]` made from a picture's values.

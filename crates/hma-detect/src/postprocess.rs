@@ -5,6 +5,7 @@
 
 use candle_core::{Result, Tensor};
 use multiversion::multiversion;
+use rayon::prelude::*;
 
 use crate::cpu::exp_f32;
 
@@ -63,29 +64,32 @@ pub fn decode(raw: &Tensor, reg_max: usize, side: usize) -> Result<Decoded> {
     if expected != n {
         candle_core::bail!("{n} anchors do not fit a {side}×{side} input ({expected} expected)");
     }
-    let raw: Vec<f32> = raw.flatten_all()?.to_vec1()?;
-    let mut values = vec![0f32; (4 + classes) * n];
-    // Distances of the four sides (left, top, right, bottom) in cells.
-    let mut d = vec![0f32; 4 * n];
-    for (s, ds) in d.chunks_exact_mut(n).enumerate() {
-        expected_bins(&raw[s * reg_max * n..(s + 1) * reg_max * n], n, ds);
-    }
-    let mut a = 0;
-    for stride in STRIDES {
-        let (g, st) = (side / stride, stride as f32);
-        for y in 0..g {
-            for x in 0..g {
-                let (ax, ay) = (x as f32 + 0.5, y as f32 + 0.5);
-                let (x1, y1, x2, y2) = (ax - d[a], ay - d[n + a], ax + d[2 * n + a], ay + d[3 * n + a]);
-                values[a] = (x1 + x2) / 2.0 * st;
-                values[n + a] = (y1 + y2) / 2.0 * st;
-                values[2 * n + a] = (x2 - x1) * st;
-                values[3 * n + a] = (y2 - y1) * st;
-                a += 1;
+    // Read in place; the four sides' bins and the class rows in parallel.
+    let values = crate::cpu::with_f32(raw, |raw| {
+        let mut values = vec![0f32; (4 + classes) * n];
+        // Distances of the four sides (left, top, right, bottom) in cells.
+        let mut d = vec![0f32; 4 * n];
+        d.par_chunks_mut(n).enumerate().for_each(|(s, ds)| {
+            expected_bins(&raw[s * reg_max * n..(s + 1) * reg_max * n], n, ds);
+        });
+        let mut a = 0;
+        for stride in STRIDES {
+            let (g, st) = (side / stride, stride as f32);
+            for y in 0..g {
+                for x in 0..g {
+                    let (ax, ay) = (x as f32 + 0.5, y as f32 + 0.5);
+                    let (x1, y1, x2, y2) = (ax - d[a], ay - d[n + a], ax + d[2 * n + a], ay + d[3 * n + a]);
+                    values[a] = (x1 + x2) / 2.0 * st;
+                    values[n + a] = (y1 + y2) / 2.0 * st;
+                    values[2 * n + a] = (x2 - x1) * st;
+                    values[3 * n + a] = (y2 - y1) * st;
+                    a += 1;
+                }
             }
         }
-    }
-    sigmoid(&mut values[4 * n..], &raw[4 * reg_max * n..]);
+        values[4 * n..].par_chunks_mut(n).zip(raw[4 * reg_max * n..].par_chunks(n)).for_each(|(v, l)| sigmoid(v, l));
+        values
+    })?;
     Ok(Decoded { anchors: n, classes, values })
 }
 

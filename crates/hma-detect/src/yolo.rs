@@ -241,7 +241,14 @@ impl C3k2 {
 
 impl Module for C3k2 {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.cv1.forward(x)?;
+        self.forward_parts(&[x])
+    }
+}
+
+impl C3k2 {
+    /// The block on the channel-wise concatenation of `parts` (never made).
+    fn forward_parts(&self, parts: &[&Tensor]) -> Result<Tensor> {
+        let y = self.cv1.forward_cat(parts, None)?;
         let a = y.narrow(1, 0, self.c)?;
         let b = y.narrow(1, self.c, self.c)?;
         let m = self.m.forward(&b)?;
@@ -364,7 +371,14 @@ impl A2C2f {
 
 impl Module for A2C2f {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y0 = self.cv1.forward(x)?;
+        self.forward_parts(&[x])
+    }
+}
+
+impl A2C2f {
+    /// The block on the channel-wise concatenation of `parts` (never made).
+    fn forward_parts(&self, parts: &[&Tensor]) -> Result<Tensor> {
+        let y0 = self.cv1.forward_cat(parts, None)?;
         let mut ys = vec![y0.clone()];
         if let Some(c3k) = &self.c3k {
             ys.push(c3k.forward(&y0)?);
@@ -409,8 +423,9 @@ impl HeadLevel {
     }
 }
 
-impl Module for HeadLevel {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl HeadLevel {
+    /// Box distances `[1, 4·reg_max, h, w]` and class logits `[1, classes, h, w]`.
+    fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let mut b = x.clone();
         for l in &self.boxes {
             b = l.forward(&b)?;
@@ -419,7 +434,7 @@ impl Module for HeadLevel {
         for l in &self.classes {
             c = l.forward(&c)?;
         }
-        Tensor::cat(&[&b, &c], 1)?.flatten_from(2)
+        Ok((b, c))
     }
 }
 
@@ -477,8 +492,13 @@ impl Yolo {
     }
 }
 
+/// Nearest-neighbour 2× upsampling.
 fn up2(x: &Tensor) -> Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
+    let (n, c, h, w) = x.dims4()?;
+    if n == 1 && x.device().is_cpu() {
+        let y = cpu::with_f32(x, |s| cpu::upsample2(s, (c, h, w)))?;
+        return cpu::tensor(y, (c, 2 * h, 2 * w));
+    }
     x.upsample_nearest2d(2 * h, 2 * w)
 }
 
@@ -490,12 +510,21 @@ impl Module for Yolo {
         let p3 = self.b4.forward(&self.c3.forward(&p2)?)?;
         let p4 = self.b6.forward(&self.c5.forward(&p3)?)?;
         let p5 = self.b8.forward(&self.c7.forward(&p4)?)?;
-        let n4 = self.b11.forward(&Tensor::cat(&[&up2(&p5)?, &p4], 1)?)?;
-        let n3 = self.b14.forward(&Tensor::cat(&[&up2(&n4)?, &p3], 1)?)?;
-        let m4 = self.b17.forward(&Tensor::cat(&[&self.c15.forward(&n3)?, &n4], 1)?)?;
-        let m5 = self.b20.forward(&Tensor::cat(&[&self.c18.forward(&m4)?, &p5], 1)?)?;
+        let n4 = self.b11.forward_parts(&[&up2(&p5)?, &p4])?;
+        let n3 = self.b14.forward_parts(&[&up2(&n4)?, &p3])?;
+        let m4 = self.b17.forward_parts(&[&self.c15.forward(&n3)?, &n4])?;
+        let m5 = self.b20.forward_parts(&[&self.c18.forward(&m4)?, &p5])?;
         let outs = [self.head[0].forward(&n3)?, self.head[1].forward(&m4)?, self.head[2].forward(&m5)?];
-        Tensor::cat(&outs, D::Minus1)
+        // Per level, box rows over class rows; the levels side by side.
+        let (b, n) = (outs[0].0.dim(0)?, outs.iter().map(|(x, _)| Ok(x.dim(2)? * x.dim(3)?)).sum::<Result<usize>>()?);
+        if b == 1 && outs.iter().all(|(x, _)| x.device().is_cpu()) {
+            let parts: Vec<&Tensor> = outs.iter().flat_map(|(x, c)| [x, c]).collect();
+            let rows = outs[0].0.dim(1)? + outs[0].1.dim(1)?;
+            let y = cpu::with_f32s(&parts, |s| cpu::head_rows(s, rows, n))?;
+            return Tensor::from_vec(y, (1, rows, n), x.device());
+        }
+        let levels = outs.iter().map(|(x, c)| Tensor::cat(&[x, c], 1)?.flatten_from(2)).collect::<Result<Vec<_>>>()?;
+        Tensor::cat(&levels, D::Minus1)
     }
 }
 
