@@ -144,8 +144,17 @@ pub fn silu(x: f32) -> f32 {
 /// Bias, then SiLU when `act`, then the residual, on one output row.
 /// Compiled for AVX-512 and AVX2 as well (picked at run time): the
 /// workspace builds for baseline x86-64, where the exp's loop is 4 wide.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::direct::available() {
+        // SAFETY: the CPU has AVX-512.
+        return unsafe { crate::direct::finish_row(row, b, act, residual) };
+    }
+    finish_row_portable(row, b, act, residual)
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn finish_row_portable(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
     match (act, residual) {
         (true, None) => row.iter_mut().for_each(|v| *v = silu(*v + b)),
         (false, None) => row.iter_mut().for_each(|v| *v += b),
@@ -221,6 +230,13 @@ fn im2col_row(
             mid.iter_mut().zip(&srow[first..]).for_each(|(d, s)| {
                 d.write(*s);
             });
+        } else if stride == 2 && cfg!(target_arch = "x86_64") && crate::direct::available() {
+            // SAFETY: AVX-512 is there; srow[first + 2·(hi − lo − 1)] is
+            // inside the row (hi bounds the last input column).
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                crate::direct::gather_even(mid, &srow[first..])
+            };
         } else {
             mid.iter_mut().zip(srow[first..].iter().step_by(stride)).for_each(|(d, s)| {
                 d.write(*s);
@@ -562,4 +578,44 @@ pub fn head_rows(parts: &[&[f32]], rows: usize, n: usize) -> Vec<f32> {
 /// The tensor `[1, c, h, w]` made from a picture's values.
 pub fn tensor(values: Vec<f32>, (c, h, w): (usize, usize, usize)) -> Result<Tensor> {
     Tensor::from_vec(values, (1, c, h, w), &Device::Cpu)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The epilogue (AVX-512 on CPUs that have it) against the portable
+    /// loop, and stride-2 im2col rows against the definition.
+    #[test]
+    fn epilogue_and_stride_two_rows_match_the_plain_loops() {
+        let row: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 0.7).collect();
+        let res: Vec<f32> = (0..37).map(|i| (i as f32).sin()).collect();
+        for act in [false, true] {
+            for r in [None, Some(&res[..])] {
+                let (mut a, mut b) = (row.clone(), row.clone());
+                finish_row(&mut a, 0.3, act, r);
+                finish_row_portable(&mut b, 0.3, act, r);
+                for (x, y) in a.iter().zip(&b) {
+                    assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "act {act}: {x} vs {y}");
+                }
+            }
+        }
+        let (h, w) = (7, 45);
+        let src: Vec<f32> = (0..h * w).map(|i| i as f32).collect();
+        let (ho, wo) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
+        for (ky, kx) in [(0, 0), (1, 1), (2, 2), (0, 2)] {
+            let mut dst = vec![MaybeUninit::new(f32::NAN); ho * wo];
+            im2col_row(&mut dst, &src, (h, w), (ky, kx), 3, 2, 0, wo);
+            for (i, d) in dst.iter().enumerate() {
+                let (sy, sx) = ((i / wo * 2 + ky) as isize - 1, (i % wo * 2 + kx) as isize - 1);
+                let want = if (0..h as isize).contains(&sy) && (0..w as isize).contains(&sx) {
+                    src[sy as usize * w + sx as usize]
+                } else {
+                    0.0
+                };
+                // SAFETY: im2col_row writes every value of its rows.
+                assert_eq!(unsafe { d.assume_init() }, want, "tap ({ky}, {kx}) at {i}");
+            }
+        }
+    }
 }

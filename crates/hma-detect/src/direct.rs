@@ -200,6 +200,64 @@ unsafe fn exp16(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
     _mm512_scalef_ps(e, n)
 }
 
+/// [`crate::cpu`]'s epilogue on AVX-512: `row = silu(row + b) + residual`
+/// (SiLU when `act`, the residual when given), 16 lanes at a time with
+/// [`silu16`]'s reciprocal instead of a division.
+///
+/// # Safety
+/// AVX-512F must be available ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
+    use std::arch::x86_64::*;
+    let bias = _mm512_set1_ps(b);
+    let n = row.len();
+    if let Some(r) = residual {
+        assert_eq!(r.len(), n, "residual row");
+    }
+    let mut i = 0;
+    while i < n {
+        let lanes = (n - i).min(16);
+        let m: __mmask16 = if lanes == 16 { u16::MAX } else { (1u16 << lanes) - 1 };
+        let p = row.as_mut_ptr().add(i);
+        let mut y = _mm512_add_ps(_mm512_maskz_loadu_ps(m, p), bias);
+        if act {
+            y = silu16(y);
+        }
+        if let Some(r) = residual {
+            y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, r.as_ptr().add(i)));
+        }
+        _mm512_mask_storeu_ps(p, m, y);
+        i += 16;
+    }
+}
+
+/// `dst[i] = src[2·i]` (a stride-2 row of an im2col matrix), 16 at a time
+/// by one two-register permute.
+///
+/// # Safety
+/// AVX-512F must be available ([`available`]); `src` must hold at least
+/// `2·dst.len() − 1` values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn gather_even(dst: &mut [std::mem::MaybeUninit<f32>], src: &[f32]) {
+    use std::arch::x86_64::*;
+    let n = dst.len();
+    assert!(n == 0 || src.len() > 2 * (n - 1), "source row");
+    let idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    let mut i = 0;
+    // Whole vectors while both source registers are inside src.
+    while i + 16 <= n && 2 * i + 32 <= src.len() {
+        let a = _mm512_loadu_ps(src.as_ptr().add(2 * i));
+        let b = _mm512_loadu_ps(src.as_ptr().add(2 * i + 16));
+        _mm512_storeu_ps(dst.as_mut_ptr().add(i).cast(), _mm512_permutex2var_ps(a, idx, b));
+        i += 16;
+    }
+    for (j, d) in dst.iter_mut().enumerate().skip(i) {
+        d.write(src[2 * j]);
+    }
+}
+
 /// x · sigmoid(x) on 16 lanes (the reciprocal by `vrcp14ps` and one
 /// Newton step: about 2⁻²⁸ relative error).
 #[cfg(target_arch = "x86_64")]
