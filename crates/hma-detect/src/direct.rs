@@ -1,6 +1,7 @@
 //! Direct convolution with AVX-512: stride-1 3×3 convolutions without an
 //! im2col matrix. (CPUs without AVX-512, and every other convolution, take
-//! the matrix-product path in [`crate::cpu`].)
+//! the matrix-product path in [`crate::cpu`], whose epilogue and stride-2
+//! im2col rows also have AVX-512 versions here.)
 //!
 //! Why by hand: a general matrix product needs the k×k patches laid out as
 //! a matrix (nine copies of the input for a 3×3 filter), then packs that
@@ -15,7 +16,9 @@
 //! output pixels is one contiguous load. A tile is 64 consecutive output
 //! pixels (four 16-lane vectors) × 6 output channels: 24 accumulators,
 //! each (input channel, tap) costing 4 loads and 6 broadcasts for 24
-//! fused multiply-adds; bias and SiLU are applied in registers (exp by
+//! fused multiply-adds. The input channels go 8 at a time, so the rows a
+//! tile reads stay in L1 while every output channel group runs over them;
+//! bias and SiLU are applied in registers after the last chunk (exp by
 //! `vscalefps`, the reciprocal by `vrcp14ps` and a Newton step). The k − 1
 //! extra columns per row are computed and dropped when the block is copied
 //! (with the residual) into the output.
