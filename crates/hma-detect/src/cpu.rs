@@ -542,37 +542,49 @@ pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usiz
     (out, v)
 }
 
-/// Nearest-neighbour 2× upsampling of `[c, h, w]`.
+/// Nearest-neighbour 2× upsampling of `[c, h, w]`, a channel per task.
 pub fn upsample2(x: &[f32], (c, h, w): (usize, usize, usize)) -> Vec<f32> {
-    let mut out = vec![0f32; c * 4 * h * w];
-    out.par_chunks_mut(4 * w).zip(x.par_chunks(w)).for_each(|(rows, src)| {
-        let (top, bottom) = rows.split_at_mut(2 * w);
-        for (pair, v) in top.chunks_exact_mut(2).zip(src) {
-            pair.fill(*v);
-        }
-        bottom.copy_from_slice(top);
-    });
-    debug_assert_eq!(x.len(), c * h * w);
-    out
+    assert_eq!(x.len(), c * h * w, "upsample2 input");
+    // SAFETY: each channel's task writes all 4·h·w values of its plane.
+    unsafe {
+        written(c * 4 * h * w, |out| {
+            out.par_chunks_mut(4 * h * w).zip(x.par_chunks(h * w)).for_each(|(plane, src)| {
+                for (rows, src) in plane.chunks_exact_mut(4 * w).zip(src.chunks_exact(w)) {
+                    let (top, bottom) = rows.split_at_mut(2 * w);
+                    for (pair, v) in top.chunks_exact_mut(2).zip(src) {
+                        pair[0].write(*v);
+                        pair[1].write(*v);
+                    }
+                    bottom.copy_from_slice(top);
+                }
+            })
+        })
+    }
 }
 
 /// The head's output `[rows, n]`: `parts` are per level its box rows then
 /// its class rows (`[r_i, n_l]` each, r_box + r_class = rows); the levels'
 /// anchors side by side.
 pub fn head_rows(parts: &[&[f32]], rows: usize, n: usize) -> Vec<f32> {
-    let mut out = vec![0f32; rows * n];
     let levels: Vec<(&[f32], &[f32], usize)> =
         parts.chunks_exact(2).map(|p| (p[0], p[1], (p[0].len() + p[1].len()) / rows)).collect();
-    out.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
-        let mut at = 0;
-        for &(b, c, nl) in &levels {
-            let rb = b.len() / nl;
-            let src = if r < rb { &b[r * nl..][..nl] } else { &c[(r - rb) * nl..][..nl] };
-            row[at..at + nl].copy_from_slice(src);
-            at += nl;
-        }
-    });
-    out
+    assert_eq!(levels.iter().map(|l| l.2).sum::<usize>(), n, "anchors");
+    // SAFETY: the levels' anchors add up to n, so every row is written whole.
+    unsafe {
+        written(rows * n, |out| {
+            out.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
+                let mut at = 0;
+                for &(b, c, nl) in &levels {
+                    let rb = b.len() / nl;
+                    let src = if r < rb { &b[r * nl..][..nl] } else { &c[(r - rb) * nl..][..nl] };
+                    for (d, v) in row[at..at + nl].iter_mut().zip(src) {
+                        d.write(*v);
+                    }
+                    at += nl;
+                }
+            })
+        })
+    }
 }
 
 /// The tensor `[1, c, h, w]` made from a picture's values.

@@ -150,8 +150,11 @@ pub fn conv(
         // The rows of tmp one cache line more than whole tiles apart, so
         // that a tile's 6·groups rows do not all fall in the same L1 set.
         let stride = len + 16;
-        tmp.clear();
-        tmp.resize(p.groups * R * stride, 0.0);
+        // Every value the copy below reads is stored by the kernel's first
+        // chunk: grow the scratch block, never clear it.
+        if tmp.len() < p.groups * R * stride {
+            tmp.resize(p.groups * R * stride, 0.0);
+        }
         let job = Job { input: input.at(0).cast_const(), plane, p, offsets, act, tmp: tmp.as_mut_ptr(), stride };
         // SAFETY: the CPU has AVX-512 (pack checked); reads stay inside
         // `padded` (its slack covers the last tile's overrun); tmp holds
