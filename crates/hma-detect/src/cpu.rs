@@ -141,9 +141,8 @@ pub fn silu(x: f32) -> f32 {
     x / (1.0 + exp_f32(-x))
 }
 
-/// Bias, then SiLU when `act`, then the residual, on one output row.
-/// Compiled for AVX-512 and AVX2 as well (picked at run time): the
-/// workspace builds for baseline x86-64, where the exp's loop is 4 wide.
+/// Bias, then SiLU when `act`, then the residual, on one output row: by
+/// the AVX-512 kernel in [`crate::direct`] where the CPU has it.
 fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
     #[cfg(target_arch = "x86_64")]
     if crate::direct::available() {
@@ -153,6 +152,9 @@ fn finish_row(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
     finish_row_portable(row, b, act, residual)
 }
 
+/// [`finish_row`] elsewhere, compiled for AVX2 as well (picked at run
+/// time): the workspace builds for baseline x86-64, where the exp's loop
+/// is 4 wide.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn finish_row_portable(row: &mut [f32], b: f32, act: bool, residual: Option<&[f32]>) {
     match (act, residual) {
@@ -214,7 +216,9 @@ fn im2col_row(
     let pad = k / 2;
     // Output columns whose input column is inside the picture.
     let lo = pad.saturating_sub(kx).div_ceil(stride).min(wo);
-    let hi = ((w + pad).saturating_sub(kx + 1) / stride + 1).min(wo).max(lo);
+    // (None when even the first column's tap falls right of the picture,
+    // as for a 1-pixel-wide input and kx = 2.)
+    let hi = if w + pad > kx { ((w + pad - kx - 1) / stride + 1).min(wo) } else { 0 }.max(lo);
     for (i, drow) in dst.chunks_mut(wo).enumerate() {
         let sy = ((y0 + i) * stride + ky) as isize - pad as isize;
         if sy < 0 || sy >= h as isize || lo == hi {
@@ -569,6 +573,9 @@ pub fn head_rows(parts: &[&[f32]], rows: usize, n: usize) -> Vec<f32> {
     let levels: Vec<(&[f32], &[f32], usize)> =
         parts.chunks_exact(2).map(|p| (p[0], p[1], (p[0].len() + p[1].len()) / rows)).collect();
     assert_eq!(levels.iter().map(|l| l.2).sum::<usize>(), n, "anchors");
+    for &(b, c, nl) in &levels {
+        assert!(b.len() + c.len() == rows * nl && b.len() % nl == 0, "a level's parts");
+    }
     // SAFETY: the levels' anchors add up to n, so every row is written whole.
     unsafe {
         written(rows * n, |out| {
@@ -597,9 +604,10 @@ mod tests {
     use super::*;
 
     /// The epilogue (AVX-512 on CPUs that have it) against the portable
-    /// loop, and stride-2 im2col rows against the definition.
+    /// loop, and im2col rows (stride 2, and pictures one or two pixels
+    /// wide) against the definition.
     #[test]
-    fn epilogue_and_stride_two_rows_match_the_plain_loops() {
+    fn epilogue_and_im2col_rows_match_the_plain_loops() {
         let row: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 0.7).collect();
         let res: Vec<f32> = (0..37).map(|i| (i as f32).sin()).collect();
         for act in [false, true] {
@@ -612,21 +620,27 @@ mod tests {
                 }
             }
         }
-        let (h, w) = (7, 45);
-        let src: Vec<f32> = (0..h * w).map(|i| i as f32).collect();
-        let (ho, wo) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
-        for (ky, kx) in [(0, 0), (1, 1), (2, 2), (0, 2)] {
+        for (h, w, stride) in [(7, 45, 2), (2, 1, 1), (3, 1, 2), (5, 2, 2)] {
+            stride_rows_match(h, w, stride);
+        }
+    }
+
+    /// Every tap's im2col rows of an h×w picture against the definition.
+    fn stride_rows_match(h: usize, w: usize, s: usize) {
+        let src: Vec<f32> = (0..h * w).map(|i| i as f32 + 1.0).collect();
+        let (ho, wo) = ((h - 1) / s + 1, (w - 1) / s + 1);
+        for (ky, kx) in (0..3).flat_map(|ky| (0..3).map(move |kx| (ky, kx))) {
             let mut dst = vec![MaybeUninit::new(f32::NAN); ho * wo];
-            im2col_row(&mut dst, &src, (h, w), (ky, kx), 3, 2, 0, wo);
+            im2col_row(&mut dst, &src, (h, w), (ky, kx), 3, s, 0, wo);
             for (i, d) in dst.iter().enumerate() {
-                let (sy, sx) = ((i / wo * 2 + ky) as isize - 1, (i % wo * 2 + kx) as isize - 1);
+                let (sy, sx) = ((i / wo * s + ky) as isize - 1, (i % wo * s + kx) as isize - 1);
                 let want = if (0..h as isize).contains(&sy) && (0..w as isize).contains(&sx) {
                     src[sy as usize * w + sx as usize]
                 } else {
                     0.0
                 };
                 // SAFETY: im2col_row writes every value of its rows.
-                assert_eq!(unsafe { d.assume_init() }, want, "tap ({ky}, {kx}) at {i}");
+                assert_eq!(unsafe { d.assume_init() }, want, "{h}×{w} stride {s}, tap ({ky}, {kx}) at {i}");
             }
         }
     }

@@ -66,10 +66,10 @@ pub fn available() -> bool {
 }
 
 /// Packs `f` (`[out, c, k, k]`) when the kernel runs it: 3×3 with stride
-/// 1, on a CPU with AVX-512. (1×1 filters can run here too, reading the
-/// input in place, but measured slower than the packed matrix product for
-/// this network's wide 1×1 layers: with 128–384 input planes a tile reads
-/// more streams than the prefetchers follow.)
+/// 1, on a CPU with AVX-512. (A 1×1 version of this kernel measured slower
+/// than the packed matrix product on this network's wide 1×1 layers, and
+/// a stride-2 one, on even/odd phase planes, slower than im2col + `gemm`:
+/// see docs/benchmarks.md, "Detection".)
 pub fn pack(f: &Filters, c: usize) -> Option<Packed> {
     if !(f.stride == 1 && f.k == 3 && available()) {
         return None;
@@ -158,7 +158,7 @@ pub fn conv(
         let job = Job { input: input.at(0).cast_const(), plane, p, offsets, act, tmp: tmp.as_mut_ptr(), stride };
         // SAFETY: the CPU has AVX-512 (pack checked); reads stay inside
         // `padded` (its slack covers the last tile's overrun); tmp holds
-        // [groups·R, len].
+        // [groups·R, stride].
         unsafe { block(&job, y0 * wp, len) };
         for o in 0..f.out {
             for y in y0..y1 {

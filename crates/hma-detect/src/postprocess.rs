@@ -3,7 +3,7 @@
 //! anchor points and strides, sigmoid class scores, then per-class
 //! non-maximum suppression.
 
-use candle_core::{Result, Tensor};
+use candle_core::{Device, Result, Tensor};
 use multiversion::multiversion;
 use rayon::prelude::*;
 
@@ -64,8 +64,10 @@ pub fn decode(raw: &Tensor, reg_max: usize, side: usize) -> Result<Decoded> {
     if expected != n {
         candle_core::bail!("{n} anchors do not fit a {side}×{side} input ({expected} expected)");
     }
-    // Read in place; the four sides' bins and the class rows in parallel.
-    let values = crate::cpu::with_f32(raw, |raw| {
+    // Read in place (on the CPU); the four sides' bins and the class rows
+    // in parallel.
+    let raw = raw.to_device(&Device::Cpu)?;
+    let values = crate::cpu::with_f32(&raw, |raw| {
         let mut values = vec![0f32; (4 + classes) * n];
         // Distances of the four sides (left, top, right, bottom) in cells.
         let mut d = vec![0f32; 4 * n];
