@@ -20,7 +20,7 @@ pub use metrics::Measurements;
 
 /// Version of the measurements: bump when a change alters any stored value,
 /// and `hma analyze` redoes every picture.
-pub const ANALYSIS_VERSION: i32 = 1;
+pub const ANALYSIS_VERSION: i32 = 2;
 
 /// Long edge of the working image the measurements are taken on.
 pub const WORK_LONG_EDGE: u32 = 640;

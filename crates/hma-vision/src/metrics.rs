@@ -187,17 +187,7 @@ pub fn measure(img: &Rgb8, scale: f64) -> Measurements {
     let n = gray.data.len() as f64;
     m.luma_mean = gray.data.iter().map(|&v| v as f64).sum::<f64>() / n;
     m.luma_median = percentile(&hist, n, 0.5);
-    m.clip_high = hist[250..].iter().sum::<u64>() as f64 / n;
-    // A plateau: the top 4 occupied levels hold far more pixels per level
-    // than the 16 below them (re-encoding spreads a flat area over a few
-    // levels, so the top level alone is not enough).
-    if let Some(top) = hist.iter().rposition(|&c| c > 0).filter(|&t| (32..250).contains(&t)) {
-        let spike = hist[top - 3..=top].iter().sum::<u64>() as f64 / n;
-        let around = hist[top - 19..top - 3].iter().sum::<u64>() as f64 / n / 16.0;
-        if spike > 0.003 && spike / 4.0 > 6.0 * around {
-            m.clip_high = m.clip_high.max(spike);
-        }
-    }
+    m.clip_high = (hist[250..].iter().sum::<u64>() as f64 / n).max(plateau(&hist, n, 250));
     m.clip_low = hist[..=5].iter().sum::<u64>() as f64 / n;
     m.shadows = hist[..16].iter().sum::<u64>() as f64 / n;
     m.luma_hist = hist.chunks(8).map(|c| (c.iter().sum::<u64>() as f64 / n) as f32).collect();
@@ -215,7 +205,7 @@ pub fn measure(img: &Rgb8, scale: f64) -> Measurements {
         vhist[p[0].max(p[1]).max(p[2]) as usize] += 1;
     }
     m.value_p995 = percentile(&vhist, n, 0.995);
-    m.clip_channel = vhist[254..].iter().sum::<u64>() as f64 / n;
+    m.clip_channel = (vhist[254..].iter().sum::<u64>() as f64 / n).max(plateau(&vhist, n, 254));
     m.dynamic_range = m.luma_p995 - percentile(&hist, n, 0.005);
     let lin_mean = hist.iter().enumerate().map(|(v, &c)| srgb_to_linear(v as f64 / 255.0) * c as f64).sum::<f64>() / n;
     m.mean_ev = (lin_mean.max(1e-6) / 0.18).log2();
@@ -262,7 +252,27 @@ fn srgb_to_linear(v: f64) -> f64 {
     }
 }
 
-/// The luma level below which a share `q` of the pixels lie.
+/// Highlights clipped and then darkened: the share of pixels piled up at
+/// the top levels below `ceiling`. The window is the 8 levels ending at
+/// the highest one that holds at least 0.05 % of the pixels (re-encoding
+/// spreads a flat area over a few levels and rings a few stray pixels
+/// above it); a plateau when one level there holds 10 times the pixels of
+/// an average level among the 16 below the window. 0 when there is none.
+fn plateau(hist: &[u64; 256], n: f64, ceiling: usize) -> f64 {
+    let Some(top) = hist.iter().rposition(|&c| c as f64 >= 0.0005 * n).filter(|&t| (32..ceiling).contains(&t)) else {
+        return 0.0;
+    };
+    let window = &hist[top - 7..=top];
+    let spike = window.iter().sum::<u64>() as f64 / n;
+    let peak = window.iter().copied().max().unwrap_or(0) as f64 / n;
+    let around = hist[top - 23..top - 7].iter().sum::<u64>() as f64 / n / 16.0;
+    if spike > 0.003 && peak > 10.0 * around {
+        spike
+    } else {
+        0.0
+    }
+}
+
 fn percentile(hist: &[u64; 256], n: f64, q: f64) -> f64 {
     let target = q * n;
     let mut acc = 0.0;
@@ -408,6 +418,33 @@ fn tilt(g: &[f32], w: usize, h: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A blown area darkened afterwards (a pile at 188 with a few stray
+    /// pixels above it) is a plateau; a smooth top end and a pile hidden
+    /// among as many pixels just below it are not.
+    #[test]
+    fn darkened_clipping_is_found_as_a_plateau() {
+        let n = 100_000u64;
+        let mut h = [0u64; 256];
+        for (v, c) in h.iter_mut().enumerate().take(180) {
+            *c = 300 + v as u64;
+        }
+        h[187] = 3_000;
+        h[188] = 30_000;
+        h[189] = 800;
+        h[196] = 30; // ringing: too few pixels to count as the top level
+        let got = plateau(&h, n as f64, 254);
+        assert!((got - 0.338).abs() < 0.001, "plateau share {got}");
+        // A smooth top end: no plateau.
+        let mut s = [0u64; 256];
+        s[..200].fill(500);
+        assert_eq!(plateau(&s, 100_000.0, 254), 0.0);
+        // The top at 254 or above is counted by the ceiling test instead.
+        let mut t = [0u64; 256];
+        t[100] = 50_000;
+        t[255] = 50_000;
+        assert_eq!(plateau(&t, 100_000.0, 254), 0.0);
+    }
 
     /// A deterministic textured test picture: overlapping sine gratings.
     fn texture(w: u32, h: u32) -> Rgb8 {
