@@ -273,6 +273,7 @@ fn plateau(hist: &[u64; 256], n: f64, ceiling: usize) -> f64 {
     }
 }
 
+/// The luma level below which a share `q` of the pixels lie.
 fn percentile(hist: &[u64; 256], n: f64, q: f64) -> f64 {
     let target = q * n;
     let mut acc = 0.0;
@@ -420,11 +421,11 @@ mod tests {
     use super::*;
 
     /// A blown area darkened afterwards (a pile at 188 with a few stray
-    /// pixels above it) is a plateau; a smooth top end and a pile hidden
-    /// among as many pixels just below it are not.
+    /// pixels above it) is a plateau; a smooth top end is not, nor a top
+    /// at the ceiling (counted by the caller's own ≥ ceiling share).
     #[test]
     fn darkened_clipping_is_found_as_a_plateau() {
-        let n = 100_000u64;
+        let n = 100_000.0;
         let mut h = [0u64; 256];
         for (v, c) in h.iter_mut().enumerate().take(180) {
             *c = 300 + v as u64;
@@ -433,17 +434,17 @@ mod tests {
         h[188] = 30_000;
         h[189] = 800;
         h[196] = 30; // ringing: too few pixels to count as the top level
-        let got = plateau(&h, n as f64, 254);
+        let got = plateau(&h, n, 254);
         assert!((got - 0.338).abs() < 0.001, "plateau share {got}");
         // A smooth top end: no plateau.
         let mut s = [0u64; 256];
         s[..200].fill(500);
-        assert_eq!(plateau(&s, 100_000.0, 254), 0.0);
+        assert_eq!(plateau(&s, n, 254), 0.0);
         // The top at 254 or above is counted by the ceiling test instead.
         let mut t = [0u64; 256];
         t[100] = 50_000;
         t[255] = 50_000;
-        assert_eq!(plateau(&t, 100_000.0, 254), 0.0);
+        assert_eq!(plateau(&t, n, 254), 0.0);
     }
 
     /// A deterministic textured test picture: overlapping sine gratings.
