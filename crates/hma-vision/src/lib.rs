@@ -106,8 +106,8 @@ pub fn analyze(
     let d = decode::decode(bytes, format, orientation, &req)?;
     let work = resize::fit_long_edge(&d.image, WORK_LONG_EDGE);
     let scale = work.width.max(work.height) as f64 / d.full_width.max(d.full_height).max(1) as f64;
-    let measurements = metrics::measure(&work, scale);
     let gray = metrics::luma(&work);
+    let measurements = metrics::measure_with_luma(&work, &gray, scale);
     // NaN for a frame without texture: no BRISQUE then.
     let brisque =
         brisque.map(|m| m.score_gray(&gray.data, gray.width as usize, gray.height as usize)).filter(|b| b.is_finite());
