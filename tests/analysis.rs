@@ -114,15 +114,15 @@ fn every_quality_ladder_falls_away_from_the_original() {
         let scores: Vec<f64> = files.iter().zip(&got).map(|((k, _), v)| v["scores"][k].as_f64().unwrap()).collect();
         let ladders = [("blur", 0..4), ("noise", 4..8), ("exposure", 8..13), ("jpeg", 13..17)];
         for (kind, range) in ladders {
-            // Known failure, reported in docs/scores.md: this landscape's
-            // brightest tones stop at 198 of 255 (pale rock under a deep
-            // blue sky), so brightening it by 1 EV fills the range before
-            // it clips and the exposure score prefers it.
-            if kind == "exposure" && name == "immich__albums_nature_el_torcal_rocks.jpg" {
-                continue;
-            }
             let s = &scores[range];
-            let ok = if kind == "exposure" {
+            let ok = if kind == "exposure" && name == "immich__albums_nature_el_torcal_rocks.jpg" {
+                // Known exception, reported in docs/scores.md: this
+                // landscape's brightest tones stop at 198 of 255 (pale rock
+                // under a deep blue sky), so +1 EV fills the range before it
+                // clips and the exposure score prefers it to the original.
+                // Every other step of its ladder is still checked.
+                s[0] < s[1] && s[1] < s[2] && s[2] > s[4] && s[3] > s[4]
+            } else if kind == "exposure" {
                 s[0] < s[1] && s[1] < s[2] && s[2] > s[3] && s[3] > s[4]
             } else {
                 s.windows(2).all(|w| w[0] > w[1])
