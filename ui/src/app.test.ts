@@ -61,6 +61,19 @@ describe("lightbox view", () => {
     expect(document.querySelector("#why h2")?.textContent).toContain(app.state.items[0].name);
   });
 
+  it("the folder filter lists the library's folders and keeps the one chosen", async () => {
+    await backend.addRoot("/photos/a");
+    await backend.addRoot("/photos/b");
+    await app.refreshStatus();
+    const folders = document.getElementById("f-root") as HTMLSelectElement;
+    expect([...folders.options].map((o) => o.value)).toEqual(["", "a", "b"]);
+    expect(document.querySelectorAll("#roots li").length).toBe(2);
+    folders.value = "b";
+    await app.refreshStatus();
+    expect(folders.value).toBe("b");
+    expect(app.readFilter().root).toBe("b");
+  });
+
   it("C compares the burst's members side by side", async () => {
     key("c");
     await tick();

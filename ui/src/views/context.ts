@@ -1,0 +1,38 @@
+// What a view gets from the App: the backend, the culling state, the
+// lightbox's mode and zoom, and the App's coordinating calls. Views reach one
+// another only through these, so a screen can be added without touching the
+// others.
+import type { Backend } from "../backend";
+import type { Action } from "../keymap";
+import type { CullState } from "../state";
+import type { Jobs } from "./jobs";
+import type { ImageCache } from "./pictures";
+
+export type Mode = "loupe" | "grid" | "compare";
+export type Overlay = "why" | "help" | "export";
+
+export interface Context {
+  readonly backend: Backend;
+  readonly state: CullState;
+  /** Decoded pictures (cleared when the list is reloaded). */
+  readonly images: ImageCache;
+  readonly jobs: Jobs;
+  /** The photos selected in the grid (what a drag out takes). */
+  readonly selection: Set<number>;
+  readonly mode: Mode;
+  /** 100 % zoom, in the loupe and in compare. */
+  readonly zoomed: boolean;
+  /** When the key press being handled happened, once (for the next-photo latency). */
+  takeKeyTime(): number | null;
+  toast(e: unknown): void;
+  act(a: Action): void;
+  showLibrary(): Promise<void>;
+  showLightbox(): Promise<void>;
+  refreshStatus(): Promise<void>;
+  reload(): Promise<void>;
+  setMode(mode: Mode): void;
+  toggleOverlay(which: Overlay): void;
+  toggleWhy(): Promise<void>;
+  renderInfo(): void;
+  renderFilmstrip(): void;
+}

@@ -1,0 +1,125 @@
+// The library screen: the photo folders (roots), the scan and analysis jobs
+// with the catalogue's counts, and which catalogue to use.
+import { $, h } from "../dom";
+import type { JobKind, Status } from "../types";
+import type { Context } from "./context";
+import { jobDom } from "./jobs";
+
+export class LibraryView {
+  constructor(private ctx: Context) {}
+
+  dom() {
+    return h(
+      "section",
+      { id: "library" },
+      h("header", {}, h("h1", { text: "Home Media AI" }), h("span", { id: "catalog-info", class: "muted" })),
+      h(
+        "div",
+        { class: "panel" },
+        h("h2", { text: "Folders" }),
+        h("ul", { id: "roots" }),
+        h(
+          "div",
+          { class: "row" },
+          h("button", { id: "browse-root", type: "button", text: "Add folder…" }),
+          h("input", { id: "root-path", type: "text", placeholder: "or type a folder path", spellcheck: "false" }),
+          h("button", { id: "add-root", type: "button", text: "Add" }),
+        ),
+      ),
+      h(
+        "div",
+        { class: "panel" },
+        h("h2", { text: "Work" }),
+        h("div", { id: "counts", class: "muted" }),
+        jobDom("scan", "Scan"),
+        jobDom("analyze", "Analyse"),
+        h("div", { class: "row" }, h("button", { id: "rescan", type: "button", text: "Scan and analyse again" }), h("button", { id: "open-lightbox", type: "button", class: "primary", text: "Cull the best photos →" })),
+      ),
+      h(
+        "div",
+        { class: "panel" },
+        h("h2", { text: "Catalogue" }),
+        h(
+          "div",
+          { class: "row" },
+          h("input", { id: "catalog-url", type: "text", placeholder: "SQLite file path or mysql://user:pass@host:3306/db", spellcheck: "false" }),
+          h("button", { id: "open-catalog", type: "button", text: "Switch" }),
+        ),
+      ),
+    );
+  }
+
+  wire() {
+    $("#browse-root").addEventListener("click", async () => {
+      const p = await this.ctx.backend.pickFolder("Add a photo folder").catch((e) => this.ctx.toast(e));
+      if (p) await this.addRoot(p);
+    });
+    $("#add-root").addEventListener("click", () => {
+      const input = $("#root-path") as HTMLInputElement;
+      if (input.value.trim()) this.addRoot(input.value.trim());
+    });
+    $("#rescan").addEventListener("click", () => this.scanAndAnalyse());
+    $("#open-lightbox").addEventListener("click", () => this.ctx.showLightbox());
+    $("#open-catalog").addEventListener("click", async () => {
+      const url = ($("#catalog-url") as HTMLInputElement).value.trim();
+      if (!url) return;
+      try {
+        await this.ctx.backend.openCatalog(url);
+        $("#library").dataset.ready = "false";
+        await this.ctx.refreshStatus();
+      } catch (e) {
+        this.ctx.toast(e);
+      }
+    });
+    for (const kind of ["scan", "analyze"] as JobKind[]) this.ctx.jobs.wireCancel(kind);
+  }
+
+  private async addRoot(path: string) {
+    $("#library").dataset.ready = "false";
+    try {
+      await this.ctx.backend.addRoot(path);
+      ($("#root-path") as HTMLInputElement).value = "";
+      await this.ctx.refreshStatus();
+      await this.scanAndAnalyse();
+    } catch (e) {
+      this.ctx.toast(e);
+    }
+  }
+
+  private async scanAndAnalyse() {
+    $("#library").dataset.ready = "false";
+    if ((await this.ctx.jobs.run("scan")) && (await this.ctx.jobs.run("analyze"))) {
+      $("#library").dataset.ready = "true";
+    }
+    await this.ctx.refreshStatus();
+  }
+
+  /** Shows the catalogue and its folders and counts; the status, or null when it could not be read (toasted). */
+  async refresh(): Promise<Status | null> {
+    try {
+      const [info, st] = await Promise.all([this.ctx.backend.info(), this.ctx.backend.status()]);
+      $("#catalog-info").textContent = `${info.backend} catalogue · ${info.catalog}`;
+      this.renderRoots(st);
+      $("#counts").textContent = `${st.files} files · ${st.captures} photos · ${st.analysed} analysed · ${st.analysis_failed + st.errors} with errors · ${st.duplicate_groups} duplicate groups`;
+      return st;
+    } catch (e) {
+      this.ctx.toast(e);
+      return null;
+    }
+  }
+
+  private renderRoots(st: Status) {
+    $("#roots").replaceChildren(
+      ...st.roots.map((r) => {
+        const rm = h("button", { type: "button", class: "small", text: "Remove", title: "Forget this folder in the catalogue (no file is touched)" });
+        rm.addEventListener("click", async () => {
+          if (!confirm(`Forget “${r.name}” in the catalogue? Its files on disk are not touched.`)) return;
+          await this.ctx.backend.removeRoot(r.name).catch((e) => this.ctx.toast(e));
+          await this.ctx.refreshStatus();
+        });
+        return h("li", {}, h("b", { text: r.name }), " ", h("span", { class: r.connected ? "muted" : "warn", text: r.path ?? "(not on this machine)" }), " ", rm);
+      }),
+    );
+    if (st.roots.length === 0) $("#roots").append(h("li", { class: "muted", text: "No folders yet: add the folders or drives that hold your photos. Nothing in them is ever changed." }));
+  }
+}

@@ -1,0 +1,128 @@
+// The lightbox screen's frame around the loupe, grid and compare: the
+// toolbar with the filters, the current photo's info line, the filmstrip and
+// the cull status.
+import { $, h } from "../dom";
+import type { ListFilter, RootInfo } from "../types";
+import type { Context } from "./context";
+
+const MONTHS = ["any month", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+export class LightboxView {
+  constructor(private ctx: Context) {}
+
+  /** The screen, with the modes' stages and the panels shown over them. */
+  dom(modes: HTMLElement[], panels: HTMLElement[]) {
+    return h(
+      "section",
+      { id: "lightbox", class: "hidden" },
+      this.toolbarDom(),
+      h("div", { id: "stage" }, ...modes),
+      h("div", { id: "photo-info" }),
+      h("div", { id: "filmstrip" }),
+      h("div", { id: "cull-status", class: "muted" }),
+      ...panels,
+    );
+  }
+
+  private toolbarDom() {
+    return h(
+      "header",
+      { class: "toolbar" },
+      h("button", { id: "to-library", type: "button", text: "← Library" }),
+      h("label", {}, "Top ", h("input", { id: "f-n", type: "number", min: 1, max: 100000, value: 2000 })),
+      h("label", {}, "from ", h("input", { id: "f-from", type: "date" })),
+      h("label", {}, "to ", h("input", { id: "f-to", type: "date" })),
+      h("select", { id: "f-month" }, ...MONTHS.map((m, i) => h("option", { value: i || "", text: m }))),
+      h("select", { id: "f-root" }, h("option", { value: "", text: "all folders" })),
+      h("label", {}, "score ≥ ", h("input", { id: "f-min-score", type: "number", min: 0, max: 1, step: 0.05, placeholder: "0" })),
+      h("select", { id: "f-flag" }, h("option", { value: "", text: "any flag" }), h("option", { value: "picked", text: "picked" }), h("option", { value: "unflagged", text: "unflagged" }), h("option", { value: "rejected", text: "rejected" })),
+      h("select", { id: "f-min-rating" }, ...[0, 1, 2, 3, 4, 5].map((r) => h("option", { value: r, text: r ? "★".repeat(r) + " or more" : "any stars" }))),
+      h("button", { id: "apply-filter", type: "button", text: "Show" }),
+      h("span", { class: "spacer" }),
+      h("label", { title: "Go to the next photo after a flag, stars or label (Caps Lock or A)" }, h("input", { id: "auto-advance", type: "checkbox", checked: true }), " auto-advance"),
+      h("button", { id: "why-open", type: "button", text: "Why? (I)" }),
+      h("button", { id: "help-open", type: "button", text: "Keys (?)" }),
+      h("button", { id: "export-open", type: "button", class: "primary", text: "Export picks…" }),
+    );
+  }
+
+  wire() {
+    $("#to-library").addEventListener("click", () => this.ctx.showLibrary());
+    $("#apply-filter").addEventListener("click", () => this.ctx.reload());
+    $("#auto-advance").addEventListener("change", (e) => (this.ctx.state.autoAdvance = (e.target as HTMLInputElement).checked));
+    $("#why-open").addEventListener("click", () => this.ctx.toggleWhy());
+    $("#help-open").addEventListener("click", () => this.ctx.toggleOverlay("help"));
+    $("#export-open").addEventListener("click", () => this.ctx.toggleOverlay("export"));
+  }
+
+  readFilter(): ListFilter {
+    const val = (id: string) => ($(`#${id}`) as HTMLInputElement).value.trim();
+    const f: ListFilter = { n: Number(val("f-n")) || 2000 };
+    if (val("f-from")) f.from = val("f-from");
+    if (val("f-to")) f.to = val("f-to");
+    if (val("f-month")) f.month = Number(val("f-month"));
+    if (val("f-root")) f.root = val("f-root");
+    if (val("f-min-score")) f.minScore = Number(val("f-min-score"));
+    if (val("f-flag")) f.flag = val("f-flag") as ListFilter["flag"];
+    if (Number(val("f-min-rating")) > 0) f.minRating = Number(val("f-min-rating"));
+    return f;
+  }
+
+  /** The folder filter's choices (the one chosen stays chosen). */
+  showRoots(roots: RootInfo[]) {
+    const rootSel = $("#f-root") as HTMLSelectElement;
+    const keep = rootSel.value;
+    rootSel.replaceChildren(h("option", { value: "", text: "all folders" }), ...roots.map((r) => h("option", { value: r.name, text: r.name })));
+    rootSel.value = keep;
+  }
+
+  renderInfo() {
+    const { state, zoomed } = this.ctx;
+    const e = state.current;
+    const box = $("#photo-info");
+    if (!e) {
+      box.replaceChildren();
+      return;
+    }
+    const m = e.marks;
+    box.dataset.flag = String(m.flag);
+    box.dataset.rating = String(m.rating);
+    box.dataset.label = m.label ?? "";
+    box.dataset.index = String(state.index);
+    const parts: (HTMLElement | null)[] = [
+      h("span", { class: `flag flag${m.flag}`, text: m.flag === 1 ? "⚑ picked" : m.flag === -1 ? "✕ rejected" : "unflagged" }),
+      h("span", { class: "stars", text: "★".repeat(m.rating) + "☆".repeat(5 - m.rating) }),
+      h("span", { class: `label label-${m.label ?? "none"}`, text: m.label ?? "" }),
+      h("b", { text: e.name }),
+      h("span", { class: "muted", text: e.taken ?? "no date" }),
+      h("span", { class: "score", text: `score ${e.score.toFixed(2)}` }),
+      e.group ? h("span", { class: "muted", text: `${e.group.kind} ${e.group.rank}/${e.group.size}` }) : null,
+      e.objects && e.objects.length ? h("span", { class: "objects", text: e.objects.join(", ") }) : null,
+      h("span", { class: "muted", text: `${state.index + 1} of ${state.items.length}` }),
+    ];
+    box.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
+    const c = state.counts();
+    $("#cull-status").textContent = `${c.picked} picked · ${c.rejected} rejected · ${c.rated} rated · auto-advance ${state.autoAdvance ? "on" : "off"}${zoomed ? " · 100 %" : ""}`;
+  }
+
+  /** The photos around the current one; a click shows one in the loupe. */
+  renderFilmstrip() {
+    const { state } = this.ctx;
+    const strip = $("#filmstrip");
+    const i = state.index;
+    const from = Math.max(0, i - 12);
+    const to = Math.min(state.items.length, i + 13);
+    const cells = [];
+    for (let j = from; j < to; j++) {
+      const e = state.items[j];
+      const img = h("img", { src: this.ctx.backend.previewUrl(e.content, "grid"), alt: e.name, draggable: "false" });
+      const cell = h("div", { class: `film${j === i ? " current" : ""} flag${e.marks.flag}` }, img);
+      cell.addEventListener("click", () => {
+        state.go(j);
+        this.ctx.setMode("loupe");
+      });
+      cells.push(cell);
+    }
+    strip.replaceChildren(...cells);
+  }
+}
