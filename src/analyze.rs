@@ -17,7 +17,7 @@ use hma_vision::brisque::BrisqueModel;
 use serde::Serialize;
 
 use crate::report::Places;
-use crate::{groups, JobContext, Result};
+use crate::{groups, scoring, JobContext, Result};
 
 /// Pictures larger than this are not read for analysis (no camera makes
 /// them; a file this big behind a picture name is something else).
@@ -57,6 +57,9 @@ pub struct AnalyzeSummary {
     /// On roots not connected to this machine.
     pub unavailable: u64,
     pub failures: Vec<Failure>,
+    /// Scores recomputed from stored measurements because the scoring
+    /// rules changed (no picture decoded).
+    pub rescored: u64,
     /// Groups rebuilt in this run (None: nothing they depend on changed).
     pub groups: Option<groups::GroupSummary>,
     pub cancelled: bool,
@@ -71,24 +74,16 @@ pub fn brisque_model() -> BrisqueModel {
     .expect("the committed BRISQUE model parses (checked by tests)")
 }
 
-/// Where our cache lives: `HMA_CACHE_DIR`, or the user's cache folder.
-pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("HMA_CACHE_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("home-media-ai"),
-    }
-}
-
-/// The preview of a content: `size` is `grid` or `loupe`.
-pub fn preview_path(content_hash: i64, size: &str) -> PathBuf {
+/// The preview of a content in the cache folder `cache`: `size` is `grid` or `loupe`.
+pub fn preview_path(cache: &Path, content_hash: i64, size: &str) -> PathBuf {
     let hex = format!("{:016x}", content_hash as u64);
-    cache_dir().join("previews").join(&hex[..2]).join(format!("{hex}-{size}.jpg"))
+    cache.join("previews").join(&hex[..2]).join(format!("{hex}-{size}.jpg"))
 }
 
 /// Writes a preview unless it is already there (content-addressed: the
 /// same content always makes the same preview).
-fn store_preview(content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<()> {
-    let path = preview_path(content_hash, size);
+fn store_preview(cache: &Path, content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<()> {
+    let path = preview_path(cache, content_hash, size);
     if path.exists() {
         return Ok(());
     }
@@ -98,6 +93,57 @@ fn store_preview(content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<
         dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
     std::fs::write(&tmp, jpeg)?;
     std::fs::rename(&tmp, &path)
+}
+
+/// The quality of one picture file without a catalogue (`hma quality`):
+/// every measurement, each score and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub score: f64,
+    /// Each part, 0–1.
+    pub scores: std::collections::BTreeMap<&'static str, f64>,
+    /// Every raw measurement.
+    pub raw: hma_vision::Measurements,
+    pub brisque: Option<f64>,
+    /// BRISQUE of the full-size grey picture as OpenCV's imread sees it (when asked).
+    pub brisque_full: Option<f64>,
+    pub jpeg_quality: Option<u8>,
+    pub decoded_as: String,
+    /// DCT hash, 16 hex digits.
+    pub phash: Option<String>,
+    /// One line per part, biggest contribution first.
+    pub explain: Vec<String>,
+}
+
+/// Reads (read-only) and assesses one picture file; `buf` is reused.
+pub fn assess_file(
+    path: &Path,
+    buf: &mut Vec<u8>,
+    model: &BrisqueModel,
+    brisque_full: bool,
+) -> std::result::Result<Assessment, String> {
+    read_file(path, buf).map_err(|e| e.to_string())?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (_, format) = hma_media::sniff::sniff(&buf[..buf.len().min(64)], &name);
+    let orientation = orientation_of(&format, buf);
+    let a = hma_vision::analyze(buf, &format, orientation, Some(model), &Default::default()).map_err(|e| e.to_string())?;
+    let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
+    let brisque_full = if brisque_full {
+        Some(hma_vision::brisque_full(buf, &format, orientation, model).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    Ok(Assessment {
+        score: s.overall,
+        scores: s.parts.iter().map(|p| (p.name, p.score)).collect(),
+        explain: s.explain(),
+        raw: a.measurements,
+        brisque: a.brisque,
+        brisque_full,
+        jpeg_quality: a.jpeg_quality,
+        decoded_as: a.method,
+        phash: a.hashes.map(|h| format!("{:016x}", h[0])),
+    })
 }
 
 /// EXIF orientation of a file's own bytes (None for HEIF/AVIF, whose
@@ -139,6 +185,7 @@ fn analyse_one(
     buf: &mut Vec<u8>,
     model: &BrisqueModel,
     opts: &AnalyzeOptions,
+    cache: &Path,
     now_ms: i64,
 ) -> Outcome {
     if let Err(e) = read_file(path, buf) {
@@ -176,15 +223,14 @@ fn analyse_one(
     match hma_vision::analyze(buf, &file.format, orientation, Some(model), &vopts) {
         Err(e) => row.error = Some(e.to_string()),
         Ok(a) => {
-            if let Err(e) = store_preview(file.content_hash, "grid", &a.grid_jpeg) {
+            if let Err(e) = store_preview(cache, file.content_hash, "grid", &a.grid_jpeg) {
                 return Outcome::Unreadable(format!("cannot write preview: {e}"));
             }
             if let Some(loupe) = &a.loupe_jpeg {
-                if let Err(e) = store_preview(file.content_hash, "loupe", loupe) {
+                if let Err(e) = store_preview(cache, file.content_hash, "loupe", loupe) {
                     return Outcome::Unreadable(format!("cannot write preview: {e}"));
                 }
             }
-            let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
             row.method = Some(a.method);
             row.full_width = Some(a.full_width as i32);
             row.full_height = Some(a.full_height as i32);
@@ -195,13 +241,6 @@ fn analyse_one(
                 row.phash = Some(h[0] as i64);
                 row.phash_turns = Some(h[1..].iter().map(|v| format!("{v:016x}")).collect::<Vec<_>>().join(","));
             }
-            row.score = Some(s.overall);
-            row.s_sharpness = s.part("sharpness");
-            row.s_exposure = s.part("exposure");
-            row.s_noise = s.part("noise");
-            row.s_brisque = s.part("brisque");
-            row.s_composition = s.part("composition");
-            row.s_compression = s.part("compression");
         }
     }
     Outcome::Done(Box::new(row))
@@ -255,7 +294,7 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
             }
             let now = ctx.now();
             let outcomes =
-                crate::par_map(chunk, ctx.threads, |(f, path), buf| analyse_one(f, path, buf, &model, opts, now));
+                crate::par_map(chunk, ctx.threads, |(f, path), buf| analyse_one(f, path, buf, &model, opts, &ctx.cache_dir, now));
             let mut rows = Vec::with_capacity(outcomes.len());
             for (o, (f, _)) in outcomes.into_iter().zip(chunk) {
                 match o {
@@ -275,14 +314,37 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
                     }
                 }
             }
-            cat.transaction(|c| c.put_analyses(&rows))?;
+            // Scored with what the other stages stored about the same
+            // content (a detected subject survives a re-analysis), and the
+            // groups holding it re-ranked, in the batch's transaction.
+            let hashes: Vec<i64> = rows.iter().map(|r| r.content_hash).collect();
+            let subjects = scoring::subjects_of(cat, &hashes)?;
+            for row in &mut rows {
+                scoring::apply(row, subjects.get(&row.content_hash));
+            }
+            cat.transaction(|c| {
+                c.put_analyses(&rows)?;
+                groups::rerank_contents(c, &hashes)
+            })?;
             ctx.progress.advance(chunk.len() as u64);
         }
     }
     if !sum.cancelled {
+        // Scores made by older rules are recomputed (no decoding).
+        sum.rescored = match scoring::rescore_stale(cat, ctx) {
+            Err(crate::EngineError::Cancelled) => {
+                sum.cancelled = true;
+                return Ok(sum);
+            }
+            r => r?,
+        };
         let sig = cat.groups_signature()?;
         if cat.stored_groups_signature()?.as_deref() != Some(sig.as_str()) {
-            sum.groups = Some(groups::rebuild(cat, ctx, &sig)?);
+            match groups::rebuild(cat, ctx, &sig) {
+                Ok(g) => sum.groups = Some(g),
+                Err(crate::EngineError::Cancelled) => sum.cancelled = true,
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(sum)

@@ -14,6 +14,36 @@ use crate::{EngineError, Result};
 /// Colour labels, in the order of Lightroom's keys 6–9 (purple has no key).
 pub const LABELS: [&str; 5] = ["red", "yellow", "green", "blue", "purple"];
 
+/// The pick/reject flag of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flag {
+    Picked,
+    Rejected,
+    Unflagged,
+}
+
+impl Flag {
+    /// As stored and as the UI shows it: 1 picked, −1 rejected, 0 unflagged.
+    pub fn value(self) -> i16 {
+        match self {
+            Flag::Picked => 1,
+            Flag::Rejected => -1,
+            Flag::Unflagged => 0,
+        }
+    }
+
+    /// The flag of a stored value (None for anything but −1, 0, 1).
+    pub fn from_value(v: i16) -> Option<Flag> {
+        match v {
+            1 => Some(Flag::Picked),
+            -1 => Some(Flag::Rejected),
+            0 => Some(Flag::Unflagged),
+            _ => None,
+        }
+    }
+}
+
 /// The culling state of a capture as shown: decided here, else read from
 /// the photo's XMP, else nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,7 +127,7 @@ pub fn set_decision(cat: &mut Catalog, capture_id: i64, d: &Decision, now_ms: i6
 
 /// The marks of one capture.
 pub fn marks_of(cat: &mut Catalog, capture_id: i64) -> Result<Marks> {
-    let capture = cat.capture(capture_id)?.ok_or_else(|| EngineError::Invalid(format!("no capture {capture_id}")))?;
+    let capture = cat.capture(capture_id)?.ok_or_else(|| EngineError::NotFound(format!("no capture {capture_id}")))?;
     let d = cat.decisions_of(&[capture_id])?;
     Ok(Marks::of(d.first(), Some(&capture.fields)))
 }

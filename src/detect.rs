@@ -18,13 +18,43 @@ use crate::{EngineError, JobContext, Result};
 /// The model manifest (committed; the weights are fetched, never committed).
 pub const MANIFEST: &str = include_str!("../models/manifest.json");
 
-/// Where fetched and imported weights live: `HMA_MODELS_DIR`, else
-/// `models/` in the user's data folder.
-pub fn models_dir() -> PathBuf {
-    match std::env::var_os("HMA_MODELS_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("home-media-ai").join("models"),
-    }
+/// `models/manifest.json`: every model we know, its files and their sha256.
+/// Unknown fields are refused, so a typo is an error, not an empty value.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub models: Vec<ManifestModel>,
+}
+
+/// One model of the manifest.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestModel {
+    pub id: String,
+    pub task: String,
+    pub files: Vec<ManifestFile>,
+    pub licence: String,
+    /// Where the weights come from (words, or the original file and its sha256).
+    pub source: serde_json::Value,
+    /// Committed to the repository and compiled into hma (small, freely licensed).
+    pub committed: bool,
+    #[serde(default)]
+    pub how_to_get: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A weights file of the manifest.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestFile {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// The committed manifest, parsed.
+pub fn manifest() -> Result<Manifest> {
+    serde_json::from_str(MANIFEST).map_err(|e| EngineError::Model(format!("models/manifest.json: {e}")))
 }
 
 /// A model as `hma models list` shows it.
@@ -44,6 +74,8 @@ pub struct ModelInfo {
 pub struct ModelFile {
     pub name: String,
     pub sha256: String,
+    /// Where it is: a path in the models folder, or `compiled into hma`
+    /// for committed models (no file of ours is read at run time).
     pub path: String,
     pub present: bool,
     /// None when absent; else whether its sha256 is the manifest's.
@@ -59,67 +91,102 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", h.finalize()))
 }
 
-/// Every model of the manifest, with the state of its files here.
-pub fn list_models() -> Result<Vec<ModelInfo>> {
-    let m: serde_json::Value =
-        serde_json::from_str(MANIFEST).map_err(|e| EngineError::Invalid(format!("models/manifest.json: {e}")))?;
-    let mut out = Vec::new();
-    for model in m["models"].as_array().into_iter().flatten() {
-        let committed = model["committed"].as_bool().unwrap_or(false);
-        let files: Vec<ModelFile> = model["files"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                let name = f["name"].as_str().unwrap_or_default().to_string();
-                let sha256 = f["sha256"].as_str().unwrap_or_default().to_string();
-                let path = if committed {
-                    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).join(&name)
-                } else {
-                    models_dir().join(&name)
-                };
-                let present = path.is_file();
-                // Committed models are compiled in; their files are checked by the tests.
-                let intact = if !present {
-                    None
-                } else if committed {
-                    Some(true)
-                } else {
-                    Some(sha256_file(&path).map(|s| s == sha256).unwrap_or(false))
-                };
-                ModelFile { name, sha256, path: path.display().to_string(), present, intact }
-            })
-            .collect();
-        out.push(ModelInfo {
-            id: model["id"].as_str().unwrap_or_default().to_string(),
-            task: model["task"].as_str().unwrap_or_default().to_string(),
-            licence: model["licence"].as_str().unwrap_or_default().to_string(),
-            ready: committed || files.iter().all(|f| f.intact == Some(true)),
-            how_to_get: model["how_to_get"].as_str().map(str::to_string),
-            files,
+/// Every model of the manifest, with the state of its files in `models_dir`.
+pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
+    Ok(manifest()?
+        .models
+        .into_iter()
+        .map(|model| {
+            let files: Vec<ModelFile> = model
+                .files
+                .into_iter()
+                .map(|f| {
+                    if model.committed {
+                        // Compiled in (their bytes are checked against the
+                        // manifest by the tests), so present wherever hma runs.
+                        return ModelFile {
+                            name: f.name,
+                            sha256: f.sha256,
+                            path: "compiled into hma".into(),
+                            present: true,
+                            intact: Some(true),
+                        };
+                    }
+                    let path = models_dir.join(&f.name);
+                    let present = path.is_file();
+                    let intact = present.then(|| sha256_file(&path).map(|s| s == f.sha256).unwrap_or(false));
+                    ModelFile { name: f.name, sha256: f.sha256, path: path.display().to_string(), present, intact }
+                })
+                .collect();
+            ModelInfo {
+                id: model.id,
+                task: model.task,
+                licence: model.licence,
+                ready: files.iter().all(|f| f.intact == Some(true)),
+                how_to_get: model.how_to_get,
+                files,
+            }
         })
-    }
-    Ok(out)
+        .collect())
 }
 
-/// The YOLO weights, checked against the manifest, loaded.
-pub fn load_detector() -> Result<Detector> {
-    let models = list_models()?;
+/// The YOLO weights in `models_dir`, checked against the manifest, loaded.
+pub fn load_detector(models_dir: &Path) -> Result<Detector> {
+    let models = list_models(models_dir)?;
     let m = models
         .iter()
         .find(|m| m.id == MODEL_ID)
-        .ok_or_else(|| EngineError::Invalid(format!("{MODEL_ID} is not in models/manifest.json")))?;
-    let f =
-        m.files.first().ok_or_else(|| EngineError::Invalid(format!("{MODEL_ID}: no weights file in the manifest")))?;
+        .ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in models/manifest.json")))?;
+    let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
     let fix = m.how_to_get.clone().unwrap_or_default();
     match f.intact {
-        None => Err(EngineError::Invalid(format!("the {MODEL_ID} weights are not at {}: {fix}", f.path))),
-        Some(false) => Err(EngineError::Invalid(format!(
+        None => Err(EngineError::Model(format!("the {MODEL_ID} weights are not at {}: {fix}", f.path))),
+        Some(false) => Err(EngineError::Model(format!(
             "the {MODEL_ID} weights at {} are corrupt (sha256 differs from the manifest's {}): {fix}",
             f.path, f.sha256
         ))),
-        Some(true) => Detector::load(Path::new(&f.path)).map_err(|e| EngineError::Invalid(format!("{e}: {fix}"))),
+        Some(true) => Detector::load(Path::new(&f.path)).map_err(|e| EngineError::Model(format!("{e}: {fix}"))),
     }
+}
+
+/// What `hma models import` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub model: String,
+    pub path: String,
+    pub sha256: String,
+    pub tensors: usize,
+    pub parameters: usize,
+}
+
+/// Converts an exported YOLO ONNX file's weights to safetensors in
+/// `models_dir` (through a partial file, renamed only once its sha256 is
+/// the manifest's: a wrong model never lands).
+pub fn import_model(onnx: &Path, models_dir: &Path) -> Result<ImportReport> {
+    let list = list_models(models_dir)?;
+    let m = list.iter().find(|m| m.id == MODEL_ID).ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in the manifest")))?;
+    let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    let out = PathBuf::from(&f.path);
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| EngineError::Io { path, source }
+    };
+    std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
+    let tmp = out.with_extension("partial");
+    let (tensors, parameters) =
+        hma_detect::convert::onnx_to_safetensors(onnx, &tmp).map_err(|e| EngineError::Model(format!("{}: {e}", onnx.display())))?;
+    let sha = sha256_file(&tmp).map_err(io(&tmp))?;
+    if sha != f.sha256 {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(EngineError::Model(format!(
+            "{}: converted weights have sha256 {sha}, the manifest expects {} for {}: not the model we support",
+            onnx.display(),
+            f.sha256,
+            m.id
+        )));
+    }
+    std::fs::rename(&tmp, &out).map_err(io(&out))?;
+    Ok(ImportReport { model: m.id.clone(), path: out.display().to_string(), sha256: sha, tensors, parameters })
 }
 
 /// The picture as the detector sees it: decoded at ≥ 640 px on the long
@@ -166,6 +233,8 @@ pub struct DetectSummary {
     pub unchanged: u64,
     pub failed: u64,
     pub objects: u64,
+    /// Pictures whose stored score changed with what was found.
+    pub rescored: u64,
     /// Objects per class found in this run.
     pub classes: std::collections::BTreeMap<String, u64>,
     pub failures: Vec<crate::analyze::Failure>,
@@ -193,7 +262,7 @@ pub fn coco_nodes(cat: &mut Catalog, now_ms: i64) -> Result<HashMap<String, i64>
                 .collect();
             cat.insert_taxa(&nodes)?;
             cat.resolve_taxonomy(tid)?;
-            cat.taxonomy("coco")?.ok_or_else(|| EngineError::Invalid("coco taxonomy vanished".into()))?
+            cat.taxonomy("coco")?.ok_or_else(|| EngineError::Internal("coco taxonomy vanished".into()))?
         }
     };
     let ids = cat.taxon_ids(t.id)?;
@@ -213,7 +282,7 @@ struct Job {
 
 /// Runs the detection job.
 pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Result<DetectSummary> {
-    let detector = load_detector()?;
+    let detector = load_detector(&ctx.models_dir)?;
     let places = Places::load(cat, &ctx.machine)?;
     let nodes = coco_nodes(cat, ctx.now())?;
     let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
@@ -237,8 +306,10 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
                 top_done = true;
                 for e in crate::rank::top(cat, &places, n, &Default::default())? {
                     let f = cat.file(e.file_id)?;
+                    // Ranked files have content (their analysis is keyed by it).
+                    let Some(content_hash) = f.content_hash else { continue };
                     jobs.push(Job {
-                        content_hash: f.content_hash.unwrap_or_default(),
+                        content_hash,
                         path: places.os_path_of(&f),
                         shown: e.path,
                         format: f.format,
@@ -298,7 +369,6 @@ fn run_batches(
         }
         let mut runs = Vec::new();
         let mut dets = Vec::new();
-        let mut rescores = Vec::new();
         for j in batch {
             type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
             let found: std::result::Result<Found, String> = (|| {
@@ -340,7 +410,6 @@ fn run_batches(
                     run.objects = found.len() as i32;
                     if let Some(s) = &subject {
                         run.subject = serde_json::to_string(s).ok();
-                        rescores.push((j.content_hash, s.clone()));
                     }
                     sum.detected += 1;
                     sum.objects += found.len() as u64;
@@ -368,17 +437,15 @@ fn run_batches(
             runs.push(run);
             ctx.progress.advance(1);
         }
-        cat.put_detections(&runs, &dets, nodes, ctx.now())?;
-        // Sharpness and composition where the subject is: the stored scores
-        // (which rank the photos) follow.
-        for (h, s) in rescores {
-            if let Some(a) = cat.analysis(h)? {
-                if let Some((_, sc)) = crate::rank::scored(&a, None, Some(&s)) {
-                    let parts: Vec<(&str, f64)> = sc.parts.iter().map(|p| (p.name, p.score)).collect();
-                    cat.update_scores(h, sc.overall, &parts)?;
-                }
-            }
-        }
+        // The scores follow what was found (sharpness and composition where
+        // the subject is; none found: as without a detector), and the
+        // groups holding these pictures are re-ranked, all in one transaction.
+        let hashes: Vec<i64> = runs.iter().map(|r| r.content_hash).collect();
+        let now = ctx.now();
+        sum.rescored += cat.transaction(|c| {
+            c.put_detections(&runs, &dets, nodes, now)?;
+            crate::scoring::rescore(c, &hashes)
+        })?;
     }
     Ok(true)
 }

@@ -142,7 +142,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             }
         }
         if ctx.cancelled() {
-            return Err(crate::EngineError::Invalid("cancelled".into()));
+            return Err(crate::EngineError::Cancelled);
         }
     }
 
@@ -210,21 +210,68 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
 
     // What ranking and the reasons need of the grouped files.
     let grouped_ids: Vec<i64> = groups.iter().flatten().map(|&i| nodes[i as usize].file_id).collect();
-    let mut info: HashMap<i64, hma_catalog::FileRow> = HashMap::new();
-    for chunk in grouped_ids.chunks(hma_catalog::BATCH) {
-        for f in cat.files_by_ids(chunk)? {
-            info.insert(f.id, f);
-        }
-    }
-    let backup: HashMap<i64, bool> = cat.roots("")?.into_iter().map(|(r, _)| (r.id, r.is_backup)).collect();
-    let mut parts: HashMap<i64, Option<hma_catalog::AnalysisRow>> = HashMap::new();
+    let mut ranker = Ranker::new(cat, &grouped_ids)?;
 
     let mut summary = GroupSummary::default();
     let mut rows = Vec::with_capacity(groups.len());
     let mut member_rows = Vec::with_capacity(grouped_ids.len());
     for (gi, mut m) in groups.into_iter().enumerate() {
-        let id = gi as i64 + 1;
-        // Best first: score, then the keeper rule of exact copies.
+        let all_same = m.iter().all(|&i| nodes[i as usize].content_hash == nodes[m[0] as usize].content_hash);
+        let kind = if all_same {
+            "exact"
+        } else if m.iter().any(|&i| burst_edge[i as usize]) {
+            "burst"
+        } else {
+            "near"
+        };
+        match kind {
+            "exact" => summary.exact += 1,
+            "burst" => summary.burst += 1,
+            _ => summary.near += 1,
+        }
+        summary.grouped_files += m.len() as u64;
+        let (row, members) = ranker.rank(cat, &nodes, &mut m, gi as i64 + 1, kind)?;
+        rows.push(row);
+        member_rows.extend(members);
+    }
+    summary.groups = rows.len() as u64;
+    let now = ctx.now();
+    cat.transaction(|c| c.replace_groups(&rows, &member_rows, signature, now))?;
+    Ok(summary)
+}
+
+/// Orders the members of groups best first and words why the best won:
+/// the one rule for a full rebuild and for re-ranking after scores changed.
+struct Ranker {
+    info: HashMap<i64, hma_catalog::FileRow>,
+    backup: HashMap<i64, bool>,
+    parts: HashMap<i64, Option<hma_catalog::AnalysisRow>>,
+}
+
+impl Ranker {
+    /// Reads what ranking needs of these files.
+    fn new(cat: &mut Catalog, file_ids: &[i64]) -> Result<Ranker> {
+        let mut info = HashMap::new();
+        for chunk in file_ids.chunks(hma_catalog::BATCH) {
+            for f in cat.files_by_ids(chunk)? {
+                info.insert(f.id, f);
+            }
+        }
+        let backup = cat.roots("")?.into_iter().map(|(r, _)| (r.id, r.is_backup)).collect();
+        Ok(Ranker { info, backup, parts: HashMap::new() })
+    }
+
+    /// Sorts group `id`'s members `m` (indices into `nodes`) best first:
+    /// score, then the keeper rule of exact copies; returns its rows.
+    fn rank(
+        &mut self,
+        cat: &mut Catalog,
+        nodes: &[Node],
+        m: &mut [u32],
+        id: i64,
+        kind: &str,
+    ) -> Result<(GroupRow, Vec<MemberRow>)> {
+        let (info, backup) = (&self.info, &self.backup);
         let key = |i: &u32| {
             let node = &nodes[*i as usize];
             let f = info.get(&node.file_id);
@@ -240,40 +287,73 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             )
         };
         m.sort_by_cached_key(key);
-        let all_same = m.iter().all(|&i| nodes[i as usize].content_hash == nodes[m[0] as usize].content_hash);
-        let kind = if all_same {
-            "exact"
-        } else if m.iter().any(|&i| burst_edge[i as usize]) {
-            "burst"
-        } else {
-            "near"
-        };
-        match kind {
-            "exact" => summary.exact += 1,
-            "burst" => summary.burst += 1,
-            _ => summary.near += 1,
-        }
-        summary.grouped_files += m.len() as u64;
-        let why = explain_best(cat, &nodes, &m, &info, &mut parts, kind)?;
-        rows.push(GroupRow {
+        let why = explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?;
+        let row = GroupRow {
             id,
             kind: kind.to_string(),
             best_file_id: nodes[m[0] as usize].file_id,
             size: m.len() as i32,
             why,
-        });
-        for (rank, &i) in m.iter().enumerate() {
-            member_rows.push(MemberRow {
-                file_id: nodes[i as usize].file_id,
-                group_id: id,
-                member_rank: rank as i32 + 1,
-            });
-        }
+        };
+        let members = m
+            .iter()
+            .enumerate()
+            .map(|(rank, &i)| MemberRow { file_id: nodes[i as usize].file_id, group_id: id, member_rank: rank as i32 + 1 })
+            .collect();
+        Ok((row, members))
     }
-    summary.groups = rows.len() as u64;
-    let now = ctx.now();
-    cat.transaction(|c| c.replace_groups(&rows, &member_rows, signature, now))?;
-    Ok(summary)
+}
+
+/// Re-ranks the groups holding these contents after their scores changed
+/// (membership stays): each group's best, ranks and reason are rewritten.
+pub fn rerank_contents(cat: &mut Catalog, hashes: &[i64]) -> Result<u64> {
+    let ids = cat.groups_of_contents(hashes)?;
+    rerank(cat, &ids)
+}
+
+/// Re-ranks these groups from the stored scores.
+pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
+    if group_ids.is_empty() {
+        return Ok(0);
+    }
+    let groups = cat.groups_by_ids(group_ids)?;
+    let members = cat.group_members(group_ids)?;
+    let file_ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+    let mut ranker = Ranker::new(cat, &file_ids)?;
+    let hashes: Vec<i64> = ranker.info.values().filter_map(|f| f.content_hash).collect();
+    let scores: HashMap<i64, f64> = cat
+        .analyses_of(&hashes)?
+        .into_iter()
+        .map(|a| {
+            let s = a.score.unwrap_or(0.0);
+            ranker.parts.insert(a.content_hash, Some(a.clone()));
+            (a.content_hash, s)
+        })
+        .collect();
+    let mut nodes = Vec::with_capacity(members.len());
+    let mut of_group: HashMap<i64, Vec<u32>> = HashMap::new();
+    for &(g, file_id, _) in &members {
+        let f = ranker.info.get(&file_id);
+        let content_hash = f.and_then(|f| f.content_hash).unwrap_or(0);
+        of_group.entry(g).or_default().push(nodes.len() as u32);
+        nodes.push(Node {
+            file_id,
+            content_hash,
+            capture_id: f.and_then(|f| f.capture_id),
+            phash: None,
+            score: scores.get(&content_hash).copied().unwrap_or(0.0),
+        });
+    }
+    let mut rows = Vec::with_capacity(groups.len());
+    let mut member_rows = Vec::with_capacity(members.len());
+    for g in &groups {
+        let Some(m) = of_group.get_mut(&g.id) else { continue };
+        let (row, ms) = ranker.rank(cat, &nodes, m, g.id, &g.kind)?;
+        rows.push(row);
+        member_rows.extend(ms);
+    }
+    cat.update_groups(&rows, &member_rows)?;
+    Ok(rows.len() as u64)
 }
 
 /// Scores as sortable integers (millionths).

@@ -5,6 +5,7 @@
 //! catalogue → queries ([`report`], [`dupes`]) → CLI and UI. The catalogue is
 //! the hub, so every job can stop and resume.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub mod rank;
 pub mod report;
 pub mod roots;
 pub mod scan;
+pub mod scoring;
 pub mod search;
 pub mod serve;
 pub mod taxonomy;
@@ -39,9 +41,40 @@ pub enum EngineError {
         /// Why.
         source: std::io::Error,
     },
-    /// The request cannot be carried out.
+    /// The request cannot be carried out as given (a bad argument, query or
+    /// pattern); the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// A thing the request names does not exist (a root, a file, a capture).
+    #[error("{0}")]
+    NotFound(String),
+    /// A model is missing, corrupt or failed to load; the message says how
+    /// to get it.
+    #[error("{0}")]
+    Model(String),
+    /// The user asked the job to stop; what it had finished is kept.
+    #[error("cancelled")]
+    Cancelled,
+    /// A bug or a broken invariant of ours (a worker thread panicked…).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    /// A stable code for the app and scripts: `invalid`, `not_found`,
+    /// `model`, `cancelled`, `catalog`, `io` or `internal`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Catalog(CatalogError::NotFound(_)) => "not_found",
+            EngineError::Catalog(_) => "catalog",
+            EngineError::Io { .. } => "io",
+            EngineError::Invalid(_) => "invalid",
+            EngineError::NotFound(_) => "not_found",
+            EngineError::Model(_) => "model",
+            EngineError::Cancelled => "cancelled",
+            EngineError::Internal(_) => "internal",
+        }
+    }
 }
 
 /// Result of engine jobs.
@@ -78,16 +111,26 @@ pub struct JobContext {
     pub threads: usize,
     /// Where progress goes.
     pub progress: Arc<dyn ProgressSink>,
+    /// Our cache (previews live in `previews/` inside it).
+    pub cache_dir: PathBuf,
+    /// Where fetched and imported model weights live.
+    pub models_dir: PathBuf,
 }
 
 impl std::fmt::Debug for JobContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobContext").field("machine", &self.machine).field("threads", &self.threads).finish()
+        f.debug_struct("JobContext")
+            .field("machine", &self.machine)
+            .field("threads", &self.threads)
+            .field("cache_dir", &self.cache_dir)
+            .field("models_dir", &self.models_dir)
+            .finish()
     }
 }
 
 impl JobContext {
-    /// The real world: system clock, host name, all cores, no progress.
+    /// The real world: system clock, host name, all cores, no progress, the
+    /// default cache and models folders.
     pub fn system() -> JobContext {
         JobContext {
             machine: machine_name(),
@@ -95,6 +138,8 @@ impl JobContext {
             clock: Arc::new(system_now_ms),
             threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             progress: Arc::new(NoProgress),
+            cache_dir: default_cache_dir(),
+            models_dir: default_models_dir(),
         }
     }
 
@@ -120,6 +165,24 @@ pub fn machine_name() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned())
+}
+
+/// Our cache folder unless told otherwise: `HMA_CACHE_DIR`, else
+/// `home-media-ai` in the user's cache folder.
+pub fn default_cache_dir() -> PathBuf {
+    match std::env::var_os("HMA_CACHE_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("home-media-ai"),
+    }
+}
+
+/// The models folder unless told otherwise: `HMA_MODELS_DIR`, else
+/// `home-media-ai/models` in the user's data folder.
+pub fn default_models_dir() -> PathBuf {
+    match std::env::var_os("HMA_MODELS_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("home-media-ai").join("models"),
+    }
 }
 
 /// The default catalogue: `catalog.db` in the user's data folder.

@@ -4,8 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hma_catalog::{AnalysisRow, Catalog, RankFilter};
-use hma_vision::score::{Scored, Subject};
-use hma_vision::Measurements;
+use hma_vision::score::Subject;
 use serde::Serialize;
 
 use crate::report::Places;
@@ -38,22 +37,9 @@ pub struct QualityReport {
     pub analysis_version: i32,
 }
 
-/// The scores of a stored analysis, recomputed from its measurements with
-/// the current rules (so explanations always match the rules in force).
-pub fn scored(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subject>) -> Option<(Measurements, Scored)> {
-    let m: Measurements = serde_json::from_str(a.measurements.as_deref()?).ok()?;
-    let s = hma_vision::score::score_with(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso, subject);
-    Some((m, s))
-}
-
-/// The main subject the detector found in a content, if it looked.
-pub fn subject_of(cat: &mut Catalog, content_hash: i64) -> Result<Option<Subject>> {
-    Ok(cat.subject_of(content_hash, hma_detect::MODEL_ID)?.and_then(|j| serde_json::from_str(&j).ok()))
-}
-
 /// The quality report of an analysis.
 pub fn quality_report(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subject>) -> QualityReport {
-    match scored(a, iso, subject) {
+    match crate::scoring::scored(a, iso, subject) {
         Some((m, s)) => {
             let mut raw = serde_json::to_value(&m).unwrap_or_default();
             raw["brisque"] = serde_json::json!(a.brisque);
@@ -152,10 +138,70 @@ pub fn parse_date(s: &str) -> Option<i64> {
 #[derive(Debug, Clone, Default)]
 pub struct TopFilter {
     pub db: RankFilter,
-    /// Only captures with this flag (1 picked, −1 rejected, 0 unflagged).
-    pub flag: Option<i16>,
+    /// Only captures with this flag.
+    pub flag: Option<crate::cull::Flag>,
     /// Only captures with at least this many stars.
     pub min_rating: Option<i16>,
+}
+
+/// The lightbox's and `hma top`'s request as a person gives it: how many,
+/// and the filters in words (dates `YYYY-MM-DD`, a root by name).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TopQuery {
+    /// How many (default 2,000, the lightbox's page).
+    pub n: Option<usize>,
+    /// Taken on or after this day (camera time).
+    pub from: Option<String>,
+    /// Taken before the end of this day.
+    pub to: Option<String>,
+    /// Month of any year, 1–12.
+    pub month: Option<u32>,
+    /// Only this root.
+    pub root: Option<String>,
+    pub min_score: Option<f64>,
+    pub flag: Option<crate::cull::Flag>,
+    /// At least this many stars (0: any).
+    pub min_rating: Option<i16>,
+}
+
+impl TopQuery {
+    /// The default number of entries.
+    pub const DEFAULT_N: usize = 2000;
+
+    /// Checks the words and turns them into the catalogue's filter.
+    pub fn filter(&self, cat: &mut Catalog) -> Result<TopFilter> {
+        let date = |what: &str, d: &str| {
+            parse_date(d).ok_or_else(|| crate::EngineError::Invalid(format!("{what} {d}: use YYYY-MM-DD")))
+        };
+        let mut t = TopFilter::default();
+        if let Some(d) = self.from.as_deref().filter(|d| !d.is_empty()) {
+            t.db.taken_from_ms = Some(date("from", d)?);
+        }
+        if let Some(d) = self.to.as_deref().filter(|d| !d.is_empty()) {
+            t.db.taken_to_ms = Some(date("to", d)? + 86_400_000);
+        }
+        if let Some(m) = self.month {
+            if !(1..=12).contains(&m) {
+                return Err(crate::EngineError::Invalid(format!("month {m}: use 1 to 12")));
+            }
+            t.db.month = Some(m);
+        }
+        if let Some(r) = self.root.as_deref().filter(|r| !r.is_empty()) {
+            let root = cat.root_by_name(r)?.ok_or_else(|| crate::EngineError::NotFound(format!("no root named '{r}'")))?;
+            t.db.root_id = Some(root.id);
+        }
+        t.db.min_score = self.min_score;
+        t.flag = self.flag;
+        t.min_rating = self.min_rating.filter(|&r| r > 0);
+        Ok(t)
+    }
+}
+
+/// `hma top` and the lightbox: the query checked, then [`top`].
+pub fn top_of(cat: &mut Catalog, places: &Places, q: &TopQuery) -> Result<Vec<TopEntry>> {
+    let filter = q.filter(cat)?;
+    top(cat, places, q.n.unwrap_or(TopQuery::DEFAULT_N), &filter)
 }
 
 /// The best `n` pictures, one per group and per capture, best first.
@@ -168,7 +214,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
     let mut after_content = None;
     let mut after_file = None;
     'pages: while out.len() < n {
-        let page = if filter.db.by_capture() {
+        let mut page = if filter.db.by_capture() {
             let page = cat.ranked_filtered_page(&filter.db, after_file, 500)?;
             let Some(last) = page.last() else { break };
             after_file = Some((last.score, last.file_id));
@@ -185,6 +231,10 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             .into_iter()
             .map(|(f, id, kind, rank, size)| (f, GroupRef { id, kind, rank, size }))
             .collect();
+        // Equal scores (exact copies share one): the group's own order
+        // decides, so a group's first entry here is its best.
+        let rank = |r: &hma_catalog::RankedFile| groups.get(&r.file_id).map_or(0, |g| g.rank);
+        page.sort_by(|a, b| b.score.total_cmp(&a.score).then(rank(a).cmp(&rank(b))));
         let capture_ids: Vec<i64> = page.iter().filter_map(|r| r.capture_id).collect();
         let captures: HashMap<i64, hma_catalog::CaptureFields> =
             cat.captures_by_ids(&capture_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
@@ -207,7 +257,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             }
             let fields = r.capture_id.and_then(|c| captures.get(&c));
             let marks = crate::cull::Marks::of(r.capture_id.and_then(|c| decisions.get(&c)), fields);
-            if filter.flag.is_some_and(|f| marks.flag != f) || filter.min_rating.is_some_and(|m| marks.rating < m) {
+            if filter.flag.is_some_and(|f| marks.flag != f.value()) || filter.min_rating.is_some_and(|m| marks.rating < m) {
                 continue;
             }
             if let Some(g) = &group {
@@ -233,8 +283,8 @@ pub(crate) fn entry(
     marks: crate::cull::Marks,
 ) -> Result<TopEntry> {
     let a = cat.analysis(r.content_hash)?;
-    let subject = subject_of(cat, r.content_hash)?;
-    let sc = a.as_ref().and_then(|a| scored(a, iso, subject.as_ref()));
+    let subject = crate::scoring::subject_of(cat, r.content_hash)?;
+    let sc = a.as_ref().and_then(|a| crate::scoring::scored(a, iso, subject.as_ref()));
     let mut explain = sc.as_ref().map(|(_, s)| s.explain()).unwrap_or_default();
     if let Some(g) = &group {
         explain.push(group_line(g));

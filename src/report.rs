@@ -48,14 +48,15 @@ pub struct GpsReport {
     pub alt: Option<f64>,
 }
 
-/// Ratings and keywords (from XMP for now; culling adds to them later).
+/// The culling state and keywords of a file's capture: decided here (the
+/// app, `hma mark`) over what its XMP says, as the lightbox shows it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FlagsReport {
     /// Stars.
     pub rating: Option<i32>,
-    /// Colour label.
+    /// Colour label (lower case).
     pub label: Option<String>,
-    /// +1 pick, −1 reject.
+    /// +1 pick, −1 reject (None: unflagged).
     pub pick: Option<i32>,
     /// Keywords.
     pub keywords: Vec<String>,
@@ -213,6 +214,8 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
     let cap_ids: Vec<i64> = rows.iter().filter_map(|r| r.capture_id).collect();
     let caps: HashMap<i64, CaptureFields> =
         cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
+    let decisions: HashMap<i64, hma_catalog::DecisionRow> =
+        cat.decisions_of(&cap_ids)?.into_iter().map(|d| (d.capture_id, d)).collect();
     let rels = cat.relations_for(&ids)?;
     let other_ids: Vec<i64> =
         rels.iter().flat_map(|r| [r.file_id, r.other_file_id]).filter(|id| !ids.contains(id)).collect();
@@ -268,7 +271,17 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
                 (false, Some(&t)) => r.last_seen_ms.max(t),
                 _ => r.last_seen_ms,
             },
-            flags: FlagsReport { rating: cap.rating, label: cap.label.clone(), pick: cap.pick, keywords },
+            flags: {
+                let d = r.capture_id.and_then(|c| decisions.get(&c));
+                let m = crate::cull::Marks::of(d, r.capture_id.map(|_| &cap));
+                FlagsReport {
+                    rating: (m.rating > 0 || cap.rating.is_some() || m.decided.rating.is_some())
+                        .then_some(m.rating as i32),
+                    label: m.label,
+                    pick: (m.flag != 0).then_some(m.flag as i32),
+                    keywords,
+                }
+            },
             exif: exif_report(&cap),
             relations,
         });
@@ -287,5 +300,63 @@ pub fn find_file(cat: &mut Catalog, places: &Places, path: &Path) -> Result<File
             }
         }
     }
-    Err(EngineError::Invalid(format!("{} is not in the catalogue (is its folder added and scanned?)", path.display())))
+    Err(EngineError::NotFound(format!("{} is not in the catalogue (is its folder added and scanned?)", path.display())))
+}
+
+/// One step of a file's content history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryStep {
+    pub hash: String,
+    pub size: i64,
+    pub seen_ms: i64,
+}
+
+/// Everything the catalogue knows about one file (`hma show`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FileDetail {
+    #[serde(flatten)]
+    pub file: FileReport,
+    /// Scores and why, recomputed from the stored measurements as `top` does.
+    pub quality: Option<crate::rank::QualityReport>,
+    pub group: Option<crate::rank::GroupRef>,
+    pub detections: Vec<crate::detect::DetectionReport>,
+    /// The culling state (the same answer as `flags`, with what was decided here).
+    pub marks: Option<crate::cull::Marks>,
+    pub history: Vec<HistoryStep>,
+}
+
+/// The detail of the catalogued file at `path`.
+pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<FileDetail> {
+    let row = find_file(cat, places, path)?;
+    let history = cat
+        .history(row.id)?
+        .into_iter()
+        .map(|(h, size, seen_ms)| HistoryStep { hash: ContentHash::from_db(h).to_hex(), size, seen_ms })
+        .collect();
+    let file = reports(cat, places, std::slice::from_ref(&row))?.remove(0);
+    let group = cat.group_of_file(row.id)?.map(|(g, rank)| crate::rank::GroupRef {
+        id: g.id,
+        kind: g.kind,
+        rank,
+        size: g.size,
+    });
+    let (quality, detections) = match row.content_hash {
+        Some(h) => {
+            let subject = crate::scoring::subject_of(cat, h)?;
+            let quality = cat.analysis(h)?.map(|a| {
+                let mut q = crate::rank::quality_report(&a, file.exif.iso, subject.as_ref());
+                if let Some(g) = &group {
+                    q.explain.push(crate::rank::group_line(g));
+                }
+                q
+            });
+            (quality, crate::detect::detections_of(cat, h)?)
+        }
+        None => (None, vec![]),
+    };
+    let marks = match row.capture_id {
+        Some(c) => Some(crate::cull::marks_of(cat, c)?),
+        None => None,
+    };
+    Ok(FileDetail { file, quality, group, detections, marks, history })
 }

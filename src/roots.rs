@@ -55,7 +55,7 @@ pub fn add_root(
 /// (rebuilt from what remains). The folder on disk is not touched.
 /// Returns how many file rows were forgotten.
 pub fn remove_root(cat: &mut Catalog, name: &str, ctx: &JobContext) -> Result<u64> {
-    let root = cat.root_by_name(name)?.ok_or_else(|| EngineError::Invalid(format!("no root named '{name}'")))?;
+    let root = cat.root_by_name(name)?.ok_or_else(|| EngineError::NotFound(format!("no root named '{name}'")))?;
     let n = cat.transaction(|cat| cat.forget_root(root.id))?;
     cat.refresh_stats(ctx.now())?;
     if n > 0 {

@@ -90,7 +90,7 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
     let roots = cat.roots(&ctx.machine)?;
     for n in names {
         if !roots.iter().any(|(r, _)| &r.name == n) {
-            return Err(EngineError::Invalid(format!("no root named '{n}' (see `hma root list`)")));
+            return Err(EngineError::NotFound(format!("no root named '{n}' (see `hma root list`)")));
         }
     }
     let selected: Vec<_> = roots.into_iter().filter(|(r, _)| names.is_empty() || names.contains(&r.name)).collect();
@@ -228,7 +228,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
             ctx.cancel.store(true, Ordering::Relaxed);
             for _ in &msg_rx {}
         }
-        let walked = walker.join().map_err(|_| EngineError::Invalid("walker thread panicked".into()))?;
+        let walked = walker.join().map_err(|_| EngineError::Internal("walker thread panicked".into()))?;
         written?;
         Ok(walked)
     })?;

@@ -114,7 +114,7 @@ pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Re
         caps.retain(|x| !c.contains(x));
     }
     let root_id = match &q.root {
-        Some(r) => Some(cat.root_by_name(r)?.ok_or_else(|| EngineError::Invalid(format!("no root named '{r}'")))?.id),
+        Some(r) => Some(cat.root_by_name(r)?.ok_or_else(|| EngineError::NotFound(format!("no root named '{r}'")))?.id),
         None => None,
     };
     let ids: Vec<i64> = caps.into_iter().collect();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use hma_catalog::Catalog;
 
-use crate::analyze::{cache_dir, preview_path};
+use crate::analyze::preview_path;
 use crate::report::Places;
 
 /// A request the protocol understood.
@@ -84,14 +84,15 @@ fn inside(path: &Path, base: &Path) -> Result<PathBuf, Refused> {
     }
 }
 
-/// The file to serve for a request: a preview inside the preview cache, or
-/// a present, catalogued original inside its root on this machine.
-pub fn resolve(cat: &mut Catalog, places: &Places, request: &str) -> Result<PathBuf, Refused> {
+/// The file to serve for a request: a preview inside the preview cache of
+/// the cache folder `cache`, or a present, catalogued original inside its
+/// root on this machine.
+pub fn resolve(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) -> Result<PathBuf, Refused> {
     match parse(request)? {
         Asset::Preview { content_hash, size } => {
             // Only contents the catalogue analysed have previews to show.
             cat.analysis(content_hash).map_err(|_| Refused::NotFound)?.ok_or(Refused::NotFound)?;
-            inside(&preview_path(content_hash, size), &cache_dir().join("previews"))
+            inside(&preview_path(cache, content_hash, size), &cache.join("previews"))
         }
         Asset::Original { file_id } => {
             let rows = cat.files_by_ids(&[file_id]).map_err(|_| Refused::NotFound)?;

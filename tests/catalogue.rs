@@ -129,7 +129,7 @@ catalog_test!(raw_jpeg_edit_sidecar_and_serial_link_into_one_capture, |db| {
     );
     // The sidecar's rating, label and keywords belong to the capture.
     assert_eq!(jpg["flags"]["rating"], 4);
-    assert_eq!(jpg["flags"]["label"], "Red");
+    assert_eq!(jpg["flags"]["label"], "red", "labels as the lightbox shows them");
     assert_eq!(jpg["flags"]["keywords"], serde_json::json!(["Christmas", "Max"]));
     // A different moment stays apart.
     assert_ne!(&entry(&ls, "2023/beach.jpg")["capture_id"], cap);

@@ -90,6 +90,13 @@ catalog_test!(decisions_export_and_root_removal, |db| {
     assert_eq!(show["marks"]["rating"], 1, "{}", show["marks"]);
     assert_eq!(show["marks"]["flag"], 1);
     assert_eq!(show["marks"]["label"], serde_json::Value::Null);
+    // One answer: `flags` says what `marks` says (decided here over XMP's
+    // label Blue), keeping the XMP keywords.
+    assert_eq!(
+        (&show["flags"]["pick"], &show["flags"]["rating"], &show["flags"]["label"]),
+        (&serde_json::json!(1), &serde_json::json!(1), &serde_json::Value::Null),
+        "{show}"
+    );
     let originals = snapshot(lib.path());
 
     // Export by name: a different file already there is never overwritten.

@@ -16,7 +16,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn detector() -> hma_detect::Detector {
-    hma::detect::load_detector().unwrap_or_else(|e| panic!("{e}"))
+    hma::detect::load_detector(&hma::default_models_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The photos of tests/fixtures/detect and what is in them (LICENSES.md).

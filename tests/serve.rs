@@ -9,13 +9,10 @@ use common::{jpeg, put};
 use hma::report::Places;
 use hma::serve::{resolve, Refused};
 
-/// One cache folder for this test process (the tests run in parallel and
-/// the cache location comes from the environment).
+/// One cache folder for this test process.
 fn cache() -> &'static Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let d = DIR.get_or_init(|| tempfile::tempdir().unwrap()).path();
-    std::env::set_var("HMA_CACHE_DIR", d);
-    d
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
 catalog_test!(protocol_serves_only_what_it_should, |db| {
@@ -43,30 +40,30 @@ catalog_test!(protocol_serves_only_what_it_should, |db| {
     let hash_of = |suffix: &str| common::entry(&ls, suffix)["hash"].as_str().unwrap().to_string();
 
     // The original and its preview are served.
-    let a = resolve(&mut cat, &places, &format!("original/{}", id_of("/a.jpg"))).unwrap();
+    let a = resolve(&mut cat, &places, cache, &format!("original/{}", id_of("/a.jpg"))).unwrap();
     assert_eq!(a, std::fs::canonicalize(lib.path().join("a.jpg")).unwrap());
-    let p = resolve(&mut cat, &places, &format!("preview/{}/grid", hash_of("/a.jpg"))).unwrap();
+    let p = resolve(&mut cat, &places, cache, &format!("preview/{}/grid", hash_of("/a.jpg"))).unwrap();
     assert!(p.starts_with(std::fs::canonicalize(cache).unwrap()), "{}", p.display());
     assert!(image::open(&p).is_ok());
 
     // A catalogued link that points outside its root is refused.
-    assert_eq!(resolve(&mut cat, &places, &format!("original/{}", id_of("/link-out.jpg"))), Err(Refused::Forbidden));
+    assert_eq!(resolve(&mut cat, &places, cache, &format!("original/{}", id_of("/link-out.jpg"))), Err(Refused::Forbidden));
     // Unknown ids and contents, and malformed requests.
-    assert_eq!(resolve(&mut cat, &places, "original/999999"), Err(Refused::NotFound));
-    assert_eq!(resolve(&mut cat, &places, "preview/0123456789abcdef/grid"), Err(Refused::NotFound));
+    assert_eq!(resolve(&mut cat, &places, cache, "original/999999"), Err(Refused::NotFound));
+    assert_eq!(resolve(&mut cat, &places, cache, "preview/0123456789abcdef/grid"), Err(Refused::NotFound));
     for bad in ["original/../../etc/passwd", "/etc/passwd", "preview/..%2F..%2Fetc/grid", "original/1%2F..%2F2"] {
-        assert_eq!(resolve(&mut cat, &places, bad), Err(Refused::BadRequest), "{bad}");
+        assert_eq!(resolve(&mut cat, &places, cache, bad), Err(Refused::BadRequest), "{bad}");
     }
     // A preview swapped for a link to a file outside the cache is refused.
     let h = hash_of("/a.jpg");
     let prev = cache.join("previews").join(&h[..2]).join(format!("{h}-grid.jpg"));
     std::fs::remove_file(&prev).unwrap();
     std::os::unix::fs::symlink(outside.path().join("secret.jpg"), &prev).unwrap();
-    assert_eq!(resolve(&mut cat, &places, &format!("preview/{h}/grid")), Err(Refused::Forbidden));
+    assert_eq!(resolve(&mut cat, &places, cache, &format!("preview/{h}/grid")), Err(Refused::Forbidden));
     std::fs::remove_file(&prev).unwrap();
     // A file gone from disk is not found.
     std::fs::remove_file(lib.path().join("a.jpg")).unwrap();
-    assert_eq!(resolve(&mut cat, &places, &format!("original/{}", id_of("/a.jpg"))), Err(Refused::NotFound));
+    assert_eq!(resolve(&mut cat, &places, cache, &format!("original/{}", id_of("/a.jpg"))), Err(Refused::NotFound));
 });
 
 /// A photo-like JPEG (textured enough to have a hash and a preview).

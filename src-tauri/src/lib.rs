@@ -18,7 +18,8 @@ use tauri::{Manager, State};
 /// An error as the UI sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiError {
-    /// Stable: `invalid`, `catalog`, `io`, `busy`, `not_found`, `internal`.
+    /// Stable: `invalid`, `not_found`, `model`, `cancelled`, `catalog`,
+    /// `io`, `internal` (from [`hma::EngineError::code`]) and `busy`.
     pub code: &'static str,
     pub message: String,
 }
@@ -31,13 +32,7 @@ impl ApiError {
 
 impl From<hma::EngineError> for ApiError {
     fn from(e: hma::EngineError) -> ApiError {
-        let code = match &e {
-            hma::EngineError::Catalog(hma::CatalogError::NotFound(_)) => "not_found",
-            hma::EngineError::Catalog(_) => "catalog",
-            hma::EngineError::Io { .. } => "io",
-            hma::EngineError::Invalid(_) => "invalid",
-        };
-        ApiError::new(code, e.to_string())
+        ApiError::new(e.code(), e.to_string())
     }
 }
 
@@ -57,6 +52,8 @@ pub struct Shell {
     proto: Mutex<Option<(Catalog, Places)>>,
     jobs: Mutex<HashMap<String, Arc<AtomicBool>>>,
     machine: String,
+    /// Our cache folder (previews): `--cache-dir`, else the default.
+    cache_dir: std::path::PathBuf,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -64,8 +61,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shell {
-    fn new(url: String) -> Shell {
+    fn new(url: String, cache_dir: std::path::PathBuf) -> Shell {
         Shell {
+            cache_dir,
             url: Mutex::new(url),
             cat: Mutex::new(None),
             proto: Mutex::new(None),
@@ -96,6 +94,7 @@ impl Shell {
     fn context(&self) -> JobContext {
         let mut ctx = JobContext::system();
         ctx.machine = self.machine.clone();
+        ctx.cache_dir = self.cache_dir.clone();
         ctx
     }
 }
@@ -209,61 +208,13 @@ async fn open_catalog(app: tauri::AppHandle, shell: State<'_, Shell>, url: Strin
     info(shell).await
 }
 
-/// Filters of the lightbox's list (all optional).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ListFilter {
-    pub n: Option<usize>,
-    /// YYYY-MM-DD.
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub month: Option<u32>,
-    pub root: Option<String>,
-    pub min_score: Option<f64>,
-    /// picked, rejected, unflagged.
-    pub flag: Option<String>,
-    pub min_rating: Option<i16>,
-}
-
-fn top_filter(cat: &mut Catalog, f: &ListFilter) -> ApiResult<hma::rank::TopFilter> {
-    let mut t = hma::rank::TopFilter::default();
-    if let Some(d) = f.from.as_deref().filter(|d| !d.is_empty()) {
-        t.db.taken_from_ms =
-            Some(hma::rank::parse_date(d).ok_or_else(|| ApiError::new("invalid", "from: use YYYY-MM-DD"))?);
-    }
-    if let Some(d) = f.to.as_deref().filter(|d| !d.is_empty()) {
-        t.db.taken_to_ms =
-            Some(hma::rank::parse_date(d).ok_or_else(|| ApiError::new("invalid", "to: use YYYY-MM-DD"))? + 86_400_000);
-    }
-    if let Some(m) = f.month {
-        if !(1..=12).contains(&m) {
-            return Err(ApiError::new("invalid", "month must be 1 to 12"));
-        }
-        t.db.month = Some(m);
-    }
-    if let Some(r) = f.root.as_deref().filter(|r| !r.is_empty()) {
-        t.db.root_id =
-            Some(cat.root_by_name(r)?.ok_or_else(|| ApiError::new("not_found", format!("no root named '{r}'")))?.id);
-    }
-    t.db.min_score = f.min_score;
-    t.flag = match f.flag.as_deref() {
-        None | Some("") | Some("any") => None,
-        Some("picked") => Some(1),
-        Some("rejected") => Some(-1),
-        Some("unflagged") => Some(0),
-        Some(x) => return Err(ApiError::new("invalid", format!("unknown flag filter {x:?}"))),
-    };
-    t.min_rating = f.min_rating.filter(|&r| r > 0);
-    Ok(t)
-}
-
 /// The ranked list: the best `n` photos, one per burst / near-duplicate group.
 #[tauri::command]
-async fn lightbox(shell: State<'_, Shell>, filter: ListFilter) -> ApiResult<Vec<hma::rank::TopEntry>> {
+async fn lightbox(shell: State<'_, Shell>, mut filter: hma::rank::TopQuery) -> ApiResult<Vec<hma::rank::TopEntry>> {
+    filter.n = Some(filter.n.unwrap_or(hma::rank::TopQuery::DEFAULT_N).min(100_000));
     shell.with_cat(|cat, machine| {
         let places = Places::load(cat, machine)?;
-        let t = top_filter(cat, &filter)?;
-        Ok(hma::rank::top(cat, &places, filter.n.unwrap_or(2000).min(100_000), &t)?)
+        Ok(hma::rank::top_of(cat, &places, &filter)?)
     })
 }
 
@@ -302,12 +253,12 @@ async fn drag_items(shell: State<'_, Shell>, file_ids: Vec<i64>) -> ApiResult<Dr
         let mut paths = Vec::new();
         let mut icon = None;
         for id in file_ids.iter().take(10_000) {
-            let p = hma::serve::resolve(cat, &places, &format!("original/{id}"))
+            let p = hma::serve::resolve(cat, &places, &shell.cache_dir, &format!("original/{id}"))
                 .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
             if icon.is_none() {
                 let f = cat.file(*id)?;
                 if let Some(h) = f.content_hash {
-                    let grid = hma::analyze::preview_path(h, "grid");
+                    let grid = hma::analyze::preview_path(&shell.cache_dir, h, "grid");
                     if grid.is_file() {
                         icon = Some(grid.display().to_string());
                     }
@@ -454,7 +405,7 @@ fn serve(shell: &Shell, path: &str) -> tauri::http::Response<Vec<u8>> {
             }
         }
         let (cat, places) = g.as_mut().expect("opened above");
-        hma::serve::resolve(cat, places, path)
+        hma::serve::resolve(cat, places, &shell.cache_dir, path)
     };
     let file = match file {
         Ok(f) => f,
@@ -540,20 +491,19 @@ fn initial_catalog(app: &tauri::AppHandle) -> String {
 pub fn run() {
     // `--cache-dir DIR` (tests) sets where previews live, as HMA_CACHE_DIR does.
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--cache-dir") {
-        if let Some(d) = args.get(i + 1) {
-            std::env::set_var("HMA_CACHE_DIR", d);
-        }
-    }
+    let cache_dir = match args.iter().position(|a| a == "--cache-dir").and_then(|i| args.get(i + 1)) {
+        Some(d) => std::path::PathBuf::from(d),
+        None => hma::default_cache_dir(),
+    };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_drag::init())
-        .setup(|app| {
+        .setup(move |app| {
             let url = initial_catalog(app.handle());
             if let Some(dir) = url.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
                 let _ = std::fs::create_dir_all(dir);
             }
-            app.manage(Shell::new(url));
+            app.manage(Shell::new(url, cache_dir));
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol("hma", |ctx, request, responder| {

@@ -40,6 +40,21 @@ pub struct AnalysisRow {
     pub s_compression: Option<f64>,
 }
 
+/// The scores of one analysed content, as recomputed from what the
+/// catalogue stores (see `hma::scoring`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreUpdate {
+    pub content_hash: i64,
+    pub score_version: i32,
+    pub score: Option<f64>,
+    pub s_sharpness: Option<f64>,
+    pub s_exposure: Option<f64>,
+    pub s_noise: Option<f64>,
+    pub s_brisque: Option<f64>,
+    pub s_composition: Option<f64>,
+    pub s_compression: Option<f64>,
+}
+
 /// A present picture file with content, as the analysis job sees it.
 #[derive(Debug, Clone, Queryable)]
 pub struct AnalysableFile {
@@ -444,17 +459,98 @@ impl Catalog {
             .collect())
     }
 
-    /// Replaces the stored scores of a content (after a detector found its
-    /// subject): overall and each part.
-    pub fn update_scores(&mut self, content_hash: i64, overall: f64, parts: &[(&str, f64)]) -> Result<()> {
-        let part = |n: &str| parts.iter().find(|p| p.0 == n).map(|p| p.1);
-        with_conn!(self, c => diesel::update(analyses::table.find(content_hash))
-            .set((
-                analyses::score.eq(Some(overall)),
-                analyses::s_sharpness.eq(part("sharpness")),
-                analyses::s_composition.eq(part("composition")),
-            ))
-            .execute(c))?;
+    /// Stores recomputed scores (overall, each part and the rules' version)
+    /// of analysed contents; measurements are not touched.
+    pub fn update_scores(&mut self, rows: &[ScoreUpdate]) -> Result<()> {
+        for r in rows {
+            with_conn!(self, c => diesel::update(analyses::table.find(r.content_hash))
+                .set((
+                    analyses::score_version.eq(r.score_version),
+                    analyses::score.eq(r.score),
+                    analyses::s_sharpness.eq(r.s_sharpness),
+                    analyses::s_exposure.eq(r.s_exposure),
+                    analyses::s_noise.eq(r.s_noise),
+                    analyses::s_brisque.eq(r.s_brisque),
+                    analyses::s_composition.eq(r.s_composition),
+                    analyses::s_compression.eq(r.s_compression),
+                ))
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// The analyses of these contents (those that have one).
+    pub fn analyses_of(&mut self, hashes: &[i64]) -> Result<Vec<AnalysisRow>> {
+        let mut out = Vec::with_capacity(hashes.len());
+        for chunk in hashes.chunks(BATCH) {
+            let v: Vec<AnalysisRow> = with_conn!(self, c => analyses::table
+                .filter(analyses::content_hash.eq_any(chunk))
+                .select(AnalysisRow::as_select())
+                .load(c))?;
+            out.extend(v);
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` analysed contents, after `after` in hash order, whose
+    /// scores were made by other rules than `score_version`.
+    pub fn stale_scores_page(&mut self, score_version: i32, after: Option<i64>, limit: i64) -> Result<Vec<i64>> {
+        Ok(with_conn!(self, c => {
+            let mut q = analyses::table
+                .filter(analyses::score_version.ne(score_version))
+                .filter(analyses::error.is_null())
+                .into_boxed();
+            if let Some(a) = after {
+                q = q.filter(analyses::content_hash.gt(a));
+            }
+            q.order(analyses::content_hash).limit(limit).select(analyses::content_hash).load(c)
+        })?)
+    }
+
+    /// The groups holding a file of any of these contents.
+    pub fn groups_of_contents(&mut self, hashes: &[i64]) -> Result<Vec<i64>> {
+        let mut out = Vec::new();
+        for chunk in hashes.chunks(BATCH) {
+            let v: Vec<i64> = with_conn!(self, c => photo_group_members::table
+                .inner_join(files::table.on(files::id.eq(photo_group_members::file_id)))
+                .filter(files::content_hash.eq_any(chunk))
+                .select(photo_group_members::group_id)
+                .distinct()
+                .load(c))?;
+            out.extend(v);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Groups by id.
+    pub fn groups_by_ids(&mut self, ids: &[i64]) -> Result<Vec<GroupRow>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let v: Vec<GroupRow> = with_conn!(self, c => photo_groups::table
+                .filter(photo_groups::id.eq_any(chunk))
+                .select(GroupRow::as_select())
+                .load(c))?;
+            out.extend(v);
+        }
+        Ok(out)
+    }
+
+    /// Replaces some groups (same ids) and their members' ranks, leaving
+    /// the others and the groups' signature as they are.
+    pub fn update_groups(&mut self, groups: &[GroupRow], members: &[MemberRow]) -> Result<()> {
+        let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+        for chunk in ids.chunks(BATCH) {
+            with_conn!(self, c => diesel::delete(photo_group_members::table.filter(photo_group_members::group_id.eq_any(chunk))).execute(c))?;
+            with_conn!(self, c => diesel::delete(photo_groups::table.filter(photo_groups::id.eq_any(chunk))).execute(c))?;
+        }
+        for chunk in groups.chunks(BATCH / 5) {
+            with_conn!(self, c => diesel::insert_into(photo_groups::table).values(chunk).execute(c))?;
+        }
+        for chunk in members.chunks(BATCH / 3) {
+            with_conn!(self, c => diesel::insert_into(photo_group_members::table).values(chunk).execute(c))?;
+        }
         Ok(())
     }
 

@@ -182,6 +182,20 @@ impl Catalog {
         Ok(v.flatten())
     }
 
+    /// The main subjects `model` found in these contents (JSON), by content.
+    pub fn subjects_of(&mut self, hashes: &[i64], model: &str) -> Result<HashMap<i64, String>> {
+        let mut out = HashMap::new();
+        for chunk in hashes.chunks(BATCH) {
+            let v: Vec<(i64, Option<String>)> = with_conn!(self, c => detection_runs::table
+                .filter(detection_runs::content_hash.eq_any(chunk))
+                .filter(detection_runs::model.eq(model))
+                .select((detection_runs::content_hash, detection_runs::subject))
+                .load(c))?;
+            out.extend(v.into_iter().filter_map(|(h, s)| Some((h, s?))));
+        }
+        Ok(out)
+    }
+
     /// Node ids of a taxonomy by external id.
     pub fn taxon_ids(&mut self, taxonomy_id: i64) -> Result<HashMap<String, i64>> {
         let v: Vec<(String, i64)> = with_conn!(self, c => taxonomy_nodes::table

@@ -1,0 +1,173 @@
+//! Analysis and ranking: `analyze`, `top`, `groups`, and `quality` (files
+//! measured without a catalogue).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use hma::report::Places;
+
+use super::{exit, Env, Lines};
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Also make 2048-px loupe previews of JPEGs (a second, larger decode of each);
+    /// HEIC, RAW, TIFF and other formats a web view cannot show always get one.
+    #[arg(long)]
+    pub loupe: bool,
+    /// Analyse every picture again, even unchanged ones.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn analyze(a: &AnalyzeArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let opts = hma::analyze::AnalyzeOptions { loupe: a.loupe, force: a.force };
+    let sum = hma::analyze::analyze(&mut cat, &env.ctx, &opts)?;
+    env.finish("analysis", &sum, sum.cancelled, sum.failed > 0, |s| {
+        println!(
+            "pictures {}  analysed {}  unchanged {}  failed {}  unavailable {}",
+            s.pictures, s.analysed, s.unchanged, s.failed, s.unavailable
+        );
+        for f in s.failures.iter().take(20) {
+            println!("  {}: {}", f.path, f.error);
+        }
+        if s.failures.len() > 20 {
+            println!("  … and {} more (see --json)", s.failures.len() - 20);
+        }
+        if s.rescored > 0 {
+            println!("rescored {} with the current scoring rules (nothing decoded)", s.rescored);
+        }
+        match &s.groups {
+            Some(gs) => println!(
+                "groups {} (exact {}, near {}, burst {}) covering {} pictures",
+                gs.groups, gs.exact, gs.near, gs.burst, gs.grouped_files
+            ),
+            None if s.cancelled => println!("groups not rebuilt (cancelled)"),
+            None => println!("groups unchanged"),
+        }
+    })
+}
+
+/// A flag state for filters.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum FlagArg {
+    Picked,
+    Rejected,
+    Unflagged,
+}
+
+impl From<FlagArg> for hma::cull::Flag {
+    fn from(f: FlagArg) -> Self {
+        match f {
+            FlagArg::Picked => hma::cull::Flag::Picked,
+            FlagArg::Rejected => hma::cull::Flag::Rejected,
+            FlagArg::Unflagged => hma::cull::Flag::Unflagged,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    /// How many.
+    #[arg(default_value_t = 50)]
+    pub n: usize,
+    /// Taken on or after this day (YYYY-MM-DD, camera time).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Taken before the end of this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Taken in this month of any year (1-12): the calendar use.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=12))]
+    pub month: Option<u32>,
+    /// Only this root.
+    #[arg(long, value_name = "NAME")]
+    pub root: Option<String>,
+    /// Only scores at or above this (0-1).
+    #[arg(long, value_name = "SCORE")]
+    pub min_score: Option<f64>,
+    /// Only photos with this flag (decided in the app or `hma mark`, else from XMP).
+    #[arg(long, value_enum)]
+    pub flag: Option<FlagArg>,
+    /// Only photos with at least this many stars.
+    #[arg(long, value_name = "STARS", value_parser = clap::value_parser!(i16).range(0..=5))]
+    pub min_rating: Option<i16>,
+}
+
+pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let places = Places::load(&mut cat, &env.ctx.machine)?;
+    let q = hma::rank::TopQuery {
+        n: Some(a.n),
+        from: a.from.clone(),
+        to: a.to.clone(),
+        month: a.month,
+        root: a.root.clone(),
+        min_score: a.min_score,
+        flag: a.flag.map(Into::into),
+        min_rating: a.min_rating,
+    };
+    let top = hma::rank::top_of(&mut cat, &places, &q)?;
+    env.print(&top, |top| {
+        for (i, t) in top.iter().enumerate() {
+            println!("{:>4}. {:.2}  {}  {}", i + 1, t.score, t.taken.as_deref().unwrap_or("(no date)         "), t.path);
+            for line in &t.explain {
+                println!("          {line}");
+            }
+        }
+    })?;
+    Ok(exit::OK)
+}
+
+pub fn groups(env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let places = Places::load(&mut cat, &env.ctx.machine)?;
+    let groups = hma::rank::groups(&mut cat, &places)?;
+    env.print(&groups, |groups| {
+        for gr in groups {
+            println!("{} #{} ({} files): {}", gr.kind, gr.id, gr.files.len(), gr.why);
+            for f in &gr.files {
+                println!("  {}{}", if *f == gr.best { "* " } else { "  " }, f);
+            }
+        }
+        println!("{} groups", groups.len());
+    })?;
+    Ok(exit::OK)
+}
+
+#[derive(Args, Debug)]
+pub struct QualityArgs {
+    /// Picture files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Also BRISQUE of the full-size grey picture as OpenCV's imread sees it
+    /// (`brisque_full`; for checking against OpenCV, slow on big photos).
+    #[arg(long)]
+    pub brisque_full: bool,
+}
+
+pub fn quality(a: &QualityArgs, env: &Env) -> anyhow::Result<u8> {
+    let model = hma::analyze::brisque_model();
+    let results = hma::par_map(&a.files, env.ctx.threads, |path, buf| {
+        hma::analyze::assess_file(path, buf, &model, a.brisque_full)
+    });
+    let mut lines = Lines::new(env.g.json);
+    for (path, r) in a.files.iter().zip(results) {
+        match r {
+            Ok(q) => {
+                // As a JSON value: its keys in one stable (sorted) order.
+                let mut v = serde_json::to_value(&q)?;
+                v["path"] = serde_json::json!(path);
+                lines.item(&v, |out, _| {
+                    writeln!(out, "{:.2}  {}", q.score, path.display())?;
+                    for line in &q.explain {
+                        writeln!(out, "      {line}")?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Err(e) => lines.failed(path, e),
+        }
+    }
+    lines.finish()
+}

@@ -1,0 +1,115 @@
+//! What is in the pictures: `detect`, `search`, and `models` (the
+//! detector's weights).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use hma::report::Places;
+
+use super::{exit, Env};
+
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Only the best N photos (one per burst), best first: useful before the rest is done.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Look again at pictures already done.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn detect(a: &DetectArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let opts = hma::detect::DetectOptions { top: a.top, force: a.force };
+    let sum = hma::detect::detect(&mut cat, &env.ctx, &opts)?;
+    env.finish("detection", &sum, sum.cancelled, sum.failed > 0, |s| {
+        println!(
+            "pictures {}  detected {}  unchanged {}  failed {}  objects {}  rescored {}",
+            s.pictures, s.detected, s.unchanged, s.failed, s.objects, s.rescored
+        );
+        let mut classes: Vec<_> = s.classes.iter().collect();
+        classes.sort_by(|a, b| b.1.cmp(a.1));
+        if !classes.is_empty() {
+            println!("  {}", classes.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "));
+        }
+        for f in s.failures.iter().take(20) {
+            println!("  {}: {}", f.path, f.error);
+        }
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// The query (quote it).
+    pub query: String,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+}
+
+pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let places = Places::load(&mut cat, &env.ctx.machine)?;
+    let q = hma::search::parse(&a.query)?;
+    let hits = hma::search::search(&mut cat, &places, &q, a.limit)?;
+    env.print(&hits, |hits| {
+        for h in hits {
+            println!(
+                "{}  {}  {}  [{}]",
+                h.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "  - ".into()),
+                h.taken.as_deref().unwrap_or("(no date)         "),
+                h.path,
+                h.classes.join(", ")
+            );
+        }
+        println!("{} captures", hits.len());
+    })?;
+    Ok(exit::OK)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCmd {
+    /// Each model with its sha256, licence and whether its weights are here and intact.
+    List,
+    /// Convert an exported Ultralytics YOLO ONNX file's weights to safetensors (in
+    /// Rust) into the models folder, checked against the manifest's sha256.
+    Import {
+        /// The .onnx file (e.g. yolov12n.onnx).
+        file: PathBuf,
+    },
+}
+
+pub fn models(cmd: &ModelsCmd, env: &Env) -> anyhow::Result<u8> {
+    let dir = &env.ctx.models_dir;
+    match cmd {
+        ModelsCmd::List => {
+            let list = hma::detect::list_models(dir)?;
+            env.print(&list, |list| {
+                for m in list {
+                    println!("{}  {}  [{}]", m.id, if m.ready { "ready" } else { "weights missing" }, m.licence);
+                    for f in &m.files {
+                        let state = match f.intact {
+                            None => "absent",
+                            Some(true) => "ok",
+                            Some(false) => "CORRUPT (sha256 differs)",
+                        };
+                        println!("    {} sha256 {} {state}", f.path, f.sha256);
+                    }
+                    if let (false, Some(h)) = (m.ready, &m.how_to_get) {
+                        println!("    to get it: {h}");
+                    }
+                }
+            })?;
+        }
+        ModelsCmd::Import { file } => {
+            let r = hma::detect::import_model(file, dir)?;
+            env.print(&r, |r| {
+                println!(
+                    "{}: {} tensors, {} parameters -> {} (sha256 {}, as the manifest says)",
+                    r.model, r.tensors, r.parameters, r.path, r.sha256
+                )
+            })?;
+        }
+    }
+    Ok(exit::OK)
+}
