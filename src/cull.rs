@@ -170,34 +170,37 @@ pub fn group_detail(cat: &mut Catalog, places: &Places, file_id: i64) -> Result<
     let members = cat.group_members(&[g.id])?;
     let ids: Vec<i64> = members.iter().map(|m| m.1).collect();
     let files: HashMap<i64, hma_catalog::FileRow> = cat.files_by_ids(&ids)?.into_iter().map(|f| (f.id, f)).collect();
-    let mut out = Vec::new();
+    let cap_ids: Vec<i64> = files.values().filter_map(|f| f.capture_id).collect();
+    let captures: HashMap<i64, CaptureFields> =
+        cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
+    let decisions: HashMap<i64, DecisionRow> =
+        cat.decisions_of(&cap_ids)?.into_iter().map(|d| (d.capture_id, d)).collect();
+    let hashes: Vec<i64> = files.values().filter_map(|f| f.content_hash).collect();
+    let scores: HashMap<i64, f64> =
+        cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a.score.unwrap_or(0.0))).collect();
+    let mut chosen = Vec::new();
     for (_, fid, rank) in members {
         let Some(f) = files.get(&fid) else { continue };
         let (Some(hash), false) = (f.content_hash, f.missing) else { continue };
-        let capture = match f.capture_id {
-            Some(c) => cat.capture(c)?,
-            None => None,
-        };
-        let d = match f.capture_id {
-            Some(c) => cat.decisions_of(&[c])?.into_iter().next(),
-            None => None,
-        };
-        let score = cat.analysis(hash)?.and_then(|a| a.score).unwrap_or(0.0);
+        let fields = f.capture_id.and_then(|c| captures.get(&c));
         let r = hma_catalog::RankedFile {
             file_id: fid,
             root_id: f.root_id,
             rel_path: f.rel_path.clone(),
             capture_id: f.capture_id,
             content_hash: hash,
-            score,
-            taken_local_ms: capture.as_ref().and_then(|c| c.fields.taken_local_ms),
+            score: scores.get(&hash).copied().unwrap_or(0.0),
+            taken_local_ms: fields.and_then(|c| c.taken_local_ms),
         };
-        let group = GroupRef { id: g.id, kind: g.kind.clone(), rank, size: g.size };
-        let marks = Marks::of(d.as_ref(), capture.as_ref().map(|c| &c.fields));
-        let iso = capture.as_ref().and_then(|c| c.fields.iso);
-        out.push(crate::rank::entry(cat, places, &r, Some(group), iso, marks)?);
+        chosen.push(crate::rank::Chosen {
+            r,
+            group: Some(GroupRef { id: g.id, kind: g.kind.clone(), rank, size: g.size }),
+            iso: fields.and_then(|c| c.iso),
+            marks: Marks::of(f.capture_id.and_then(|c| decisions.get(&c)), fields),
+        });
     }
-    Ok(Some(GroupDetail { id: g.id, kind: g.kind, why: g.why, members: out }))
+    let members = crate::rank::entries(cat, places, chosen)?;
+    Ok(Some(GroupDetail { id: g.id, kind: g.kind, why: g.why, members }))
 }
 
 #[cfg(test)]

@@ -207,13 +207,14 @@ pub fn top_of(cat: &mut Catalog, places: &Places, q: &TopQuery) -> Result<Vec<To
 /// The best `n` pictures, one per group and per capture, best first.
 pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> Result<Vec<TopEntry>> {
     let mut out = Vec::new();
+    let mut chosen: Vec<Chosen> = Vec::new();
     let mut seen_groups = HashSet::new();
     let mut seen_captures = HashSet::new();
     // Without a capture filter: walk the (score, content) index. With one:
     // let the database filter, then sort what passed.
     let mut after_content = None;
     let mut after_file = None;
-    'pages: while out.len() < n {
+    'pages: while out.len() + chosen.len() < n {
         let mut page = if filter.db.by_capture() {
             let page = cat.ranked_filtered_page(&filter.db, after_file, 500)?;
             let Some(last) = page.last() else { break };
@@ -241,7 +242,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
         let decisions: HashMap<i64, hma_catalog::DecisionRow> =
             cat.decisions_of(&capture_ids)?.into_iter().map(|d| (d.capture_id, d)).collect();
         for r in page {
-            if out.len() >= n {
+            if out.len() + chosen.len() >= n {
                 break 'pages;
             }
             let group = groups.get(&r.file_id).cloned();
@@ -267,52 +268,72 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
                 seen_captures.insert(c);
             }
             let iso = fields.and_then(|c| c.iso);
-            out.push(entry(cat, places, &r, group, iso, marks)?);
+            chosen.push(Chosen { r, group, iso, marks });
         }
+        out.extend(entries(cat, places, std::mem::take(&mut chosen))?);
     }
+    out.extend(entries(cat, places, chosen)?);
     Ok(out)
 }
 
-/// One ranked file as a [`TopEntry`].
-pub(crate) fn entry(
-    cat: &mut Catalog,
-    places: &Places,
-    r: &hma_catalog::RankedFile,
-    group: Option<GroupRef>,
-    iso: Option<i64>,
-    marks: crate::cull::Marks,
-) -> Result<TopEntry> {
-    let a = cat.analysis(r.content_hash)?;
-    let subject = crate::scoring::subject_of(cat, r.content_hash)?;
-    let sc = a.as_ref().and_then(|a| crate::scoring::scored(a, iso, subject.as_ref()));
-    let mut explain = sc.as_ref().map(|(_, s)| s.explain()).unwrap_or_default();
-    if let Some(g) = &group {
-        explain.push(group_line(g));
+/// A ranked file chosen for the list, before its entry is built.
+pub(crate) struct Chosen {
+    pub r: hma_catalog::RankedFile,
+    pub group: Option<GroupRef>,
+    pub iso: Option<i64>,
+    pub marks: crate::cull::Marks,
+}
+
+/// The [`TopEntry`]s of chosen files, in their order, with three batched
+/// queries (analyses, subjects, detections) for the whole page.
+pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -> Result<Vec<TopEntry>> {
+    let mut hashes: Vec<i64> = chosen.iter().map(|c| c.r.content_hash).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let analyses: HashMap<i64, AnalysisRow> =
+        cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a)).collect();
+    let subjects = crate::scoring::subjects_of(cat, &hashes)?;
+    let mut found: HashMap<i64, Vec<(f64, String)>> = HashMap::new();
+    for d in cat.detections_of_many(&hashes)? {
+        found.entry(d.content_hash).or_default().push((d.confidence, d.class_name));
     }
-    let name = r.rel_path.rsplit('/').next().unwrap_or(&r.rel_path).to_string();
-    let mut objects: Vec<String> = Vec::new();
-    for d in cat.detections_of(r.content_hash)? {
-        if !objects.contains(&d.class_name) {
-            objects.push(d.class_name);
-        }
-    }
-    Ok(TopEntry {
-        path: places.path_in(r.root_id, &r.rel_path),
-        score: r.score,
-        group,
-        explain,
-        capture_id: r.capture_id,
-        taken: r.taken_local_ms.map(format_local),
-        file_id: r.file_id,
-        content: format!("{:016x}", r.content_hash as u64),
-        name,
-        scores: sc.as_ref().map(|(_, s)| s.parts.iter().map(|p| (p.name, p.score)).collect()).unwrap_or_default(),
-        sharpest: sc.as_ref().map(|(m, _)| [m.sharp_peak_x, m.sharp_peak_y]),
-        width: a.as_ref().and_then(|a| a.full_width),
-        height: a.as_ref().and_then(|a| a.full_height),
-        marks,
-        objects,
-    })
+    Ok(chosen
+        .into_iter()
+        .map(|Chosen { r, group, iso, marks }| {
+            let a = analyses.get(&r.content_hash);
+            let sc = a.and_then(|a| crate::scoring::scored(a, iso, subjects.get(&r.content_hash)));
+            let mut explain = sc.as_ref().map(|(_, s)| s.explain()).unwrap_or_default();
+            if let Some(g) = &group {
+                explain.push(group_line(g));
+            }
+            // Classes, most confident first, once each.
+            let mut dets = found.remove(&r.content_hash).unwrap_or_default();
+            dets.sort_by(|x, y| y.0.total_cmp(&x.0));
+            let mut objects: Vec<String> = Vec::new();
+            for (_, class) in dets {
+                if !objects.contains(&class) {
+                    objects.push(class);
+                }
+            }
+            TopEntry {
+                path: places.path_in(r.root_id, &r.rel_path),
+                score: r.score,
+                group,
+                explain,
+                capture_id: r.capture_id,
+                taken: r.taken_local_ms.map(format_local),
+                file_id: r.file_id,
+                content: format!("{:016x}", r.content_hash as u64),
+                name: r.rel_path.rsplit('/').next().unwrap_or(&r.rel_path).to_string(),
+                scores: sc.as_ref().map(|(_, s)| s.parts.iter().map(|p| (p.name, p.score)).collect()).unwrap_or_default(),
+                sharpest: sc.as_ref().map(|(m, _)| [m.sharp_peak_x, m.sharp_peak_y]),
+                width: a.and_then(|a| a.full_width),
+                height: a.and_then(|a| a.full_height),
+                marks,
+                objects,
+            }
+        })
+        .collect())
 }
 
 /// A group as `hma groups --json` prints it.
