@@ -126,7 +126,8 @@ pub fn assess_file(
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let (_, format) = hma_media::sniff::sniff(&buf[..buf.len().min(64)], &name);
     let orientation = orientation_of(&format, buf);
-    let a = hma_vision::analyze(buf, &format, orientation, Some(model), &Default::default()).map_err(|e| e.to_string())?;
+    let a =
+        hma_vision::analyze(buf, &format, orientation, Some(model), &Default::default()).map_err(|e| e.to_string())?;
     let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
     let brisque_full = if brisque_full {
         Some(hma_vision::brisque_full(buf, &format, orientation, model).map_err(|e| e.to_string())?)
@@ -248,6 +249,7 @@ fn analyse_one(
 
 /// Runs the analysis job.
 pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Result<AnalyzeSummary> {
+    crate::roots::check_our_places(cat, ctx)?;
     let places = Places::load(cat, &ctx.machine)?;
     let model = brisque_model();
     let mut sum = AnalyzeSummary { pictures: cat.analysable_count()? as u64, ..Default::default() };
@@ -293,8 +295,9 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
                 break 'pages;
             }
             let now = ctx.now();
-            let outcomes =
-                crate::par_map(chunk, ctx.threads, |(f, path), buf| analyse_one(f, path, buf, &model, opts, &ctx.cache_dir, now));
+            let outcomes = crate::par_map(chunk, ctx.threads, |(f, path), buf| {
+                analyse_one(f, path, buf, &model, opts, &ctx.cache_dir, now)
+            });
             let mut rows = Vec::with_capacity(outcomes.len());
             for (o, (f, _)) in outcomes.into_iter().zip(chunk) {
                 match o {

@@ -137,7 +137,8 @@ pub fn load_detector(models_dir: &Path) -> Result<Detector> {
         .iter()
         .find(|m| m.id == MODEL_ID)
         .ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in models/manifest.json")))?;
-    let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    let f =
+        m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
     let fix = m.how_to_get.clone().unwrap_or_default();
     match f.intact {
         None => Err(EngineError::Model(format!("the {MODEL_ID} weights are not at {}: {fix}", f.path))),
@@ -164,8 +165,12 @@ pub struct ImportReport {
 /// the manifest's: a wrong model never lands).
 pub fn import_model(onnx: &Path, models_dir: &Path) -> Result<ImportReport> {
     let list = list_models(models_dir)?;
-    let m = list.iter().find(|m| m.id == MODEL_ID).ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in the manifest")))?;
-    let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    let m = list
+        .iter()
+        .find(|m| m.id == MODEL_ID)
+        .ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in the manifest")))?;
+    let f =
+        m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
     let out = PathBuf::from(&f.path);
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -173,8 +178,8 @@ pub fn import_model(onnx: &Path, models_dir: &Path) -> Result<ImportReport> {
     };
     std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
     let tmp = out.with_extension("partial");
-    let (tensors, parameters) =
-        hma_detect::convert::onnx_to_safetensors(onnx, &tmp).map_err(|e| EngineError::Model(format!("{}: {e}", onnx.display())))?;
+    let (tensors, parameters) = hma_detect::convert::onnx_to_safetensors(onnx, &tmp)
+        .map_err(|e| EngineError::Model(format!("{}: {e}", onnx.display())))?;
     let sha = sha256_file(&tmp).map_err(io(&tmp))?;
     if sha != f.sha256 {
         let _ = std::fs::remove_file(&tmp);
@@ -308,12 +313,7 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
                     let f = cat.file(e.file_id)?;
                     // Ranked files have content (their analysis is keyed by it).
                     let Some(content_hash) = f.content_hash else { continue };
-                    jobs.push(Job {
-                        content_hash,
-                        path: places.os_path_of(&f),
-                        shown: e.path,
-                        format: f.format,
-                    });
+                    jobs.push(Job { content_hash, path: places.os_path_of(&f), shown: e.path, format: f.format });
                 }
             }
             None => {

@@ -274,7 +274,10 @@ fn copy_one(
             return Err("too many files of that name in the export folder".into());
         }
     };
-    let partial = dest.join(format!(".{}.hma-partial", numbered(&target_name, n)));
+    // A name of this run's own: a partial file a killed earlier run left
+    // is neither reused nor deleted, and never blocks this copy.
+    let partial = dest.join(format!(".{}.{}.hma-partial", numbered(&target_name, n), run_tag()));
+    let mut created = false;
     let result = (|| {
         let source = File::open(&src).map_err(|e| format!("cannot read the original: {e}"))?;
         let mut out = OpenOptions::new()
@@ -282,6 +285,7 @@ fn copy_one(
             .create_new(true)
             .open(&partial)
             .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        created = true;
         let (read_hash, bytes) =
             hash_stream(&[], &mut Tee { from: source, to: &mut out }, buf).map_err(|e| format!("copy failed: {e}"))?;
         if read_hash != want {
@@ -308,10 +312,8 @@ fn copy_one(
                 return Err(format!("{} appeared while copying; try again", final_path.display()))
             }
             Err(_) => {
-                if final_path.exists() {
-                    return Err(format!("{} appeared while copying; try again", final_path.display()));
-                }
-                std::fs::rename(&partial, &final_path).map_err(|e| format!("cannot name the copy: {e}"))?;
+                copy_no_replace(&partial, &final_path, want, buf)?;
+                let _ = std::fs::remove_file(&partial);
             }
         }
         Ok(bytes)
@@ -319,10 +321,58 @@ fn copy_one(
     match result {
         Ok(bytes) => Ok((final_path, bytes, true)),
         Err(e) => {
-            let _ = std::fs::remove_file(&partial);
+            if created {
+                let _ = std::fs::remove_file(&partial);
+            }
             Err(e)
         }
     }
+}
+
+/// This run's tag for partial files: process id and start time.
+fn run_tag() -> String {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| format!("{}-{}", std::process::id(), crate::system_now_ms())).clone()
+}
+
+/// Gives the verified copy `partial` its final name where the file system
+/// has no hard links (FAT, some network shares). The standard library's
+/// rename replaces an existing file on every platform, and the no-replace
+/// renames (renameat2, renamex_np, MoveFileEx) are each one platform's, so
+/// the final file is created with `create_new` (which fails rather than
+/// replace), filled from the partial, synced and checked again. Written
+/// here because no rename in std or a small crate does this everywhere.
+fn copy_no_replace(
+    partial: &Path,
+    final_path: &Path,
+    want: ContentHash,
+    buf: &mut [u8],
+) -> std::result::Result<(), String> {
+    let mut out = match OpenOptions::new().write(true).create_new(true).open(final_path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(format!("{} appeared while copying; try again", final_path.display()))
+        }
+        Err(e) => return Err(format!("cannot name the copy: {e}")),
+    };
+    let written = (|| {
+        let mut from = File::open(partial).map_err(|e| format!("cannot read the copy back: {e}"))?;
+        std::io::copy(&mut from, &mut out).map_err(|e| format!("copy failed: {e}"))?;
+        out.sync_all().map_err(|e| format!("copy failed: {e}"))?;
+        if let Ok(mt) = std::fs::metadata(partial).and_then(|m| m.modified()) {
+            let _ = out.set_modified(mt);
+        }
+        let (h, _) = hash_file(final_path, buf).map_err(|e| format!("cannot read the copy back: {e}"))?;
+        if h != want {
+            return Err("the copy does not match the original (disk full or failing?)".to_string());
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        // This run created it: a broken copy must not keep the name.
+        let _ = std::fs::remove_file(final_path);
+    }
+    written
 }
 
 #[cfg(test)]

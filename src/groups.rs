@@ -298,7 +298,11 @@ impl Ranker {
         let members = m
             .iter()
             .enumerate()
-            .map(|(rank, &i)| MemberRow { file_id: nodes[i as usize].file_id, group_id: id, member_rank: rank as i32 + 1 })
+            .map(|(rank, &i)| MemberRow {
+                file_id: nodes[i as usize].file_id,
+                group_id: id,
+                member_rank: rank as i32 + 1,
+            })
             .collect();
         Ok((row, members))
     }

@@ -10,12 +10,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 pub mod analyze;
+pub mod capture;
 pub mod cull;
 pub mod detect;
 pub mod dupes;
 pub mod export;
 pub mod groups;
 pub mod link;
+pub mod marks;
 pub mod rank;
 pub mod report;
 pub mod roots;

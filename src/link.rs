@@ -16,7 +16,7 @@ use hma_catalog::{CaptureFields, Catalog, FileRow, Relation};
 use hma_media::lineage::stem_info;
 use hma_media::xmp::Xmp;
 
-use crate::scan::fill_gaps;
+use crate::capture::fill_gaps;
 use crate::Result;
 
 fn file_name(rel: &str) -> &str {

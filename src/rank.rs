@@ -102,7 +102,7 @@ pub struct TopEntry {
     pub width: Option<i32>,
     pub height: Option<i32>,
     /// The culling state: decided in the app or read from XMP.
-    pub marks: crate::cull::Marks,
+    pub marks: crate::marks::Marks,
     /// What the detector found (classes, most confident first, once each).
     pub objects: Vec<String>,
 }
@@ -139,7 +139,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
 pub struct TopFilter {
     pub db: RankFilter,
     /// Only captures with this flag.
-    pub flag: Option<crate::cull::Flag>,
+    pub flag: Option<crate::marks::Flag>,
     /// Only captures with at least this many stars.
     pub min_rating: Option<i16>,
 }
@@ -160,7 +160,7 @@ pub struct TopQuery {
     /// Only this root.
     pub root: Option<String>,
     pub min_score: Option<f64>,
-    pub flag: Option<crate::cull::Flag>,
+    pub flag: Option<crate::marks::Flag>,
     /// At least this many stars (0: any).
     pub min_rating: Option<i16>,
 }
@@ -188,7 +188,8 @@ impl TopQuery {
             t.db.month = Some(m);
         }
         if let Some(r) = self.root.as_deref().filter(|r| !r.is_empty()) {
-            let root = cat.root_by_name(r)?.ok_or_else(|| crate::EngineError::NotFound(format!("no root named '{r}'")))?;
+            let root =
+                cat.root_by_name(r)?.ok_or_else(|| crate::EngineError::NotFound(format!("no root named '{r}'")))?;
             t.db.root_id = Some(root.id);
         }
         t.db.min_score = self.min_score;
@@ -257,8 +258,10 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
                 }
             }
             let fields = r.capture_id.and_then(|c| captures.get(&c));
-            let marks = crate::cull::Marks::of(r.capture_id.and_then(|c| decisions.get(&c)), fields);
-            if filter.flag.is_some_and(|f| marks.flag != f.value()) || filter.min_rating.is_some_and(|m| marks.rating < m) {
+            let marks = crate::marks::Marks::of(r.capture_id.and_then(|c| decisions.get(&c)), fields);
+            if filter.flag.is_some_and(|f| marks.flag != f.value())
+                || filter.min_rating.is_some_and(|m| marks.rating < m)
+            {
                 continue;
             }
             if let Some(g) = &group {
@@ -281,7 +284,7 @@ pub(crate) struct Chosen {
     pub r: hma_catalog::RankedFile,
     pub group: Option<GroupRef>,
     pub iso: Option<i64>,
-    pub marks: crate::cull::Marks,
+    pub marks: crate::marks::Marks,
 }
 
 /// The [`TopEntry`]s of chosen files, in their order, with three batched
@@ -325,7 +328,10 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
                 file_id: r.file_id,
                 content: format!("{:016x}", r.content_hash as u64),
                 name: r.rel_path.rsplit('/').next().unwrap_or(&r.rel_path).to_string(),
-                scores: sc.as_ref().map(|(_, s)| s.parts.iter().map(|p| (p.name, p.score)).collect()).unwrap_or_default(),
+                scores: sc
+                    .as_ref()
+                    .map(|(_, s)| s.parts.iter().map(|p| (p.name, p.score)).collect())
+                    .unwrap_or_default(),
                 sharpest: sc.as_ref().map(|(m, _)| [m.sharp_peak_x, m.sharp_peak_y]),
                 width: a.and_then(|a| a.full_width),
                 height: a.and_then(|a| a.full_height),

@@ -273,7 +273,7 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
             },
             flags: {
                 let d = r.capture_id.and_then(|c| decisions.get(&c));
-                let m = crate::cull::Marks::of(d, r.capture_id.map(|_| &cap));
+                let m = crate::marks::Marks::of(d, r.capture_id.map(|_| &cap));
                 FlagsReport {
                     rating: (m.rating > 0 || cap.rating.is_some() || m.decided.rating.is_some())
                         .then_some(m.rating as i32),
@@ -321,7 +321,7 @@ pub struct FileDetail {
     pub group: Option<crate::rank::GroupRef>,
     pub detections: Vec<crate::detect::DetectionReport>,
     /// The culling state (the same answer as `flags`, with what was decided here).
-    pub marks: Option<crate::cull::Marks>,
+    pub marks: Option<crate::marks::Marks>,
     pub history: Vec<HistoryStep>,
 }
 

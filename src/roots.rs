@@ -46,8 +46,66 @@ pub fn add_root(
             )));
         }
     }
+    for (what, ours) in our_places(cat, ctx) {
+        if ours.starts_with(&abs) {
+            return Err(EngineError::Invalid(format!(
+                "{} holds {what} ({}): our files would be catalogued as photos; move it out of the folder first",
+                abs.display(),
+                ours.display()
+            )));
+        }
+    }
     let root = cat.add_root(&name, &path_s, &ctx.machine, backup, ctx.now())?;
     Ok((root, path_s))
+}
+
+/// Where our own files live on this machine: the cache (previews) and an
+/// embedded catalogue's file, as absolute paths with links resolved as far
+/// as they exist.
+fn our_places(cat: &Catalog, ctx: &JobContext) -> Vec<(&'static str, std::path::PathBuf)> {
+    let resolve = |p: &Path| {
+        // The deepest existing ancestor resolved, the rest appended.
+        let mut base = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut rest = Vec::new();
+        while !base.exists() {
+            match (base.parent(), base.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    base = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut real = std::fs::canonicalize(&base).unwrap_or(base);
+        real.extend(rest.iter().rev());
+        real
+    };
+    let mut out = vec![("the preview cache", resolve(&ctx.cache_dir))];
+    if let Some(f) = cat.sqlite_file() {
+        out.push(("the catalogue", resolve(f)));
+    }
+    out
+}
+
+/// Refuses to run when the preview cache or the catalogue's file lies
+/// inside a root on this machine: previews would be written among the
+/// originals and catalogued as photos.
+pub fn check_our_places(cat: &mut Catalog, ctx: &JobContext) -> Result<()> {
+    let roots = cat.roots(&ctx.machine)?;
+    for (what, ours) in our_places(cat, ctx) {
+        for (root, loc) in &roots {
+            let Some(loc) = loc else { continue };
+            if ours.starts_with(loc) {
+                return Err(EngineError::Invalid(format!(
+                    "{what} ({}) is inside the root '{}': choose a place outside your photos{}",
+                    ours.display(),
+                    root.name,
+                    if what == "the preview cache" { " (--cache-dir)" } else { " (--catalog)" }
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Forgets a root: its files, their captures (unless another root's file

@@ -19,13 +19,12 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
-use hma_catalog::{
-    CaptureFields, Catalog, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow,
-};
+use hma_catalog::{Catalog, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow};
 use hma_media::walk::{walk, Found, WalkItem};
-use hma_media::{inspect, Exif, Facts, Kind};
+use hma_media::{inspect, Facts, Kind};
 use serde::Serialize;
 
+use crate::capture::{capture_fields, fill_gaps};
 use crate::{EngineError, JobContext, Result};
 
 /// Results written per transaction.
@@ -87,6 +86,7 @@ enum Msg {
 
 /// Scans the named roots (all roots when `names` is empty).
 pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<ScanSummary> {
+    crate::roots::check_our_places(cat, ctx)?;
     let roots = cat.roots(&ctx.machine)?;
     for n in names {
         if !roots.iter().any(|(r, _)| &r.name == n) {
@@ -304,60 +304,6 @@ fn place_of(root_id: i64, found: &Found) -> NewPlace {
         raw_path: rel.raw.clone(),
         mtime_ns: found.mtime_ns,
     }
-}
-
-/// Capture fields from EXIF.
-pub fn capture_fields(exif: Option<&Exif>) -> CaptureFields {
-    let Some(e) = exif else { return CaptureFields::default() };
-    CaptureFields {
-        taken_local_ms: e.taken_at.map(|t| t.local_ms()),
-        taken_has_ms: e.taken_at.is_some_and(|t| t.millis.is_some()),
-        taken_offset_min: e.taken_at.and_then(|t| t.offset_min),
-        make: e.make.clone(),
-        model: e.model.clone(),
-        serial: e.serial.clone(),
-        lens: e.lens.clone(),
-        focal_length_mm: e.focal_length_mm,
-        f_number: e.f_number,
-        exposure_time_s: e.exposure_time_s,
-        iso: e.iso.or(e.iso_makernote.map(|v| v.round() as i64)),
-        gps_lat: e.gps.map(|g| g.lat),
-        gps_lon: e.gps.map(|g| g.lon),
-        gps_alt: e.gps.and_then(|g| g.alt),
-        orientation: e.orientation.map(i32::from),
-        rating: None,
-        label: None,
-        pick: None,
-    }
-}
-
-/// Fills the gaps of `into` with what `from` knows (never overwrites).
-pub fn fill_gaps(into: &mut CaptureFields, from: &CaptureFields) {
-    macro_rules! fill {
-        ($($f:ident),*) => { $( if into.$f.is_none() { into.$f = from.$f.clone(); } )* };
-    }
-    if into.taken_local_ms.is_none() {
-        into.taken_local_ms = from.taken_local_ms;
-        into.taken_has_ms = from.taken_has_ms;
-        into.taken_offset_min = from.taken_offset_min;
-    }
-    fill!(
-        make,
-        model,
-        serial,
-        lens,
-        focal_length_mm,
-        f_number,
-        exposure_time_s,
-        iso,
-        gps_lat,
-        gps_lon,
-        gps_alt,
-        orientation,
-        rating,
-        label,
-        pick
-    );
 }
 
 fn has_capture(kind: Kind) -> bool {

@@ -31,7 +31,7 @@ fn photo(seed: u32, w: u32, h: u32) -> Vec<u8> {
 
 /// Sends SIGINT to `child` once `ready()` holds (or after `secs`), waits,
 /// and checks the exit: 130 and "cancelled" on stderr.
-fn interrupt(mut child: Child, secs: u64, what: &str, mut ready: impl FnMut() -> bool) {
+fn interrupt(child: Child, secs: u64, what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !ready() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -104,7 +104,7 @@ fn sigint_stops_scan_analyze_detect_and_export_with_130() {
     let exported = || std::fs::read_dir(dest.path()).map(|d| d.count()).unwrap_or(0) > 1;
     interrupt(spawn(&db, cache.path(), &["export", dest_s, "--json"]), 120, "export", exported);
     let e = db.json(&["export", dest_s, "--json"]);
-    assert!(e["already_there"].as_array().unwrap().len() > 0, "the copies made before the stop are kept: {e}");
+    assert!(!e["already_there"].as_array().unwrap().is_empty(), "the copies made before the stop are kept: {e}");
     assert_eq!(e["already_there"].as_array().unwrap().len() + e["copied"].as_array().unwrap().len(), 60, "{e}");
 
     assert_eq!(before, common::snapshot(lib.path()), "no original was touched");

@@ -408,3 +408,27 @@ fn add_and_scan_allowing_errors(db: &common::Db, dir: &Path) {
     let out = db.hma(&["scan", "--json"]);
     assert!(matches!(out.status.code(), Some(0 | 2)), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+catalog_test!(our_own_files_never_live_inside_a_root, |db| {
+    let lib = tempfile::tempdir().unwrap();
+    put(lib.path(), "a.jpg", &jpeg(1, None));
+    let lib_s = lib.path().to_str().unwrap();
+    db.json(&["root", "add", lib_s, "--name", "lib", "--json"]);
+    let before = snapshot(lib.path());
+    // A preview cache inside the root: previews would be catalogued as photos.
+    let cache = lib.path().join("previews-here");
+    for job in ["scan", "analyze"] {
+        let out = db.hma(&[job, "--cache-dir", cache.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{job}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("the preview cache") && err.contains("inside the root 'lib'"), "{job}: {err}");
+    }
+    assert_eq!(snapshot(lib.path()), before, "nothing written into the root");
+    // A root that would hold the catalogue's own file is refused.
+    let outer = tempfile::tempdir().unwrap();
+    let cat_file = outer.path().join("photos/catalog.db");
+    let url = format!("sqlite://{}", cat_file.display());
+    let out = common::hma_cmd(&url, &["root", "add", outer.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds the catalogue"), "{out:?}");
+});

@@ -102,6 +102,9 @@ catalog_test!(decisions_export_and_root_removal, |db| {
     // Export by name: a different file already there is never overwritten.
     let cal = out_dir.path().join("Calendar 2025");
     put(&cal, "cyclamen.jpg", b"someone else's file");
+    // What a copy killed mid-way by an earlier run left: not ours to delete
+    // now, and no reason for this run to fail.
+    put(&cal, ".cactus.jpg.hma-partial", b"half a copy");
     let cal_s = cal.to_str().unwrap();
     let rep = json(hma(&["export", cal_s, "--pattern", "{name}", "--json"]), "export");
     assert_eq!(rep["picked"], 2, "{rep}");
@@ -113,7 +116,11 @@ catalog_test!(decisions_export_and_root_removal, |db| {
     let mut listed: Vec<String> =
         std::fs::read_dir(&cal).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     listed.sort();
-    assert_eq!(listed, ["cactus.jpg", "cyclamen (2).jpg", "cyclamen.jpg"], "no partial or extra file left");
+    assert_eq!(
+        listed,
+        [".cactus.jpg.hma-partial", "cactus.jpg", "cyclamen (2).jpg", "cyclamen.jpg"],
+        "no partial of this run or extra file left; the earlier run's partial is untouched"
+    );
     // The copy keeps the original's modification time.
     assert_eq!(
         std::fs::metadata(cal.join("cactus.jpg")).unwrap().modified().unwrap(),
@@ -124,7 +131,7 @@ catalog_test!(decisions_export_and_root_removal, |db| {
     let rep = json(hma(&["export", cal_s, "--pattern", "{name}", "--json"]), "export again");
     assert_eq!(rep["copied"].as_array().unwrap().len(), 0, "{rep}");
     assert_eq!(rep["already_there"].as_array().unwrap().len(), 2, "{rep}");
-    assert_eq!(std::fs::read_dir(&cal).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(&cal).unwrap().count(), 4);
 
     // The default pattern: YYYY-MM_<original name>.
     let cal2 = out_dir.path().join("by-month");

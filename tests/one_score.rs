@@ -50,7 +50,8 @@ fn camera_jpeg(img: &image::RgbImage, taken: &str) -> Vec<u8> {
 /// of the horses in two folders, and the person photo on its own.
 fn library(dir: &Path) {
     let dog = rgb("dog.jpg");
-    let found = hma::detect::load_detector(&hma::default_models_dir()).unwrap_or_else(|e| panic!("{e}")).detect(&dog).unwrap();
+    let found =
+        hma::detect::load_detector(&hma::default_models_dir()).unwrap_or_else(|e| panic!("{e}")).detect(&dog).unwrap();
     let the_dog = found.iter().find(|d| d.class == "dog").expect("the fixture shows a dog").bbox;
     put(dir, "burst/IMG_0001.JPG", &camera_jpeg(&blur_part(&dog, the_dog, false, 2.5), "2024:06:01 12:00:00"));
     put(dir, "burst/IMG_0002.JPG", &camera_jpeg(&blur_part(&dog, the_dog, true, 2.5), "2024:06:01 12:00:01"));
@@ -151,8 +152,7 @@ catalog_test!(every_stage_leaves_one_score, |db| {
     assert_eq!(run.bests(), detected);
 
     // New scoring rules: every score recomputed from what is stored, nothing decoded.
-    cat.execute_sql("UPDATE analyses SET score_version = score_version - 1, score = 0.01, s_sharpness = 0.01")
-        .unwrap();
+    cat.execute_sql("UPDATE analyses SET score_version = score_version - 1, score = 0.01, s_sharpness = 0.01").unwrap();
     let a = run.json(&["analyze", "--json"]);
     assert_eq!((a["analysed"].as_u64(), a["rescored"].as_u64()), (Some(0), Some(4)), "{a}");
     run.check("after a scoring version bump");

@@ -47,7 +47,10 @@ catalog_test!(protocol_serves_only_what_it_should, |db| {
     assert!(image::open(&p).is_ok());
 
     // A catalogued link that points outside its root is refused.
-    assert_eq!(resolve(&mut cat, &places, cache, &format!("original/{}", id_of("/link-out.jpg"))), Err(Refused::Forbidden));
+    assert_eq!(
+        resolve(&mut cat, &places, cache, &format!("original/{}", id_of("/link-out.jpg"))),
+        Err(Refused::Forbidden)
+    );
     // Unknown ids and contents, and malformed requests.
     assert_eq!(resolve(&mut cat, &places, cache, "original/999999"), Err(Refused::NotFound));
     assert_eq!(resolve(&mut cat, &places, cache, "preview/0123456789abcdef/grid"), Err(Refused::NotFound));

@@ -232,23 +232,26 @@ async fn group(shell: State<'_, Shell>, file_id: i64) -> ApiResult<Option<hma::c
 async fn decide(
     shell: State<'_, Shell>,
     capture_id: i64,
-    decision: hma::cull::Decision,
-) -> ApiResult<hma::cull::Marks> {
+    decision: hma::marks::Decision,
+) -> ApiResult<hma::marks::Marks> {
     let now = hma::system_now_ms();
     shell.with_cat(|cat, _| Ok(hma::cull::set_decision(cat, capture_id, &decision, now)?))
 }
 
-/// What a drag-out carries: the originals' absolute paths (catalogued,
-/// present, inside their root) and a small picture for the cursor.
-#[derive(Debug, Serialize)]
-pub struct DragItems {
-    pub paths: Vec<String>,
-    pub icon: Option<String>,
-}
-
+/// Starts an OS drag of photos' originals, in copy mode only (a drop can
+/// never move a file out of the library). The webview names photos by
+/// catalogue id; the paths are resolved here, and each must be a present,
+/// catalogued original inside its root (as the protocol serves them). The
+/// webview cannot start a drag of its own: the drag plugin's commands are
+/// not exposed, only this one.
 #[tauri::command]
-async fn drag_items(shell: State<'_, Shell>, file_ids: Vec<i64>) -> ApiResult<DragItems> {
-    shell.with_cat(|cat, machine| {
+async fn drag_out(
+    app: tauri::AppHandle,
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    file_ids: Vec<i64>,
+) -> ApiResult<()> {
+    let (paths, icon) = shell.with_cat(|cat, machine| {
         let places = Places::load(cat, machine)?;
         let mut paths = Vec::new();
         let mut icon = None;
@@ -260,14 +263,36 @@ async fn drag_items(shell: State<'_, Shell>, file_ids: Vec<i64>) -> ApiResult<Dr
                 if let Some(h) = f.content_hash {
                     let grid = hma::analyze::preview_path(&shell.cache_dir, h, "grid");
                     if grid.is_file() {
-                        icon = Some(grid.display().to_string());
+                        icon = Some(grid);
                     }
                 }
             }
-            paths.push(p.display().to_string());
+            paths.push(p);
         }
-        Ok(DragItems { paths, icon })
+        Ok((paths, icon))
+    })?;
+    let Some(first) = paths.first().cloned() else { return Ok(()) };
+    let (tx, rx) = std::sync::mpsc::channel();
+    app.run_on_main_thread(move || {
+        #[cfg(target_os = "linux")]
+        let w = window.gtk_window();
+        #[cfg(not(target_os = "linux"))]
+        let w = tauri::Result::Ok(window.clone());
+        let r = match w {
+            Ok(w) => drag::start_drag(
+                &w,
+                drag::DragItem::Files(paths),
+                drag::Image::File(icon.unwrap_or(first)),
+                |_, _| {},
+                drag::Options { skip_animatation_on_cancel_or_failure: false, mode: drag::DragMode::Copy },
+            )
+            .map_err(|e| ApiError::new("internal", e.to_string())),
+            Err(e) => Err(ApiError::new("internal", e.to_string())),
+        };
+        let _ = tx.send(r);
     })
+    .map_err(|e| ApiError::new("internal", e.to_string()))?;
+    rx.recv().map_err(|e| ApiError::new("internal", e.to_string()))?
 }
 
 /// Progress of a job as the UI receives it.
@@ -497,7 +522,6 @@ pub fn run() {
     };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_drag::init())
         .setup(move |app| {
             let url = initial_catalog(app.handle());
             if let Some(dir) = url.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
@@ -523,7 +547,7 @@ pub fn run() {
             lightbox,
             group,
             decide,
-            drag_items,
+            drag_out,
             run_job,
             cancel_job
         ])

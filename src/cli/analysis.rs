@@ -56,12 +56,12 @@ pub enum FlagArg {
     Unflagged,
 }
 
-impl From<FlagArg> for hma::cull::Flag {
+impl From<FlagArg> for hma::marks::Flag {
     fn from(f: FlagArg) -> Self {
         match f {
-            FlagArg::Picked => hma::cull::Flag::Picked,
-            FlagArg::Rejected => hma::cull::Flag::Rejected,
-            FlagArg::Unflagged => hma::cull::Flag::Unflagged,
+            FlagArg::Picked => hma::marks::Flag::Picked,
+            FlagArg::Rejected => hma::marks::Flag::Rejected,
+            FlagArg::Unflagged => hma::marks::Flag::Unflagged,
         }
     }
 }
@@ -110,7 +110,13 @@ pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
     let top = hma::rank::top_of(&mut cat, &places, &q)?;
     env.print(&top, |top| {
         for (i, t) in top.iter().enumerate() {
-            println!("{:>4}. {:.2}  {}  {}", i + 1, t.score, t.taken.as_deref().unwrap_or("(no date)         "), t.path);
+            println!(
+                "{:>4}. {:.2}  {}  {}",
+                i + 1,
+                t.score,
+                t.taken.as_deref().unwrap_or("(no date)         "),
+                t.path
+            );
             for line in &t.explain {
                 println!("          {line}");
             }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use hma::cull::Flag;
+use hma::marks::Flag;
 use hma::report::{self, Places};
 
 use super::{exit, Env};
@@ -38,7 +38,10 @@ pub fn mark(a: &MarkArgs, env: &Env) -> anyhow::Result<u8> {
     let change = hma::cull::Change {
         flag: flag.map(Flag::value),
         rating: a.stars,
-        label: a.label.as_deref().map(|l| if l.eq_ignore_ascii_case("none") { String::new() } else { l.to_lowercase() }),
+        label: a
+            .label
+            .as_deref()
+            .map(|l| if l.eq_ignore_ascii_case("none") { String::new() } else { l.to_lowercase() }),
     };
     if change.flag.is_none() && change.rating.is_none() && change.label.is_none() {
         bail!("nothing to mark: give --pick, --reject, --unflag, --stars or --label");
@@ -55,7 +58,13 @@ pub fn mark(a: &MarkArgs, env: &Env) -> anyhow::Result<u8> {
     env.print(&out, |out| {
         for o in out {
             let m = &o["marks"];
-            println!("{}  flag {} stars {} label {}", o["path"].as_str().unwrap_or(""), m["flag"], m["rating"], m["label"]);
+            println!(
+                "{}  flag {} stars {} label {}",
+                o["path"].as_str().unwrap_or(""),
+                m["flag"],
+                m["rating"],
+                m["label"]
+            );
         }
     })?;
     Ok(exit::OK)

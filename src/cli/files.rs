@@ -38,7 +38,7 @@ pub fn exif(paths: &[PathBuf], env: &Env) -> anyhow::Result<u8> {
     for (path, f) in files.iter().zip(facts) {
         let v = match f {
             Ok(f) => {
-                let fields = hma::scan::capture_fields(f.exif.as_ref());
+                let fields = hma::capture::capture_fields(f.exif.as_ref());
                 serde_json::json!({
                     "path": path, "kind": f.kind, "format": f.format, "size": f.size,
                     "width": f.width, "height": f.height,

@@ -1,8 +1,7 @@
 // The Backend of the desktop app: Tauri commands, a channel per job, the
-// hma: protocol for pictures, the dialog and drag plugins.
+// hma: protocol for pictures, the dialog plugin; drags start in the shell.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
-import { startDrag } from "@crabnebula/tauri-plugin-drag";
 import type { Backend } from "./backend";
 import type { Decision, Entry, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, RootInfo, Status } from "./types";
 
@@ -47,9 +46,8 @@ export class TauriBackend implements Backend {
     return typeof r === "string" ? r : null;
   }
   async dragOut(fileIds: number[]) {
-    const items = await invoke<{ paths: string[]; icon: string | null }>("drag_items", { fileIds });
-    if (items.paths.length === 0) return;
-    await startDrag({ item: items.paths, icon: items.icon ?? items.paths[0] });
+    // The shell resolves the ids and starts the drag itself, copy mode only.
+    await invoke("drag_out", { fileIds });
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     return `${base}preview/${content}/${size}`;

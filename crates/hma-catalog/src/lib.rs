@@ -89,6 +89,7 @@ pub struct Catalog {
     pub(crate) conn: Conn,
     backend: Backend,
     url: String,
+    file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -175,7 +176,7 @@ impl Catalog {
             let url = url.replacen("mariadb://", "mysql://", 1);
             let conn = MysqlConnection::establish(&url)
                 .map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
-            Catalog { conn: Conn::Mysql(conn), backend: Backend::Mysql, url: shown }
+            Catalog { conn: Conn::Mysql(conn), backend: Backend::Mysql, url: shown, file: None }
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             if path.is_empty() {
@@ -190,7 +191,8 @@ impl Catalog {
             }
             let conn = SqliteConnection::establish(path)
                 .map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
-            Catalog { conn: Conn::Sqlite(conn), backend: Backend::Sqlite, url: shown }
+            let file = std::path::absolute(path).ok();
+            Catalog { conn: Conn::Sqlite(conn), backend: Backend::Sqlite, url: shown, file }
         };
         cat.prepare()?;
         Ok(cat)
@@ -216,6 +218,11 @@ impl Catalog {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite file (absolute), for an embedded catalogue.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
     }
 
     /// The URL (password hidden).

@@ -548,15 +548,6 @@ impl Catalog {
         Ok(())
     }
 
-    /// Relations a file takes part in, either side.
-    pub fn relations_of(&mut self, file_id: i64) -> Result<Vec<Relation>> {
-        Ok(with_conn!(self, c => file_relations::table
-            .filter(file_relations::file_id.eq(file_id).or(file_relations::other_file_id.eq(file_id)))
-            .order(file_relations::id)
-            .select(Relation::as_select())
-            .load(c))?)
-    }
-
     /// Relations touching any of these files.
     pub fn relations_for(&mut self, ids: &[i64]) -> Result<Vec<Relation>> {
         let mut out = Vec::new();
