@@ -73,7 +73,7 @@ pub fn change(cat: &mut Catalog, capture_id: i64, c: &Change, now_ms: i64) -> Re
 
 /// A burst or near-duplicate group with every member, best first, for the
 /// compare view and the "why" overlay.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct GroupDetail {
     pub id: i64,
     pub kind: String,

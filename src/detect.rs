@@ -130,15 +130,23 @@ pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
         .collect())
 }
 
-/// The YOLO weights in `models_dir`, checked against the manifest, loaded.
-pub fn load_detector(models_dir: &Path) -> Result<Detector> {
-    let models = list_models(models_dir)?;
-    let m = models
-        .iter()
+/// The detector's model and its weights file as `models_dir` has them.
+fn yolo_weights(models_dir: &Path) -> Result<(ModelInfo, ModelFile)> {
+    let m = list_models(models_dir)?
+        .into_iter()
         .find(|m| m.id == MODEL_ID)
         .ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in models/manifest.json")))?;
-    let f =
-        m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    let f = m
+        .files
+        .first()
+        .cloned()
+        .ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    Ok((m, f))
+}
+
+/// The YOLO weights in `models_dir`, checked against the manifest, loaded.
+pub fn load_detector(models_dir: &Path) -> Result<Detector> {
+    let (m, f) = yolo_weights(models_dir)?;
     let fix = m.how_to_get.clone().unwrap_or_default();
     match f.intact {
         None => Err(EngineError::Model(format!("the {MODEL_ID} weights are not at {}: {fix}", f.path))),
@@ -164,13 +172,7 @@ pub struct ImportReport {
 /// `models_dir` (through a partial file, renamed only once its sha256 is
 /// the manifest's: a wrong model never lands).
 pub fn import_model(onnx: &Path, models_dir: &Path) -> Result<ImportReport> {
-    let list = list_models(models_dir)?;
-    let m = list
-        .iter()
-        .find(|m| m.id == MODEL_ID)
-        .ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in the manifest")))?;
-    let f =
-        m.files.first().ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
+    let (m, f) = yolo_weights(models_dir)?;
     let out = PathBuf::from(&f.path);
     let io = |path: &Path| {
         let path = path.display().to_string();

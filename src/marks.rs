@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const LABELS: [&str; 5] = ["red", "yellow", "green", "blue", "purple"];
 
 /// The pick/reject flag of a capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Flag {
     Picked,
@@ -40,7 +40,7 @@ impl Flag {
 
 /// The culling state of a capture as shown: decided here, else read from
 /// the photo's XMP, else nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Marks {
     /// 1 picked, −1 rejected, 0 unflagged.
     pub flag: i16,
@@ -53,7 +53,7 @@ pub struct Marks {
 }
 
 /// A decision as stored: each field `None` when not decided here.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Decision {
     pub flag: Option<i16>,
     pub rating: Option<i16>,

@@ -11,7 +11,7 @@ use crate::report::Places;
 use crate::Result;
 
 /// A file's group as shown.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct GroupRef {
     pub id: i64,
     /// exact, near or burst.
@@ -79,7 +79,8 @@ pub fn group_line(g: &GroupRef) -> String {
 }
 
 /// One entry of `hma top` — also one photo of the app's lightbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "Entry")]
 pub struct TopEntry {
     pub path: String,
     pub score: f64,
@@ -146,8 +147,9 @@ pub struct TopFilter {
 
 /// The lightbox's and `hma top`'s request as a person gives it: how many,
 /// and the filters in words (dates `YYYY-MM-DD`, a root by name).
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
+#[ts(optional_fields, rename = "ListFilter")]
 pub struct TopQuery {
     /// How many (default 2,000, the lightbox's page).
     pub n: Option<usize>,

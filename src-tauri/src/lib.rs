@@ -16,7 +16,7 @@ use tauri::ipc::Channel;
 use tauri::{Manager, State};
 
 /// An error as the UI sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ApiError {
     /// Stable: `invalid`, `not_found`, `model`, `cancelled`, `catalog`,
     /// `io`, `internal` (from [`hma::EngineError::code`]) and `busy`.
@@ -100,7 +100,7 @@ impl Shell {
 }
 
 /// What the library screen shows at the top.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Info {
     /// The catalogue's URL, password hidden.
     pub catalog: String,
@@ -125,7 +125,7 @@ async fn info(shell: State<'_, Shell>) -> ApiResult<Info> {
 }
 
 /// A root as the library lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct RootInfo {
     pub id: i64,
     pub name: String,
@@ -135,7 +135,7 @@ pub struct RootInfo {
 }
 
 /// Counts for the library screen.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Status {
     pub roots: Vec<RootInfo>,
     pub files: i64,
@@ -296,7 +296,7 @@ async fn drag_out(
 }
 
 /// Progress of a job as the UI receives it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "camelCase")]
 pub enum JobEvent {
     Stage { name: String, total: Option<u64> },
@@ -326,14 +326,16 @@ impl ProgressSink for ChannelSink {
 }
 
 /// Options of a job.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
+#[ts(optional_fields)]
 pub struct JobOptions {
     /// export: the folder.
     pub dest: Option<String>,
     /// export: the naming pattern.
     pub pattern: Option<String>,
     /// analyze: redo everything.
+    #[ts(as = "Option<bool>", optional)]
     pub force: bool,
 }
 
@@ -553,4 +555,50 @@ pub fn run() {
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running the Home Media AI app");
+}
+
+#[cfg(test)]
+mod tests {
+    use ts_rs::TS;
+
+    /// The UI's types (`ui/src/generated.ts`) are these Rust types, so the
+    /// two cannot drift: this test fails when they differ, and
+    /// `HMA_BLESS=1 cargo test --workspace -p hma-app` writes the file anew.
+    #[test]
+    fn the_ui_types_are_generated_from_the_rust_ones() {
+        // 64-bit ids and counts are JSON numbers (ids stay far below 2^53).
+        let cfg = ts_rs::Config::new().with_large_int("number");
+        let decls = [
+            hma::marks::Flag::decl(&cfg),
+            hma::marks::Decision::decl(&cfg),
+            hma::marks::Marks::decl(&cfg),
+            hma::rank::GroupRef::decl(&cfg),
+            hma::rank::TopEntry::decl(&cfg),
+            hma::cull::GroupDetail::decl(&cfg),
+            hma::rank::TopQuery::decl(&cfg),
+            super::RootInfo::decl(&cfg),
+            super::Status::decl(&cfg),
+            super::Info::decl(&cfg),
+            super::JobEvent::decl(&cfg),
+            super::JobOptions::decl(&cfg),
+            super::ApiError::decl(&cfg),
+        ];
+        let mut text = String::from(
+            "// Generated from the Rust types by src-tauri's test the_ui_types_are_generated_from_the_rust_ones\n\
+             // (HMA_BLESS=1 cargo test --workspace -p hma-app). Do not edit.\n",
+        );
+        for d in decls {
+            text.push_str(&format!("\nexport {d}\n"));
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated.ts");
+        if std::env::var_os("HMA_BLESS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "ui/src/generated.ts differs from the Rust types: run HMA_BLESS=1 cargo test --workspace -p hma-app\n\
+             wanted:\n{text}"
+        );
+    }
 }

@@ -61,6 +61,21 @@ describe("lightbox view", () => {
     expect(document.querySelector("#why h2")?.textContent).toContain(app.state.items[0].name);
   });
 
+  it("a job the engine reports as cancelled (its error code) is shown as cancelled, not as a failure", async () => {
+    await app.showLibrary();
+    backend.runJob = async () => {
+      throw { code: "cancelled", message: "cancelled" };
+    };
+    expect(await app.jobs.run("scan")).toBeNull();
+    expect(document.getElementById("job-scan")?.className).toBe("job cancelled");
+    expect(document.getElementById("toast")?.className).toContain("hidden");
+    backend.runJob = async () => {
+      throw { code: "io", message: "disk gone" };
+    };
+    expect(await app.jobs.run("scan")).toBeNull();
+    expect(document.getElementById("job-scan")?.className).toBe("job failed");
+  });
+
   it("the folder filter lists the library's folders and keeps the one chosen", async () => {
     await backend.addRoot("/photos/a");
     await backend.addRoot("/photos/b");

@@ -36,6 +36,7 @@ export class MemoryBackend implements Backend {
         width: 1200,
         height: 800,
         marks: { flag: 0, rating: 0, label: null, decided: { flag: null, rating: null, label: null } },
+        objects: i % 4 === 0 ? ["dog", "person"] : [],
       });
     }
   }

@@ -1,102 +1,27 @@
-// Shapes exchanged with the engine (see src-tauri/src/lib.rs and src/rank.rs).
-
-export interface Decision {
-  flag: number | null; // 1 pick, -1 reject, 0 unflagged, null = not decided here
-  rating: number | null; // 0-5
-  label: string | null; // "" clears an XMP label
-}
-
-export interface Marks {
-  flag: number;
-  rating: number;
-  label: string | null;
-  decided: Decision;
-}
-
-export interface GroupRef {
-  id: number;
-  kind: "exact" | "near" | "burst" | string;
-  rank: number;
-  size: number;
-}
-
-export interface Entry {
-  path: string;
-  score: number;
-  group: GroupRef | null;
-  explain: string[];
-  capture_id: number | null;
-  taken: string | null;
-  file_id: number;
-  content: string;
-  name: string;
-  scores: Record<string, number>;
-  sharpest: [number, number] | null;
-  width: number | null;
-  height: number | null;
-  marks: Marks;
-  /** Classes the detector found (people, pets, objects). */
-  objects?: string[];
-}
-
-export interface GroupDetail {
-  id: number;
-  kind: string;
-  why: string;
-  members: Entry[];
-}
-
-export interface RootInfo {
-  id: number;
-  name: string;
-  path: string | null;
-  backup: boolean;
-  connected: boolean;
-}
-
-export interface Status {
-  roots: RootInfo[];
-  files: number;
-  captures: number;
-  errors: number;
-  duplicate_groups: number;
-  analysed: number;
-  analysis_failed: number;
-}
-
-export interface Info {
-  catalog: string;
-  backend: string;
-  machine: string;
-  version: string;
-}
-
-export interface ListFilter {
-  n?: number;
-  from?: string;
-  to?: string;
-  month?: number;
-  root?: string;
-  minScore?: number;
-  flag?: "picked" | "rejected" | "unflagged" | "";
-  minRating?: number;
-}
+// The shapes the engine sends and takes are generated from its Rust types
+// (./generated.ts; a Rust test fails when they drift).
+export type {
+  Flag,
+  Decision,
+  Marks,
+  GroupRef,
+  Entry,
+  GroupDetail,
+  ListFilter,
+  RootInfo,
+  Status,
+  Info,
+  JobEvent,
+  JobOptions,
+  ApiError,
+} from "./generated";
+import type { ApiError } from "./generated";
 
 export type JobKind = "scan" | "analyze" | "export";
 
-export type JobEvent =
-  | { event: "stage"; name: string; total: number | null }
-  | { event: "progress"; done: number };
-
-export interface JobOptions {
-  dest?: string;
-  pattern?: string;
-  force?: boolean;
-}
-
-export interface ApiError {
-  code: string;
-  message: string;
+/** The engine's stable error code (`invalid`, `not_found`, `model`, `cancelled`, `catalog`, `io`, `internal`, `busy`), if `e` is one of its errors. */
+export function errorCode(e: unknown): string | null {
+  return e && typeof e === "object" && "code" in e ? String((e as ApiError).code) : null;
 }
 
 export function errorText(e: unknown): string {

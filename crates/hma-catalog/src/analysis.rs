@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use diesel::prelude::*;
 
-use crate::queries::BATCH;
 use crate::schema::*;
+use crate::BATCH;
 use crate::{with_conn, Catalog, Result};
 
 /// One analysed content (exact copies share it).

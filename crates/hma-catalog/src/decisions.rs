@@ -4,8 +4,8 @@
 
 use diesel::prelude::*;
 
-use crate::queries::BATCH;
 use crate::schema::*;
+use crate::BATCH;
 use crate::{with_conn, Catalog, Result};
 
 /// The decision stored for a capture; `None` = not decided here (the XMP

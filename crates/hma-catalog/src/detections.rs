@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
-use crate::queries::BATCH;
 use crate::schema::*;
+use crate::BATCH;
 use crate::{with_conn, Catalog, Result};
 
 /// A picture looked at by a model.

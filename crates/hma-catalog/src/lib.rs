@@ -3,8 +3,10 @@
 //! catalogues), through Diesel.
 //!
 //! Only this crate names Diesel. [`Catalog`] wraps one connection of either
-//! backend; every query is a named method, and where the two SQL dialects
-//! differ the method says so in a `match` on the backend. Migrations live in
+//! backend; every query is a named method, one module per aggregate (roots,
+//! files, captures, relations, scans, stats, taxonomies; analysis,
+//! detections, decisions), and where the two SQL dialects differ the method
+//! says so in a `match` on the backend. Migrations live in
 //! `migrations/sqlite` and `migrations/mysql` (same names) and are applied on
 //! open.
 
@@ -15,17 +17,39 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 mod analysis;
+mod captures;
 mod decisions;
 mod detections;
+mod files;
 pub mod models;
-mod queries;
+mod relations;
+mod roots;
+mod scans;
 pub mod schema;
+mod stats;
+mod taxonomies;
+
+/// Most rows written or looked up in one statement (keeps both backends well
+/// under their placeholder limits).
+pub const BATCH: usize = 500;
+
+// Backend functions the queries call by name (private here, so every
+// module of this crate, and nothing outside it, can use them).
+diesel::define_sql_function! {
+    /// SQLite: id of the last inserted row on this connection.
+    fn last_insert_rowid() -> BigInt;
+}
+diesel::define_sql_function! {
+    /// MariaDB: first id of the last INSERT on this connection.
+    fn last_insert_id() -> Unsigned<BigInt>;
+}
 
 pub use analysis::*;
 pub use decisions::*;
 pub use detections::*;
+pub use files::*;
 pub use models::*;
-pub use queries::*;
+pub use stats::*;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");

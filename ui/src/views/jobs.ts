@@ -1,7 +1,7 @@
 // Long jobs (scan, analyse, export): a row with live progress and a Cancel
 // button, in the library and in the export panel alike.
 import { $, h } from "../dom";
-import { errorText, type JobKind } from "../types";
+import { errorCode, errorText, type JobKind } from "../types";
 import type { Context } from "./context";
 
 export function jobDom(kind: JobKind, label: string) {
@@ -53,6 +53,12 @@ export class Jobs {
       text.textContent = (cancelled ? "cancelled — " : "done — ") + summarise(kind, summary);
       return cancelled ? null : summary;
     } catch (e) {
+      // A job stopped at the user's request is no failure: said as such, no alert.
+      if (errorCode(e) === "cancelled") {
+        box.className = "job cancelled";
+        text.textContent = "cancelled — run it again to go on";
+        return null;
+      }
       box.className = "job failed";
       text.textContent = errorText(e);
       this.ctx.toast(e);

@@ -1,0 +1,67 @@
+//! Roots (the folders and drives the catalogue covers) and where each is on
+//! each machine.
+
+use diesel::prelude::*;
+
+use crate::models::*;
+use crate::schema::*;
+use crate::{with_conn, Catalog, CatalogError, Result};
+
+impl Catalog {
+    /// Adds a root named `name` at `path` on `machine`.
+    pub fn add_root(&mut self, name: &str, path: &str, machine: &str, is_backup: bool, now_ms: i64) -> Result<Root> {
+        if self.root_by_name(name)?.is_some() {
+            return Err(CatalogError::Invalid(format!("a root named '{name}' already exists")));
+        }
+        let uuid = uuid::Uuid::new_v4().to_string();
+        self.transaction(|cat| -> Result<Root> {
+            with_conn!(cat, c => diesel::insert_into(roots::table)
+                .values(&NewRoot { uuid: &uuid, name, is_backup, created_ms: now_ms })
+                .execute(c))?;
+            let root: Root =
+                with_conn!(cat, c => roots::table.filter(roots::uuid.eq(&uuid)).select(Root::as_select()).first(c))?;
+            cat.set_location(root.id, machine, path, now_ms)?;
+            Ok(root)
+        })
+    }
+
+    /// The root called `name`.
+    pub fn root_by_name(&mut self, name: &str) -> Result<Option<Root>> {
+        Ok(
+            with_conn!(self, c => roots::table.filter(roots::name.eq(name)).select(Root::as_select()).first(c).optional())?,
+        )
+    }
+
+    /// Every root, with its location on `machine` when it has one.
+    pub fn roots(&mut self, machine: &str) -> Result<Vec<(Root, Option<String>)>> {
+        let all: Vec<Root> = with_conn!(self, c => roots::table.order(roots::id).select(Root::as_select()).load(c))?;
+        let locs: Vec<(i64, String)> = with_conn!(self, c => root_locations::table
+            .filter(root_locations::machine.eq(machine))
+            .select((root_locations::root_id, root_locations::path))
+            .load(c))?;
+        Ok(all
+            .into_iter()
+            .map(|r| {
+                let loc = locs.iter().find(|(id, _)| *id == r.id).map(|(_, p)| p.clone());
+                (r, loc)
+            })
+            .collect())
+    }
+
+    /// Sets where `root_id` lives on `machine` (relocation keeps every row).
+    pub fn set_location(&mut self, root_id: i64, machine: &str, path: &str, now_ms: i64) -> Result<()> {
+        with_conn!(self, c => diesel::delete(root_locations::table
+            .filter(root_locations::root_id.eq(root_id))
+            .filter(root_locations::machine.eq(machine)))
+            .execute(c))?;
+        with_conn!(self, c => diesel::insert_into(root_locations::table)
+            .values(&NewLocation { root_id, machine, path, updated_ms: now_ms })
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// Roots by id.
+    pub fn root(&mut self, id: i64) -> Result<Root> {
+        Ok(with_conn!(self, c => roots::table.find(id).select(Root::as_select()).first(c))?)
+    }
+}

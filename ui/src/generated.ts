@@ -1,0 +1,137 @@
+// Generated from the Rust types by src-tauri's test the_ui_types_are_generated_from_the_rust_ones
+// (HMA_BLESS=1 cargo test --workspace -p hma-app). Do not edit.
+
+export type Flag = "picked" | "rejected" | "unflagged";
+
+export type Decision = { flag: number | null, rating: number | null, label: string | null, };
+
+export type Marks = { 
+/**
+ * 1 picked, −1 rejected, 0 unflagged.
+ */
+flag: number, 
+/**
+ * 0–5 stars.
+ */
+rating: number, 
+/**
+ * Colour label (lower case), if any.
+ */
+label: string | null, 
+/**
+ * What the user decided here (each `None` = not decided: XMP shows).
+ */
+decided: Decision, };
+
+export type GroupRef = { id: number, 
+/**
+ * exact, near or burst.
+ */
+kind: string, 
+/**
+ * 1 = best of the group.
+ */
+rank: number, size: number, };
+
+export type Entry = { path: string, score: number, group: GroupRef | null, explain: Array<string>, capture_id: number | null, 
+/**
+ * Capture time (camera's local time), `YYYY-MM-DD HH:MM:SS`.
+ */
+taken: string | null, 
+/**
+ * The file's catalogue id (the app asks for originals by it).
+ */
+file_id: number, 
+/**
+ * Content hash, 16 hex digits (the app asks for previews by it).
+ */
+content: string, 
+/**
+ * File name.
+ */
+name: string, 
+/**
+ * Each part of the score, 0–1.
+ */
+scores: { [key in string]: number }, 
+/**
+ * Where the sharpest region is (share of width, height), for 100 % zoom.
+ */
+sharpest: [number, number] | null, 
+/**
+ * Full picture size as displayed.
+ */
+width: number | null, height: number | null, 
+/**
+ * The culling state: decided in the app or read from XMP.
+ */
+marks: Marks, 
+/**
+ * What the detector found (classes, most confident first, once each).
+ */
+objects: Array<string>, };
+
+export type GroupDetail = { id: number, kind: string, 
+/**
+ * Why the best one won (against the runner-up).
+ */
+why: string, members: Array<Entry>, };
+
+export type ListFilter = { 
+/**
+ * How many (default 2,000, the lightbox's page).
+ */
+n?: number, 
+/**
+ * Taken on or after this day (camera time).
+ */
+from?: string, 
+/**
+ * Taken before the end of this day.
+ */
+to?: string, 
+/**
+ * Month of any year, 1–12.
+ */
+month?: number, 
+/**
+ * Only this root.
+ */
+root?: string, minScore?: number, flag?: Flag, 
+/**
+ * At least this many stars (0: any).
+ */
+minRating?: number, };
+
+export type RootInfo = { id: number, name: string, path: string | null, backup: boolean, connected: boolean, };
+
+export type Status = { roots: Array<RootInfo>, files: number, captures: number, errors: number, duplicate_groups: number, analysed: number, analysis_failed: number, };
+
+export type Info = { 
+/**
+ * The catalogue's URL, password hidden.
+ */
+catalog: string, backend: string, machine: string, version: string, };
+
+export type JobEvent = { "event": "stage", name: string, total: number | null, } | { "event": "progress", done: number, };
+
+export type JobOptions = { 
+/**
+ * export: the folder.
+ */
+dest?: string, 
+/**
+ * export: the naming pattern.
+ */
+pattern?: string, 
+/**
+ * analyze: redo everything.
+ */
+force?: boolean, };
+
+export type ApiError = { 
+/**
+ * Stable: `invalid`, `not_found`, `model`, `cancelled`, `catalog`,
+ * `io`, `internal` (from [`hma::EngineError::code`]) and `busy`.
+ */
+code: string, message: string, };
