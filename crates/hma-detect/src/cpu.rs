@@ -321,6 +321,13 @@ pub fn conv(
 ) -> (Vec<f32>, (usize, usize)) {
     let (k, s, pad) = (f.k, f.stride, f.k / 2);
     let (ho, wo) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1);
+    // The raw-pointer products below trust these lengths.
+    assert_eq!(x.len(), c * h * w, "conv input");
+    assert_eq!(f.w.len(), f.out * c * k * k, "conv filter");
+    assert_eq!(f.bias.len(), f.out, "conv bias");
+    if let Some(r) = residual {
+        assert_eq!(r.len(), f.out * ho * wo, "conv residual");
+    }
     if k == 1 && s == 1 {
         return (conv1x1_parts(&[(x, c)], h * w, f, act, residual), (h, w));
     }
@@ -363,6 +370,15 @@ pub fn conv1x1_parts(
     residual: Option<&[f32]>,
 ) -> Vec<f32> {
     let kk: usize = parts.iter().map(|p| p.1).sum();
+    // The raw-pointer products below trust these lengths.
+    for (x, c) in parts {
+        assert_eq!(x.len(), c * hw, "conv1x1 input part");
+    }
+    assert_eq!(f.w.len(), f.out * kk, "conv1x1 filter");
+    assert_eq!(f.bias.len(), f.out, "conv1x1 bias");
+    if let Some(r) = residual {
+        assert_eq!(r.len(), f.out * hw, "conv1x1 residual");
+    }
     // Blocks of columns: by_blocks's "rows" of one column each.
     by_blocks(f, (hw, 1), kk, act, residual, |c0, n, dst| {
         let mut col = 0;
@@ -494,6 +510,9 @@ const ATTN_ROWS: usize = 64;
 pub fn area_attention(qkv: &[f32], n: usize, heads: usize, hd: usize, area: usize) -> (Vec<f32>, Vec<f32>) {
     let c = heads * hd;
     let na = n / area;
+    // The raw-pointer products below trust these lengths.
+    assert_eq!(qkv.len(), 3 * c * n, "attention qkv");
+    assert!(area > 0 && n.is_multiple_of(area), "attention: {n} positions in {area} areas");
     let mut out = vec![0f32; c * n];
     let mut v = vec![0f32; c * n];
     for h in 0..heads {
@@ -603,11 +622,13 @@ pub fn tensor(values: Vec<f32>, (c, h, w): (usize, usize, usize)) -> Result<Tens
 mod tests {
     use super::*;
 
-    /// The epilogue (AVX-512 on CPUs that have it) against the portable
-    /// loop, and im2col rows (stride 2, and pictures one or two pixels
-    /// wide) against the definition.
+    /// The AVX-512 epilogue against the portable loop (on a CPU without
+    /// AVX-512 both are the portable loop: reported as skipped).
     #[test]
-    fn epilogue_and_im2col_rows_match_the_plain_loops() {
+    fn the_epilogue_matches_the_portable_loop() {
+        if crate::skipped_without(crate::direct::available(), "AVX-512", "the_epilogue_matches_the_portable_loop") {
+            return;
+        }
         let row: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 0.7).collect();
         let res: Vec<f32> = (0..37).map(|i| (i as f32).sin()).collect();
         for act in [false, true] {
@@ -620,6 +641,12 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// im2col rows (stride 2, and pictures one or two pixels wide) against
+    /// the definition (every CPU).
+    #[test]
+    fn im2col_rows_match_the_definition() {
         for (h, w, stride) in [(7, 45, 2), (2, 1, 1), (3, 1, 2), (5, 2, 2)] {
             stride_rows_match(h, w, stride);
         }

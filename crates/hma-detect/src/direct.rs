@@ -53,16 +53,24 @@ pub struct Packed {
     c: usize,
 }
 
-/// Whether this CPU runs the kernel.
+/// Whether this CPU runs the kernel (AVX-512), unless `HMA_NO_AVX512` is
+/// set: then the portable path runs everywhere, as on a CPU without it (to
+/// compare the two, or to rule the kernel out when chasing a problem).
 pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        if std::env::var_os("HMA_NO_AVX512").is_some_and(|v| !v.is_empty()) {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx512f")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
 }
 
 /// Packs `f` (`[out, c, k, k]`) when the kernel runs it: 3×3 with stride
@@ -384,9 +392,15 @@ mod tests {
 
     /// The direct kernel against the im2col + matrix-product path, on
     /// shapes with partial tiles, partial channel groups, odd sizes, SiLU
-    /// and a residual; on a CPU without AVX-512, pack declines.
+    /// and a residual. It needs AVX-512: on a CPU without it (or with
+    /// `HMA_NO_AVX512` set) it is reported as skipped, never as passed; on
+    /// one with it, pack must take every shape.
     #[test]
     fn direct_convolution_matches_the_matrix_product() {
+        if crate::skipped_without(available(), "AVX-512", "direct_convolution_matches_the_matrix_product") {
+            return;
+        }
+        let mut compared = 0;
         for (i, &(c, out, h, w, act, residual)) in [
             (3, 16, 20, 20, true, false),
             (16, 8, 13, 7, true, true),
@@ -401,14 +415,13 @@ mod tests {
             let x = values(c * h * w, i as u32 + 13);
             let r = values(out * h * w, i as u32 + 19);
             let r = residual.then_some(&r[..]);
-            let Some(p) = pack(&f, c) else {
-                assert!(!available(), "pack declined a 3×3 stride-1 filter on an AVX-512 CPU");
-                continue;
-            };
+            let p = pack(&f, c).expect("pack declined a 3×3 stride-1 filter on an AVX-512 CPU");
             let (want, _) = crate::cpu::conv(&x, (c, h, w), &f, act, r);
             let got = conv(&[(&x, c)], (h, w), &f, &p, act, r);
             let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             assert!(worst < 1e-4, "c{c} o{out} {h}×{w}: max |diff| {worst}");
+            compared += 1;
         }
+        assert_eq!(compared, 4, "every shape compared");
     }
 }

@@ -124,3 +124,22 @@ fn best_device() -> Device {
     }
     Device::Cpu
 }
+
+/// For tests of code that only runs on CPUs with a feature this one lacks:
+/// records the test as skipped (in the file `HMA_SKIP_LOG` names, which
+/// `scripts/test` counts as skipped, not passed) and returns true.
+#[cfg(test)]
+pub(crate) fn skipped_without(available: bool, feature: &str, test: &str) -> bool {
+    if available {
+        return false;
+    }
+    let line = format!("{test}: this CPU has no {feature} (or it was turned off): nothing to compare\n");
+    eprint!("skipped: {line}");
+    if let Some(path) = std::env::var_os("HMA_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+    true
+}

@@ -21,8 +21,8 @@ macro_rules! avx2_or_plain {
                 fn avx2($($arg: $ty),*) -> $ret {
                     $body($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has just been seen to support AVX2,
+                if $crate::avx2_available() {
+                    // SAFETY: the CPU has been seen to support AVX2,
                     // the one feature `avx2` is compiled for.
                     #[allow(unsafe_code)]
                     return unsafe { avx2($($arg),*) };
@@ -31,6 +31,25 @@ macro_rules! avx2_or_plain {
             $body($($arg),*)
         }
     };
+}
+
+/// Whether the AVX2 builds run: the CPU has AVX2 and `HMA_NO_AVX2` is not
+/// set (set, the plain builds run everywhere, as on a CPU without it).
+pub fn avx2_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        if std::env::var_os("HMA_NO_AVX2").is_some_and(|v| !v.is_empty()) {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx2")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
 }
 
 pub mod brisque;
@@ -206,6 +225,25 @@ pub fn brisque_full(
         _ => gray,
     };
     Ok(model.score_gray(&gray.data, gray.width as usize, gray.height as usize))
+}
+
+/// For tests of code that only runs on CPUs with a feature this one lacks:
+/// records the test as skipped (in the file `HMA_SKIP_LOG` names, which
+/// `scripts/test` counts as skipped, not passed) and returns true.
+#[cfg(test)]
+pub(crate) fn skipped_without(available: bool, feature: &str, test: &str) -> bool {
+    if available {
+        return false;
+    }
+    let line = format!("{test}: this CPU has no {feature} (or it was turned off): nothing to compare\n");
+    eprint!("skipped: {line}");
+    if let Some(path) = std::env::var_os("HMA_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+    true
 }
 
 #[cfg(test)]
