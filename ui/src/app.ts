@@ -54,7 +54,7 @@ export class App implements Context {
       view: "library",
       mode: "loupe",
       // For the end-to-end test: what the lightbox shows, in order.
-      items: () => this.state.items.map((e) => ({ path: e.path, name: e.name, flag: e.marks.flag, rating: e.marks.rating, label: e.marks.label, group: e.group })),
+      items: () => this.state.items.map((e) => ({ path: e.path, name: e.name, file_id: e.file_id, flag: e.marks.flag, rating: e.marks.rating, label: e.marks.label, group: e.group })),
     };
     const lightbox = this.lightbox.dom([this.loupe.dom(), this.grid.dom(), this.compare.dom()], [...this.overlays.dom(), this.exporter.dom()]);
     this.root.replaceChildren(this.library.dom(), lightbox, h("div", { id: "toast", class: "hidden", role: "alert" }));
