@@ -388,6 +388,10 @@ async fn run_job(
     .map_err(|e| ApiError::new("internal", e.to_string()))
     .and_then(|r| r);
     lock(&shell.jobs).remove(&kind);
+    match &result {
+        Ok(_) => tracing::info!(job = kind, "job ended"),
+        Err(e) => tracing::warn!(job = kind, code = e.code, "job failed"),
+    }
     shell.roots_changed();
     result
 }
@@ -514,6 +518,25 @@ fn initial_catalog(app: &tauri::AppHandle) -> String {
     hma::default_catalog_url().unwrap_or_else(|| "catalog.db".into())
 }
 
+/// Logs to a file a day in `dir` (a week kept), at `HMA_LOG`'s level, else
+/// info. Nothing personal (paths, places, names) is logged above debug.
+fn start_log(dir: &std::path::Path) {
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("hma-app")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(dir);
+    match appender {
+        Ok(file) => {
+            let filter = tracing_subscriber::EnvFilter::try_from_env("HMA_LOG").unwrap_or_else(|_| "info".into());
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(file).try_init();
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "hma-app started");
+        }
+        Err(e) => eprintln!("hma-app: no log file: {e}"),
+    }
+}
+
 /// Starts the desktop app.
 pub fn run() {
     // `--cache-dir DIR` (tests) sets where previews live, as HMA_CACHE_DIR does.
@@ -525,6 +548,9 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
+            if let Ok(dir) = app.path().app_log_dir() {
+                start_log(&dir);
+            }
             let url = initial_catalog(app.handle());
             if let Some(dir) = url.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
                 let _ = std::fs::create_dir_all(dir);
