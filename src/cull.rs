@@ -76,7 +76,7 @@ pub fn change(cat: &mut Catalog, capture_id: i64, c: &Change, now_ms: i64) -> Re
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct GroupDetail {
     pub id: i64,
-    pub kind: String,
+    pub kind: hma_catalog::GroupKind,
     /// Why the best one won (against the runner-up).
     pub why: String,
     pub members: Vec<TopEntry>,
@@ -113,7 +113,7 @@ pub fn group_detail(cat: &mut Catalog, places: &Places, file_id: i64) -> Result<
         };
         chosen.push(crate::rank::Chosen {
             r,
-            group: Some(GroupRef { id: g.id, kind: g.kind.clone(), rank, size: g.size }),
+            group: Some(GroupRef { id: g.id, kind: g.kind, rank, size: g.size }),
             iso: fields.and_then(|c| c.iso),
             marks: Marks::of(f.capture_id.and_then(|c| decisions.get(&c)), fields),
         });

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use hma_catalog::{Catalog, GroupRow, MemberRow};
+use hma_catalog::{Catalog, GroupKind, GroupRow, MemberRow};
 use hma_vision::phash::{distance, HashIndex};
 use serde::Serialize;
 
@@ -218,16 +218,16 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
     for (gi, mut m) in groups.into_iter().enumerate() {
         let all_same = m.iter().all(|&i| nodes[i as usize].content_hash == nodes[m[0] as usize].content_hash);
         let kind = if all_same {
-            "exact"
+            GroupKind::Exact
         } else if m.iter().any(|&i| burst_edge[i as usize]) {
-            "burst"
+            GroupKind::Burst
         } else {
-            "near"
+            GroupKind::Near
         };
         match kind {
-            "exact" => summary.exact += 1,
-            "burst" => summary.burst += 1,
-            _ => summary.near += 1,
+            GroupKind::Exact => summary.exact += 1,
+            GroupKind::Burst => summary.burst += 1,
+            GroupKind::Near => summary.near += 1,
         }
         summary.grouped_files += m.len() as u64;
         let (row, members) = ranker.rank(cat, &nodes, &mut m, gi as i64 + 1, kind)?;
@@ -269,7 +269,7 @@ impl Ranker {
         nodes: &[Node],
         m: &mut [u32],
         id: i64,
-        kind: &str,
+        kind: GroupKind,
     ) -> Result<(GroupRow, Vec<MemberRow>)> {
         let (info, backup) = (&self.info, &self.backup);
         let key = |i: &u32| {
@@ -288,13 +288,7 @@ impl Ranker {
         };
         m.sort_by_cached_key(key);
         let why = explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?;
-        let row = GroupRow {
-            id,
-            kind: kind.to_string(),
-            best_file_id: nodes[m[0] as usize].file_id,
-            size: m.len() as i32,
-            why,
-        };
+        let row = GroupRow { id, kind, best_file_id: nodes[m[0] as usize].file_id, size: m.len() as i32, why };
         let members = m
             .iter()
             .enumerate()
@@ -352,7 +346,7 @@ pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
     let mut member_rows = Vec::with_capacity(members.len());
     for g in &groups {
         let Some(m) = of_group.get_mut(&g.id) else { continue };
-        let (row, ms) = ranker.rank(cat, &nodes, m, g.id, &g.kind)?;
+        let (row, ms) = ranker.rank(cat, &nodes, m, g.id, g.kind)?;
         rows.push(row);
         member_rows.extend(ms);
     }
@@ -372,16 +366,16 @@ fn explain_best(
     m: &[u32],
     info: &HashMap<i64, hma_catalog::FileRow>,
     parts: &mut HashMap<i64, Option<hma_catalog::AnalysisRow>>,
-    kind: &str,
+    kind: GroupKind,
 ) -> Result<String> {
     let best = &nodes[m[0] as usize];
     let name = |id: i64| {
         info.get(&id).map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
     };
     let what = match kind {
-        "exact" => "identical copies",
-        "burst" => "frames of one burst",
-        _ => "near duplicates",
+        GroupKind::Exact => "identical copies",
+        GroupKind::Burst => "frames of one burst",
+        GroupKind::Near => "near duplicates",
     };
     // The runner-up with different content (copies score the same).
     let Some(&second) = m.iter().find(|&&i| nodes[i as usize].content_hash != best.content_hash) else {

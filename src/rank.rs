@@ -14,8 +14,7 @@ use crate::Result;
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct GroupRef {
     pub id: i64,
-    /// exact, near or burst.
-    pub kind: String,
+    pub kind: hma_catalog::GroupKind,
     /// 1 = best of the group.
     pub rank: i32,
     pub size: i32,
@@ -70,10 +69,10 @@ pub fn quality_report(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subjec
 
 /// A line on a file's group for `explain`.
 pub fn group_line(g: &GroupRef) -> String {
-    let what = match g.kind.as_str() {
-        "exact" => "identical copies",
-        "burst" => "its burst",
-        _ => "its near-duplicate group",
+    let what = match g.kind {
+        hma_catalog::GroupKind::Exact => "identical copies",
+        hma_catalog::GroupKind::Burst => "its burst",
+        hma_catalog::GroupKind::Near => "its near-duplicate group",
     };
     format!("rank {} of {} in {what}", g.rank, g.size)
 }
@@ -348,7 +347,7 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupEntry {
     pub id: i64,
-    pub kind: String,
+    pub kind: hma_catalog::GroupKind,
     /// Path of the best member.
     pub best: String,
     /// Every member, best first.

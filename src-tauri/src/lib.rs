@@ -596,6 +596,7 @@ mod tests {
         let cfg = ts_rs::Config::new().with_large_int("number");
         let decls = [
             hma::marks::Flag::decl(&cfg),
+            hma_catalog::GroupKind::decl(&cfg),
             hma::marks::Decision::decl(&cfg),
             hma::marks::Marks::decl(&cfg),
             hma::rank::GroupRef::decl(&cfg),

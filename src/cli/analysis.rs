@@ -131,7 +131,7 @@ pub fn groups(env: &Env) -> anyhow::Result<u8> {
     let groups = hma::rank::groups(&mut cat, &places)?;
     env.print(&groups, |groups| {
         for gr in groups {
-            println!("{} #{} ({} files): {}", gr.kind, gr.id, gr.files.len(), gr.why);
+            println!("{} #{} ({} files): {}", gr.kind.as_str(), gr.id, gr.files.len(), gr.why);
             for f in &gr.files {
                 println!("  {}{}", if *f == gr.best { "* " } else { "  " }, f);
             }

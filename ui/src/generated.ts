@@ -3,6 +3,8 @@
 
 export type Flag = "picked" | "rejected" | "unflagged";
 
+export type GroupKind = "exact" | "near" | "burst";
+
 export type Decision = { flag: number | null, rating: number | null, label: string | null, };
 
 export type Marks = { 
@@ -23,11 +25,7 @@ label: string | null,
  */
 decided: Decision, };
 
-export type GroupRef = { id: number, 
-/**
- * exact, near or burst.
- */
-kind: string, 
+export type GroupRef = { id: number, kind: GroupKind, 
 /**
  * 1 = best of the group.
  */
@@ -71,7 +69,7 @@ marks: Marks,
  */
 objects: Array<string>, };
 
-export type GroupDetail = { id: number, kind: string, 
+export type GroupDetail = { id: number, kind: GroupKind, 
 /**
  * Why the best one won (against the runner-up).
  */

@@ -2,6 +2,7 @@
 // (./generated.ts; a Rust test fails when they drift).
 export type {
   Flag,
+  GroupKind,
   Decision,
   Marks,
   GroupRef,

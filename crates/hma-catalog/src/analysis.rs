@@ -80,13 +80,69 @@ pub struct GroupInput {
     pub score: Option<f64>,
 }
 
+/// What joins a group: the same bytes, a near-duplicate look, or frames
+/// of one burst. Stored as its lower-case name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "lowercase")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum GroupKind {
+    Exact,
+    Near,
+    Burst,
+}
+
+impl GroupKind {
+    /// Its stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupKind::Exact => "exact",
+            GroupKind::Near => "near",
+            GroupKind::Burst => "burst",
+        }
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for GroupKind
+where
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for GroupKind
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        match String::from_sql(bytes)?.as_str() {
+            "exact" => Ok(GroupKind::Exact),
+            "near" => Ok(GroupKind::Near),
+            "burst" => Ok(GroupKind::Burst),
+            other => Err(format!("unknown group kind {other:?}").into()),
+        }
+    }
+}
+
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = photo_groups)]
 pub struct GroupRow {
     pub id: i64,
-    /// `exact`, `near` or `burst`.
-    pub kind: String,
+    pub kind: GroupKind,
     pub best_file_id: i64,
     pub size: i32,
     pub why: String,
@@ -157,7 +213,7 @@ type RankedTuple = (i64, i64, String, Option<i64>, i64, Option<f64>, Option<i64>
 type ContentFileTuple = (i64, i64, String, Option<i64>, Option<i64>, Option<i64>);
 
 /// (file id, group id, kind, rank, group size).
-pub type FileGroup = (i64, i64, String, i32, i32);
+pub type FileGroup = (i64, i64, GroupKind, i32, i32);
 
 impl Catalog {
     /// A page of present picture files with known content, by id.
