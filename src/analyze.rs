@@ -321,11 +321,13 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
             // content (a detected subject survives a re-analysis), and the
             // groups holding it re-ranked, in the batch's transaction.
             let hashes: Vec<i64> = rows.iter().map(|r| r.content_hash).collect();
-            let subjects = scoring::subjects_of(cat, &hashes)?;
-            for row in &mut rows {
-                scoring::apply(row, subjects.get(&row.content_hash));
-            }
             cat.transaction(|c| {
+                // Read in the transaction that writes: a subject a detector
+                // stores meanwhile is not lost.
+                let subjects = scoring::subjects_of(c, &hashes)?;
+                for row in &mut rows {
+                    scoring::apply(row, subjects.get(&row.content_hash));
+                }
                 c.put_analyses(&rows)?;
                 groups::rerank_contents(c, &hashes)
             })?;

@@ -373,19 +373,25 @@ fn run_batches(
         let mut dets = Vec::new();
         for j in batch {
             type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
-            let found: std::result::Result<Found, String> = (|| {
-                let path = j.path.as_ref().ok_or("its folder is not connected on this machine")?;
+            // Could not be read now (unplugged, permissions, changed since
+            // the scan): not recorded, so what an earlier run found (and the
+            // score made with it) stays, and the next run tries again.
+            let unavailable = |why: String| Err(Err::<String, String>(why));
+            let found: std::result::Result<Found, std::result::Result<String, String>> = (|| {
+                let Some(path) = j.path.as_ref() else {
+                    return unavailable("its folder is not connected on this machine".into());
+                };
                 buf.clear();
-                std::io::Read::read_to_end(
-                    &mut std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?,
-                    buf,
-                )
-                .map_err(|e| format!("cannot read file: {e}"))?;
-                if xxhash_rust::xxh3::xxh3_64(buf) as i64 != j.content_hash {
-                    return Err("changed since the last scan (run `hma scan` first)".into());
+                let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_to_end(&mut f, buf));
+                if let Err(e) = read {
+                    return unavailable(format!("cannot read file: {e}"));
                 }
-                let img = picture(buf, &j.format)?;
-                let found = detector.detect(&img).map_err(|e| e.to_string())?;
+                if xxhash_rust::xxh3::xxh3_64(buf) as i64 != j.content_hash {
+                    return unavailable("changed since the last scan (run `hma scan` first)".into());
+                }
+                // The picture itself is bad: recorded with its error.
+                let img = picture(buf, &j.format).map_err(Ok)?;
+                let found = detector.detect(&img).map_err(|e| Ok(e.to_string()))?;
                 let subject = main_subject(&found).map(|d| {
                     let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
                     let bbox = d.bbox.map(f64::from);
@@ -430,10 +436,16 @@ fn run_batches(
                         });
                     }
                 }
-                Err(e) => {
+                Err(Ok(e)) => {
                     sum.failed += 1;
                     sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
                     run.error = Some(e);
+                }
+                Err(Err(e)) => {
+                    sum.failed += 1;
+                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e });
+                    ctx.progress.advance(1);
+                    continue;
                 }
             }
             runs.push(run);
@@ -442,6 +454,9 @@ fn run_batches(
         // The scores follow what was found (sharpness and composition where
         // the subject is; none found: as without a detector), and the
         // groups holding these pictures are re-ranked, all in one transaction.
+        if runs.is_empty() {
+            continue;
+        }
         let hashes: Vec<i64> = runs.iter().map(|r| r.content_hash).collect();
         let now = ctx.now();
         sum.rescored += cat.transaction(|c| {

@@ -319,38 +319,36 @@ pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
     let file_ids: Vec<i64> = members.iter().map(|m| m.1).collect();
     let mut ranker = Ranker::new(cat, &file_ids)?;
     let hashes: Vec<i64> = ranker.info.values().filter_map(|f| f.content_hash).collect();
+    // Scored contents only, as the full rebuild takes them.
     let scores: HashMap<i64, f64> = cat
         .analyses_of(&hashes)?
         .into_iter()
-        .map(|a| {
-            let s = a.score.unwrap_or(0.0);
+        .filter_map(|a| {
+            let s = a.score.filter(|_| a.error.is_none())?;
             ranker.parts.insert(a.content_hash, Some(a.clone()));
-            (a.content_hash, s)
+            Some((a.content_hash, s))
         })
         .collect();
     let mut nodes = Vec::with_capacity(members.len());
     let mut of_group: HashMap<i64, Vec<u32>> = HashMap::new();
     for &(g, file_id, _) in &members {
-        let f = ranker.info.get(&file_id);
-        let content_hash = f.and_then(|f| f.content_hash).unwrap_or(0);
+        // Members the rebuild would not take (gone, changed to content not
+        // analysed yet) leave the group until the next rebuild.
+        let Some(f) = ranker.info.get(&file_id).filter(|f| !f.missing) else { continue };
+        let Some((content_hash, &score)) = f.content_hash.and_then(|h| Some((h, scores.get(&h)?))) else { continue };
         of_group.entry(g).or_default().push(nodes.len() as u32);
-        nodes.push(Node {
-            file_id,
-            content_hash,
-            capture_id: f.and_then(|f| f.capture_id),
-            phash: None,
-            score: scores.get(&content_hash).copied().unwrap_or(0.0),
-        });
+        nodes.push(Node { file_id, content_hash, capture_id: f.capture_id, phash: None, score });
     }
     let mut rows = Vec::with_capacity(groups.len());
     let mut member_rows = Vec::with_capacity(members.len());
     for g in &groups {
-        let Some(m) = of_group.get_mut(&g.id) else { continue };
+        // A group left with one picture is no group.
+        let Some(m) = of_group.get_mut(&g.id).filter(|m| m.len() > 1) else { continue };
         let (row, ms) = ranker.rank(cat, &nodes, m, g.id, g.kind)?;
         rows.push(row);
         member_rows.extend(ms);
     }
-    cat.update_groups(&rows, &member_rows)?;
+    cat.update_groups(group_ids, &rows, &member_rows)?;
     Ok(rows.len() as u64)
 }
 

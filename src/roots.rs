@@ -64,8 +64,18 @@ pub fn add_root(
 /// as they exist.
 fn our_places(cat: &Catalog, ctx: &JobContext) -> Vec<(&'static str, std::path::PathBuf)> {
     let resolve = |p: &Path| {
-        // The deepest existing ancestor resolved, the rest appended.
-        let mut base = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        // `..` taken away by the names before it (as the folders will be
+        // made), then the deepest existing ancestor resolved, the rest appended.
+        let mut base = std::path::PathBuf::new();
+        for c in std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    base.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => base.push(other),
+            }
+        }
         let mut rest = Vec::new();
         while !base.exists() {
             match (base.parent(), base.file_name()) {

@@ -138,6 +138,16 @@ catalog_test!(every_stage_leaves_one_score, |db| {
     assert_ne!(analysed, detected, "detection changed the burst's best");
     assert!(detected.iter().any(|b| b.ends_with("IMG_0001.JPG\"")), "the sharp dog wins: {detected:?}");
 
+    // The drive unplugged during a new detection: nothing found before is
+    // lost, and the scores and bests stay.
+    let away = lib.path().with_extension("unplugged");
+    std::fs::rename(lib.path(), &away).unwrap();
+    let out = db.hma_cached(cache.path(), &["detect", "--force", "--json"]);
+    std::fs::rename(&away, lib.path()).unwrap();
+    assert_eq!(out.status.code(), Some(2), "not connected: the pictures failed");
+    run.check("after a detection with the drive unplugged");
+    assert_eq!(run.bests(), detected);
+
     // Re-analysis keeps the detected subject in the score.
     run.json(&["analyze", "--force", "--json"]);
     run.check("after analyze --force");

@@ -292,7 +292,12 @@ async fn drag_out(
         let _ = tx.send(r);
     })
     .map_err(|e| ApiError::new("internal", e.to_string()))?;
-    rx.recv().map_err(|e| ApiError::new("internal", e.to_string()))?
+    // Waited for off the async runtime's threads: on Windows the drag call
+    // returns only after the drop.
+    tauri::async_runtime::spawn_blocking(move || rx.recv())
+        .await
+        .map_err(|e| ApiError::new("internal", e.to_string()))?
+        .map_err(|e| ApiError::new("internal", e.to_string()))?
 }
 
 /// Progress of a job as the UI receives it.

@@ -593,10 +593,10 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Replaces some groups (same ids) and their members' ranks, leaving
-    /// the others and the groups' signature as they are.
-    pub fn update_groups(&mut self, groups: &[GroupRow], members: &[MemberRow]) -> Result<()> {
-        let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+    /// Replaces the groups `ids` with `groups` (a subset of those ids; the
+    /// others are dropped) and their members' ranks, leaving the other
+    /// groups and the groups' signature as they are.
+    pub fn update_groups(&mut self, ids: &[i64], groups: &[GroupRow], members: &[MemberRow]) -> Result<()> {
         for chunk in ids.chunks(BATCH) {
             with_conn!(self, c => diesel::delete(photo_group_members::table.filter(photo_group_members::group_id.eq_any(chunk))).execute(c))?;
             with_conn!(self, c => diesel::delete(photo_groups::table.filter(photo_groups::id.eq_any(chunk))).execute(c))?;
