@@ -232,7 +232,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
         let groups: HashMap<i64, GroupRef> = cat
             .groups_of_files(&ids)?
             .into_iter()
-            .map(|(f, id, kind, rank, size)| (f, GroupRef { id, kind, rank, size }))
+            .map(|g| (g.file_id, GroupRef { id: g.group_id, kind: g.kind, rank: g.member_rank, size: g.size }))
             .collect();
         // Equal scores (exact copies share one): the group's own order
         // decides, so a group's first entry here is its best.

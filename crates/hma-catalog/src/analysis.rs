@@ -158,8 +158,9 @@ pub struct MemberRow {
     pub member_rank: i32,
 }
 
-/// A ranked file for `hma top`.
-#[derive(Debug, Clone)]
+/// A ranked file for `hma top` (the columns in this order are what the
+/// ranking queries select).
+#[derive(Debug, Clone, Queryable)]
 pub struct RankedFile {
     pub file_id: i64,
     pub root_id: i64,
@@ -206,14 +207,18 @@ const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
 /// (file id, root id, relative path, raw path bytes, content hash, format).
 type AnalysableTuple = (i64, i64, String, Option<Vec<u8>>, Option<i64>, String);
 
-/// (file id, root id, relative path, capture id, content hash, score, taken).
-type RankedTuple = (i64, i64, String, Option<i64>, i64, Option<f64>, Option<i64>);
-
 /// (file id, root id, relative path, capture id, content hash, taken).
 type ContentFileTuple = (i64, i64, String, Option<i64>, Option<i64>, Option<i64>);
 
-/// (file id, group id, kind, rank, group size).
-pub type FileGroup = (i64, i64, GroupKind, i32, i32);
+/// A file's group, its rank in it and the group's size.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct FileGroup {
+    pub file_id: i64,
+    pub group_id: i64,
+    pub kind: GroupKind,
+    pub member_rank: i32,
+    pub size: i32,
+}
 
 impl Catalog {
     /// A page of present picture files with known content, by id.
@@ -463,7 +468,7 @@ impl Catalog {
         limit: i64,
     ) -> Result<Vec<RankedFile>> {
         let month = filter.month.map(|m| month_sql(self.backend(), m));
-        let rows: Vec<RankedTuple> = with_conn!(self, c => {
+        Ok(with_conn!(self, c => {
             let mut q = files::table
                 .inner_join(analyses::table)
                 .inner_join(captures::table)
@@ -496,23 +501,11 @@ impl Catalog {
                     files::rel_path,
                     files::capture_id,
                     analyses::content_hash,
-                    analyses::score,
+                    analyses::score.assume_not_null(),
                     captures::taken_local_ms,
                 ))
                 .load(c)
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(|(file_id, root_id, rel_path, capture_id, content_hash, score, taken_local_ms)| RankedFile {
-                file_id,
-                root_id,
-                rel_path,
-                capture_id,
-                content_hash,
-                score: score.unwrap_or(0.0),
-                taken_local_ms,
-            })
-            .collect())
+        })?)
     }
 
     /// Stores recomputed scores (overall, each part and the rules' version)
