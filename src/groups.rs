@@ -309,6 +309,14 @@ pub fn rerank_contents(cat: &mut Catalog, hashes: &[i64]) -> Result<u64> {
     rerank(cat, &ids)
 }
 
+/// Re-ranks the groups holding these files (after a scan found them gone).
+pub fn rerank_files(cat: &mut Catalog, file_ids: &[i64]) -> Result<u64> {
+    let mut ids: Vec<i64> = cat.groups_of_files(file_ids)?.into_iter().map(|g| g.group_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    rerank(cat, &ids)
+}
+
 /// Re-ranks these groups from the stored scores.
 pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
     if group_ids.is_empty() {

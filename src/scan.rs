@@ -260,6 +260,8 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
         sum.missing += missing.len() as u64;
         sum.wrote |= !missing.is_empty() || sum.moved > 0;
         cat.mark_missing(&missing)?;
+        // A group that held a file now gone gets its best from the rest.
+        crate::groups::rerank_files(cat, &missing)?;
         cat.set_root_scanned(root.id, started)?;
         crate::link::link_dirs(cat, root.id, &touched, &HashMap::new())
     })?;

@@ -80,9 +80,14 @@ impl Run<'_> {
 
     /// Everything must agree: stored scores, group order, `top`, `show`.
     fn check(&self, when: &str) {
+        self.check_groups(when, 2);
+    }
+
+    /// [`Run::check`], with `n` groups expected.
+    fn check_groups(&self, when: &str, n: usize) {
         let groups = self.json(&["groups", "--json"]);
         let groups = groups.as_array().unwrap();
-        assert_eq!(groups.len(), 2, "{when}: the burst and the exact copies: {groups:#?}");
+        assert_eq!(groups.len(), n, "{when}: {groups:#?}");
         let mut show: HashMap<String, Value> = HashMap::new();
         let mut score_of = |path: &str| -> f64 {
             let v = show.entry(path.to_string()).or_insert_with(|| self.json(&["show", path, "--json"]));
@@ -169,4 +174,17 @@ catalog_test!(every_stage_leaves_one_score, |db| {
     assert_eq!(run.bests(), detected);
 
     assert_eq!(before, common::snapshot(lib.path()), "no original was touched");
+
+    // The user deletes the burst's best frame and the horses' best copy: the
+    // scan that finds them gone takes them out of their groups at once, and
+    // a group left with one picture is no group.
+    let best_horses = run.json(&["groups", "--json"]).as_array().unwrap().iter().find_map(|g| {
+        let b = g["best"].as_str().unwrap();
+        b.contains("horses").then(|| b.to_string())
+    });
+    std::fs::remove_file(lib.path().join("burst/IMG_0001.JPG")).unwrap();
+    std::fs::remove_file(best_horses.unwrap()).unwrap();
+    run.json(&["scan", "--json"]);
+    run.check_groups("after a scan found two files deleted", 0);
+    assert!(run.json(&["top", "100", "--json"]).as_array().unwrap().iter().all(|e| e["group"].is_null()));
 });
