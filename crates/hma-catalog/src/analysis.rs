@@ -361,12 +361,7 @@ impl Catalog {
     ) -> Result<()> {
         with_conn!(self, c => diesel::delete(photo_group_members::table).execute(c))?;
         with_conn!(self, c => diesel::delete(photo_groups::table).execute(c))?;
-        for chunk in groups.chunks(BATCH / 5) {
-            with_conn!(self, c => diesel::insert_into(photo_groups::table).values(chunk).execute(c))?;
-        }
-        for chunk in members.chunks(BATCH / 3) {
-            with_conn!(self, c => diesel::insert_into(photo_group_members::table).values(chunk).execute(c))?;
-        }
+        self.insert_groups(groups, members)?;
         with_conn!(self, c => diesel::delete(analysis_state::table).execute(c))?;
         with_conn!(self, c => diesel::insert_into(analysis_state::table)
             .values((
@@ -594,6 +589,11 @@ impl Catalog {
             with_conn!(self, c => diesel::delete(photo_group_members::table.filter(photo_group_members::group_id.eq_any(chunk))).execute(c))?;
             with_conn!(self, c => diesel::delete(photo_groups::table.filter(photo_groups::id.eq_any(chunk))).execute(c))?;
         }
+        self.insert_groups(groups, members)
+    }
+
+    /// Inserts groups and their members (ids assigned by the caller).
+    fn insert_groups(&mut self, groups: &[GroupRow], members: &[MemberRow]) -> Result<()> {
         for chunk in groups.chunks(BATCH / 5) {
             with_conn!(self, c => diesel::insert_into(photo_groups::table).values(chunk).execute(c))?;
         }
