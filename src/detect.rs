@@ -354,6 +354,15 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
     Ok(sum)
 }
 
+/// Why a picture was not looked at.
+enum Miss {
+    /// Not readable now (unplugged, permissions, changed since the scan):
+    /// not recorded, tried again next run.
+    Unavailable(String),
+    /// The picture itself is bad: recorded with its error.
+    Bad(String),
+}
+
 /// Looks at `jobs` in batches of 8, each stored in one transaction; false
 /// when cancelled.
 fn run_batches(
@@ -376,8 +385,8 @@ fn run_batches(
             // Could not be read now (unplugged, permissions, changed since
             // the scan): not recorded, so what an earlier run found (and the
             // score made with it) stays, and the next run tries again.
-            let unavailable = |why: String| Err(Err::<String, String>(why));
-            let found: std::result::Result<Found, std::result::Result<String, String>> = (|| {
+            let unavailable = |why: String| Err(Miss::Unavailable(why));
+            let found: std::result::Result<Found, Miss> = (|| {
                 let Some(path) = j.path.as_ref() else {
                     return unavailable("its folder is not connected on this machine".into());
                 };
@@ -389,9 +398,8 @@ fn run_batches(
                 if xxhash_rust::xxh3::xxh3_64(buf) as i64 != j.content_hash {
                     return unavailable("changed since the last scan (run `hma scan` first)".into());
                 }
-                // The picture itself is bad: recorded with its error.
-                let img = picture(buf, &j.format).map_err(Ok)?;
-                let found = detector.detect(&img).map_err(|e| Ok(e.to_string()))?;
+                let img = picture(buf, &j.format).map_err(Miss::Bad)?;
+                let found = detector.detect(&img).map_err(|e| Miss::Bad(e.to_string()))?;
                 let subject = main_subject(&found).map(|d| {
                     let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
                     let bbox = d.bbox.map(f64::from);
@@ -436,12 +444,12 @@ fn run_batches(
                         });
                     }
                 }
-                Err(Ok(e)) => {
+                Err(Miss::Bad(e)) => {
                     sum.failed += 1;
                     sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
                     run.error = Some(e);
                 }
-                Err(Err(e)) => {
+                Err(Miss::Unavailable(e)) => {
                     sum.failed += 1;
                     sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e });
                     ctx.progress.advance(1);
