@@ -671,4 +671,174 @@ mod tests {
             }
         }
     }
+
+    // Each kernel against candle's plain tensor operations on the same
+    // values (every CPU): sizes chosen so by_blocks cuts several blocks,
+    // with odd widths, stride 2, both activations and a residual.
+
+    /// Deterministic values in about [-1, 1].
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x % 20_001) as f32 / 10_000.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn close(ours: &[f32], want: &Tensor, what: &str) {
+        let want: Vec<f32> = want.flatten_all().unwrap().to_vec1().unwrap();
+        assert_eq!(ours.len(), want.len(), "{what}: length");
+        for (i, (a, b)) in ours.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{what}: value {i}: {a} vs candle {b}");
+        }
+        assert!(!ours.is_empty(), "{what}: compared nothing");
+    }
+
+    fn t(v: &[f32], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(v.to_vec(), shape, &Device::Cpu).unwrap()
+    }
+
+    /// candle's convolution with bias, SiLU and residual: the plain path.
+    fn plain_conv(x: &Tensor, f: &Filters, groups: usize, act: bool, residual: Option<&Tensor>) -> Tensor {
+        let cin = x.dim(1).unwrap() / groups;
+        let w = t(&f.w, &[f.out, cin, f.k, f.k]);
+        let mut y = x.conv2d(&w, f.k / 2, f.stride, 1, groups).unwrap();
+        y = y.broadcast_add(&t(&f.bias, &[1, f.out, 1, 1])).unwrap();
+        if act {
+            y = y.silu().unwrap();
+        }
+        match residual {
+            Some(r) => (y + r).unwrap(),
+            None => y,
+        }
+    }
+
+    #[test]
+    fn conv_and_its_blocks_match_candle() {
+        // (c, h, w, out, k, stride): 3×3 over many rows (several blocks),
+        // stride 2 on odd sizes, a 1×1 (conv1x1_parts' path), a 5×5.
+        for (i, &(c, h, w, out, k, s)) in [
+            (3, 150, 67, 8, 3, 1),
+            (5, 41, 33, 6, 3, 2),
+            (16, 40, 30, 12, 1, 1),
+            (4, 23, 19, 5, 5, 1),
+            (2, 1, 9, 3, 3, 2),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let x = values(c * h * w, i as u32);
+            let f = Filters {
+                w: values(out * c * k * k, 100 + i as u32),
+                bias: values(out, 200 + i as u32),
+                out,
+                k,
+                stride: s,
+            };
+            let xt = t(&x, &[1, c, h, w]);
+            for act in [false, true] {
+                let (ours, (ho, wo)) = conv(&x, (c, h, w), &f, act, None);
+                let want = plain_conv(&xt, &f, 1, act, None);
+                assert_eq!(want.dims(), &[1, out, ho, wo], "conv {i}: shape");
+                close(&ours, &want, &format!("conv {i} act {act}"));
+                let res = values(out * ho * wo, 300 + i as u32);
+                let (ours, _) = conv(&x, (c, h, w), &f, act, Some(&res));
+                let want = plain_conv(&xt, &f, 1, act, Some(&t(&res, &[1, out, ho, wo])));
+                close(&ours, &want, &format!("conv {i} act {act} with residual"));
+            }
+        }
+    }
+
+    #[test]
+    fn conv1x1_over_parts_matches_candle_on_the_concatenation() {
+        let (hw, out) = (37 * 29, 7);
+        let (a, b, c) = (values(5 * hw, 1), values(3 * hw, 2), values(8 * hw, 3));
+        let f = Filters { w: values(out * 16, 4), bias: values(out, 5), out, k: 1, stride: 1 };
+        let res = values(out * hw, 6);
+        let ours = conv1x1_parts(&[(&a, 5), (&b, 3), (&c, 8)], hw, &f, true, Some(&res));
+        let cat = Tensor::cat(&[t(&a, &[1, 5, 37, 29]), t(&b, &[1, 3, 37, 29]), t(&c, &[1, 8, 37, 29])], 1).unwrap();
+        let want = plain_conv(&cat, &f, 1, true, Some(&t(&res, &[1, out, 37, 29])));
+        close(&ours, &want, "conv1x1 over three parts");
+    }
+
+    #[test]
+    fn depthwise_matches_candles_grouped_convolution() {
+        for (i, &(c, h, w, k)) in [(6, 20, 17, 3), (4, 9, 31, 7), (3, 1, 5, 3)].iter().enumerate() {
+            let x = values(c * h * w, 10 + i as u32);
+            let f =
+                Filters { w: values(c * k * k, 20 + i as u32), bias: values(c, 30 + i as u32), out: c, k, stride: 1 };
+            for act in [false, true] {
+                let ours = depthwise(&x, (c, h, w), &f, act);
+                let want = plain_conv(&t(&x, &[1, c, h, w]), &f, c, act, None);
+                close(&ours, &want, &format!("depthwise {i} act {act}"));
+            }
+        }
+    }
+
+    #[test]
+    fn upsample2_matches_candles_nearest() {
+        let (c, h, w) = (3, 7, 11);
+        let x = values(c * h * w, 40);
+        let want = t(&x, &[1, c, h, w]).upsample_nearest2d(2 * h, 2 * w).unwrap();
+        close(&upsample2(&x, (c, h, w)), &want, "upsample2");
+    }
+
+    #[test]
+    fn head_rows_match_candles_concatenations() {
+        // Three levels of 4 box rows and 3 class rows each, 20/12/6 anchors.
+        let (rb, rc) = (4, 3);
+        let levels = [20usize, 12, 6];
+        let parts: Vec<(Vec<f32>, Vec<f32>)> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, &nl)| (values(rb * nl, 50 + i as u32), values(rc * nl, 60 + i as u32)))
+            .collect();
+        let flat: Vec<&[f32]> = parts.iter().flat_map(|(b, c)| [&b[..], &c[..]]).collect();
+        let n: usize = levels.iter().sum();
+        let ours = head_rows(&flat, rb + rc, n);
+        let per_level: Vec<Tensor> = parts
+            .iter()
+            .zip(levels)
+            .map(|((b, c), nl)| Tensor::cat(&[t(b, &[rb, nl]), t(c, &[rc, nl])], 0).unwrap())
+            .collect();
+        close(&ours, &Tensor::cat(&per_level, 1).unwrap(), "head rows");
+    }
+
+    #[test]
+    fn area_attention_matches_candles_matmul_and_softmax() {
+        // 2 heads of 8 channels, 2 strips of 150 tokens (more than ATTN_ROWS:
+        // a strip's queries are cut into blocks).
+        let (heads, hd, area, n) = (2, 8, 2, 300);
+        let qkv = values(3 * heads * hd * n, 70);
+        let (ours, v) = area_attention(&qkv, n, heads, hd, area);
+        let c = heads * hd;
+        let all = t(&qkv, &[heads, 3, hd, n]);
+        let na = n / area;
+        let mut out_heads = Vec::new();
+        let mut v_heads = Vec::new();
+        for h in 0..heads {
+            let part = |j: usize| all.get(h).unwrap().get(j).unwrap();
+            let (q, k, vv) = (part(0), part(1), part(2));
+            v_heads.push(vv.clone());
+            let mut strips = Vec::new();
+            for a in 0..area {
+                let (q, k, vv) = (
+                    q.narrow(1, a * na, na).unwrap(),
+                    k.narrow(1, a * na, na).unwrap(),
+                    vv.narrow(1, a * na, na).unwrap(),
+                );
+                let s = (q.t().unwrap().matmul(&k).unwrap() * (hd as f64).powf(-0.5)).unwrap();
+                let p = candle_nn::ops::softmax_last_dim(&s).unwrap();
+                strips.push(vv.matmul(&p.t().unwrap()).unwrap());
+            }
+            out_heads.push(Tensor::cat(&strips, 1).unwrap());
+        }
+        close(&ours, &Tensor::cat(&out_heads, 0).unwrap(), "area attention");
+        close(&v, &Tensor::cat(&v_heads, 0).unwrap(), "attention values");
+        assert_eq!(ours.len(), c * n);
+    }
 }
