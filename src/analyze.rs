@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use hma_catalog::{AnalysableFile, AnalysisRow, Catalog};
+use hma_catalog::{AnalysableFile, AnalysisRow, Catalog, ContentHash};
 use hma_vision::brisque::BrisqueModel;
 use serde::Serialize;
 
@@ -74,15 +74,43 @@ pub fn brisque_model() -> BrisqueModel {
     .expect("the committed BRISQUE model parses (checked by tests)")
 }
 
-/// The preview of a content in the cache folder `cache`: `size` is `grid` or `loupe`.
-pub fn preview_path(cache: &Path, content_hash: i64, size: &str) -> PathBuf {
-    let hex = format!("{:016x}", content_hash as u64);
-    cache.join("previews").join(&hex[..2]).join(format!("{hex}-{size}.jpg"))
+/// The two previews analysis keeps of every content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PreviewSize {
+    /// The small one the grid and lists show.
+    Grid,
+    /// The large one the loupe shows (made with `--loupe`).
+    Loupe,
+}
+
+impl PreviewSize {
+    /// Its name in file names and in the app's `preview/<hash>/<size>` URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreviewSize::Grid => "grid",
+            PreviewSize::Loupe => "loupe",
+        }
+    }
+
+    /// The size a URL segment names, if any.
+    pub fn parse(s: &str) -> Option<PreviewSize> {
+        match s {
+            "grid" => Some(PreviewSize::Grid),
+            "loupe" => Some(PreviewSize::Loupe),
+            _ => None,
+        }
+    }
+}
+
+/// The preview of a content in the cache folder `cache`.
+pub fn preview_path(cache: &Path, content_hash: ContentHash, size: PreviewSize) -> PathBuf {
+    let hex = content_hash.to_hex();
+    cache.join("previews").join(&hex[..2]).join(format!("{hex}-{}.jpg", size.as_str()))
 }
 
 /// Writes a preview unless it is already there (content-addressed: the
 /// same content always makes the same preview).
-fn store_preview(cache: &Path, content_hash: i64, size: &str, jpeg: &[u8]) -> std::io::Result<()> {
+fn store_preview(cache: &Path, content_hash: ContentHash, size: PreviewSize, jpeg: &[u8]) -> std::io::Result<()> {
     let path = preview_path(cache, content_hash, size);
     if path.exists() {
         return Ok(());
@@ -192,7 +220,7 @@ fn analyse_one(
     if let Err(e) = read_file(path, buf) {
         return Outcome::Unreadable(format!("cannot read file: {e}"));
     }
-    let hash = xxhash_rust::xxh3::xxh3_64(buf) as i64;
+    let hash = ContentHash::of(buf);
     if hash != file.content_hash {
         return Outcome::Unreadable("changed since the last scan (run `hma scan` first)".into());
     }
@@ -212,23 +240,16 @@ fn analyse_one(
         jpeg_quality: None,
         phash: None,
         phash_turns: None,
-        score_version: hma_vision::score::SCORE_VERSION,
-        score: None,
-        s_sharpness: None,
-        s_exposure: None,
-        s_noise: None,
-        s_brisque: None,
-        s_composition: None,
-        s_compression: None,
+        scores: hma_catalog::Scores { score_version: hma_vision::score::SCORE_VERSION, ..Default::default() },
     };
     match hma_vision::analyze(buf, &file.format, orientation, Some(model), &vopts) {
         Err(e) => row.error = Some(e.to_string()),
         Ok(a) => {
-            if let Err(e) = store_preview(cache, file.content_hash, "grid", &a.grid_jpeg) {
+            if let Err(e) = store_preview(cache, file.content_hash, PreviewSize::Grid, &a.grid_jpeg) {
                 return Outcome::Unreadable(format!("cannot write preview: {e}"));
             }
             if let Some(loupe) = &a.loupe_jpeg {
-                if let Err(e) = store_preview(cache, file.content_hash, "loupe", loupe) {
+                if let Err(e) = store_preview(cache, file.content_hash, PreviewSize::Loupe, loupe) {
                     return Outcome::Unreadable(format!("cannot write preview: {e}"));
                 }
             }
@@ -268,7 +289,7 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
         let page = cat.analysable_page(after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        let hashes: Vec<i64> = page.iter().map(|f| f.content_hash).collect();
+        let hashes: Vec<ContentHash> = page.iter().map(|f| f.content_hash).collect();
         let done =
             if opts.force { HashSet::new() } else { cat.analysed_hashes(&hashes, hma_vision::ANALYSIS_VERSION)? };
         let mut in_page = HashSet::new();
@@ -320,7 +341,7 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
             // Scored with what the other stages stored about the same
             // content (a detected subject survives a re-analysis), and the
             // groups holding it re-ranked, in the batch's transaction.
-            let hashes: Vec<i64> = rows.iter().map(|r| r.content_hash).collect();
+            let hashes: Vec<ContentHash> = rows.iter().map(|r| r.content_hash).collect();
             cat.transaction(|c| {
                 // Read in the transaction that writes: a subject a detector
                 // stores meanwhile is not lost.

@@ -94,9 +94,9 @@ pub fn group_detail(cat: &mut Catalog, places: &Places, file_id: i64) -> Result<
         cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
     let decisions: HashMap<i64, DecisionRow> =
         cat.decisions_of(&cap_ids)?.into_iter().map(|d| (d.capture_id, d)).collect();
-    let hashes: Vec<i64> = files.values().filter_map(|f| f.content_hash).collect();
-    let scores: HashMap<i64, f64> =
-        cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a.score.unwrap_or(0.0))).collect();
+    let hashes: Vec<hma_catalog::ContentHash> = files.values().filter_map(|f| f.content_hash).collect();
+    let scores: HashMap<hma_catalog::ContentHash, f64> =
+        cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a.scores.score.unwrap_or(0.0))).collect();
     let mut chosen = Vec::new();
     for (_, fid, rank) in members {
         let Some(f) = files.get(&fid) else { continue };

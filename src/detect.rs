@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use hma_catalog::{Catalog, DetectionRun, NewDetection, NewTaxon};
+use hma_catalog::{Catalog, ContentHash, DetectionRun, NewDetection, NewTaxon};
 use hma_detect::{coco, Detection, Detector, DETECT_VERSION, MODEL_ID};
 use serde::Serialize;
 
@@ -251,7 +251,7 @@ pub struct DetectSummary {
 /// The COCO taxonomy in the catalogue (made on first use): class name → node id.
 pub fn coco_nodes(cat: &mut Catalog, now_ms: i64) -> Result<HashMap<String, i64>> {
     let rows = coco::taxonomy_rows();
-    let version = xxhash_rust::xxh3::xxh3_64(format!("{rows:?}").as_bytes()) as i64;
+    let version = ContentHash::of(format!("{rows:?}").as_bytes());
     let t = match cat.taxonomy("coco")? {
         Some(t) if t.source_hash == version => t,
         _ => {
@@ -281,7 +281,7 @@ pub fn coco_nodes(cat: &mut Catalog, now_ms: i64) -> Result<HashMap<String, i64>
 }
 
 struct Job {
-    content_hash: i64,
+    content_hash: ContentHash,
     path: Option<PathBuf>,
     shown: String,
     format: String,
@@ -339,7 +339,7 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
         jobs.retain(|j| seen.insert(j.content_hash));
         sum.pictures += jobs.len() as u64;
         if !opts.force {
-            let hashes: Vec<i64> = jobs.iter().map(|j| j.content_hash).collect();
+            let hashes: Vec<ContentHash> = jobs.iter().map(|j| j.content_hash).collect();
             let done = cat.detected_hashes(&hashes, MODEL_ID, DETECT_VERSION)?;
             let before = jobs.len();
             jobs.retain(|j| !done.contains(&j.content_hash));
@@ -395,7 +395,7 @@ fn run_batches(
                 if let Err(e) = read {
                     return unavailable(format!("cannot read file: {e}"));
                 }
-                if xxhash_rust::xxh3::xxh3_64(buf) as i64 != j.content_hash {
+                if ContentHash::of(buf) != j.content_hash {
                     return unavailable("changed since the last scan (run `hma scan` first)".into());
                 }
                 let img = picture(buf, &j.format).map_err(Miss::Bad)?;
@@ -465,7 +465,7 @@ fn run_batches(
         if runs.is_empty() {
             continue;
         }
-        let hashes: Vec<i64> = runs.iter().map(|r| r.content_hash).collect();
+        let hashes: Vec<ContentHash> = runs.iter().map(|r| r.content_hash).collect();
         let now = ctx.now();
         sum.rescored += cat.transaction(|c| {
             c.put_detections(&runs, &dets, nodes, now)?;
@@ -494,7 +494,7 @@ pub struct DetectionReport {
 }
 
 /// The objects found in a content.
-pub fn detections_of(cat: &mut Catalog, content_hash: i64) -> Result<Vec<DetectionReport>> {
+pub fn detections_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<DetectionReport>> {
     Ok(cat
         .detections_of(content_hash)?
         .into_iter()

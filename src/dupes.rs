@@ -57,9 +57,14 @@ pub fn looks_like_copy(rel_path: &str) -> bool {
 pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
     let rows = cat.dupe_members()?;
     let backup: HashMap<i64, bool> = cat.roots("")?.into_iter().map(|(r, _)| (r.id, r.is_backup)).collect();
-    let mut by_hash: HashMap<i64, Vec<Member>> = HashMap::new();
-    for (id, root_id, rel_path, hash, first_seen_ms) in rows {
-        by_hash.entry(hash).or_default().push(Member { id, root_id, rel_path, first_seen_ms });
+    let mut by_hash: HashMap<ContentHash, Vec<Member>> = HashMap::new();
+    for m in rows {
+        by_hash.entry(m.content_hash).or_default().push(Member {
+            id: m.file_id,
+            root_id: m.root_id,
+            rel_path: m.rel_path,
+            first_seen_ms: m.first_seen_ms,
+        });
     }
     let mut out: Vec<DupeGroup> = by_hash
         .into_iter()
@@ -94,7 +99,7 @@ pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
                 reasons.push("shortest path (copies are otherwise equal)".to_string());
             }
             DupeGroup {
-                hash: ContentHash::from_db(hash).to_hex(),
+                hash: hash.to_hex(),
                 keeper: places.path_in(k.root_id, &k.rel_path),
                 files: files.iter().map(|f| places.path_in(f.root_id, &f.rel_path)).collect(),
                 why: format!("keeper of {} identical copies: {}", files.len(), reasons.join("; ")),

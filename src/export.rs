@@ -181,7 +181,7 @@ pub fn export_picks(
                         source: shown,
                         dest: dest_path.display().to_string(),
                         bytes,
-                        hash: ContentHash::from_db(f.content_hash.unwrap_or(0)).to_hex(),
+                        hash: f.content_hash.unwrap_or_default().to_hex(),
                     };
                     if fresh {
                         report.bytes_copied += bytes;
@@ -248,7 +248,7 @@ fn copy_one(
     let src = places
         .os_path(f.root_id, &f.rel_path, f.raw_path.as_deref())
         .ok_or("its folder is not connected on this machine")?;
-    let want = ContentHash::from_db(f.content_hash.ok_or("not hashed yet: scan first")?);
+    let want = f.content_hash.ok_or("not hashed yet: scan first")?;
     let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let date = f.taken_local_ms.unwrap_or(f.mtime_ns.div_euclid(1_000_000));
     let target_name = apply_pattern(pattern, &name, date);

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use hma_catalog::{Catalog, GroupKind, GroupRow, MemberRow};
+use hma_catalog::{Catalog, ContentHash, GroupKind, GroupRow, MemberRow};
 use hma_vision::phash::{distance, HashIndex};
 use serde::Serialize;
 
@@ -52,7 +52,7 @@ pub struct GroupSummary {
 /// One analysed picture, compactly (a million fit in ~50 MB).
 struct Node {
     file_id: i64,
-    content_hash: i64,
+    content_hash: ContentHash,
     capture_id: Option<i64>,
     phash: Option<u64>,
     score: f64,
@@ -116,7 +116,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
     let mut burst_edge = vec![false; n];
 
     // Exact copies.
-    let mut first_of: HashMap<i64, u32> = HashMap::new();
+    let mut first_of: HashMap<ContentHash, u32> = HashMap::new();
     for (i, node) in nodes.iter().enumerate() {
         let f = *first_of.entry(node.content_hash).or_insert(i as u32);
         uf.union(f, i as u32);
@@ -245,7 +245,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
 struct Ranker {
     info: HashMap<i64, hma_catalog::FileRow>,
     backup: HashMap<i64, bool>,
-    parts: HashMap<i64, Option<hma_catalog::AnalysisRow>>,
+    parts: HashMap<ContentHash, Option<hma_catalog::AnalysisRow>>,
 }
 
 impl Ranker {
@@ -304,7 +304,7 @@ impl Ranker {
 
 /// Re-ranks the groups holding these contents after their scores changed
 /// (membership stays): each group's best, ranks and reason are rewritten.
-pub fn rerank_contents(cat: &mut Catalog, hashes: &[i64]) -> Result<u64> {
+pub fn rerank_contents(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<u64> {
     let ids = cat.groups_of_contents(hashes)?;
     rerank(cat, &ids)
 }
@@ -326,13 +326,13 @@ pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
     let members = cat.group_members(group_ids)?;
     let file_ids: Vec<i64> = members.iter().map(|m| m.1).collect();
     let mut ranker = Ranker::new(cat, &file_ids)?;
-    let hashes: Vec<i64> = ranker.info.values().filter_map(|f| f.content_hash).collect();
+    let hashes: Vec<ContentHash> = ranker.info.values().filter_map(|f| f.content_hash).collect();
     // Scored contents only, as the full rebuild takes them.
-    let scores: HashMap<i64, f64> = cat
+    let scores: HashMap<ContentHash, f64> = cat
         .analyses_of(&hashes)?
         .into_iter()
         .filter_map(|a| {
-            let s = a.score.filter(|_| a.error.is_none())?;
+            let s = a.scores.score.filter(|_| a.error.is_none())?;
             ranker.parts.insert(a.content_hash, Some(a.clone()));
             Some((a.content_hash, s))
         })
@@ -371,7 +371,7 @@ fn explain_best(
     nodes: &[Node],
     m: &[u32],
     info: &HashMap<i64, hma_catalog::FileRow>,
-    parts: &mut HashMap<i64, Option<hma_catalog::AnalysisRow>>,
+    parts: &mut HashMap<ContentHash, Option<hma_catalog::AnalysisRow>>,
     kind: GroupKind,
 ) -> Result<String> {
     let best = &nodes[m[0] as usize];
@@ -397,7 +397,7 @@ fn explain_best(
         return Ok(format!("{} {what}; keeping {}: {reason}", m.len(), name(best.file_id)));
     };
     let second = &nodes[second as usize];
-    let mut fetch = |h: i64| -> Result<Option<hma_catalog::AnalysisRow>> {
+    let mut fetch = |h: ContentHash| -> Result<Option<hma_catalog::AnalysisRow>> {
         if let Some(v) = parts.get(&h) {
             return Ok(v.clone());
         }
@@ -407,7 +407,7 @@ fn explain_best(
     };
     let (a, b) = (fetch(best.content_hash)?, fetch(second.content_hash)?);
     let mut lead = String::new();
-    if let (Some(a), Some(b)) = (a, b) {
+    if let (Some(a), Some(b)) = (a.map(|a| a.scores), b.map(|b| b.scores)) {
         let cmp = [
             ("sharper", a.s_sharpness, b.s_sharpness),
             ("better exposed", a.s_exposure, b.s_exposure),

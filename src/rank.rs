@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hma_catalog::{AnalysisRow, Catalog, RankFilter};
+use hma_catalog::{AnalysisRow, Catalog, ContentHash, RankFilter};
 use hma_vision::score::Subject;
 use serde::Serialize;
 
@@ -291,13 +291,13 @@ pub(crate) struct Chosen {
 /// The [`TopEntry`]s of chosen files, in their order, with three batched
 /// queries (analyses, subjects, detections) for the whole page.
 pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -> Result<Vec<TopEntry>> {
-    let mut hashes: Vec<i64> = chosen.iter().map(|c| c.r.content_hash).collect();
+    let mut hashes: Vec<ContentHash> = chosen.iter().map(|c| c.r.content_hash).collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let analyses: HashMap<i64, AnalysisRow> =
+    let analyses: HashMap<ContentHash, AnalysisRow> =
         cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a)).collect();
     let subjects = crate::scoring::subjects_of(cat, &hashes)?;
-    let mut found: HashMap<i64, Vec<(f64, String)>> = HashMap::new();
+    let mut found: HashMap<ContentHash, Vec<(f64, String)>> = HashMap::new();
     for d in cat.detections_of_many(&hashes)? {
         found.entry(d.content_hash).or_default().push((d.confidence, d.class_name));
     }
@@ -327,7 +327,7 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
                 capture_id: r.capture_id,
                 taken: r.taken_local_ms.map(format_local),
                 file_id: r.file_id,
-                content: format!("{:016x}", r.content_hash as u64),
+                content: r.content_hash.to_hex(),
                 name: r.rel_path.rsplit('/').next().unwrap_or(&r.rel_path).to_string(),
                 scores: sc
                     .as_ref()

@@ -257,7 +257,7 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
             path: paths.get(&r.id).cloned().unwrap_or_default(),
             root: places.root_name(r.root_id),
             size: r.size,
-            hash: r.content_hash.map(|h| ContentHash::from_db(h).to_hex()),
+            hash: r.content_hash.map(ContentHash::to_hex),
             kind: r.kind.clone(),
             format: r.format.clone(),
             width: r.width,
@@ -331,7 +331,7 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
     let history = cat
         .history(row.id)?
         .into_iter()
-        .map(|(h, size, seen_ms)| HistoryStep { hash: ContentHash::from_db(h).to_hex(), size, seen_ms })
+        .map(|(h, size, seen_ms)| HistoryStep { hash: h.to_hex(), size, seen_ms })
         .collect();
     let file = reports(cat, places, std::slice::from_ref(&row))?.remove(0);
     let group = cat.group_of_file(row.id)?.map(|(g, rank)| crate::rank::GroupRef {

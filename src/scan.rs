@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 use hma_catalog::{Catalog, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow};
 use hma_media::walk::{walk, Found, WalkItem};
-use hma_media::{inspect, Facts, Kind};
+use hma_media::{inspect, ContentHash, Facts, Kind};
 use serde::Serialize;
 
 use crate::capture::{capture_fields, fill_gaps};
@@ -164,7 +164,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
             s.spawn(move || {
                 let mut index = index;
                 let mut sum = ScanSummary::default();
-                walk(base, ctx.threads.max(2), &ctx.cancel, |item| match item {
+                walk(base, ctx.threads.max(1), &ctx.cancel, |item| match item {
                     WalkItem::File(found) => {
                         sum.seen += 1;
                         match index.remove(&found.rel.key()) {
@@ -271,7 +271,7 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
 /// A present file with the same content that appeared since `old` was last
 /// seen (the root's previous complete scan): where `old` moved to. A copy
 /// that existed before is never taken for the move.
-fn moved_to(cat: &mut Catalog, old: &FileRow, hash: i64, last_scan: Option<i64>) -> Result<Option<FileRow>> {
+fn moved_to(cat: &mut Catalog, old: &FileRow, hash: ContentHash, last_scan: Option<i64>) -> Result<Option<FileRow>> {
     let since = last_scan.unwrap_or(old.last_seen_ms).max(old.last_seen_ms);
     Ok(cat.files_with_hash(hash)?.into_iter().find(|f| f.id != old.id && f.first_seen_ms > since))
 }
@@ -403,7 +403,7 @@ impl<'a> Writer<'a> {
             Ok(f) => ContentUpdate {
                 size: f.size as i64,
                 mtime_ns: found.mtime_ns,
-                content_hash: Some(f.hash.to_db()),
+                content_hash: Some(f.hash),
                 kind: f.kind.as_str().into(),
                 format: f.format.clone(),
                 width: f.width.map(|w| w as i32),
@@ -413,8 +413,8 @@ impl<'a> Writer<'a> {
         };
         cat.update_content(e.id, &update, now)?;
         let Ok(f) = result else { return Ok((Some(e.id), true)) };
-        if old.content_hash != Some(f.hash.to_db()) {
-            cat.record_history(e.id, f.hash.to_db(), f.size as i64, found.mtime_ns, now, self.scan_id)?;
+        if old.content_hash != Some(f.hash) {
+            cat.record_history(e.id, f.hash, f.size as i64, found.mtime_ns, now, self.scan_id)?;
         }
         // Same photo, new bytes (metadata written in place, say): the
         // capture stays, its EXIF is refreshed.
@@ -479,7 +479,7 @@ impl<'a> Writer<'a> {
             }
             Ok(f) => f,
         };
-        let hash = f.hash.to_db();
+        let hash = f.hash;
         // Same content known already? A missing row is this file, moved.
         let same = cat.files_with_hash_any(hash)?;
         if let Some(gone) = same.iter().find(|r| r.missing) {

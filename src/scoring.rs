@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use hma_catalog::{AnalysisRow, Catalog, ScoreUpdate};
+use hma_catalog::{AnalysisRow, Catalog, ContentHash, ScoreUpdate, Scores};
 use hma_vision::score::{Scored, Subject, SCORE_VERSION};
 use hma_vision::Measurements;
 
@@ -33,51 +33,31 @@ pub fn update_of(a: &AnalysisRow, subject: Option<&Subject>) -> ScoreUpdate {
     let part = |n: &str| s.as_ref().and_then(|s| s.part(n));
     ScoreUpdate {
         content_hash: a.content_hash,
-        score_version: SCORE_VERSION,
-        score: s.as_ref().map(|s| s.overall),
-        s_sharpness: part("sharpness"),
-        s_exposure: part("exposure"),
-        s_noise: part("noise"),
-        s_brisque: part("brisque"),
-        s_composition: part("composition"),
-        s_compression: part("compression"),
+        scores: Scores {
+            score_version: SCORE_VERSION,
+            score: s.as_ref().map(|s| s.overall),
+            s_sharpness: part("sharpness"),
+            s_exposure: part("exposure"),
+            s_noise: part("noise"),
+            s_brisque: part("brisque"),
+            s_composition: part("composition"),
+            s_compression: part("compression"),
+        },
     }
 }
 
 /// Sets the scores of a freshly measured analysis row.
 pub fn apply(row: &mut AnalysisRow, subject: Option<&Subject>) {
-    let u = update_of(row, subject);
-    row.score_version = u.score_version;
-    row.score = u.score;
-    row.s_sharpness = u.s_sharpness;
-    row.s_exposure = u.s_exposure;
-    row.s_noise = u.s_noise;
-    row.s_brisque = u.s_brisque;
-    row.s_composition = u.s_composition;
-    row.s_compression = u.s_compression;
-}
-
-fn stored(a: &AnalysisRow) -> ScoreUpdate {
-    ScoreUpdate {
-        content_hash: a.content_hash,
-        score_version: a.score_version,
-        score: a.score,
-        s_sharpness: a.s_sharpness,
-        s_exposure: a.s_exposure,
-        s_noise: a.s_noise,
-        s_brisque: a.s_brisque,
-        s_composition: a.s_composition,
-        s_compression: a.s_compression,
-    }
+    row.scores = update_of(row, subject).scores;
 }
 
 /// The main subject the detector found in a content, if it looked.
-pub fn subject_of(cat: &mut Catalog, content_hash: i64) -> Result<Option<Subject>> {
+pub fn subject_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Option<Subject>> {
     Ok(subjects_of(cat, &[content_hash])?.remove(&content_hash))
 }
 
 /// The main subjects found in these contents (those with one).
-pub fn subjects_of(cat: &mut Catalog, hashes: &[i64]) -> Result<HashMap<i64, Subject>> {
+pub fn subjects_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<ContentHash, Subject>> {
     Ok(cat
         .subjects_of(hashes, hma_detect::MODEL_ID)?
         .into_iter()
@@ -88,20 +68,20 @@ pub fn subjects_of(cat: &mut Catalog, hashes: &[i64]) -> Result<HashMap<i64, Sub
 /// Recomputes the stored scores of these contents from the catalogue and
 /// re-ranks the groups whose members' scores changed. Call it inside the
 /// transaction that wrote the stage's results. Returns how many changed.
-pub fn rescore(cat: &mut Catalog, hashes: &[i64]) -> Result<u64> {
+pub fn rescore(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<u64> {
     let analyses = cat.analyses_of(hashes)?;
     let subjects = subjects_of(cat, hashes)?;
     let updates: Vec<ScoreUpdate> = analyses
         .iter()
         .map(|a| (a, update_of(a, subjects.get(&a.content_hash))))
-        .filter(|(a, u)| stored(a) != *u)
+        .filter(|(a, u)| a.scores != u.scores)
         .map(|(_, u)| u)
         .collect();
     if updates.is_empty() {
         return Ok(0);
     }
     cat.update_scores(&updates)?;
-    let changed: Vec<i64> = updates.iter().map(|u| u.content_hash).collect();
+    let changed: Vec<ContentHash> = updates.iter().map(|u| u.content_hash).collect();
     groups::rerank_contents(cat, &changed)?;
     Ok(updates.len() as u64)
 }

@@ -88,8 +88,8 @@ pub struct SearchHit {
 }
 
 /// Captures whose pictures' contents are among `hashes`.
-fn captures_of(cat: &mut Catalog, hashes: &HashSet<i64>) -> Result<HashSet<i64>> {
-    let list: Vec<(i64, f64)> = hashes.iter().map(|&h| (h, 0.0)).collect();
+fn captures_of(cat: &mut Catalog, hashes: &HashSet<hma_catalog::ContentHash>) -> Result<HashSet<i64>> {
+    let list: Vec<(hma_catalog::ContentHash, f64)> = hashes.iter().map(|&h| (h, 0.0)).collect();
     Ok(cat.files_of_contents(&list, None)?.into_iter().filter_map(|f| f.capture_id).collect())
 }
 
@@ -143,7 +143,7 @@ pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Re
     hits.truncate(limit);
     let mut out = Vec::new();
     for (c, f) in hits {
-        let contents: Vec<i64> =
+        let contents: Vec<hma_catalog::ContentHash> =
             cat.picture_files_of_captures(&[c])?.into_iter().filter_map(|f| f.content_hash).collect();
         let mut classes: Vec<String> = cat.detections_of_many(&contents)?.into_iter().map(|d| d.class_name).collect();
         classes.sort();

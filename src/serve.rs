@@ -9,16 +9,16 @@
 
 use std::path::{Path, PathBuf};
 
-use hma_catalog::Catalog;
+use hma_catalog::{Catalog, ContentHash};
 
-use crate::analyze::preview_path;
+use crate::analyze::{preview_path, PreviewSize};
 use crate::report::Places;
 
 /// A request the protocol understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asset {
     /// The preview of a content: `grid` or `loupe`.
-    Preview { content_hash: i64, size: &'static str },
+    Preview { content_hash: ContentHash, size: PreviewSize },
     /// A catalogued original, by file id.
     Original { file_id: i64 },
 }
@@ -55,12 +55,8 @@ pub fn parse(request: &str) -> Result<Asset, Refused> {
             if hash.len() != 16 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
                 return Err(Refused::BadRequest);
             }
-            let h = u64::from_str_radix(hash, 16).map_err(|_| Refused::BadRequest)? as i64;
-            let size = match *size {
-                "grid" => "grid",
-                "loupe" => "loupe",
-                _ => return Err(Refused::BadRequest),
-            };
+            let h = ContentHash::from_hex(hash).ok_or(Refused::BadRequest)?;
+            let size = PreviewSize::parse(size).ok_or(Refused::BadRequest)?;
             Ok(Asset::Preview { content_hash: h, size })
         }
         ["original", id] => {
@@ -104,6 +100,43 @@ pub fn resolve(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) 
     }
 }
 
+/// A file the protocol serves: its bytes, what they are, and how long the
+/// webview may keep them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub bytes: Vec<u8>,
+    /// The MIME type, from the file's extension (previews are always JPEG).
+    pub mime: &'static str,
+    /// The `Cache-Control` header: previews are content-addressed, so the
+    /// same URL never changes; originals are checked again each time.
+    pub cache_control: &'static str,
+}
+
+/// The MIME type of a picture file, by its extension; what browsers cannot
+/// show is served as bytes (`application/octet-stream`).
+pub fn mime_of(path: &Path) -> &'static str {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "jpg" | "jpeg" | "jpe" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "avif" => "image/avif",
+        "tif" | "tiff" => "image/tiff",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves one request: resolves it as [`resolve`] does and reads the file.
+pub fn load(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) -> Result<Served, Refused> {
+    let preview = matches!(parse(request)?, Asset::Preview { .. });
+    let file = resolve(cat, places, cache, request)?;
+    let bytes = std::fs::read(&file).map_err(|_| Refused::NotFound)?;
+    let cache_control = if preview { "max-age=31536000, immutable" } else { "no-cache" };
+    Ok(Served { bytes, mime: mime_of(&file), cache_control })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +145,7 @@ mod tests {
     fn only_the_two_strict_shapes_parse() {
         assert_eq!(
             parse("preview/00ff00ff00ff00ff/grid"),
-            Ok(Asset::Preview { content_hash: 0x00ff00ff00ff00ff, size: "grid" })
+            Ok(Asset::Preview { content_hash: ContentHash(0x00ff00ff00ff00ff), size: PreviewSize::Grid })
         );
         assert_eq!(parse("/original/42"), Ok(Asset::Original { file_id: 42 }));
         for bad in [
@@ -139,5 +172,14 @@ mod tests {
         ] {
             assert_eq!(parse(bad), Err(Refused::BadRequest), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn types_follow_the_extension_in_any_case() {
+        assert_eq!(mime_of(Path::new("/a/IMG_1.JPG")), "image/jpeg");
+        assert_eq!(mime_of(Path::new("x.Tiff")), "image/tiff");
+        assert_eq!(mime_of(Path::new("x.webp")), "image/webp");
+        assert_eq!(mime_of(Path::new("raw.CR3")), "application/octet-stream");
+        assert_eq!(mime_of(Path::new("no_extension")), "application/octet-stream");
     }
 }

@@ -48,7 +48,7 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
     let first = head.lines().next().unwrap_or_default().to_string();
     let (format, delim) = if first.contains("taxonID") { ("dwc", b'\t') } else { ("csv", b',') };
     if let Some(t) = cat.taxonomy(name)? {
-        if t.source_hash == hash.to_db() {
+        if t.source_hash == hash {
             let orphans = cat.orphan_taxa(t.id)?;
             return Ok(ImportSummary {
                 name: name.into(),
@@ -87,7 +87,7 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
     ctx.progress.stage("taxonomy", None);
     let now = ctx.now();
     cat.transaction(|cat| -> Result<ImportSummary> {
-        let tid = cat.reset_taxonomy(name, format, hash.to_db(), now)?;
+        let tid = cat.reset_taxonomy(name, format, hash, now)?;
         let mut batch = Vec::with_capacity(NODE_BATCH);
         for (i, rec) in rdr.records().enumerate() {
             let line = i + 2; // 1-based, after the header

@@ -261,7 +261,7 @@ async fn drag_out(
             if icon.is_none() {
                 let f = cat.file(*id)?;
                 if let Some(h) = f.content_hash {
-                    let grid = hma::analyze::preview_path(&shell.cache_dir, h, "grid");
+                    let grid = hma::analyze::preview_path(&shell.cache_dir, h, hma::analyze::PreviewSize::Grid);
                     if grid.is_file() {
                         icon = Some(grid);
                     }
@@ -428,7 +428,7 @@ fn serve(shell: &Shell, path: &str) -> tauri::http::Response<Vec<u8>> {
             .body(serde_json::json!({"code": code, "message": message}).to_string().into_bytes())
             .expect("a valid response")
     };
-    let file = {
+    let served = {
         let mut g = lock(&shell.proto);
         if g.is_none() {
             let opened = Catalog::open(&shell.url()).map_err(|e| e.to_string()).and_then(|mut c| {
@@ -441,10 +441,15 @@ fn serve(shell: &Shell, path: &str) -> tauri::http::Response<Vec<u8>> {
             }
         }
         let (cat, places) = g.as_mut().expect("opened above");
-        hma::serve::resolve(cat, places, &shell.cache_dir, path)
+        hma::serve::load(cat, places, &shell.cache_dir, path)
     };
-    let file = match file {
-        Ok(f) => f,
+    match served {
+        Ok(s) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, s.mime)
+            .header(header::CACHE_CONTROL, s.cache_control)
+            .body(s.bytes)
+            .expect("a valid response"),
         Err(e) => {
             let status = match e {
                 hma::serve::Refused::BadRequest => StatusCode::BAD_REQUEST,
@@ -452,32 +457,8 @@ fn serve(shell: &Shell, path: &str) -> tauri::http::Response<Vec<u8>> {
                 hma::serve::Refused::Forbidden => StatusCode::FORBIDDEN,
             };
             tracing::debug!(path, "hma: refused");
-            return refuse(status, e.code(), &e.to_string());
+            refuse(status, e.code(), &e.to_string())
         }
-    };
-    match std::fs::read(&file) {
-        Ok(bytes) => {
-            let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-            let mime = match ext.as_str() {
-                "jpg" | "jpeg" | "jpe" => "image/jpeg",
-                "png" => "image/png",
-                "webp" => "image/webp",
-                "gif" => "image/gif",
-                "bmp" => "image/bmp",
-                "avif" => "image/avif",
-                "tif" | "tiff" => "image/tiff",
-                _ => "application/octet-stream",
-            };
-            // Previews are content-addressed: the same URL never changes.
-            let cache = if path.contains("preview/") { "max-age=31536000, immutable" } else { "no-cache" };
-            Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, mime)
-                .header(header::CACHE_CONTROL, cache)
-                .body(bytes)
-                .expect("a valid response")
-        }
-        Err(e) => refuse(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
     }
 }
 

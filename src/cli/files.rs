@@ -24,7 +24,7 @@ pub fn exif(paths: &[PathBuf], env: &Env) -> anyhow::Result<u8> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            hma_media::walk::walk(p, ctx.threads.max(2), &ctx.cancel, |item| {
+            hma_media::walk::walk(p, ctx.threads.max(1), &ctx.cancel, |item| {
                 if let hma_media::walk::WalkItem::File(f) = item {
                     files.push(f.path);
                 }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use hma_media::ContentHash;
 
 use super::Env;
 
@@ -44,7 +43,7 @@ pub fn run(cmd: &TaxonomyCmd, env: &Env) -> anyhow::Result<u8> {
             let ts = cat.taxonomies()?;
             let v: Vec<_> = ts
                 .iter()
-                .map(|t| serde_json::json!({"name": t.name, "format": t.source_format, "nodes": t.node_count, "version": ContentHash::from_db(t.source_hash).to_hex(), "imported_ms": t.imported_ms}))
+                .map(|t| serde_json::json!({"name": t.name, "format": t.source_format, "nodes": t.node_count, "version": t.source_hash.to_hex(), "imported_ms": t.imported_ms}))
                 .collect();
             env.print(&v, |_| {
                 for t in &ts {
@@ -53,7 +52,7 @@ pub fn run(cmd: &TaxonomyCmd, env: &Env) -> anyhow::Result<u8> {
                         t.name,
                         t.node_count,
                         t.source_format,
-                        ContentHash::from_db(t.source_hash).to_hex()
+                        t.source_hash.to_hex()
                     );
                 }
             })?;

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::schema::*;
 use crate::BATCH;
@@ -13,7 +14,7 @@ use crate::{with_conn, Catalog, Result};
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analyses, treat_none_as_default_value = false)]
 pub struct AnalysisRow {
-    pub content_hash: i64,
+    pub content_hash: ContentHash,
     /// `hma_vision::ANALYSIS_VERSION` that made it.
     pub version: i32,
     pub analyzed_ms: i64,
@@ -30,6 +31,17 @@ pub struct AnalysisRow {
     pub phash: Option<i64>,
     /// The hashes of its 7 rotations/mirrors, hex, comma-separated.
     pub phash_turns: Option<String>,
+    /// The scores made from these measurements and the other stages.
+    #[diesel(embed)]
+    pub scores: Scores,
+}
+
+/// The scores of an analysed content: overall and each part (0–1; None
+/// where the picture could not be measured), and the version of the
+/// scoring rules that made them (see `hma::scoring`).
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = analyses, treat_none_as_default_value = false, treat_none_as_null = true)]
+pub struct Scores {
     pub score_version: i32,
     pub score: Option<f64>,
     pub s_sharpness: Option<f64>,
@@ -40,19 +52,11 @@ pub struct AnalysisRow {
     pub s_compression: Option<f64>,
 }
 
-/// The scores of one analysed content, as recomputed from what the
-/// catalogue stores (see `hma::scoring`).
+/// New scores for one analysed content.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreUpdate {
-    pub content_hash: i64,
-    pub score_version: i32,
-    pub score: Option<f64>,
-    pub s_sharpness: Option<f64>,
-    pub s_exposure: Option<f64>,
-    pub s_noise: Option<f64>,
-    pub s_brisque: Option<f64>,
-    pub s_composition: Option<f64>,
-    pub s_compression: Option<f64>,
+    pub content_hash: ContentHash,
+    pub scores: Scores,
 }
 
 /// A present picture file with content, as the analysis job sees it.
@@ -62,7 +66,7 @@ pub struct AnalysableFile {
     pub root_id: i64,
     pub rel_path: String,
     pub raw_path: Option<Vec<u8>>,
-    pub content_hash: i64,
+    pub content_hash: ContentHash,
     pub format: String,
 }
 
@@ -73,7 +77,7 @@ pub struct GroupInput {
     pub root_id: i64,
     pub rel_path: String,
     pub first_seen_ms: i64,
-    pub content_hash: i64,
+    pub content_hash: ContentHash,
     pub capture_id: Option<i64>,
     pub phash: Option<i64>,
     pub phash_turns: Option<String>,
@@ -166,7 +170,7 @@ pub struct RankedFile {
     pub root_id: i64,
     pub rel_path: String,
     pub capture_id: Option<i64>,
-    pub content_hash: i64,
+    pub content_hash: ContentHash,
     pub score: f64,
     pub taken_local_ms: Option<i64>,
 }
@@ -204,11 +208,17 @@ fn month_sql(backend: crate::Backend, m: u32) -> String {
 
 const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
 
-/// (file id, root id, relative path, raw path bytes, content hash, format).
-type AnalysableTuple = (i64, i64, String, Option<Vec<u8>>, Option<i64>, String);
-
-/// (file id, root id, relative path, capture id, content hash, taken).
-type ContentFileTuple = (i64, i64, String, Option<i64>, Option<i64>, Option<i64>);
+/// A present file of a content, with its capture time (what
+/// [`Catalog::files_of_contents`] reads before it adds the score).
+#[derive(Debug, Clone, Queryable)]
+struct ContentFile {
+    file_id: i64,
+    root_id: i64,
+    rel_path: String,
+    capture_id: Option<i64>,
+    content_hash: ContentHash,
+    taken_local_ms: Option<i64>,
+}
 
 /// A file's group, its rank in it and the group's size.
 #[derive(Debug, Clone, PartialEq, Queryable)]
@@ -223,26 +233,22 @@ pub struct FileGroup {
 impl Catalog {
     /// A page of present picture files with known content, by id.
     pub fn analysable_page(&mut self, after_id: i64, limit: i64) -> Result<Vec<AnalysableFile>> {
-        let rows: Vec<AnalysableTuple> = with_conn!(self, c => files::table
+        Ok(with_conn!(self, c => files::table
             .filter(files::id.gt(after_id))
             .filter(files::missing.eq(false))
             .filter(files::content_hash.is_not_null())
             .filter(files::kind.eq_any(PICTURE_KINDS))
             .order(files::id)
             .limit(limit)
-            .select((files::id, files::root_id, files::rel_path, files::raw_path, files::content_hash, files::format))
-            .load(c))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, root_id, rel_path, raw_path, h, format)| AnalysableFile {
-                id,
-                root_id,
-                rel_path,
-                raw_path,
-                content_hash: h.unwrap_or_default(),
-                format,
-            })
-            .collect())
+            .select((
+                files::id,
+                files::root_id,
+                files::rel_path,
+                files::raw_path,
+                files::content_hash.assume_not_null(),
+                files::format,
+            ))
+            .load(c))?)
     }
 
     /// How many present picture files with content there are.
@@ -256,10 +262,10 @@ impl Catalog {
     }
 
     /// Of `hashes`, those already analysed at `version`.
-    pub fn analysed_hashes(&mut self, hashes: &[i64], version: i32) -> Result<HashSet<i64>> {
+    pub fn analysed_hashes(&mut self, hashes: &[ContentHash], version: i32) -> Result<HashSet<ContentHash>> {
         let mut out = HashSet::new();
         for chunk in hashes.chunks(BATCH) {
-            let v: Vec<i64> = with_conn!(self, c => analyses::table
+            let v: Vec<ContentHash> = with_conn!(self, c => analyses::table
                 .filter(analyses::content_hash.eq_any(chunk))
                 .filter(analyses::version.eq(version))
                 .select(analyses::content_hash)
@@ -272,7 +278,7 @@ impl Catalog {
     /// Stores analyses, replacing older ones of the same content.
     pub fn put_analyses(&mut self, rows: &[AnalysisRow]) -> Result<()> {
         for chunk in rows.chunks(BATCH / 4) {
-            let keys: Vec<i64> = chunk.iter().map(|r| r.content_hash).collect();
+            let keys: Vec<ContentHash> = chunk.iter().map(|r| r.content_hash).collect();
             with_conn!(self, c => diesel::delete(analyses::table.filter(analyses::content_hash.eq_any(&keys))).execute(c))?;
             with_conn!(self, c => diesel::insert_into(analyses::table).values(chunk).execute(c))?;
         }
@@ -280,7 +286,7 @@ impl Catalog {
     }
 
     /// The analysis of a content, if any.
-    pub fn analysis(&mut self, content_hash: i64) -> Result<Option<AnalysisRow>> {
+    pub fn analysis(&mut self, content_hash: ContentHash) -> Result<Option<AnalysisRow>> {
         Ok(with_conn!(self, c => analyses::table
             .find(content_hash)
             .select(AnalysisRow::as_select())
@@ -433,11 +439,11 @@ impl Catalog {
     /// `analyses (score, content_hash)`, however large the catalogue.
     pub fn ranked_contents_page(
         &mut self,
-        after: Option<(f64, i64)>,
+        after: Option<(f64, ContentHash)>,
         min_score: Option<f64>,
         limit: i64,
-    ) -> Result<Vec<(i64, f64)>> {
-        let rows: Vec<(i64, Option<f64>)> = with_conn!(self, c => {
+    ) -> Result<Vec<(ContentHash, f64)>> {
+        let rows: Vec<(ContentHash, Option<f64>)> = with_conn!(self, c => {
             let mut q = analyses::table.filter(analyses::score.is_not_null()).into_boxed();
             if let Some(s) = min_score {
                 q = q.filter(analyses::score.ge(s));
@@ -508,23 +514,14 @@ impl Catalog {
     pub fn update_scores(&mut self, rows: &[ScoreUpdate]) -> Result<()> {
         for r in rows {
             with_conn!(self, c => diesel::update(analyses::table.find(r.content_hash))
-                .set((
-                    analyses::score_version.eq(r.score_version),
-                    analyses::score.eq(r.score),
-                    analyses::s_sharpness.eq(r.s_sharpness),
-                    analyses::s_exposure.eq(r.s_exposure),
-                    analyses::s_noise.eq(r.s_noise),
-                    analyses::s_brisque.eq(r.s_brisque),
-                    analyses::s_composition.eq(r.s_composition),
-                    analyses::s_compression.eq(r.s_compression),
-                ))
+                .set(&r.scores)
                 .execute(c))?;
         }
         Ok(())
     }
 
     /// The analyses of these contents (those that have one).
-    pub fn analyses_of(&mut self, hashes: &[i64]) -> Result<Vec<AnalysisRow>> {
+    pub fn analyses_of(&mut self, hashes: &[ContentHash]) -> Result<Vec<AnalysisRow>> {
         let mut out = Vec::with_capacity(hashes.len());
         for chunk in hashes.chunks(BATCH) {
             let v: Vec<AnalysisRow> = with_conn!(self, c => analyses::table
@@ -538,7 +535,12 @@ impl Catalog {
 
     /// Up to `limit` analysed contents, after `after` in hash order, whose
     /// scores were made by other rules than `score_version`.
-    pub fn stale_scores_page(&mut self, score_version: i32, after: Option<i64>, limit: i64) -> Result<Vec<i64>> {
+    pub fn stale_scores_page(
+        &mut self,
+        score_version: i32,
+        after: Option<ContentHash>,
+        limit: i64,
+    ) -> Result<Vec<ContentHash>> {
         Ok(with_conn!(self, c => {
             let mut q = analyses::table
                 .filter(analyses::score_version.ne(score_version))
@@ -552,7 +554,7 @@ impl Catalog {
     }
 
     /// The groups holding a file of any of these contents.
-    pub fn groups_of_contents(&mut self, hashes: &[i64]) -> Result<Vec<i64>> {
+    pub fn groups_of_contents(&mut self, hashes: &[ContentHash]) -> Result<Vec<i64>> {
         let mut out = Vec::new();
         for chunk in hashes.chunks(BATCH) {
             let v: Vec<i64> = with_conn!(self, c => photo_group_members::table
@@ -621,12 +623,17 @@ impl Catalog {
     /// The present files of these contents (in `root_id` when given), with
     /// their capture time. Capture filters (dates, month) go through
     /// [`Catalog::ranked_filtered_page`] instead.
-    pub fn files_of_contents(&mut self, hashes: &[(i64, f64)], root_id: Option<i64>) -> Result<Vec<RankedFile>> {
-        let score: std::collections::HashMap<i64, f64> = hashes.iter().copied().collect();
-        let keys: Vec<i64> = hashes.iter().map(|h| h.0).collect();
+    pub fn files_of_contents(
+        &mut self,
+        hashes: &[(ContentHash, f64)],
+        root_id: Option<i64>,
+    ) -> Result<Vec<RankedFile>> {
+        let score: std::collections::HashMap<ContentHash, f64> = hashes.iter().copied().collect();
+        let keys: Vec<ContentHash> = hashes.iter().map(|h| h.0).collect();
         let mut out = Vec::new();
         for chunk in keys.chunks(BATCH) {
-            let rows: Vec<ContentFileTuple> = with_conn!(self, c => {
+            // `eq_any` on the hashes leaves no file without one.
+            let rows: Vec<ContentFile> = with_conn!(self, c => {
                 let mut q = files::table
                     .left_join(captures::table)
                     .filter(files::content_hash.eq_any(chunk))
@@ -640,26 +647,26 @@ impl Catalog {
                     files::root_id,
                     files::rel_path,
                     files::capture_id,
-                    files::content_hash,
+                    files::content_hash.assume_not_null(),
                     captures::taken_local_ms.nullable(),
                 ))
                 .load(c)
             })?;
-            out.extend(rows.into_iter().filter_map(|(id, root_id, rel_path, capture_id, h, taken)| {
-                let h = h?;
+            out.extend(rows.into_iter().filter_map(|f| {
                 Some(RankedFile {
-                    file_id: id,
-                    root_id,
-                    rel_path,
-                    capture_id,
-                    content_hash: h,
-                    score: *score.get(&h)?,
-                    taken_local_ms: taken,
+                    score: *score.get(&f.content_hash)?,
+                    file_id: f.file_id,
+                    root_id: f.root_id,
+                    rel_path: f.rel_path,
+                    capture_id: f.capture_id,
+                    content_hash: f.content_hash,
+                    taken_local_ms: f.taken_local_ms,
                 })
             }));
         }
         // Best first, as the contents came; copies by file id.
-        let order: std::collections::HashMap<i64, usize> = keys.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+        let order: std::collections::HashMap<ContentHash, usize> =
+            keys.iter().enumerate().map(|(i, &h)| (h, i)).collect();
         out.sort_by_key(|r| (order.get(&r.content_hash).copied().unwrap_or(usize::MAX), r.file_id));
         Ok(out)
     }

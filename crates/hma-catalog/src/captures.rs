@@ -8,8 +8,15 @@ use crate::schema::*;
 use crate::{last_insert_id, last_insert_rowid};
 use crate::{with_conn, Catalog, Conn, Result, BATCH};
 
-/// (node, source, confidence, model version, created) of a capture's taxon link.
-type TaxonLink = (i64, String, Option<f64>, Option<String>, i64);
+/// A capture's link to a taxon node, as a merge moves it.
+#[derive(Debug, Queryable)]
+struct TaxonLink {
+    node_id: i64,
+    source: String,
+    confidence: Option<f64>,
+    model_version: Option<String>,
+    created_ms: i64,
+}
 
 impl Catalog {
     /// Inserts a capture; returns its id.
@@ -81,15 +88,15 @@ impl Catalog {
             .select((capture_taxa::node_id, capture_taxa::source, capture_taxa::confidence, capture_taxa::model_version, capture_taxa::created_ms))
             .load(c))?;
         with_conn!(self, c => diesel::delete(capture_taxa::table.filter(capture_taxa::capture_id.eq(from))).execute(c))?;
-        for (node, source, conf, mv, created) in taxa {
+        for t in taxa {
             with_conn!(self, c => diesel::insert_or_ignore_into(capture_taxa::table)
                 .values((
                     capture_taxa::capture_id.eq(into),
-                    capture_taxa::node_id.eq(node),
-                    capture_taxa::source.eq(&source),
-                    capture_taxa::confidence.eq(conf),
-                    capture_taxa::model_version.eq(&mv),
-                    capture_taxa::created_ms.eq(created),
+                    capture_taxa::node_id.eq(t.node_id),
+                    capture_taxa::source.eq(&t.source),
+                    capture_taxa::confidence.eq(t.confidence),
+                    capture_taxa::model_version.eq(&t.model_version),
+                    capture_taxa::created_ms.eq(t.created_ms),
                 ))
                 .execute(c))?;
         }

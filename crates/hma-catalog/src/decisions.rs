@@ -3,6 +3,7 @@
 //! rescan never overwrites what the user decided here.
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::schema::*;
 use crate::BATCH;
@@ -40,7 +41,7 @@ pub struct CaptureFile {
     pub raw_path: Option<Vec<u8>>,
     pub size: i64,
     pub mtime_ns: i64,
-    pub content_hash: Option<i64>,
+    pub content_hash: Option<ContentHash>,
     pub format: String,
     pub score: Option<f64>,
     pub taken_local_ms: Option<i64>,

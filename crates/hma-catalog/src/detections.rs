@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::schema::*;
 use crate::BATCH;
@@ -14,7 +15,7 @@ use crate::{with_conn, Catalog, Result};
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = detection_runs, treat_none_as_default_value = false)]
 pub struct DetectionRun {
-    pub content_hash: i64,
+    pub content_hash: ContentHash,
     pub model: String,
     pub version: i32,
     pub detected_ms: i64,
@@ -29,7 +30,7 @@ pub struct DetectionRun {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = detections)]
 pub struct NewDetection {
-    pub content_hash: i64,
+    pub content_hash: ContentHash,
     pub model: String,
     pub class_id: i32,
     pub class_name: String,
@@ -42,10 +43,15 @@ pub struct NewDetection {
 
 impl Catalog {
     /// Which of these contents `model` has looked at, at `version`.
-    pub fn detected_hashes(&mut self, hashes: &[i64], model: &str, version: i32) -> Result<HashSet<i64>> {
+    pub fn detected_hashes(
+        &mut self,
+        hashes: &[ContentHash],
+        model: &str,
+        version: i32,
+    ) -> Result<HashSet<ContentHash>> {
         let mut out = HashSet::new();
         for chunk in hashes.chunks(BATCH) {
-            let v: Vec<i64> = with_conn!(self, c => detection_runs::table
+            let v: Vec<ContentHash> = with_conn!(self, c => detection_runs::table
                 .filter(detection_runs::content_hash.eq_any(chunk))
                 .filter(detection_runs::model.eq(model))
                 .filter(detection_runs::version.eq(version))
@@ -83,12 +89,12 @@ impl Catalog {
             }
             // Taxonomy links: each capture of each content, once per class,
             // with the best confidence.
-            let hashes: Vec<i64> = runs.iter().map(|r| r.content_hash).collect();
-            let caps: Vec<(i64, Option<i64>)> = with_conn!(cat, c => files::table
+            let hashes: Vec<ContentHash> = runs.iter().map(|r| r.content_hash).collect();
+            let caps: Vec<(ContentHash, Option<i64>)> = with_conn!(cat, c => files::table
                 .filter(files::content_hash.eq_any(&hashes))
                 .select((files::content_hash.assume_not_null(), files::capture_id))
                 .load(c))?;
-            let mut by_content: HashMap<i64, Vec<i64>> = HashMap::new();
+            let mut by_content: HashMap<ContentHash, Vec<i64>> = HashMap::new();
             for (h, cap) in caps {
                 if let Some(cap) = cap {
                     by_content.entry(h).or_default().push(cap);
@@ -130,7 +136,7 @@ impl Catalog {
     }
 
     /// The objects found in a content (best first).
-    pub fn detections_of(&mut self, content_hash: i64) -> Result<Vec<NewDetection>> {
+    pub fn detections_of(&mut self, content_hash: ContentHash) -> Result<Vec<NewDetection>> {
         Ok(with_conn!(self, c => detections::table
             .filter(detections::content_hash.eq(content_hash))
             .order(detections::confidence.desc())
@@ -139,7 +145,7 @@ impl Catalog {
     }
 
     /// The objects found in these contents.
-    pub fn detections_of_many(&mut self, hashes: &[i64]) -> Result<Vec<NewDetection>> {
+    pub fn detections_of_many(&mut self, hashes: &[ContentHash]) -> Result<Vec<NewDetection>> {
         let mut out = Vec::new();
         for chunk in hashes.chunks(BATCH) {
             let v: Vec<NewDetection> = with_conn!(self, c => detections::table
@@ -153,8 +159,8 @@ impl Catalog {
 
     /// Contents with an object of any of these classes (an index walk on
     /// `detections (class_name, content_hash)`).
-    pub fn contents_with_classes(&mut self, classes: &[String]) -> Result<HashSet<i64>> {
-        let v: Vec<i64> = with_conn!(self, c => detections::table
+    pub fn contents_with_classes(&mut self, classes: &[String]) -> Result<HashSet<ContentHash>> {
+        let v: Vec<ContentHash> = with_conn!(self, c => detections::table
             .filter(detections::class_name.eq_any(classes))
             .select(detections::content_hash)
             .distinct()
@@ -172,7 +178,7 @@ impl Catalog {
     }
 
     /// The main subject `model` found in a content (JSON), if any.
-    pub fn subject_of(&mut self, content_hash: i64, model: &str) -> Result<Option<String>> {
+    pub fn subject_of(&mut self, content_hash: ContentHash, model: &str) -> Result<Option<String>> {
         let v: Option<Option<String>> = with_conn!(self, c => detection_runs::table
             .filter(detection_runs::content_hash.eq(content_hash))
             .filter(detection_runs::model.eq(model))
@@ -183,10 +189,10 @@ impl Catalog {
     }
 
     /// The main subjects `model` found in these contents (JSON), by content.
-    pub fn subjects_of(&mut self, hashes: &[i64], model: &str) -> Result<HashMap<i64, String>> {
+    pub fn subjects_of(&mut self, hashes: &[ContentHash], model: &str) -> Result<HashMap<ContentHash, String>> {
         let mut out = HashMap::new();
         for chunk in hashes.chunks(BATCH) {
-            let v: Vec<(i64, Option<String>)> = with_conn!(self, c => detection_runs::table
+            let v: Vec<(ContentHash, Option<String>)> = with_conn!(self, c => detection_runs::table
                 .filter(detection_runs::content_hash.eq_any(chunk))
                 .filter(detection_runs::model.eq(model))
                 .select((detection_runs::content_hash, detection_runs::subject))

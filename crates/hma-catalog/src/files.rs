@@ -2,6 +2,7 @@
 //! moves, missing files, and the look-ups by id, path, folder and hash.
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::models::*;
 use crate::schema::*;
@@ -30,7 +31,7 @@ pub struct ContentUpdate {
     /// mtime.
     pub mtime_ns: i64,
     /// New hash.
-    pub content_hash: Option<i64>,
+    pub content_hash: Option<ContentHash>,
     /// Kind.
     pub kind: String,
     /// Format.
@@ -119,7 +120,7 @@ impl Catalog {
     pub fn record_history(
         &mut self,
         file_id: i64,
-        hash: i64,
+        hash: ContentHash,
         size: i64,
         mtime_ns: i64,
         now_ms: i64,
@@ -138,8 +139,8 @@ impl Catalog {
         Ok(())
     }
 
-    /// Every hash a file has had, oldest first.
-    pub fn history(&mut self, file_id: i64) -> Result<Vec<(i64, i64, i64)>> {
+    /// Every hash a file has had, oldest first: (hash, size, seen).
+    pub fn history(&mut self, file_id: i64) -> Result<Vec<(ContentHash, i64, i64)>> {
         Ok(with_conn!(self, c => content_history::table
             .filter(content_history::file_id.eq(file_id))
             .order(content_history::id)
@@ -166,7 +167,7 @@ impl Catalog {
     }
 
     /// Present files with this content.
-    pub fn files_with_hash(&mut self, hash: i64) -> Result<Vec<FileRow>> {
+    pub fn files_with_hash(&mut self, hash: ContentHash) -> Result<Vec<FileRow>> {
         Ok(with_conn!(self, c => files::table
             .filter(files::content_hash.eq(hash))
             .filter(files::missing.eq(false))
@@ -176,7 +177,7 @@ impl Catalog {
     }
 
     /// Every file with this content, present or missing.
-    pub fn files_with_hash_any(&mut self, hash: i64) -> Result<Vec<FileRow>> {
+    pub fn files_with_hash_any(&mut self, hash: ContentHash) -> Result<Vec<FileRow>> {
         Ok(with_conn!(self, c => files::table
             .filter(files::content_hash.eq(hash))
             .order(files::id)

@@ -48,6 +48,8 @@ pub use analysis::*;
 pub use decisions::*;
 pub use detections::*;
 pub use files::*;
+/// Content hashes go in and out of the catalogue as themselves (BIGINT, same bits).
+pub use hma_media::ContentHash;
 pub use models::*;
 pub use stats::*;
 

@@ -1,6 +1,7 @@
 //! Row types (read) and insert types (write), kept apart as Diesel wants.
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::schema::*;
 
@@ -62,7 +63,7 @@ pub struct FileRow {
     /// Modification time (ns).
     pub mtime_ns: i64,
     /// xxh3-64 of the content (bits as i64).
-    pub content_hash: Option<i64>,
+    pub content_hash: Option<ContentHash>,
     /// image, raw, video, sidecar, other.
     pub kind: String,
     /// jpeg, heic, cr2…
@@ -102,7 +103,7 @@ pub struct NewFile {
     /// mtime (ns).
     pub mtime_ns: i64,
     /// Content hash.
-    pub content_hash: Option<i64>,
+    pub content_hash: Option<ContentHash>,
     /// Kind.
     pub kind: String,
     /// Format.
@@ -260,7 +261,7 @@ pub struct Taxonomy {
     /// dwc or csv.
     pub source_format: String,
     /// xxh3 of the imported file: its version.
-    pub source_hash: i64,
+    pub source_hash: ContentHash,
     /// Nodes imported.
     pub node_count: i64,
     /// When.

@@ -2,6 +2,7 @@
 //! duplicates.
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::schema::*;
 use crate::{with_conn, Catalog, Result, BATCH};
@@ -21,8 +22,16 @@ pub struct Counts {
     pub errors: i64,
 }
 
-/// (id, root id, relative path, content hash, first seen) of a duplicate.
-pub type DupeMember = (i64, i64, String, i64, i64);
+/// A present file that shares its content with another: what `hma dupes`
+/// needs to choose which copy to keep.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct DupeMember {
+    pub file_id: i64,
+    pub root_id: i64,
+    pub rel_path: String,
+    pub content_hash: ContentHash,
+    pub first_seen_ms: i64,
+}
 
 impl Catalog {
     /// Counts for `hma status`: the kept ones when they are current, else
@@ -127,15 +136,15 @@ impl Catalog {
     }
 
     /// Hashes shared by two or more present files.
-    pub fn duplicate_hashes(&mut self) -> Result<Vec<i64>> {
+    pub fn duplicate_hashes(&mut self) -> Result<Vec<ContentHash>> {
         if self.stats_current()? {
             return Ok(with_conn!(self, c => duplicate_hashes::table.select(duplicate_hashes::content_hash).load(c))?);
         }
         self.live_duplicate_hashes()
     }
 
-    fn live_duplicate_hashes(&mut self) -> Result<Vec<i64>> {
-        let v: Vec<Option<i64>> = with_conn!(self, c => files::table
+    fn live_duplicate_hashes(&mut self) -> Result<Vec<ContentHash>> {
+        let v: Vec<Option<ContentHash>> = with_conn!(self, c => files::table
             .filter(files::content_hash.is_not_null())
             .filter(files::missing.eq(false))
             .group_by(files::content_hash)
@@ -159,20 +168,27 @@ impl Catalog {
                     duplicate_members::first_seen_ms,
                 ))
                 .load(c))?;
-            rows.sort_by_key(|r| r.0);
+            rows.sort_by_key(|r| r.file_id);
             return Ok(rows);
         }
         let hashes = self.live_duplicate_hashes()?;
         let mut out = Vec::new();
         for chunk in hashes.chunks(BATCH) {
-            let rows: Vec<(i64, i64, String, Option<i64>, i64)> = with_conn!(self, c => files::table
+            // `eq_any` on the hashes leaves no file without one.
+            let rows: Vec<DupeMember> = with_conn!(self, c => files::table
                 .filter(files::content_hash.eq_any(chunk))
                 .filter(files::missing.eq(false))
-                .select((files::id, files::root_id, files::rel_path, files::content_hash, files::first_seen_ms))
+                .select((
+                    files::id,
+                    files::root_id,
+                    files::rel_path,
+                    files::content_hash.assume_not_null(),
+                    files::first_seen_ms,
+                ))
                 .load(c))?;
-            out.extend(rows.into_iter().map(|(id, root, rel, h, seen)| (id, root, rel, h.unwrap_or_default(), seen)));
+            out.extend(rows);
         }
-        out.sort_by_key(|r| r.0);
+        out.sort_by_key(|r| r.file_id);
         Ok(out)
     }
 }

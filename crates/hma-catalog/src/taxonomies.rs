@@ -1,6 +1,7 @@
 //! Hierarchical taxonomies (COCO, species, places…): import, lineage.
 
 use diesel::prelude::*;
+use hma_media::ContentHash;
 
 use crate::models::*;
 use crate::schema::*;
@@ -20,7 +21,7 @@ impl Catalog {
     }
 
     /// Creates (or empties, for a new version) the taxonomy `name`; returns its id.
-    pub fn reset_taxonomy(&mut self, name: &str, format: &str, source_hash: i64, now_ms: i64) -> Result<i64> {
+    pub fn reset_taxonomy(&mut self, name: &str, format: &str, source_hash: ContentHash, now_ms: i64) -> Result<i64> {
         if let Some(t) = self.taxonomy(name)? {
             let linked: i64 = with_conn!(self, c => capture_taxa::table
                 .inner_join(taxonomy_nodes::table)

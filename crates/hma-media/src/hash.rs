@@ -11,7 +11,32 @@ use xxhash_rust::xxh3::Xxh3;
 
 /// An xxh3-64 content hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow))]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::BigInt))]
 pub struct ContentHash(pub u64);
+
+/// Stored as the signed BIGINT with the same bits, on every backend.
+#[cfg(feature = "diesel")]
+impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::BigInt, DB> for ContentHash
+where
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+        // The same bits seen as signed, borrowed (the output keeps the reference).
+        let signed: &'b i64 = bytemuck::cast_ref(&self.0);
+        signed.to_sql(out)
+    }
+}
+
+#[cfg(feature = "diesel")]
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB> for ContentHash
+where
+    i64: diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        i64::from_sql(bytes).map(ContentHash::from_db)
+    }
+}
 
 impl ContentHash {
     /// The value as stored in a signed BIGINT column (same bits).
