@@ -261,7 +261,7 @@ fn analyse_one(
             row.jpeg_quality = a.jpeg_quality.map(i32::from);
             if let Some(h) = a.hashes {
                 row.phash = Some(h[0] as i64);
-                row.phash_turns = Some(h[1..].iter().map(|v| format!("{v:016x}")).collect::<Vec<_>>().join(","));
+                row.phash_turns = Some(hma_catalog::Turns(h[1..].to_vec()));
             }
         }
     }

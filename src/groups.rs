@@ -78,10 +78,6 @@ impl UnionFind {
     }
 }
 
-fn parse_turns(s: &str) -> Vec<u64> {
-    s.split(',').filter_map(|h| u64::from_str_radix(h, 16).ok()).collect()
-}
-
 /// Recomputes every group and stores them with `signature`.
 pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<GroupSummary> {
     ctx.progress.stage("group", None);
@@ -132,9 +128,7 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
         for g in page {
             let (Some(h), Some(&i)) = (g.phash, by_file.get(&g.file_id)) else { continue };
             let mut queries = vec![(h as u64, NEAR_RADIUS)];
-            queries.extend(
-                g.phash_turns.as_deref().map(parse_turns).unwrap_or_default().into_iter().map(|t| (t, TURNED_RADIUS)),
-            );
+            queries.extend(g.phash_turns.map(|t| t.0).unwrap_or_default().into_iter().map(|t| (t, TURNED_RADIUS)));
             for (q, radius) in queries {
                 for (id, _) in index.within(q, radius) {
                     uf.union(i, slot_of_hash[id as usize]);

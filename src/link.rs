@@ -12,9 +12,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hma_catalog::{CaptureFields, Catalog, FileRow, Relation};
+use hma_catalog::{CaptureFields, Catalog, FileRow, Relation, RelationKind};
 use hma_media::lineage::stem_info;
 use hma_media::xmp::Xmp;
+use hma_media::Kind;
 
 use crate::capture::fill_gaps;
 use crate::Result;
@@ -36,8 +37,8 @@ pub fn compatible(a: &CaptureFields, b: &CaptureFields) -> bool {
     same_second && same_model
 }
 
-fn rel(file: i64, other: i64, kind: &str, signal: &str, confidence: f64) -> Relation {
-    Relation { file_id: file, other_file_id: other, kind: kind.into(), signal_name: signal.into(), confidence }
+fn rel(file: i64, other: i64, kind: RelationKind, signal: &str, confidence: f64) -> Relation {
+    Relation { file_id: file, other_file_id: other, kind, signal_name: signal.into(), confidence }
 }
 
 /// Merges capture `from` into `into` (fields fill gaps; files move over).
@@ -87,12 +88,12 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
     let mut group_list: Vec<Vec<usize>> = groups.into_values().filter(|g| g.len() > 1).collect();
     group_list.sort();
     for group in group_list {
-        let is_media = |f: &FileRow| f.capture_id.is_some() && (f.kind == "image" || f.kind == "raw");
+        let is_media = |f: &FileRow| f.capture_id.is_some() && (matches!(f.kind, Kind::Image | Kind::Raw));
         let edit = |f: &FileRow| stem_info(file_name(&f.rel_path)).edit_suffix.is_some();
         let media: Vec<usize> = group.iter().copied().filter(|&i| is_media(&files[i])).collect();
         let Some(&primary) = media
             .iter()
-            .find(|&&i| files[i].kind == "raw" && !edit(&files[i]))
+            .find(|&&i| files[i].kind == Kind::Raw && !edit(&files[i]))
             .or_else(|| media.iter().find(|&&i| !edit(&files[i])))
             .or(media.first())
         else {
@@ -105,9 +106,9 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
             let pixel = file_name(&files[i].rel_path).to_lowercase().contains(".raw-0")
                 || file_name(&files[primary].rel_path).to_lowercase().contains(".raw-0");
             let (kind, signal, conf) = if edit(&files[i]) {
-                ("edit_of", "editor_suffix", 0.9)
+                (RelationKind::EditOf, "editor_suffix", 0.9)
             } else if files[i].kind != files[primary].kind {
-                ("raw_jpeg_pair", if pixel { "pixel_name" } else { "same_stem" }, 0.95)
+                (RelationKind::RawJpegPair, if pixel { "pixel_name" } else { "same_stem" }, 0.95)
             } else {
                 continue; // two renderings with one stem: not enough to say
             };
@@ -120,7 +121,7 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
             }
         }
         // Sidecars: `a.jpg.xmp` belongs to `a.jpg`, `a.xmp` to the primary.
-        let sidecars: Vec<usize> = group.iter().copied().filter(|&i| files[i].kind == "sidecar").collect();
+        let sidecars: Vec<usize> = group.iter().copied().filter(|&i| files[i].kind == Kind::Sidecar).collect();
         for s in sidecars {
             let target_name = file_name(&files[s].rel_path).to_lowercase();
             let target_name = target_name.trim_end_matches(".xmp");
@@ -129,7 +130,7 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
                 .copied()
                 .find(|&i| i != s && file_name(&files[i].rel_path).to_lowercase() == target_name)
                 .unwrap_or(primary);
-            rels.push(rel(files[s].id, files[target].id, "sidecar_of", "sidecar_name", 1.0));
+            rels.push(rel(files[s].id, files[target].id, RelationKind::SidecarOf, "sidecar_name", 1.0));
             if files[s].capture_id != files[target].capture_id {
                 cat.set_file_capture(files[s].id, files[target].capture_id)?;
                 files[s].capture_id = files[target].capture_id;
@@ -143,13 +144,13 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
     // XMP packets read in this batch: embedded keywords, and DerivedFrom.
     for i in 0..files.len() {
         let Some(x) = xmps.get(&files[i].id) else { continue };
-        let subject = if files[i].kind == "sidecar" {
-            rels.iter().find(|r| r.file_id == files[i].id && r.kind == "sidecar_of").map(|r| r.other_file_id)
+        let subject = if files[i].kind == Kind::Sidecar {
+            rels.iter().find(|r| r.file_id == files[i].id && r.kind == RelationKind::SidecarOf).map(|r| r.other_file_id)
         } else {
             Some(files[i].id)
         };
         let Some(subject) = subject.and_then(|id| files.iter().position(|f| f.id == id)) else { continue };
-        if files[i].kind != "sidecar" {
+        if files[i].kind != Kind::Sidecar {
             if let Some(cid) = files[subject].capture_id {
                 apply_xmp(cat, &mut caps, cid, x, false)?;
             }
@@ -158,10 +159,10 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
             let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_lowercase();
             let stem = stem_info(&name).base;
             let orig = files.iter().position(|f| file_name(&f.rel_path).to_lowercase() == name).or_else(|| {
-                files.iter().position(|f| f.kind != "sidecar" && stem_info(file_name(&f.rel_path)).base == stem)
+                files.iter().position(|f| f.kind != Kind::Sidecar && stem_info(file_name(&f.rel_path)).base == stem)
             });
             if let Some(o) = orig.filter(|&o| o != subject) {
-                rels.push(rel(files[subject].id, files[o].id, "edit_of", "xmp_derived_from", 0.98));
+                rels.push(rel(files[subject].id, files[o].id, RelationKind::EditOf, "xmp_derived_from", 0.98));
                 if let (Some(a), Some(b)) = (files[o].capture_id, files[subject].capture_id) {
                     if a != b
                         && compatible(
@@ -192,15 +193,15 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
                 continue;
             }
             let theirs = cat.files_of_capture(other.id)?;
-            if let Some(peer) = theirs.iter().find(|f| f.kind == "image" || f.kind == "raw") {
+            if let Some(peer) = theirs.iter().find(|f| matches!(f.kind, Kind::Image | Kind::Raw)) {
                 let me = &files[i];
                 let (kind, from, to) = if me.kind != peer.kind {
-                    let (jpeg, raw) = if me.kind == "raw" { (peer.id, me.id) } else { (me.id, peer.id) };
-                    ("raw_jpeg_pair", jpeg, raw)
+                    let (jpeg, raw) = if me.kind == Kind::Raw { (peer.id, me.id) } else { (me.id, peer.id) };
+                    (RelationKind::RawJpegPair, jpeg, raw)
                 } else if me.id > peer.id {
-                    ("edit_of", me.id, peer.id)
+                    (RelationKind::EditOf, me.id, peer.id)
                 } else {
-                    ("edit_of", peer.id, me.id)
+                    (RelationKind::EditOf, peer.id, me.id)
                 };
                 rels.push(rel(from, to, kind, "capture_time_serial", 0.9));
             }

@@ -66,7 +66,7 @@ pub struct FlagsReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct RelationReport {
     /// raw_jpeg_pair, edit_of, sidecar_of, same_content.
-    pub kind: String,
+    pub kind: hma_catalog::RelationKind,
     /// "to": this file is the edit/JPEG/sidecar of `other`; "from": `other` is.
     pub direction: &'static str,
     /// The other file's path.
@@ -91,7 +91,7 @@ pub struct FileReport {
     /// xxh3-64, hex.
     pub hash: Option<String>,
     /// image, raw, video, sidecar, other.
-    pub kind: String,
+    pub kind: hma_media::Kind,
     /// jpeg, heic, cr2…
     pub format: String,
     /// Stored pixel width.
@@ -244,7 +244,7 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
             .map(|x| {
                 let (direction, other) = if x.file_id == r.id { ("to", x.other_file_id) } else { ("from", x.file_id) };
                 RelationReport {
-                    kind: x.kind.clone(),
+                    kind: x.kind,
                     direction,
                     other: paths.get(&other).cloned().unwrap_or_default(),
                     signal: x.signal_name.clone(),
@@ -258,7 +258,7 @@ pub fn reports(cat: &mut Catalog, places: &Places, rows: &[FileRow]) -> Result<V
             root: places.root_name(r.root_id),
             size: r.size,
             hash: r.content_hash.map(ContentHash::to_hex),
-            kind: r.kind.clone(),
+            kind: r.kind,
             format: r.format.clone(),
             width: r.width,
             height: r.height,

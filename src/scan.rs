@@ -394,7 +394,7 @@ impl<'a> Writer<'a> {
                 size: found.size as i64,
                 mtime_ns: old.mtime_ns, // keep: the next scan tries again
                 content_hash: old.content_hash,
-                kind: old.kind.clone(),
+                kind: old.kind,
                 format: old.format.clone(),
                 width: old.width,
                 height: old.height,
@@ -404,7 +404,7 @@ impl<'a> Writer<'a> {
                 size: f.size as i64,
                 mtime_ns: found.mtime_ns,
                 content_hash: Some(f.hash),
-                kind: f.kind.as_str().into(),
+                kind: f.kind,
                 format: f.format.clone(),
                 width: f.width.map(|w| w as i32),
                 height: f.height.map(|h| h as i32),
@@ -459,7 +459,7 @@ impl<'a> Writer<'a> {
             size: found.size as i64,
             mtime_ns: found.mtime_ns,
             content_hash: None,
-            kind: "other".into(),
+            kind: Kind::Other,
             format: hma_media::sniff::extension(&found.name).unwrap_or_else(|| "unknown".into()),
             width: None,
             height: None,
@@ -488,7 +488,7 @@ impl<'a> Writer<'a> {
             return Ok((Some(gone.id), f.problem.is_some()));
         }
         row.content_hash = Some(hash);
-        row.kind = f.kind.as_str().into();
+        row.kind = f.kind;
         row.format = f.format.clone();
         row.width = f.width.map(|w| w as i32);
         row.height = f.height.map(|h| h as i32);
@@ -514,7 +514,7 @@ impl<'a> Writer<'a> {
             cat.add_relations(&[Relation {
                 file_id: id,
                 other_file_id: t.id,
-                kind: "same_content".into(),
+                kind: hma_catalog::RelationKind::SameContent,
                 signal_name: "content_hash".into(),
                 confidence: 1.0,
             }])?;

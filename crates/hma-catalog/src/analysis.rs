@@ -29,11 +29,73 @@ pub struct AnalysisRow {
     pub jpeg_quality: Option<i32>,
     /// DCT hash of the picture as displayed.
     pub phash: Option<i64>,
-    /// The hashes of its 7 rotations/mirrors, hex, comma-separated.
-    pub phash_turns: Option<String>,
+    /// The hashes of its 7 rotations/mirrors.
+    pub phash_turns: Option<Turns>,
     /// The scores made from these measurements and the other stages.
     #[diesel(embed)]
     pub scores: Scores,
+}
+
+/// The DCT hashes of a picture's rotations and mirrors (what finds a copy
+/// shown sideways). Stored as text, 16 hex digits each, comma-separated, so
+/// catalogues written before this type read the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Turns(pub Vec<u64>);
+
+impl Turns {
+    /// As stored.
+    pub fn to_text(&self) -> String {
+        self.0.iter().map(|v| format!("{v:016x}")).collect::<Vec<_>>().join(",")
+    }
+
+    /// From the stored text; a part that is not 16 hex digits is an error.
+    pub fn parse(s: &str) -> std::result::Result<Turns, String> {
+        if s.is_empty() {
+            return Ok(Turns::default());
+        }
+        s.split(',')
+            .map(|h| {
+                (h.len() == 16)
+                    .then(|| u64::from_str_radix(h, 16).ok())
+                    .flatten()
+                    .ok_or_else(|| format!("bad hash {h:?}"))
+            })
+            .collect::<std::result::Result<_, _>>()
+            .map(Turns)
+    }
+}
+
+// Written per backend: the text is made here, and the generic impl could
+// only lend the output a `&str` that outlives this call.
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for Turns {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+    ) -> diesel::serialize::Result {
+        out.set_value(self.to_text());
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::mysql::Mysql> for Turns {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::mysql::Mysql>,
+    ) -> diesel::serialize::Result {
+        use std::io::Write;
+        out.write_all(self.to_text().as_bytes())?;
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Turns
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        Ok(Turns::parse(&String::from_sql(bytes)?)?)
+    }
 }
 
 /// The scores of an analysed content: overall and each part (0–1; None
@@ -80,7 +142,7 @@ pub struct GroupInput {
     pub content_hash: ContentHash,
     pub capture_id: Option<i64>,
     pub phash: Option<i64>,
-    pub phash_turns: Option<String>,
+    pub phash_turns: Option<Turns>,
     pub score: Option<f64>,
 }
 
@@ -206,7 +268,7 @@ fn month_sql(backend: crate::Backend, m: u32) -> String {
     }
 }
 
-const PICTURE_KINDS: [&str; 2] = ["image", "raw"];
+const PICTURE_KINDS: [hma_media::Kind; 2] = [hma_media::Kind::Image, hma_media::Kind::Raw];
 
 /// A present file of a content, with its capture time (what
 /// [`Catalog::files_of_contents`] reads before it adds the score).
@@ -669,5 +731,21 @@ impl Catalog {
             keys.iter().enumerate().map(|(i, &h)| (h, i)).collect();
         out.sort_by_key(|r| (order.get(&r.content_hash).copied().unwrap_or(usize::MAX), r.file_id));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Turns;
+
+    #[test]
+    fn turns_read_what_older_versions_wrote_and_refuse_garbage() {
+        let t = Turns(vec![0, u64::MAX, 0x00ff_00ff_00ff_00ff]);
+        assert_eq!(t.to_text(), "0000000000000000,ffffffffffffffff,00ff00ff00ff00ff");
+        assert_eq!(Turns::parse(&t.to_text()), Ok(t));
+        assert_eq!(Turns::parse(""), Ok(Turns::default()));
+        for bad in ["xyz", "00ff00ff00ff00ff,", "ff", "00ff00ff00ff00ff,0000000000000000000"] {
+            assert!(Turns::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -33,7 +33,7 @@ pub struct ContentUpdate {
     /// New hash.
     pub content_hash: Option<ContentHash>,
     /// Kind.
-    pub kind: String,
+    pub kind: hma_media::Kind,
     /// Format.
     pub format: String,
     /// Width.

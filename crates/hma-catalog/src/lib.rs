@@ -51,6 +51,7 @@ pub use files::*;
 /// Content hashes go in and out of the catalogue as themselves (BIGINT, same bits).
 pub use hma_media::ContentHash;
 pub use models::*;
+pub use relations::RelationKind;
 pub use stats::*;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");

@@ -1,9 +1,10 @@
 //! Row types (read) and insert types (write), kept apart as Diesel wants.
 
 use diesel::prelude::*;
-use hma_media::ContentHash;
+use hma_media::{ContentHash, Kind};
 
 use crate::schema::*;
+use crate::RelationKind;
 
 /// A storage root: a folder or drive the user pointed us at.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -65,7 +66,7 @@ pub struct FileRow {
     /// xxh3-64 of the content (bits as i64).
     pub content_hash: Option<ContentHash>,
     /// image, raw, video, sidecar, other.
-    pub kind: String,
+    pub kind: Kind,
     /// jpeg, heic, cr2…
     pub format: String,
     /// Stored pixel width.
@@ -105,7 +106,7 @@ pub struct NewFile {
     /// Content hash.
     pub content_hash: Option<ContentHash>,
     /// Kind.
-    pub kind: String,
+    pub kind: Kind,
     /// Format.
     pub format: String,
     /// Width.
@@ -193,8 +194,8 @@ pub struct Relation {
     pub file_id: i64,
     /// The file it points to (the original, the RAW, the photo).
     pub other_file_id: i64,
-    /// raw_jpeg_pair, edit_of, sidecar_of, same_content.
-    pub kind: String,
+    /// What links them.
+    pub kind: RelationKind,
     /// Which evidence made it: same_stem, editor_suffix, pixel_name,
     /// capture_time_serial, xmp_derived_from, content_hash.
     pub signal_name: String,

@@ -6,6 +6,65 @@ use crate::models::*;
 use crate::schema::*;
 use crate::{with_conn, Catalog, Result, BATCH};
 
+/// What links two files (see [`Relation`]); stored as its snake_case name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum RelationKind {
+    /// A camera's JPEG and its RAW of the same shot (the file is the JPEG).
+    RawJpegPair,
+    /// An edited or exported version of the other file.
+    EditOf,
+    /// An XMP sidecar of the other file.
+    SidecarOf,
+    /// The same bytes as the other file.
+    SameContent,
+}
+
+impl RelationKind {
+    /// Its stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::RawJpegPair => "raw_jpeg_pair",
+            RelationKind::EditOf => "edit_of",
+            RelationKind::SidecarOf => "sidecar_of",
+            RelationKind::SameContent => "same_content",
+        }
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for RelationKind
+where
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for RelationKind
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let s = String::from_sql(bytes)?;
+        [RelationKind::RawJpegPair, RelationKind::EditOf, RelationKind::SidecarOf, RelationKind::SameContent]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown relation kind {s:?}").into())
+    }
+}
+
 impl Catalog {
     /// Records relations (ones already known are ignored).
     pub fn add_relations(&mut self, rels: &[Relation]) -> Result<()> {

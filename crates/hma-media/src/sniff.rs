@@ -4,8 +4,10 @@
 use serde::Serialize;
 
 /// The broad kind of a file, as the catalogue and the UI group them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow))]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
 pub enum Kind {
     /// A rendered image (JPEG, HEIC, PNG, TIFF, WebP, AVIF, JXL, GIF, BMP).
     Image,
@@ -29,6 +31,33 @@ impl Kind {
             Kind::Sidecar => "sidecar",
             Kind::Other => "other",
         }
+    }
+
+    /// The kind a stored name means.
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::Image, Kind::Raw, Kind::Video, Kind::Sidecar, Kind::Other].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Stored as its name (`image`, `raw` …), on every backend.
+#[cfg(feature = "diesel")]
+impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for Kind
+where
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+#[cfg(feature = "diesel")]
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Kind
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let s = String::from_sql(bytes)?;
+        Kind::parse(&s).ok_or_else(|| format!("unknown file kind {s:?}").into())
     }
 }
 
