@@ -87,7 +87,7 @@ pub struct GroupDetail {
 pub fn group_detail(cat: &mut Catalog, places: &Places, file_id: i64) -> Result<Option<GroupDetail>> {
     let Some((g, _)) = cat.group_of_file(file_id)? else { return Ok(None) };
     let members = cat.group_members(&[g.id])?;
-    let ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+    let ids: Vec<i64> = members.iter().map(|m| m.file_id).collect();
     let files: HashMap<i64, hma_catalog::FileRow> = cat.files_by_ids(&ids)?.into_iter().map(|f| (f.id, f)).collect();
     let cap_ids: Vec<i64> = files.values().filter_map(|f| f.capture_id).collect();
     let captures: HashMap<i64, CaptureFields> =
@@ -98,7 +98,7 @@ pub fn group_detail(cat: &mut Catalog, places: &Places, file_id: i64) -> Result<
     let scores: HashMap<hma_catalog::ContentHash, f64> =
         cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a.scores.score.unwrap_or(0.0))).collect();
     let mut chosen = Vec::new();
-    for (_, fid, rank) in members {
+    for hma_catalog::MemberRow { file_id: fid, member_rank: rank, .. } in members {
         let Some(f) = files.get(&fid) else { continue };
         let (Some(hash), false) = (f.content_hash, f.missing) else { continue };
         let fields = f.capture_id.and_then(|c| captures.get(&c));

@@ -318,7 +318,7 @@ pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
     }
     let groups = cat.groups_by_ids(group_ids)?;
     let members = cat.group_members(group_ids)?;
-    let file_ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+    let file_ids: Vec<i64> = members.iter().map(|m| m.file_id).collect();
     let mut ranker = Ranker::new(cat, &file_ids)?;
     let hashes: Vec<ContentHash> = ranker.info.values().filter_map(|f| f.content_hash).collect();
     // Scored contents only, as the full rebuild takes them.
@@ -333,7 +333,7 @@ pub fn rerank(cat: &mut Catalog, group_ids: &[i64]) -> Result<u64> {
         .collect();
     let mut nodes = Vec::with_capacity(members.len());
     let mut of_group: HashMap<i64, Vec<u32>> = HashMap::new();
-    for &(g, file_id, _) in &members {
+    for &MemberRow { group_id: g, file_id, .. } in &members {
         // Members the rebuild would not take (gone, changed to content not
         // analysed yet) leave the group until the next rebuild.
         let Some(f) = ranker.info.get(&file_id).filter(|f| !f.missing) else { continue };

@@ -365,12 +365,12 @@ pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<GroupEntry>> {
         after = last.id;
         let ids: Vec<i64> = page.iter().map(|g| g.id).collect();
         let members = cat.group_members(&ids)?;
-        let file_ids: Vec<i64> = members.iter().map(|m| m.1).collect();
+        let file_ids: Vec<i64> = members.iter().map(|m| m.file_id).collect();
         let paths: HashMap<i64, String> =
             cat.files_by_ids(&file_ids)?.into_iter().map(|f| (f.id, places.path_of(&f))).collect();
         let mut by_group: HashMap<i64, Vec<String>> = HashMap::new();
-        for (g, f, _) in members {
-            by_group.entry(g).or_default().push(paths.get(&f).cloned().unwrap_or_default());
+        for m in members {
+            by_group.entry(m.group_id).or_default().push(paths.get(&m.file_id).cloned().unwrap_or_default());
         }
         for g in page {
             out.push(GroupEntry {

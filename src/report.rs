@@ -331,7 +331,7 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
     let history = cat
         .history(row.id)?
         .into_iter()
-        .map(|(h, size, seen_ms)| HistoryStep { hash: h.to_hex(), size, seen_ms })
+        .map(|h| HistoryStep { hash: h.content_hash.to_hex(), size: h.size, seen_ms: h.seen_ms })
         .collect();
     let file = reports(cat, places, std::slice::from_ref(&row))?.remove(0);
     let group = cat.group_of_file(row.id)?.map(|(g, rank)| crate::rank::GroupRef {

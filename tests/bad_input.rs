@@ -96,7 +96,7 @@ catalog_test!(bad_files_are_recorded_and_the_scan_goes_on, |db| {
     let scan_id = cat.scans(1).unwrap()[0].id;
     let problems = cat.problems(scan_id).unwrap();
     assert!(
-        problems.iter().any(|(_, p, m)| p.starts_with("loop/back-up") && m.contains("symbolic link loop")),
+        problems.iter().any(|p| p.rel_path.starts_with("loop/back-up") && p.message.contains("symbolic link loop")),
         "{problems:?}"
     );
     // A second scan duplicates nothing; the unreadable file is tried again.

@@ -482,14 +482,14 @@ impl Catalog {
             .load(c))?)
     }
 
-    /// The members of groups, best first: (group id, file id, rank).
-    pub fn group_members(&mut self, group_ids: &[i64]) -> Result<Vec<(i64, i64, i32)>> {
+    /// The members of groups, by group, best first.
+    pub fn group_members(&mut self, group_ids: &[i64]) -> Result<Vec<MemberRow>> {
         let mut out = Vec::new();
         for chunk in group_ids.chunks(BATCH) {
-            let v: Vec<(i64, i64, i32)> = with_conn!(self, c => photo_group_members::table
+            let v: Vec<MemberRow> = with_conn!(self, c => photo_group_members::table
                 .filter(photo_group_members::group_id.eq_any(chunk))
                 .order((photo_group_members::group_id, photo_group_members::member_rank))
-                .select((photo_group_members::group_id, photo_group_members::file_id, photo_group_members::member_rank))
+                .select(MemberRow::as_select())
                 .load(c))?;
             out.extend(v);
         }

@@ -23,6 +23,17 @@ pub struct IndexEntry {
     pub missing: bool,
 }
 
+/// One content a file had, as its content history keeps it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = content_history)]
+pub struct HistoryRow {
+    pub content_hash: ContentHash,
+    /// Bytes.
+    pub size: i64,
+    /// When a scan first saw it.
+    pub seen_ms: i64,
+}
+
 /// New content for a file whose size or mtime changed.
 #[derive(Debug, Clone)]
 pub struct ContentUpdate {
@@ -139,12 +150,12 @@ impl Catalog {
         Ok(())
     }
 
-    /// Every hash a file has had, oldest first: (hash, size, seen).
-    pub fn history(&mut self, file_id: i64) -> Result<Vec<(ContentHash, i64, i64)>> {
+    /// Every content a file has had, oldest first.
+    pub fn history(&mut self, file_id: i64) -> Result<Vec<HistoryRow>> {
         Ok(with_conn!(self, c => content_history::table
             .filter(content_history::file_id.eq(file_id))
             .order(content_history::id)
-            .select((content_history::content_hash, content_history::size, content_history::seen_ms))
+            .select(HistoryRow::as_select())
             .load(c))?)
     }
 

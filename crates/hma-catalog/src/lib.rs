@@ -52,6 +52,7 @@ pub use files::*;
 pub use hma_media::ContentHash;
 pub use models::*;
 pub use relations::RelationKind;
+pub use scans::ProblemRow;
 pub use stats::*;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");

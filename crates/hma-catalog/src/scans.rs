@@ -7,6 +7,16 @@ use crate::schema::*;
 use crate::{last_insert_id, last_insert_rowid};
 use crate::{with_conn, Catalog, Conn, Result, BATCH};
 
+/// A problem a scan met (a folder it could not read, a link loop…).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = scan_problems)]
+pub struct ProblemRow {
+    pub root_id: i64,
+    /// Relative to the root.
+    pub rel_path: String,
+    pub message: String,
+}
+
 impl Catalog {
     /// Opens a scan's audit record.
     pub fn begin_scan(&mut self, machine: &str, now_ms: i64) -> Result<i64> {
@@ -67,12 +77,12 @@ impl Catalog {
         Ok(())
     }
 
-    /// Problems recorded by one scan: (root id, path, message).
-    pub fn problems(&mut self, scan_id: i64) -> Result<Vec<(i64, String, String)>> {
+    /// Problems recorded by one scan.
+    pub fn problems(&mut self, scan_id: i64) -> Result<Vec<ProblemRow>> {
         Ok(with_conn!(self, c => scan_problems::table
             .filter(scan_problems::scan_id.eq(scan_id))
             .order(scan_problems::id)
-            .select((scan_problems::root_id, scan_problems::rel_path, scan_problems::message))
+            .select(ProblemRow::as_select())
             .load(c))?)
     }
 }
