@@ -13,6 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use hma_catalog::{AnalysableFile, AnalysisRow, Catalog, ContentHash};
+use hma_media::Format;
 use hma_vision::brisque::BrisqueModel;
 use serde::Serialize;
 
@@ -154,11 +155,11 @@ pub fn assess_file(
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let (_, format) = hma_media::sniff::sniff(&buf[..buf.len().min(64)], &name);
     let orientation = orientation_of(&format, buf);
-    let a =
-        hma_vision::analyze(buf, &format, orientation, Some(model), &Default::default()).map_err(|e| e.to_string())?;
+    let a = hma_vision::analyze(buf, format.as_str(), orientation, Some(model), &Default::default())
+        .map_err(|e| e.to_string())?;
     let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
     let brisque_full = if brisque_full {
-        Some(hma_vision::brisque_full(buf, &format, orientation, model).map_err(|e| e.to_string())?)
+        Some(hma_vision::brisque_full(buf, format.as_str(), orientation, model).map_err(|e| e.to_string())?)
     } else {
         None
     };
@@ -177,11 +178,11 @@ pub fn assess_file(
 
 /// EXIF orientation of a file's own bytes (None for HEIF/AVIF, whose
 /// decoder applies the file's own rotation and mirror).
-pub fn orientation_of(format: &str, bytes: &[u8]) -> Option<u16> {
-    if matches!(format, "heic" | "avif") {
+pub fn orientation_of(format: &Format, bytes: &[u8]) -> Option<u16> {
+    if matches!(format, Format::Heic | Format::Avif) {
         return None;
     }
-    let tags = hma_media::exif::read_tags(format, bytes).ok()?;
+    let tags = hma_media::exif::read_tags(format.as_str(), bytes).ok()?;
     hma_media::exif::interpret(&tags).orientation
 }
 
@@ -242,7 +243,7 @@ fn analyse_one(
         phash_turns: None,
         scores: hma_catalog::Scores { score_version: hma_vision::score::SCORE_VERSION, ..Default::default() },
     };
-    match hma_vision::analyze(buf, &file.format, orientation, Some(model), &vopts) {
+    match hma_vision::analyze(buf, file.format.as_str(), orientation, Some(model), &vopts) {
         Err(e) => row.error = Some(e.to_string()),
         Ok(a) => {
             if let Err(e) = store_preview(cache, file.content_hash, PreviewSize::Grid, &a.grid_jpeg) {

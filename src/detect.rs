@@ -198,10 +198,10 @@ pub fn import_model(onnx: &Path, models_dir: &Path) -> Result<ImportReport> {
 
 /// The picture as the detector sees it: decoded at ≥ 640 px on the long
 /// edge, EXIF orientation applied.
-pub fn picture(bytes: &[u8], format: &str) -> std::result::Result<image::RgbImage, String> {
+pub fn picture(bytes: &[u8], format: &hma_media::Format) -> std::result::Result<image::RgbImage, String> {
     let orientation = orientation_of(format, bytes);
     let req = hma_vision::decode::DecodeRequest { min_long_edge: hma_detect::preprocess::INPUT, ..Default::default() };
-    let d = hma_vision::decode::decode(bytes, format, orientation, &req).map_err(|e| e.to_string())?;
+    let d = hma_vision::decode::decode(bytes, format.as_str(), orientation, &req).map_err(|e| e.to_string())?;
     image::RgbImage::from_raw(d.image.width, d.image.height, d.image.data).ok_or_else(|| "bad decoded size".to_string())
 }
 
@@ -284,7 +284,7 @@ struct Job {
     content_hash: ContentHash,
     path: Option<PathBuf>,
     shown: String,
-    format: String,
+    format: hma_media::Format,
 }
 
 /// Runs the detection job.

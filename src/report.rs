@@ -93,7 +93,7 @@ pub struct FileReport {
     /// image, raw, video, sidecar, other.
     pub kind: hma_media::Kind,
     /// jpeg, heic, cr2…
-    pub format: String,
+    pub format: hma_media::Format,
     /// Stored pixel width.
     pub width: Option<i32>,
     /// Stored pixel height.

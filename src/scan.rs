@@ -460,7 +460,9 @@ impl<'a> Writer<'a> {
             mtime_ns: found.mtime_ns,
             content_hash: None,
             kind: Kind::Other,
-            format: hma_media::sniff::extension(&found.name).unwrap_or_else(|| "unknown".into()),
+            format: hma_media::Format::parse(
+                &hma_media::sniff::extension(&found.name).unwrap_or_else(|| "unknown".into()),
+            ),
             width: None,
             height: None,
             capture_id: None,

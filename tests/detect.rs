@@ -61,7 +61,7 @@ fn the_expected_classes_are_found() {
     let det = detector();
     for (name, classes) in PHOTOS {
         let bytes = std::fs::read(fixture(name)).unwrap();
-        let img = hma::detect::picture(&bytes, "jpeg").unwrap();
+        let img = hma::detect::picture(&bytes, &hma_media::Format::Jpeg).unwrap();
         let found = det.detect(&img).unwrap();
         println!("{name}: {:?}", found.iter().map(|d| format!("{} {:.2}", d.class, d.confidence)).collect::<Vec<_>>());
         for c in classes {

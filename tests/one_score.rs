@@ -20,7 +20,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn rgb(name: &str) -> image::RgbImage {
     let bytes = std::fs::read(fixture(name)).unwrap();
-    hma::detect::picture(&bytes, "jpeg").unwrap()
+    hma::detect::picture(&bytes, &hma_media::Format::Jpeg).unwrap()
 }
 
 /// `img` blurred inside the box `[x, y, w, h]` (shares), or outside it.

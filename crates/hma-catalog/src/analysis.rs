@@ -129,7 +129,7 @@ pub struct AnalysableFile {
     pub rel_path: String,
     pub raw_path: Option<Vec<u8>>,
     pub content_hash: ContentHash,
-    pub format: String,
+    pub format: hma_media::Format,
 }
 
 /// What grouping needs of one analysed, present file.

@@ -42,7 +42,7 @@ pub struct CaptureFile {
     pub size: i64,
     pub mtime_ns: i64,
     pub content_hash: Option<ContentHash>,
-    pub format: String,
+    pub format: hma_media::Format,
     pub score: Option<f64>,
     pub taken_local_ms: Option<i64>,
 }

@@ -46,7 +46,7 @@ pub struct ContentUpdate {
     /// Kind.
     pub kind: hma_media::Kind,
     /// Format.
-    pub format: String,
+    pub format: hma_media::Format,
     /// Width.
     pub width: Option<i32>,
     /// Height.

@@ -1,7 +1,7 @@
 //! Row types (read) and insert types (write), kept apart as Diesel wants.
 
 use diesel::prelude::*;
-use hma_media::{ContentHash, Kind};
+use hma_media::{ContentHash, Format, Kind};
 
 use crate::schema::*;
 use crate::RelationKind;
@@ -68,7 +68,7 @@ pub struct FileRow {
     /// image, raw, video, sidecar, other.
     pub kind: Kind,
     /// jpeg, heic, cr2…
-    pub format: String,
+    pub format: Format,
     /// Stored pixel width.
     pub width: Option<i32>,
     /// Stored pixel height.
@@ -108,7 +108,7 @@ pub struct NewFile {
     /// Kind.
     pub kind: Kind,
     /// Format.
-    pub format: String,
+    pub format: Format,
     /// Width.
     pub width: Option<i32>,
     /// Height.

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::exif::{read_exif, Exif};
 use crate::hash::{hash_stream, ContentHash};
-use crate::sniff::{claims_image, sniff, Kind};
+use crate::sniff::{claims_image, sniff, Format, Kind};
 use crate::xmp::{self, Xmp};
 
 /// Files up to this size are read whole into memory.
@@ -37,7 +37,7 @@ pub struct Facts {
     /// Broad kind.
     pub kind: Kind,
     /// Format short name.
-    pub format: String,
+    pub format: Format,
     /// Stored pixel width (before orientation), when known.
     pub width: Option<u32>,
     /// Stored pixel height, when known.
@@ -152,7 +152,7 @@ pub fn read_metadata(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts
     fill(&mut file, buf, &mut got, want.min(HEAD))?;
     if got < want {
         let (_, format) = sniff(&buf[..got], name);
-        let enough = if format == "jpeg" { crate::jpeg::metadata_end(&buf[..got]).is_some() } else { false };
+        let enough = if format == Format::Jpeg { crate::jpeg::metadata_end(&buf[..got]).is_some() } else { false };
         let head_facts = enough.then(|| analyse(&buf[..got], name, ContentHash::default(), len, false));
         if let Some(f) = head_facts {
             return Ok(f);
@@ -192,17 +192,17 @@ fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -
             if let Ok(dim) = imagesize::blob_size(data) {
                 facts.width = u32::try_from(dim.width).ok();
                 facts.height = u32::try_from(dim.height).ok();
-            } else if matches!(facts.format.as_str(), "heic" | "avif") {
+            } else if matches!(facts.format, Format::Heic | Format::Avif) {
                 if let Some((w, h)) = heif_size(data) {
                     facts.width = Some(w);
                     facts.height = Some(h);
                 }
             }
-            match read_exif(&facts.format, data) {
+            match read_exif(facts.format.as_str(), data) {
                 Ok(e) => facts.exif = e,
                 Err(e) => facts.problem = Some(e.to_string()),
             }
-            if facts.format == "jpeg" {
+            if facts.format == Format::Jpeg {
                 let head = &data[..data.len().min(256 << 10)];
                 facts.xmp = jpeg_xmp(data).and_then(|p| xmp::parse(p).ok()).filter(|x| !x.is_empty());
                 // No EXIF DateTimeOriginal: IPTC's DateCreated+TimeCreated, else
@@ -227,7 +227,7 @@ fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -
                 }
             } else if kind == Kind::Image && facts.width.is_none() {
                 facts.problem =
-                    Some(format!("{} header unreadable (truncated or corrupt)", facts.format.to_uppercase()));
+                    Some(format!("{} header unreadable (truncated or corrupt)", facts.format.as_str().to_uppercase()));
             }
         }
         Kind::Other if claims_image(name) => {

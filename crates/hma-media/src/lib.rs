@@ -23,4 +23,4 @@ pub use exif::{Exif, Gps, TakenAt};
 pub use hash::ContentHash;
 pub use inspect::{inspect, Facts};
 pub use path::RelPath;
-pub use sniff::Kind;
+pub use sniff::{Format, Kind};
