@@ -168,26 +168,55 @@ pub struct ImportReport {
     pub parameters: usize,
 }
 
-/// Converts an exported YOLO ONNX file's weights to safetensors in
-/// `models_dir` (through a partial file, renamed only once its sha256 is
-/// the manifest's: a wrong model never lands).
-pub fn import_model(onnx: &Path, models_dir: &Path) -> Result<ImportReport> {
-    let (m, f) = yolo_weights(models_dir)?;
-    let out = PathBuf::from(&f.path);
+/// Converts a model file's weights to safetensors in `models_dir`: an
+/// exported YOLO ONNX file, or a file whose sha256 is a manifest model's
+/// source (the face models' TFLite files). Written through a partial file,
+/// renamed only once its sha256 is the manifest's: a wrong model never lands.
+pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| EngineError::Io { path, source }
     };
+    let source_sha = sha256_file(file).map_err(io(file))?;
+    let by_source = manifest()?
+        .models
+        .into_iter()
+        .find(|m| m.source.get("sha256").and_then(|v| v.as_str()) == Some(source_sha.as_str()));
+    let is_tflite = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("tflite"));
+    let id = match (&by_source, is_tflite) {
+        (Some(m), _) => m.id.clone(),
+        // An ONNX export of the YOLO weights from elsewhere: checked by the
+        // sha256 of what it converts to.
+        (None, false) => MODEL_ID.to_string(),
+        (None, true) => {
+            return Err(EngineError::Model(format!(
+                "{}: sha256 {source_sha} is no model in models/manifest.json (see `hma models list`)",
+                file.display()
+            )))
+        }
+    };
+    let m = list_models(models_dir)?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
+    let f =
+        m.files.first().cloned().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
+    let out = PathBuf::from(&f.path);
     std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
     let tmp = out.with_extension("partial");
-    let (tensors, parameters) = hma_detect::convert::onnx_to_safetensors(onnx, &tmp)
-        .map_err(|e| EngineError::Model(format!("{}: {e}", onnx.display())))?;
+    let converted = if is_tflite {
+        let bytes = std::fs::read(file).map_err(io(file))?;
+        hma_faces::tflite_to_safetensors(&bytes, &tmp).map_err(|e| e.to_string())
+    } else {
+        hma_detect::convert::onnx_to_safetensors(file, &tmp).map_err(|e| e.to_string())
+    };
+    let (tensors, parameters) = converted.map_err(|e| EngineError::Model(format!("{}: {e}", file.display())))?;
     let sha = sha256_file(&tmp).map_err(io(&tmp))?;
     if sha != f.sha256 {
         let _ = std::fs::remove_file(&tmp);
         return Err(EngineError::Model(format!(
             "{}: converted weights have sha256 {sha}, the manifest expects {} for {}: not the model we support",
-            onnx.display(),
+            file.display(),
             f.sha256,
             m.id
         )));

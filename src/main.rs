@@ -68,7 +68,7 @@ enum Command {
     /// Captures by what is in them, best first: 'has:dog has:person -has:cat month:12
     /// min-score:0.5' (classes or groups such as animal, vehicle; also from:, to:, root:).
     Search(detect::SearchArgs),
-    /// Detection models: their weights, sha256, licence; import an ONNX file.
+    /// Models (objects, faces): their weights, sha256, licence; import a model file.
     #[command(subcommand)]
     Models(detect::ModelsCmd),
     /// Quality measurements and scores of picture files, without a catalogue

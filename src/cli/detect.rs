@@ -71,10 +71,11 @@ pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
 pub enum ModelsCmd {
     /// Each model with its sha256, licence and whether its weights are here and intact.
     List,
-    /// Convert an exported Ultralytics YOLO ONNX file's weights to safetensors (in
-    /// Rust) into the models folder, checked against the manifest's sha256.
+    /// Convert a model file's weights to safetensors (in Rust) into the models
+    /// folder, checked against the manifest's sha256: an exported Ultralytics
+    /// YOLO ONNX file, or a face model's TFLite file (known by its sha256).
     Import {
-        /// The .onnx file (e.g. yolov12n.onnx).
+        /// The .onnx or .tflite file (e.g. yolov12n.onnx, face_detection_full_range.tflite).
         file: PathBuf,
     },
 }

@@ -1,0 +1,60 @@
+//! BlazeFace's post-processing against the reference pipeline: the same raw
+//! model outputs (from LiteRT, committed in tests/fixtures) decoded and
+//! merged by our code and by MediaPipe's rules in Python must give the same
+//! faces.
+
+use std::path::Path;
+
+use hma_faces::blazeface::{decode, weighted_nms, MERGE_IOU};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A little-endian f32 `.npy` file (format 1.0): its shape and values.
+fn npy_f32(name: &str) -> (Vec<usize>, Vec<f32>) {
+    let b = std::fs::read(fixture(name)).unwrap();
+    assert_eq!(&b[..6], b"\x93NUMPY", "{name}: not an .npy file");
+    let hlen = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let header = std::str::from_utf8(&b[10..10 + hlen]).unwrap();
+    assert!(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"), "{header}");
+    let shape: Vec<usize> = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap()
+        .split(',')
+        .filter_map(|d| d.trim().parse().ok())
+        .collect();
+    let data: Vec<f32> = b[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    assert_eq!(data.len(), shape.iter().product::<usize>(), "{name}");
+    (shape, data)
+}
+
+#[test]
+fn decoding_and_merging_match_mediapipes_rules_on_the_reference_outputs() {
+    let (rshape, reg) = npy_f32("bf_tile_dense_regressors.npy");
+    let (sshape, logits) = npy_f32("bf_tile_dense_scores.npy");
+    assert_eq!((rshape, sshape), (vec![1, 2304, 16], vec![1, 2304, 1]));
+    let faces = weighted_nms(decode(&reg, &logits, 0.5), MERGE_IOU);
+    let want: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("bf_tile_reference.json")).unwrap()).unwrap();
+    let want = want["detections"].as_array().unwrap();
+    assert_eq!(faces.len(), want.len(), "faces found");
+    assert_eq!(faces.len(), 7, "the reference tile holds 7 faces at 0.5");
+    let close = |a: f64, b: &serde_json::Value, what: &str| {
+        let b = b.as_f64().unwrap();
+        assert!((a - b).abs() <= 1e-6, "{what}: ours {a}, reference {b}");
+    };
+    for (i, (f, w)) in faces.iter().zip(want).enumerate() {
+        close(f.score, &w["score"], &format!("face {i} score"));
+        for (v, k) in [(f.xmin, "xmin"), (f.ymin, "ymin"), (f.xmax, "xmax"), (f.ymax, "ymax")] {
+            close(v, &w[k], &format!("face {i} {k}"));
+        }
+        for (k, p) in f.keypoints.iter().enumerate() {
+            close(p.0, &w["kp"][k][0], &format!("face {i} keypoint {k} x"));
+            close(p.1, &w["kp"][k][1], &format!("face {i} keypoint {k} y"));
+        }
+        assert_eq!(f.merged as u64, w["merged"].as_u64().unwrap(), "face {i}: detections merged");
+    }
+}
