@@ -180,28 +180,7 @@ impl GroupKind {
     }
 }
 
-impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for GroupKind
-where
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
-        self.as_str().to_sql(out)
-    }
-}
-
-impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for GroupKind
-where
-    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-        match String::from_sql(bytes)?.as_str() {
-            "exact" => Ok(GroupKind::Exact),
-            "near" => Ok(GroupKind::Near),
-            "burst" => Ok(GroupKind::Burst),
-            other => Err(format!("unknown group kind {other:?}").into()),
-        }
-    }
-}
+crate::text_enum!(GroupKind, "group kind", [GroupKind::Exact, GroupKind::Near, GroupKind::Burst]);
 
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

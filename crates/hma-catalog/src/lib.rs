@@ -112,6 +112,34 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
+/// The `ToSql`/`FromSql` pair of a closed enum stored as its name in a TEXT
+/// column (both backends), written once: the type has `as_str(self)`, the
+/// list names every variant, and a name this version does not know reads
+/// back as an error naming `$what`.
+macro_rules! text_enum {
+    ($ty:ty, $what:literal, [$($v:expr),+ $(,)?]) => {
+        impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $ty
+        where
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $ty
+        where
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let s = String::from_sql(bytes)?;
+                [$($v),+].into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!(concat!("unknown ", $what, " {:?}"), s).into())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 /// An open catalogue.
 pub struct Catalog {
     pub(crate) conn: Conn,

@@ -43,27 +43,11 @@ impl RelationKind {
     }
 }
 
-impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for RelationKind
-where
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
-        self.as_str().to_sql(out)
-    }
-}
-
-impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for RelationKind
-where
-    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-        let s = String::from_sql(bytes)?;
-        [RelationKind::RawJpegPair, RelationKind::EditOf, RelationKind::SidecarOf, RelationKind::SameContent]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown relation kind {s:?}").into())
-    }
-}
+crate::text_enum!(
+    RelationKind,
+    "relation kind",
+    [RelationKind::RawJpegPair, RelationKind::EditOf, RelationKind::SidecarOf, RelationKind::SameContent]
+);
 
 impl Catalog {
     /// Records relations (ones already known are ignored).
