@@ -58,3 +58,46 @@ fn decoding_and_merging_match_mediapipes_rules_on_the_reference_outputs() {
         assert_eq!(f.merged as u64, w["merged"].as_u64().unwrap(), "face {i}: detections merged");
     }
 }
+
+/// Where `scripts/fetch-models` keeps the `.tflite` file beside its
+/// converted weights: `$HMA_MODELS_DIR`, else the models folder under the
+/// XDG data folder (what `hma` uses on Linux).
+fn fetched_tflite() -> std::path::PathBuf {
+    let dir = match std::env::var_os("HMA_MODELS_DIR").filter(|d| !d.is_empty()) {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::env::var_os("XDG_DATA_HOME")
+            .filter(|d| !d.is_empty())
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".local/share"))
+            .join("home-media-ai/models"),
+    };
+    let path = dir.join("face_detection_full_range.tflite");
+    assert!(path.is_file(), "{} is missing: run scripts/fetch-models", path.display());
+    path
+}
+
+/// The whole network, op by op in candle on the weights our reader
+/// converted, against LiteRT's outputs for the same input (the committed
+/// tile): the bound is 1e-3 on box values (input pixels) and 1e-4
+/// on scores.
+#[test]
+fn the_graph_run_in_candle_matches_litert() {
+    let g = hma_faces::graph::Graph::from_tflite(&std::fs::read(fetched_tflite()).unwrap()).unwrap();
+    let img = image_rgb("bf_tile_input.png");
+    let x: Vec<f32> = img.iter().map(|&p| p as f32 / 127.5 - 1.0).collect();
+    let x = candle_core::Tensor::from_vec(x, (1, 192, 192, 3), &candle_core::Device::Cpu).unwrap();
+    let out = g.run(&x).unwrap();
+    let reg: Vec<f32> = out[0].flatten_all().unwrap().to_vec1().unwrap();
+    let logit: Vec<f32> = out[1].flatten_all().unwrap().to_vec1().unwrap();
+    let (_, want_reg) = npy_f32("bf_tile_dense_regressors.npy");
+    let (_, want_logit) = npy_f32("bf_tile_dense_scores.npy");
+    let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    let (dr, dl) = (worst(&reg, &want_reg), worst(&logit, &want_logit));
+    println!("max |Δ| regressors {dr:e}, logits {dl:e}");
+    assert!(dr <= 1e-3 && dl <= 1e-4, "regressors {dr}, logits {dl}");
+}
+
+fn image_rgb(name: &str) -> Vec<u8> {
+    let img = image::open(fixture(name)).unwrap().to_rgb8();
+    img.into_raw()
+}
