@@ -80,11 +80,17 @@ fn inside(path: &Path, base: &Path) -> Result<PathBuf, Refused> {
     }
 }
 
-/// The file to serve for a request: a preview inside the preview cache of
-/// the cache folder `cache`, or a present, catalogued original inside its
-/// root on this machine.
+/// The file to serve for a request, as [`resolve_asset`] finds it.
 pub fn resolve(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) -> Result<PathBuf, Refused> {
-    match parse(request)? {
+    resolve_asset(cat, places, cache, &parse(request)?)
+}
+
+/// The file to serve for an asset (parsed from a request, or named by the
+/// app itself, as the drag of a catalogued original is): a preview inside
+/// the preview cache of the cache folder `cache`, or a present, catalogued
+/// original inside its root on this machine.
+pub fn resolve_asset(cat: &mut Catalog, places: &Places, cache: &Path, asset: &Asset) -> Result<PathBuf, Refused> {
+    match *asset {
         Asset::Preview { content_hash, size } => {
             // Only contents the catalogue analysed have previews to show.
             cat.analysis(content_hash).map_err(|_| Refused::NotFound)?.ok_or(Refused::NotFound)?;
@@ -128,10 +134,11 @@ pub fn mime_of(path: &Path) -> &'static str {
     }
 }
 
-/// Serves one request: resolves it as [`resolve`] does and reads the file.
+/// Serves one request: parses it, resolves the asset and reads the file.
 pub fn load(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) -> Result<Served, Refused> {
-    let preview = matches!(parse(request)?, Asset::Preview { .. });
-    let file = resolve(cat, places, cache, request)?;
+    let asset = parse(request)?;
+    let file = resolve_asset(cat, places, cache, &asset)?;
+    let preview = matches!(asset, Asset::Preview { .. });
     let bytes = std::fs::read(&file).map_err(|_| Refused::NotFound)?;
     let cache_control = if preview { "max-age=31536000, immutable" } else { "no-cache" };
     Ok(Served { bytes, mime: mime_of(&file), cache_control })

@@ -256,8 +256,13 @@ async fn drag_out(
         let mut paths = Vec::new();
         let mut icon = None;
         for id in file_ids.iter().take(10_000) {
-            let p = hma::serve::resolve(cat, &places, &shell.cache_dir, &format!("original/{id}"))
-                .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+            let p = hma::serve::resolve_asset(
+                cat,
+                &places,
+                &shell.cache_dir,
+                &hma::serve::Asset::Original { file_id: *id },
+            )
+            .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
             if icon.is_none() {
                 let f = cat.file(*id)?;
                 if let Some(h) = f.content_hash {
