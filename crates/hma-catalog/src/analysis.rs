@@ -432,22 +432,19 @@ impl Catalog {
 
     /// Groups of the given files: file id → (group id, kind, rank, size).
     pub fn groups_of_files(&mut self, ids: &[i64]) -> Result<Vec<FileGroup>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(BATCH) {
-            let v: Vec<FileGroup> = with_conn!(self, c => photo_group_members::table
-                .inner_join(photo_groups::table)
-                .filter(photo_group_members::file_id.eq_any(chunk))
-                .select((
-                    photo_group_members::file_id,
-                    photo_groups::id,
-                    photo_groups::kind,
-                    photo_group_members::member_rank,
-                    photo_groups::size,
-                ))
-                .load(c))?;
-            out.extend(v);
-        }
-        Ok(out)
+        self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => photo_group_members::table
+            .inner_join(photo_groups::table)
+            .filter(photo_group_members::file_id.eq_any(chunk))
+            .select((
+                photo_group_members::file_id,
+                photo_groups::id,
+                photo_groups::kind,
+                photo_group_members::member_rank,
+                photo_groups::size,
+            ))
+            .load(c))?)
+        })
     }
 
     /// A page of groups by id, largest first within the page is the
@@ -463,16 +460,13 @@ impl Catalog {
 
     /// The members of groups, by group, best first.
     pub fn group_members(&mut self, group_ids: &[i64]) -> Result<Vec<MemberRow>> {
-        let mut out = Vec::new();
-        for chunk in group_ids.chunks(BATCH) {
-            let v: Vec<MemberRow> = with_conn!(self, c => photo_group_members::table
-                .filter(photo_group_members::group_id.eq_any(chunk))
-                .order((photo_group_members::group_id, photo_group_members::member_rank))
-                .select(MemberRow::as_select())
-                .load(c))?;
-            out.extend(v);
-        }
-        Ok(out)
+        self.by_chunks(group_ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => photo_group_members::table
+            .filter(photo_group_members::group_id.eq_any(chunk))
+            .order((photo_group_members::group_id, photo_group_members::member_rank))
+            .select(MemberRow::as_select())
+            .load(c))?)
+        })
     }
 
     /// Analysed contents by score (best first): `limit` of them after the
@@ -563,15 +557,12 @@ impl Catalog {
 
     /// The analyses of these contents (those that have one).
     pub fn analyses_of(&mut self, hashes: &[ContentHash]) -> Result<Vec<AnalysisRow>> {
-        let mut out = Vec::with_capacity(hashes.len());
-        for chunk in hashes.chunks(BATCH) {
-            let v: Vec<AnalysisRow> = with_conn!(self, c => analyses::table
-                .filter(analyses::content_hash.eq_any(chunk))
-                .select(AnalysisRow::as_select())
-                .load(c))?;
-            out.extend(v);
-        }
-        Ok(out)
+        self.by_chunks(hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => analyses::table
+            .filter(analyses::content_hash.eq_any(chunk))
+            .select(AnalysisRow::as_select())
+            .load(c))?)
+        })
     }
 
     /// Up to `limit` analysed contents, after `after` in hash order, whose
@@ -613,15 +604,12 @@ impl Catalog {
 
     /// Groups by id.
     pub fn groups_by_ids(&mut self, ids: &[i64]) -> Result<Vec<GroupRow>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let v: Vec<GroupRow> = with_conn!(self, c => photo_groups::table
-                .filter(photo_groups::id.eq_any(chunk))
-                .select(GroupRow::as_select())
-                .load(c))?;
-            out.extend(v);
-        }
-        Ok(out)
+        self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => photo_groups::table
+            .filter(photo_groups::id.eq_any(chunk))
+            .select(GroupRow::as_select())
+            .load(c))?)
+        })
     }
 
     /// Replaces the groups `ids` with `groups` (a subset of those ids; the

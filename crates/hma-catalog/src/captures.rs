@@ -44,15 +44,12 @@ impl Catalog {
 
     /// Captures by id.
     pub fn captures_by_ids(&mut self, ids: &[i64]) -> Result<Vec<CaptureRow>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let rows: Vec<CaptureRow> = with_conn!(self, c => captures::table
-                .filter(captures::id.eq_any(chunk))
-                .select(CaptureRow::as_select())
-                .load(c))?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => captures::table
+            .filter(captures::id.eq_any(chunk))
+            .select(CaptureRow::as_select())
+            .load(c))?)
+        })
     }
 
     /// Overwrites a capture's fields.

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use hma_media::ContentHash;
 
 use crate::schema::*;
-use crate::BATCH;
 use crate::{with_conn, Catalog, Result};
 
 /// The decision stored for a capture; `None` = not decided here (the XMP
@@ -50,15 +49,12 @@ pub struct CaptureFile {
 impl Catalog {
     /// The stored decisions of these captures.
     pub fn decisions_of(&mut self, capture_ids: &[i64]) -> Result<Vec<DecisionRow>> {
-        let mut out = Vec::new();
-        for chunk in capture_ids.chunks(BATCH) {
-            let rows: Vec<DecisionRow> = with_conn!(self, c => decisions::table
-                .filter(decisions::capture_id.eq_any(chunk))
-                .select(DecisionRow::as_select())
-                .load(c))?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.by_chunks(capture_ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => decisions::table
+            .filter(decisions::capture_id.eq_any(chunk))
+            .select(DecisionRow::as_select())
+            .load(c))?)
+        })
     }
 
     /// Stores a capture's decision (replacing the previous one; an empty
@@ -97,30 +93,27 @@ impl Catalog {
     /// The present picture files (image or raw) of these captures, with
     /// their analysis score when analysed.
     pub fn picture_files_of_captures(&mut self, capture_ids: &[i64]) -> Result<Vec<CaptureFile>> {
-        let mut out = Vec::new();
-        for chunk in capture_ids.chunks(BATCH) {
-            let rows: Vec<CaptureFile> = with_conn!(self, c => files::table
-                .left_join(analyses::table)
-                .left_join(captures::table)
-                .filter(files::capture_id.eq_any(chunk))
-                .filter(files::missing.eq(false))
-                .filter(files::kind.eq_any(["image", "raw"]))
-                .select((
-                    files::id,
-                    files::capture_id,
-                    files::root_id,
-                    files::rel_path,
-                    files::raw_path,
-                    files::size,
-                    files::mtime_ns,
-                    files::content_hash,
-                    files::format,
-                    analyses::score.nullable(),
-                    captures::taken_local_ms.nullable(),
-                ))
-                .load(c))?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.by_chunks(capture_ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => files::table
+            .left_join(analyses::table)
+            .left_join(captures::table)
+            .filter(files::capture_id.eq_any(chunk))
+            .filter(files::missing.eq(false))
+            .filter(files::kind.eq_any(["image", "raw"]))
+            .select((
+                files::id,
+                files::capture_id,
+                files::root_id,
+                files::rel_path,
+                files::raw_path,
+                files::size,
+                files::mtime_ns,
+                files::content_hash,
+                files::format,
+                analyses::score.nullable(),
+                captures::taken_local_ms.nullable(),
+            ))
+            .load(c))?)
+        })
     }
 }

@@ -146,15 +146,12 @@ impl Catalog {
 
     /// The objects found in these contents.
     pub fn detections_of_many(&mut self, hashes: &[ContentHash]) -> Result<Vec<NewDetection>> {
-        let mut out = Vec::new();
-        for chunk in hashes.chunks(BATCH) {
-            let v: Vec<NewDetection> = with_conn!(self, c => detections::table
-                .filter(detections::content_hash.eq_any(chunk))
-                .select(NewDetection::as_select())
-                .load(c))?;
-            out.extend(v);
-        }
-        Ok(out)
+        self.by_chunks(hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => detections::table
+            .filter(detections::content_hash.eq_any(chunk))
+            .select(NewDetection::as_select())
+            .load(c))?)
+        })
     }
 
     /// Contents with an object of any of these classes (an index walk on

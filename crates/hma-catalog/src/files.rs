@@ -261,12 +261,9 @@ impl Catalog {
 
     /// Files by id.
     pub fn files_by_ids(&mut self, ids: &[i64]) -> Result<Vec<FileRow>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let rows: Vec<FileRow> = with_conn!(self, c => files::table.filter(files::id.eq_any(chunk)).select(FileRow::as_select()).load(c))?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => files::table.filter(files::id.eq_any(chunk)).select(FileRow::as_select()).load(c))?)
+        })
     }
 
     /// A page of files in id order after `after_id` (keyset paging keeps

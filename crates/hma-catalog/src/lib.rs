@@ -190,6 +190,23 @@ fn mysql_admin(server_url: &str, sql: &str) -> Result<()> {
 }
 
 impl Catalog {
+    /// Runs `query` on `keys` BATCH at a time (the databases bound how many
+    /// parameters one statement takes) and gathers its rows in order: the
+    /// one loop behind every look-up by a list of ids or hashes.
+    pub(crate) fn by_chunks<K, T>(
+        &mut self,
+        keys: &[K],
+        mut query: impl FnMut(&mut Catalog, &[K]) -> Result<Vec<T>>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            out.extend(query(self, chunk)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Catalog {
     /// Tables and their columns, sorted: for checking that both backends'
     /// migrations agree.
     pub fn columns(&mut self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
