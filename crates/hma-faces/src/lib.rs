@@ -11,7 +11,13 @@
 //! on box values and 5e-6 on logits), the reference for the typed port.
 
 pub mod blazeface;
+pub mod detect;
+pub mod eval;
+pub mod eyes;
+pub mod facemesh;
 pub mod graph;
+pub mod layers;
+pub mod model;
 pub mod tflite;
 
 use std::path::Path;
@@ -25,6 +31,8 @@ pub enum FacesError {
     Tflite(#[from] tflite::TfliteError),
     #[error("{0}")]
     Weights(String),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
 }
 
 /// Writes every weight of the TFLite model `bytes` (fp16 constants as

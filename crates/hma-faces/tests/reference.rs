@@ -101,3 +101,105 @@ fn image_rgb(name: &str) -> Vec<u8> {
     let img = image::open(fixture(name)).unwrap().to_rgb8();
     img.into_raw()
 }
+
+/// The converted weights beside the `.tflite` (what `hma` loads).
+fn fetched_safetensors() -> std::path::PathBuf {
+    let path = fetched_tflite().with_file_name("blazeface_full_range.safetensors");
+    assert!(path.is_file(), "{} is missing: run scripts/fetch-models", path.display());
+    path
+}
+
+/// The typed model (Config / load(vb) / forward, hand-written depthwise
+/// kernel) on the converted safetensors, against LiteRT's outputs for the
+/// committed tile, with the same bounds; and decoded at the tile's size by
+/// the any-size decoder, the same 7 faces as the reference pipeline.
+#[test]
+fn the_typed_model_matches_litert_and_decodes_the_reference_faces() {
+    let det = hma_faces::detect::FaceDetector::load(&fetched_safetensors()).unwrap();
+    let img = image_rgb("bf_tile_input.png");
+    let planes: Vec<f32> = (0..3).flat_map(|c| img.chunks_exact(3).map(move |p| p[c] as f32 / 127.5 - 1.0)).collect();
+    let x = candle_core::Tensor::from_vec(planes, (1, 3, 192, 192), &candle_core::Device::Cpu).unwrap();
+    let (boxes, logits) = det.model().forward(&x).unwrap();
+    assert_eq!((boxes.dims(), logits.dims()), (&[1, 2304, 16][..], &[1, 2304][..]));
+    let reg: Vec<f32> = boxes.flatten_all().unwrap().to_vec1().unwrap();
+    let logit: Vec<f32> = logits.flatten_all().unwrap().to_vec1().unwrap();
+    let (_, want_reg) = npy_f32("bf_tile_dense_regressors.npy");
+    let (_, want_logit) = npy_f32("bf_tile_dense_scores.npy");
+    let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    let (dr, dl) = (worst(&reg, &want_reg), worst(&logit, &want_logit));
+    println!("typed model: max |Δ| regressors {dr:e}, logits {dl:e}");
+    assert!(dr <= 1e-3 && dl <= 1e-4, "regressors {dr}, logits {dl}");
+
+    let faces = weighted_nms(hma_faces::detect::decode_level(&reg, &logit, (192, 192), 0.5), MERGE_IOU);
+    let want: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("bf_tile_reference.json")).unwrap()).unwrap();
+    let want = want["detections"].as_array().unwrap();
+    assert_eq!(faces.len(), want.len());
+    for (f, w) in faces.iter().zip(want) {
+        // The reference's shares of the tile, in tile pixels: 1e-3 px.
+        for (v, k) in [(f.xmin, "xmin"), (f.ymin, "ymin"), (f.xmax, "xmax"), (f.ymax, "ymax")] {
+            let r = w[k].as_f64().unwrap() * 192.0;
+            assert!((v - r).abs() <= 1e-3, "{k}: ours {v}, reference {r}");
+        }
+        assert!((f.score - w["score"].as_f64().unwrap()).abs() <= 1e-4);
+    }
+}
+
+/// FaceMesh on the converted safetensors against LiteRT's outputs for the
+/// committed crop (one face of the Solvay photo, cropped as MediaPipe does;
+/// docs/research/faces-scripts/landmarks/facemesh_fixture.py): 1e-3 px on
+/// the landmarks, 1e-4 on the face-presence score.
+#[test]
+fn facemesh_matches_litert() {
+    let path = fetched_tflite().with_file_name("face_landmark.safetensors");
+    assert!(path.is_file(), "{} is missing: run scripts/fetch-models", path.display());
+    let dev = candle_core::Device::Cpu;
+    let tensors = candle_core::safetensors::load(&path, &dev).unwrap();
+    let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
+    let mesh = hma_faces::facemesh::FaceMesh::load(vb, &Default::default()).unwrap();
+    let crop = image::open(fixture("fm_input.png")).unwrap().to_rgb8();
+    let (marks, flag) = mesh.forward(&hma_faces::facemesh::input(&crop, &dev).unwrap()).unwrap();
+    assert_eq!(marks.dims(), &[1, 468, 3]);
+    let marks: Vec<f32> = marks.flatten_all().unwrap().to_vec1().unwrap();
+    let flag: Vec<f32> = flag.to_vec1().unwrap();
+    let (_, want_marks) = npy_f32("fm_landmarks.npy");
+    let (_, want_flag) = npy_f32("fm_flag.npy");
+    let worst = marks.iter().zip(&want_marks).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let sig = |l: f32| 1.0 / (1.0 + (-l as f64).exp());
+    let dflag = (sig(flag[0]) - sig(want_flag[0])).abs();
+    println!("facemesh: max |Δ| landmarks {worst:e} px, presence {dflag:e} (logit {} vs {})", flag[0], want_flag[0]);
+    assert!(worst <= 1e-3, "landmarks differ by {worst} px");
+    assert!(dflag <= 1e-4 && (flag[0] - want_flag[0]).abs() <= 1e-3, "presence {dflag}");
+}
+
+/// A batch of crops gives each crop what it gives alone (the eyes job runs
+/// the faces of a picture as one batch).
+#[test]
+fn facemesh_in_a_batch_gives_what_it_gives_alone() {
+    let path = fetched_tflite().with_file_name("face_landmark.safetensors");
+    let dev = candle_core::Device::Cpu;
+    let tensors = candle_core::safetensors::load(&path, &dev).unwrap();
+    let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
+    let mesh = hma_faces::facemesh::FaceMesh::load(vb, &Default::default()).unwrap();
+    let crop = image::open(fixture("fm_input.png")).unwrap().to_rgb8();
+    let flipped = image::imageops::flip_horizontal(&crop);
+    let tile = image::open(fixture("bf_tile_input.png")).unwrap().to_rgb8();
+    let crops = [crop, flipped, tile];
+    let one: Vec<(Vec<f32>, f32)> = crops
+        .iter()
+        .map(|c| {
+            let (m, f) = mesh.forward(&hma_faces::facemesh::input(c, &dev).unwrap()).unwrap();
+            (m.flatten_all().unwrap().to_vec1().unwrap(), f.to_vec1::<f32>().unwrap()[0])
+        })
+        .collect();
+    let batch: Vec<candle_core::Tensor> = crops.iter().map(|c| hma_faces::facemesh::input(c, &dev).unwrap()).collect();
+    let (m, f) = mesh.forward(&candle_core::Tensor::cat(&batch, 0).unwrap()).unwrap();
+    let f: Vec<f32> = f.to_vec1().unwrap();
+    for (i, (marks, flag)) in one.iter().enumerate() {
+        let mb: Vec<f32> = m.get(i).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let worst = marks.iter().zip(&mb).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-4 && (flag - f[i]).abs() <= 1e-5, "crop {i}: {worst}, {flag} vs {}", f[i]);
+    }
+    // The three crops differ: the test would see a batch that repeats one.
+    assert!((one[0].1 - one[2].1).abs() > 1.0, "{} {}", one[0].1, one[2].1);
+}

@@ -1,0 +1,164 @@
+//! Open or closed eyes: FaceMesh's landmarks on each face found, each eye's
+//! openness (lid gap over eye width), and a verdict with room for doubt.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarBuilder;
+use image::RgbImage;
+
+use crate::blazeface::Face;
+use crate::facemesh::{self, FaceMesh, Roi, LEFT_EYE, RIGHT_EYE};
+use crate::FacesError;
+
+/// Faces narrower than this (pixels of the picture) get no landmarks: at
+/// that size the lids are a pixel or two apart, so the verdict is "unsure".
+pub const MIN_FACE: f64 = 24.0;
+/// Face-presence probability below which FaceMesh says the crop is no face
+/// it can read (profile, hidden, blurred): "unsure".
+pub const MIN_PRESENCE: f64 = 0.5;
+/// An eye whose openness is at least this is open.
+pub const OPEN: f64 = 0.20;
+/// An eye whose openness is at most this is closed.
+pub const CLOSED: f64 = 0.15;
+
+/// What the eyes of a face say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Open,
+    Closed,
+    Unsure,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Open => "open",
+            Verdict::Closed => "closed",
+            Verdict::Unsure => "unsure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "open" => Some(Verdict::Open),
+            "closed" => Some(Verdict::Closed),
+            "unsure" => Some(Verdict::Unsure),
+            _ => None,
+        }
+    }
+}
+
+/// One face's eyes: openness of the subject's left and right eye (None
+/// when no landmarks were read) and the verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Eyes {
+    pub left: Option<f64>,
+    pub right: Option<f64>,
+    /// FaceMesh's face-presence probability on the crop.
+    pub presence: Option<f64>,
+    pub verdict: Verdict,
+}
+
+impl Eyes {
+    fn unsure() -> Eyes {
+        Eyes { left: None, right: None, presence: None, verdict: Verdict::Unsure }
+    }
+}
+
+/// The verdict from the two openness values: both open → open; both closed
+/// → closed; anything else (between the thresholds, a wink) → unsure.
+pub fn verdict(left: f64, right: f64) -> Verdict {
+    if left >= OPEN && right >= OPEN {
+        Verdict::Open
+    } else if left <= CLOSED && right <= CLOSED {
+        Verdict::Closed
+    } else {
+        Verdict::Unsure
+    }
+}
+
+/// FaceMesh with its weights, ready to read faces.
+#[derive(Debug, Clone)]
+pub struct Landmarker {
+    mesh: FaceMesh,
+    device: Device,
+}
+
+/// One face's landmarks: 468 × (x, y, z), picture pixels for x and y.
+pub type Landmarks = Vec<[f32; 3]>;
+
+impl Landmarker {
+    /// Loads the converted weights (safetensors) on the CPU.
+    pub fn load(weights: &Path) -> Result<Landmarker, FacesError> {
+        let device = Device::Cpu;
+        let tensors = candle_core::safetensors::load(weights, &device)
+            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
+        let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, &device);
+        let mesh = FaceMesh::load(vb, &Default::default())
+            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
+        Ok(Landmarker { mesh, device })
+    }
+
+    pub fn mesh(&self) -> &FaceMesh {
+        &self.mesh
+    }
+
+    /// The eyes of each face of `img` (faces in its pixels), and the
+    /// landmarks where they were read. Faces too small are not read;
+    /// the others go through FaceMesh in batches of 16.
+    pub fn eyes(&self, img: &RgbImage, faces: &[Face]) -> Result<Vec<(Eyes, Option<Landmarks>)>, FacesError> {
+        let mut out: Vec<(Eyes, Option<Landmarks>)> = vec![(Eyes::unsure(), None); faces.len()];
+        let readable: Vec<usize> = (0..faces.len())
+            .filter(|&i| (faces[i].xmax - faces[i].xmin).max(faces[i].ymax - faces[i].ymin) >= MIN_FACE)
+            .collect();
+        for chunk in readable.chunks(16) {
+            let rois: Vec<Roi> = chunk
+                .iter()
+                .map(|&i| {
+                    let f = &faces[i];
+                    Roi::from_detection([f.xmin, f.ymin, f.xmax, f.ymax], f.keypoints[0], f.keypoints[1])
+                })
+                .collect();
+            let inputs: Vec<Tensor> =
+                rois.iter().map(|r| facemesh::input(&r.crop(img), &self.device)).collect::<candle_core::Result<_>>()?;
+            let (marks, flags) = self.mesh.forward(&Tensor::cat(&inputs, 0)?)?;
+            let marks: Vec<f32> = marks.flatten_all()?.to_vec1()?;
+            let flags: Vec<f32> = flags.to_vec1()?;
+            for (k, (&i, roi)) in chunk.iter().zip(&rois).enumerate() {
+                let raw = &marks[k * facemesh::LANDMARKS * 3..(k + 1) * facemesh::LANDMARKS * 3];
+                let local: Vec<[f32; 3]> = raw.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+                let presence = 1.0 / (1.0 + (-(flags[k] as f64)).exp());
+                // Openness is a ratio, the same in the crop as in the picture.
+                let (right, left) = (facemesh::openness(&local, &RIGHT_EYE), facemesh::openness(&local, &LEFT_EYE));
+                let verdict = if presence < MIN_PRESENCE { Verdict::Unsure } else { verdict(left, right) };
+                let picture: Landmarks = local
+                    .iter()
+                    .map(|p| {
+                        let (x, y) = roi.to_picture(p[0] as f64, p[1] as f64);
+                        [x as f32, y as f32, p[2]]
+                    })
+                    .collect();
+                out[i] =
+                    (Eyes { left: Some(left), right: Some(right), presence: Some(presence), verdict }, Some(picture));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_eyes_decide_and_doubt_stays_unsure() {
+        assert_eq!(verdict(0.3, 0.28), Verdict::Open);
+        assert_eq!(verdict(0.05, 0.1), Verdict::Closed);
+        assert_eq!(verdict(0.3, 0.05), Verdict::Unsure, "a wink");
+        assert_eq!(verdict(0.18, 0.18), Verdict::Unsure, "between the thresholds");
+        for v in [Verdict::Open, Verdict::Closed, Verdict::Unsure] {
+            assert_eq!(Verdict::parse(v.as_str()), Some(v));
+        }
+    }
+}
