@@ -130,32 +130,39 @@ pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
         .collect())
 }
 
-/// The detector's model and its weights file as `models_dir` has them.
-fn yolo_weights(models_dir: &Path) -> Result<(ModelInfo, ModelFile)> {
+/// The weights file of manifest model `id` in `models_dir`, checked
+/// against the manifest's sha256: absent or corrupt is an error that says
+/// how to get it.
+pub fn ready_weights(models_dir: &Path, id: &str) -> Result<PathBuf> {
     let m = list_models(models_dir)?
         .into_iter()
-        .find(|m| m.id == MODEL_ID)
-        .ok_or_else(|| EngineError::Model(format!("{MODEL_ID} is not in models/manifest.json")))?;
-    let f = m
-        .files
-        .first()
-        .cloned()
-        .ok_or_else(|| EngineError::Model(format!("{MODEL_ID}: no weights file in the manifest")))?;
-    Ok((m, f))
+        .find(|m| m.id == id)
+        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
+    let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
+    let fix = m.how_to_get.clone().unwrap_or_default();
+    match f.intact {
+        None => Err(EngineError::Model(format!("the {id} weights are not at {}: {fix}", f.path))),
+        Some(false) => Err(EngineError::Model(format!(
+            "the {id} weights at {} are corrupt (sha256 differs from the manifest's {}): {fix}",
+            f.path, f.sha256
+        ))),
+        Some(true) => Ok(PathBuf::from(&f.path)),
+    }
+}
+
+/// How to get manifest model `id`'s weights (its `how_to_get`).
+pub fn how_to_get(id: &str) -> String {
+    manifest()
+        .ok()
+        .and_then(|m| m.models.into_iter().find(|m| m.id == id))
+        .and_then(|m| m.how_to_get)
+        .unwrap_or_default()
 }
 
 /// The YOLO weights in `models_dir`, checked against the manifest, loaded.
 pub fn load_detector(models_dir: &Path) -> Result<Detector> {
-    let (m, f) = yolo_weights(models_dir)?;
-    let fix = m.how_to_get.clone().unwrap_or_default();
-    match f.intact {
-        None => Err(EngineError::Model(format!("the {MODEL_ID} weights are not at {}: {fix}", f.path))),
-        Some(false) => Err(EngineError::Model(format!(
-            "the {MODEL_ID} weights at {} are corrupt (sha256 differs from the manifest's {}): {fix}",
-            f.path, f.sha256
-        ))),
-        Some(true) => Detector::load(Path::new(&f.path)).map_err(|e| EngineError::Model(format!("{e}: {fix}"))),
-    }
+    let path = ready_weights(models_dir, MODEL_ID)?;
+    Detector::load(&path).map_err(|e| EngineError::Model(format!("{e}: {}", how_to_get(MODEL_ID))))
 }
 
 /// What `hma models import` did.
@@ -309,38 +316,37 @@ pub fn coco_nodes(cat: &mut Catalog, now_ms: i64) -> Result<HashMap<String, i64>
         .collect())
 }
 
-struct Job {
-    content_hash: ContentHash,
-    path: Option<PathBuf>,
-    shown: String,
-    format: hma_media::Format,
+/// A picture to look at: its content, where it is on this machine, how it
+/// is shown to the user.
+pub(crate) struct Job {
+    pub content_hash: ContentHash,
+    pub path: Option<PathBuf>,
+    pub shown: String,
+    pub format: hma_media::Format,
 }
 
-/// Runs the detection job.
-pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Result<DetectSummary> {
-    let detector = load_detector(&ctx.models_dir)?;
-    let places = Places::load(cat, &ctx.machine)?;
-    let nodes = coco_nodes(cat, ctx.now())?;
-    let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
-    // The work: the top N (ranked, one page), or every present picture,
-    // paged by id so memory stays bounded on a large library.
-    let total = match opts.top {
-        Some(n) => n as u64,
-        None => cat.analysable_count()? as u64,
-    };
-    ctx.progress.stage("detect", Some(total));
+/// The pictures a content job looks at, a page at a time: the top N
+/// (ranked, one page) or every present picture, paged by id so memory
+/// stays bounded on a large library. Exact copies are listed once per page
+/// (across pages the stored runs say so). `each` gets the page and how
+/// many files it listed; it returns false to stop (cancelled).
+pub(crate) fn pages(
+    cat: &mut Catalog,
+    places: &Places,
+    top: Option<usize>,
+    mut each: impl FnMut(&mut Catalog, Vec<Job>, u64) -> Result<bool>,
+) -> Result<bool> {
     let mut after = 0;
     let mut top_done = false;
-    let mut buf = Vec::new();
     loop {
         let mut jobs: Vec<Job> = Vec::new();
-        match opts.top {
+        match top {
             Some(n) => {
                 if top_done {
-                    break;
+                    return Ok(true);
                 }
                 top_done = true;
-                for e in crate::rank::top(cat, &places, n, &Default::default())? {
+                for e in crate::rank::top(cat, places, n, &Default::default())? {
                     let f = cat.file(e.file_id)?;
                     // Ranked files have content (their analysis is keyed by it).
                     let Some(content_hash) = f.content_hash else { continue };
@@ -349,7 +355,7 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
             }
             None => {
                 let page = cat.analysable_page(after, 1000)?;
-                let Some(last) = page.last() else { break };
+                let Some(last) = page.last() else { return Ok(true) };
                 after = last.id;
                 for f in page {
                     jobs.push(Job {
@@ -362,10 +368,27 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
             }
         }
         let listed = jobs.len() as u64;
-        // Exact copies are looked at once (in this page; across pages the
-        // stored runs say so).
         let mut seen = std::collections::HashSet::new();
         jobs.retain(|j| seen.insert(j.content_hash));
+        if !each(cat, jobs, listed)? {
+            return Ok(false);
+        }
+    }
+}
+
+/// Runs the detection job.
+pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Result<DetectSummary> {
+    let detector = load_detector(&ctx.models_dir)?;
+    let places = Places::load(cat, &ctx.machine)?;
+    let nodes = coco_nodes(cat, ctx.now())?;
+    let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
+    let total = match opts.top {
+        Some(n) => n as u64,
+        None => cat.analysable_count()? as u64,
+    };
+    ctx.progress.stage("detect", Some(total));
+    let mut buf = Vec::new();
+    let done = pages(cat, &places, opts.top, |cat, mut jobs, listed| {
         sum.pictures += jobs.len() as u64;
         if !opts.force {
             let hashes: Vec<ContentHash> = jobs.iter().map(|j| j.content_hash).collect();
@@ -375,21 +398,39 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
             sum.unchanged += (before - jobs.len()) as u64;
         }
         ctx.progress.advance(listed - jobs.len() as u64);
-        if !run_batches(cat, ctx, &detector, &nodes, &jobs, &mut buf, &mut sum)? {
-            sum.cancelled = true;
-            break;
-        }
-    }
+        run_batches(cat, ctx, &detector, &nodes, &jobs, &mut buf, &mut sum)
+    })?;
+    sum.cancelled = !done;
     Ok(sum)
 }
 
 /// Why a picture was not looked at.
-enum Miss {
+pub(crate) enum Miss {
     /// Not readable now (unplugged, permissions, changed since the scan):
     /// not recorded, tried again next run.
     Unavailable(String),
     /// The picture itself is bad: recorded with its error.
     Bad(String),
+}
+
+/// Reads a job's file into `buf` and checks it is still the content the
+/// catalogue knows. A file that cannot be read now (unplugged,
+/// permissions, changed since the scan) is not recorded as bad, so what an
+/// earlier run found (and the score made with it) stays, and the next run
+/// tries again.
+pub(crate) fn read_job(j: &Job, buf: &mut Vec<u8>) -> std::result::Result<(), Miss> {
+    let Some(path) = j.path.as_ref() else {
+        return Err(Miss::Unavailable("its folder is not connected on this machine".into()));
+    };
+    buf.clear();
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_to_end(&mut f, buf));
+    if let Err(e) = read {
+        return Err(Miss::Unavailable(format!("cannot read file: {e}")));
+    }
+    if ContentHash::of(buf) != j.content_hash {
+        return Err(Miss::Unavailable("changed since the last scan (run `hma scan` first)".into()));
+    }
+    Ok(())
 }
 
 /// Looks at `jobs` in batches of 8, each stored in one transaction; false
@@ -411,22 +452,8 @@ fn run_batches(
         let mut dets = Vec::new();
         for j in batch {
             type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
-            // Could not be read now (unplugged, permissions, changed since
-            // the scan): not recorded, so what an earlier run found (and the
-            // score made with it) stays, and the next run tries again.
-            let unavailable = |why: String| Err(Miss::Unavailable(why));
             let found: std::result::Result<Found, Miss> = (|| {
-                let Some(path) = j.path.as_ref() else {
-                    return unavailable("its folder is not connected on this machine".into());
-                };
-                buf.clear();
-                let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_to_end(&mut f, buf));
-                if let Err(e) = read {
-                    return unavailable(format!("cannot read file: {e}"));
-                }
-                if ContentHash::of(buf) != j.content_hash {
-                    return unavailable("changed since the last scan (run `hma scan` first)".into());
-                }
+                read_job(j, buf)?;
                 let img = picture(buf, &j.format).map_err(Miss::Bad)?;
                 let found = detector.detect(&img).map_err(|e| Miss::Bad(e.to_string()))?;
                 let subject = main_subject(&found).map(|d| {

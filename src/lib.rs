@@ -15,6 +15,7 @@ pub mod cull;
 pub mod detect;
 pub mod dupes;
 pub mod export;
+pub mod faces;
 pub mod groups;
 pub mod link;
 pub mod marks;

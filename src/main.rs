@@ -65,6 +65,11 @@ enum Command {
     /// Find people, pets and objects (YOLOv12n, 80 COCO classes, run natively) in
     /// every picture not looked at yet; stored with boxes and linked to the COCO taxonomy.
     Detect(detect::DetectArgs),
+    /// Find faces (MediaPipe BlazeFace full-range, run natively over a pyramid of the
+    /// whole picture, so group and distant faces too) in every picture not looked at
+    /// yet; stored with boxes, six keypoints, and the sharpness and exposure in each
+    /// face. Also run by `detect` when its weights are here.
+    Faces(detect::FacesArgs),
     /// Captures by what is in them, best first: 'has:dog has:person -has:cat month:12
     /// min-score:0.5' (classes or groups such as animal, vehicle; also from:, to:, root:).
     Search(detect::SearchArgs),
@@ -137,6 +142,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Mark(a) => cull::mark(a, env),
         Command::Export(a) => cull::export(a, env),
         Command::Detect(a) => detect::detect(a, env),
+        Command::Faces(a) => detect::faces(a, env),
         Command::Search(a) => detect::search(a, env),
         Command::Models(c) => detect::models(c, env),
         Command::Hash { files: f } => files::hash(f, env),

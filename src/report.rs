@@ -320,6 +320,9 @@ pub struct FileDetail {
     pub quality: Option<crate::rank::QualityReport>,
     pub group: Option<crate::rank::GroupRef>,
     pub detections: Vec<crate::detect::DetectionReport>,
+    /// The faces found (`hma faces`), best first, in pixels of the picture
+    /// as displayed.
+    pub faces: Vec<crate::faces::FaceReport>,
     /// The culling state (the same answer as `flags`, with what was decided here).
     pub marks: Option<crate::marks::Marks>,
     pub history: Vec<HistoryStep>,
@@ -340,7 +343,7 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
         rank,
         size: g.size,
     });
-    let (quality, detections) = match row.content_hash {
+    let (quality, detections, faces) = match row.content_hash {
         Some(h) => {
             let subject = crate::scoring::subject_of(cat, h)?;
             let quality = cat.analysis(h)?.map(|a| {
@@ -350,13 +353,13 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
                 }
                 q
             });
-            (quality, crate::detect::detections_of(cat, h)?)
+            (quality, crate::detect::detections_of(cat, h)?, crate::faces::faces_of(cat, h)?)
         }
-        None => (None, vec![]),
+        None => (None, vec![], vec![]),
     };
     let marks = match row.capture_id {
         Some(c) => Some(crate::cull::marks_of(cat, c)?),
         None => None,
     };
-    Ok(FileDetail { file, quality, group, detections, marks, history })
+    Ok(FileDetail { file, quality, group, detections, faces, marks, history })
 }

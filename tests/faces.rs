@@ -4,7 +4,31 @@
 //! own census of its weights (counted independently with TensorFlow's
 //! `tflite` Python reader: docs/research/faces-detect.md §2).
 
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::{ok_json as json, put, snapshot};
+use hma_faces::eval::{match_centres, Truth};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faces").join(name)
+}
+
+fn solvay_truth() -> Vec<Truth> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("solvay-1927.boxes.json")).unwrap()).unwrap();
+    v["boxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let v: Vec<f64> = b["box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            Truth { bbox: [v[0], v[1], v[2], v[3]], faces: b["faces"].as_u64().unwrap() as usize }
+        })
+        .collect()
+}
 
 fn blazeface() -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_hma")).args(["models", "list", "--json"]).output().unwrap();
@@ -52,3 +76,96 @@ fn import_refuses_a_tflite_file_the_manifest_does_not_know() {
     // Nothing was written.
     assert!(!models.exists() || std::fs::read_dir(&models).unwrap().next().is_none());
 }
+
+catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
+    let lib = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    put(lib.path(), "groups/solvay.jpg", &std::fs::read(fixture("solvay-1927.jpg")).unwrap());
+    // A landscape without a face, and a broken file.
+    put(
+        lib.path(),
+        "land/rocks.jpg",
+        &std::fs::read(common::fixtures().join("immich__albums_nature_el_torcal_rocks.jpg")).unwrap(),
+    );
+    // Cut inside its header: nothing to decode.
+    put(lib.path(), "land/broken.jpg", &std::fs::read(fixture("solvay-1927.jpg")).unwrap()[..300]);
+    let before = snapshot(lib.path());
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
+    json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
+    hma(&["scan", "--json"]);
+
+    let out = hma(&["faces", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "the broken file is recorded: {}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["pictures"].as_u64(), s["failed"].as_u64(), s["unchanged"].as_u64()),
+        (Some(3), Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(s["with_faces"], 1, "faces in the group photo only: {s}");
+    // Incremental: nothing looked at twice.
+    let again: serde_json::Value = serde_json::from_slice(&hma(&["faces", "--json"]).stdout).unwrap();
+    assert_eq!((again["looked"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(3)), "{again}");
+
+    // show --json: the faces in pixels of the picture, the Solvay bar met
+    // through the catalogue, each face with keypoints and measures.
+    let show = json(hma(&["show", lib.path().join("groups/solvay.jpg").to_str().unwrap(), "--json"]), "show");
+    let faces = show["faces"].as_array().unwrap();
+    assert_eq!(faces.len() as u64, s["faces"].as_u64().unwrap(), "every face found is shown");
+    let centres: Vec<(f64, f64)> = faces
+        .iter()
+        .map(|f| {
+            let b: Vec<f64> = f["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert!(b[0] >= 0.0 && b[1] >= 0.0 && b[0] + b[2] <= 1666.5 && b[1] + b[3] <= 1136.5, "{f}");
+            assert_eq!(f["keypoints"].as_array().unwrap().len(), 6, "{f}");
+            assert!(f["sharpness"].as_f64().is_some() && f["exposure"].as_f64().is_some(), "{f}");
+            let v = f["eyes"]["verdict"].as_str().unwrap();
+            assert!(["open", "closed", "unsure"].contains(&v), "{f}");
+            (b[0] + b[2] / 2.0, b[1] + b[3] / 2.0)
+        })
+        .collect();
+    let (found, false_faces) = match_centres(&centres, &solvay_truth());
+    println!("Solvay through hma faces: {found} of 29, {false_faces} false");
+    assert!(found >= 26 && false_faces <= 2, "{found} of 29 found, {false_faces} false");
+    let rocks = json(hma(&["show", lib.path().join("land/rocks.jpg").to_str().unwrap(), "--json"]), "show");
+    assert_eq!(rocks["faces"].as_array().unwrap().len(), 0, "{rocks}");
+    assert_eq!(snapshot(lib.path()), before, "originals untouched");
+});
+
+catalog_test!(killed_faces_job_resumes_without_loss_or_duplicates, |db| {
+    let lib = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // 24 distinct pictures: a 640×400 part of the group photo, shifted.
+    let base = image::open(fixture("solvay-1927.jpg")).unwrap().to_rgb8();
+    for i in 0..24u32 {
+        let img = image::imageops::crop_imm(&base, 500 + i * 7, 150, 640, 400).to_image();
+        img.save(lib.path().join(format!("s{i:02}.jpg"))).unwrap();
+    }
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
+    json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "many", "--json"]), "root add");
+    json(hma(&["scan", "--json"]), "scan");
+    let child = db
+        .hma_cached_command(cache.path(), &["faces", "--json", "--threads", "1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let model = hma::faces::MODEL_ID;
+    let mut cat = db.open();
+    common::kill_when(child, 120, || cat.face_counts(model).unwrap().0 > 0);
+    let (partial, _) = cat.face_counts(model).unwrap();
+    assert!(partial > 0 && partial < 24, "killed mid-way: {partial} of 24 looked at");
+    let s = json(hma(&["faces", "--json"]), "faces again");
+    assert_eq!(s["unchanged"].as_i64().unwrap(), partial, "nothing done twice: {s}");
+    assert_eq!(s["looked"].as_i64().unwrap() + partial, 24, "nothing lost: {s}");
+    let (runs, faces) = cat.face_counts(model).unwrap();
+    assert_eq!(runs, 24);
+    // Every picture's faces once: the stored rows are what the runs counted.
+    let mut counted = 0;
+    for i in 0..24 {
+        let show = json(hma(&["show", lib.path().join(format!("s{i:02}.jpg")).to_str().unwrap(), "--json"]), "show");
+        let n = show["faces"].as_array().unwrap().len();
+        assert!(n >= 3, "s{i:02}.jpg: {n} faces in a crop of the front rows");
+        counted += n as i64;
+    }
+    assert_eq!(counted, faces);
+});

@@ -18,11 +18,29 @@ pub struct DetectArgs {
     pub force: bool,
 }
 
+/// Objects, then faces when the face model is here (`hma faces` alone
+/// says how to get it when it is not).
 pub fn detect(a: &DetectArgs, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
     let opts = hma::detect::DetectOptions { top: a.top, force: a.force };
     let sum = hma::detect::detect(&mut cat, &env.ctx, &opts)?;
-    env.finish("detection", &sum, sum.cancelled, sum.failed > 0, |s| {
+    let faces = if !sum.cancelled && hma::faces::ready(&env.ctx.models_dir) {
+        let opts = hma::faces::FacesOptions { top: a.top, force: a.force };
+        Some(hma::faces::faces(&mut cat, &env.ctx, &opts)?)
+    } else {
+        None
+    };
+    #[derive(serde::Serialize)]
+    struct Both {
+        #[serde(flatten)]
+        objects: hma::detect::DetectSummary,
+        faces: Option<hma::faces::FacesSummary>,
+    }
+    let cancelled = sum.cancelled || faces.as_ref().is_some_and(|f| f.cancelled);
+    let failed = sum.failed > 0 || faces.as_ref().is_some_and(|f| f.failed > 0);
+    let both = Both { objects: sum, faces };
+    env.finish("detection", &both, cancelled, failed, |b| {
+        let s = &b.objects;
         println!(
             "pictures {}  detected {}  unchanged {}  failed {}  objects {}  rescored {}",
             s.pictures, s.detected, s.unchanged, s.failed, s.objects, s.rescored
@@ -35,7 +53,37 @@ pub fn detect(a: &DetectArgs, env: &Env) -> anyhow::Result<u8> {
         for f in s.failures.iter().take(20) {
             println!("  {}: {}", f.path, f.error);
         }
+        if let Some(f) = &b.faces {
+            print_faces(f);
+        }
     })
+}
+
+#[derive(Args, Debug)]
+pub struct FacesArgs {
+    /// Only the best N photos (one per burst), best first.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Look again at pictures already done.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn faces(a: &FacesArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let opts = hma::faces::FacesOptions { top: a.top, force: a.force };
+    let sum = hma::faces::faces(&mut cat, &env.ctx, &opts)?;
+    env.finish("faces", &sum, sum.cancelled, sum.failed > 0, print_faces)
+}
+
+fn print_faces(s: &hma::faces::FacesSummary) {
+    println!(
+        "faces: pictures {}  looked at {}  with faces {}  faces {}  unchanged {}  failed {}",
+        s.pictures, s.looked, s.with_faces, s.faces, s.unchanged, s.failed
+    );
+    for f in s.failures.iter().take(20) {
+        println!("  {}: {}", f.path, f.error);
+    }
 }
 
 #[derive(Args, Debug)]

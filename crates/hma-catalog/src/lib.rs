@@ -20,6 +20,7 @@ mod analysis;
 mod captures;
 mod decisions;
 mod detections;
+mod faces;
 mod files;
 pub mod models;
 mod relations;
@@ -47,6 +48,7 @@ diesel::define_sql_function! {
 pub use analysis::*;
 pub use decisions::*;
 pub use detections::*;
+pub use faces::*;
 pub use files::*;
 /// Content hashes go in and out of the catalogue as themselves (BIGINT, same bits).
 pub use hma_media::ContentHash;

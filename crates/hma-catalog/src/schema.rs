@@ -280,6 +280,36 @@ diesel::table! {
         box_h -> Double,
     }
 }
+diesel::table! {
+    face_runs (content_hash, model) {
+        content_hash -> BigInt,
+        model -> Text,
+        version -> Integer,
+        detected_ms -> BigInt,
+        error -> Nullable<Text>,
+        faces -> Integer,
+        width -> Integer,
+        height -> Integer,
+    }
+}
+diesel::table! {
+    faces (id) {
+        id -> BigInt,
+        content_hash -> BigInt,
+        model -> Text,
+        confidence -> Double,
+        box_x -> Double,
+        box_y -> Double,
+        box_w -> Double,
+        box_h -> Double,
+        keypoints -> Text,
+        sharpness -> Nullable<Double>,
+        exposure -> Nullable<Double>,
+        eye_left -> Nullable<Double>,
+        eye_right -> Nullable<Double>,
+        eyes -> Text,
+    }
+}
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(decisions -> captures (capture_id));
 diesel::joinable!(files -> analyses (content_hash));
@@ -297,6 +327,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     roots,
     detection_runs,
     detections,
+    face_runs,
+    faces,
     decisions,
     root_locations,
     captures,

@@ -88,25 +88,50 @@ pub fn luma(img: &Rgb8) -> Gray8 {
 /// (`img` fitted to the analysis working size first, so the value compares
 /// with `sharp_peak` and `sharp_global`).
 pub fn box_sharpness(img: &Rgb8, bbox: [f64; 4]) -> Option<f64> {
+    measure_boxes(img, &[bbox]).remove(0).sharpness
+}
+
+/// What [`measure_boxes`] finds inside one box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoxMeasure {
+    /// Variance of the Laplacian, as [`box_sharpness`]; None when the box
+    /// covers fewer than 16 pixels of the working image.
+    pub sharpness: Option<f64>,
+    /// Mean luma 0–1 (None for an empty box).
+    pub exposure: Option<f64>,
+}
+
+/// [`box_sharpness`] and the mean luma of many boxes of one picture, the
+/// working image made once.
+pub fn measure_boxes(img: &Rgb8, boxes: &[[f64; 4]]) -> Vec<BoxMeasure> {
     let work = crate::resize::fit_long_edge(img, crate::WORK_LONG_EDGE);
     let gray = luma(&work);
     let (w, h) = (gray.width as usize, gray.height as usize);
-    let x0 = ((bbox[0] * w as f64).floor() as usize).clamp(1, w.saturating_sub(2));
-    let y0 = ((bbox[1] * h as f64).floor() as usize).clamp(1, h.saturating_sub(2));
-    let x1 = (((bbox[0] + bbox[2]) * w as f64).ceil() as usize).clamp(1, w.saturating_sub(1));
-    let y1 = (((bbox[1] + bbox[3]) * h as f64).ceil() as usize).clamp(1, h.saturating_sub(1));
     let g = &gray.data;
-    let (mut s, mut s2, mut n) = (0f64, 0f64, 0f64);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let i = y * w + x;
-            let l = 4.0 * g[i] as f64 - g[i - 1] as f64 - g[i + 1] as f64 - g[i - w] as f64 - g[i + w] as f64;
-            s += l;
-            s2 += l * l;
-            n += 1.0;
-        }
-    }
-    (n >= 16.0).then(|| s2 / n - (s / n).powi(2))
+    boxes
+        .iter()
+        .map(|bbox| {
+            let x0 = ((bbox[0] * w as f64).floor() as usize).clamp(1, w.saturating_sub(2));
+            let y0 = ((bbox[1] * h as f64).floor() as usize).clamp(1, h.saturating_sub(2));
+            let x1 = (((bbox[0] + bbox[2]) * w as f64).ceil() as usize).clamp(1, w.saturating_sub(1));
+            let y1 = (((bbox[1] + bbox[3]) * h as f64).ceil() as usize).clamp(1, h.saturating_sub(1));
+            let (mut s, mut s2, mut n, mut sum) = (0f64, 0f64, 0f64, 0f64);
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let i = y * w + x;
+                    let l = 4.0 * g[i] as f64 - g[i - 1] as f64 - g[i + 1] as f64 - g[i - w] as f64 - g[i + w] as f64;
+                    s += l;
+                    s2 += l * l;
+                    n += 1.0;
+                    sum += g[i] as f64;
+                }
+            }
+            BoxMeasure {
+                sharpness: (n >= 16.0).then(|| s2 / n - (s / n).powi(2)),
+                exposure: (n > 0.0).then(|| sum / n / 255.0),
+            }
+        })
+        .collect()
 }
 
 /// Tile grid: about 12 tiles along the long edge, each at least 16 px.

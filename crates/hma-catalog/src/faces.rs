@@ -1,0 +1,152 @@
+//! Faces per content and face model, and the runs that found them (so the
+//! faces job is incremental).
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use hma_media::ContentHash;
+
+use crate::schema::*;
+use crate::{with_conn, Catalog, Result};
+
+/// A picture looked at by a face model.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = face_runs, treat_none_as_default_value = false)]
+pub struct FaceRun {
+    pub content_hash: ContentHash,
+    pub model: String,
+    pub version: i32,
+    pub detected_ms: i64,
+    /// Why the picture could not be looked at.
+    pub error: Option<String>,
+    pub faces: i32,
+    /// The whole picture's size as displayed (0 when it failed).
+    pub width: i32,
+    pub height: i32,
+}
+
+/// A face to store (box and keypoints as shares of the picture as
+/// displayed; keypoints a JSON array of six `[x, y]`).
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = faces, treat_none_as_default_value = false)]
+pub struct NewFace {
+    pub content_hash: ContentHash,
+    pub model: String,
+    pub confidence: f64,
+    pub box_x: f64,
+    pub box_y: f64,
+    pub box_w: f64,
+    pub box_h: f64,
+    pub keypoints: String,
+    pub sharpness: Option<f64>,
+    pub exposure: Option<f64>,
+    /// Openness of the subject's left and right eye (None: not read).
+    pub eye_left: Option<f64>,
+    pub eye_right: Option<f64>,
+    /// open, closed or unsure.
+    pub eyes: String,
+}
+
+/// A stored face.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = faces)]
+pub struct FaceRow {
+    pub id: i64,
+    pub content_hash: ContentHash,
+    pub model: String,
+    pub confidence: f64,
+    pub box_x: f64,
+    pub box_y: f64,
+    pub box_w: f64,
+    pub box_h: f64,
+    pub keypoints: String,
+    pub sharpness: Option<f64>,
+    pub exposure: Option<f64>,
+    /// Openness of the subject's left and right eye (None: not read).
+    pub eye_left: Option<f64>,
+    pub eye_right: Option<f64>,
+    /// open, closed or unsure.
+    pub eyes: String,
+}
+
+impl Catalog {
+    /// Which of these contents face model `model` has looked at, at `version`.
+    pub fn faced_hashes(&mut self, hashes: &[ContentHash], model: &str, version: i32) -> Result<HashSet<ContentHash>> {
+        let v = self.by_chunks(hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => face_runs::table
+                .filter(face_runs::content_hash.eq_any(chunk))
+                .filter(face_runs::model.eq(model))
+                .filter(face_runs::version.eq(version))
+                .select(face_runs::content_hash)
+                .load(c))?)
+        })?;
+        Ok(v.into_iter().collect())
+    }
+
+    /// Stores what one batch of pictures showed (replacing earlier faces of
+    /// the same model in those contents), in one transaction.
+    pub fn put_faces(&mut self, runs: &[FaceRun], faces: &[NewFace]) -> Result<()> {
+        self.transaction(|cat| {
+            for run in runs {
+                with_conn!(cat, c => diesel::delete(faces::table
+                    .filter(faces::content_hash.eq(run.content_hash))
+                    .filter(faces::model.eq(&run.model)))
+                    .execute(c))?;
+                with_conn!(cat, c => diesel::delete(face_runs::table
+                    .filter(face_runs::content_hash.eq(run.content_hash))
+                    .filter(face_runs::model.eq(&run.model)))
+                    .execute(c))?;
+            }
+            for chunk in runs.chunks(crate::BATCH) {
+                with_conn!(cat, c => diesel::insert_into(face_runs::table).values(chunk).execute(c))?;
+            }
+            for chunk in faces.chunks(crate::BATCH) {
+                with_conn!(cat, c => diesel::insert_into(faces::table).values(chunk).execute(c))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The faces found in a content, best first.
+    pub fn faces_of(&mut self, content_hash: ContentHash) -> Result<Vec<FaceRow>> {
+        Ok(with_conn!(self, c => faces::table
+            .filter(faces::content_hash.eq(content_hash))
+            .order((faces::confidence.desc(), faces::id))
+            .select(FaceRow::as_select())
+            .load(c))?)
+    }
+
+    /// The faces found in these contents, by content.
+    pub fn faces_of_many(&mut self, hashes: &[ContentHash]) -> Result<HashMap<ContentHash, Vec<FaceRow>>> {
+        let rows = self.by_chunks(hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => faces::table
+                .filter(faces::content_hash.eq_any(chunk))
+                .order((faces::confidence.desc(), faces::id))
+                .select(FaceRow::as_select())
+                .load(c))?)
+        })?;
+        let mut out: HashMap<ContentHash, Vec<FaceRow>> = HashMap::new();
+        for r in rows {
+            out.entry(r.content_hash).or_default().push(r);
+        }
+        Ok(out)
+    }
+
+    /// The run of `model` on a content.
+    pub fn face_run(&mut self, content_hash: ContentHash, model: &str) -> Result<Option<FaceRun>> {
+        Ok(with_conn!(self, c => face_runs::table
+            .filter(face_runs::content_hash.eq(content_hash))
+            .filter(face_runs::model.eq(model))
+            .select(FaceRun::as_select())
+            .first(c)
+            .optional())?)
+    }
+
+    /// (contents looked at, faces found) by face model `model`.
+    pub fn face_counts(&mut self, model: &str) -> Result<(i64, i64)> {
+        let runs: i64 =
+            with_conn!(self, c => face_runs::table.filter(face_runs::model.eq(model)).count().get_result(c))?;
+        let faces: i64 = with_conn!(self, c => faces::table.filter(faces::model.eq(model)).count().get_result(c))?;
+        Ok((runs, faces))
+    }
+}

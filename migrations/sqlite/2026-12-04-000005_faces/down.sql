@@ -1,0 +1,2 @@
+DROP TABLE faces;
+DROP TABLE face_runs;

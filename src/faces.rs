@@ -1,0 +1,282 @@
+//! `hma faces`: the faces in every picture (MediaPipe BlazeFace full-range,
+//! natively in candle, over a pyramid of the whole picture so that group
+//! and distant faces are found), stored per content with their boxes, six
+//! keypoints, the sharpness and exposure inside each face, and its eyes
+//! (MediaPipe FaceMesh landmarks: each eye's openness and a verdict, open,
+//! closed or unsure). Incremental
+//! (contents already looked at by this model version are skipped),
+//! resumable (a transaction per batch), cancellable; `--top N` looks at the
+//! best-ranked photos first. `hma detect` runs it after the objects.
+
+use std::path::Path;
+
+use hma_catalog::{Catalog, ContentHash, FaceRow, FaceRun, NewFace};
+use hma_faces::detect::{FaceDetector, Options};
+use hma_faces::eyes::Landmarker;
+use serde::Serialize;
+
+use crate::analyze::orientation_of;
+use crate::detect::{pages, read_job, Job, Miss};
+use crate::report::Places;
+use crate::{EngineError, JobContext, Result};
+
+/// The face detector's manifest id (the faces' `model`).
+pub const MODEL_ID: &str = "blazeface-full-range";
+/// The landmark model's manifest id.
+pub const LANDMARKS_ID: &str = "facemesh";
+/// Bumped when what the job stores for a picture changes.
+pub const FACES_VERSION: i32 = 1;
+
+/// The face models, loaded.
+#[derive(Debug, Clone)]
+pub struct FaceModels {
+    pub detector: FaceDetector,
+    pub landmarker: Landmarker,
+}
+
+/// The face models' weights in `models_dir`, checked against the manifest,
+/// loaded.
+pub fn load_face_models(models_dir: &Path) -> Result<FaceModels> {
+    let path = crate::detect::ready_weights(models_dir, MODEL_ID)?;
+    let detector = FaceDetector::load(&path)
+        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(MODEL_ID))))?;
+    let path = crate::detect::ready_weights(models_dir, LANDMARKS_ID)?;
+    let landmarker = Landmarker::load(&path)
+        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(LANDMARKS_ID))))?;
+    Ok(FaceModels { detector, landmarker })
+}
+
+/// Whether the face models' weights are here and intact.
+pub fn ready(models_dir: &Path) -> bool {
+    [MODEL_ID, LANDMARKS_ID].iter().all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
+}
+
+/// The picture as the face detector sees it: decoded with its long edge at
+/// least the pyramid's finest level (1536 px), EXIF orientation applied;
+/// with the whole picture's size as displayed (the decoder may have
+/// decoded a reduced one).
+pub fn picture(bytes: &[u8], format: &hma_media::Format) -> std::result::Result<(image::RgbImage, (u32, u32)), String> {
+    let orientation = orientation_of(format, bytes);
+    let req = hma_vision::decode::DecodeRequest { min_long_edge: Options::default().finest, ..Default::default() };
+    let d = hma_vision::decode::decode(bytes, format.as_str(), orientation, &req).map_err(|e| e.to_string())?;
+    let full = (d.full_width, d.full_height);
+    let img = image::RgbImage::from_raw(d.image.width, d.image.height, d.image.data)
+        .ok_or_else(|| "bad decoded size".to_string())?;
+    Ok((img, full))
+}
+
+/// Options of [`faces`].
+#[derive(Debug, Clone, Default)]
+pub struct FacesOptions {
+    /// Only the best N photos (one per burst / near-duplicate group), best first.
+    pub top: Option<usize>,
+    /// Look again at pictures already done.
+    pub force: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FacesSummary {
+    pub model: String,
+    /// Pictures considered.
+    pub pictures: u64,
+    /// Pictures looked at in this run.
+    pub looked: u64,
+    /// Faces found in this run.
+    pub faces: u64,
+    /// Pictures with at least one face, of those looked at.
+    pub with_faces: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub failures: Vec<crate::analyze::Failure>,
+    pub cancelled: bool,
+}
+
+/// The faces of one picture: the detector's faces turned into rows (shares
+/// of the picture as displayed) with the sharpness and exposure inside
+/// each and its eyes.
+pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: ContentHash) -> Result<Vec<NewFace>> {
+    let found = models.detector.detect(img, &Options::default()).map_err(|e| EngineError::Model(e.to_string()))?;
+    let eyes = models.landmarker.eyes(img, &found).map_err(|e| EngineError::Model(e.to_string()))?;
+    let (w, h) = (img.width() as f64, img.height() as f64);
+    let boxes: Vec<[f64; 4]> = found
+        .iter()
+        .map(|f| {
+            let (x0, y0) = ((f.xmin / w).clamp(0.0, 1.0), (f.ymin / h).clamp(0.0, 1.0));
+            let (x1, y1) = ((f.xmax / w).clamp(0.0, 1.0), (f.ymax / h).clamp(0.0, 1.0));
+            [x0, y0, x1 - x0, y1 - y0]
+        })
+        .collect();
+    let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
+    let measures = hma_vision::metrics::measure_boxes(&rgb, &boxes);
+    Ok(found
+        .iter()
+        .zip(boxes)
+        .zip(measures)
+        .zip(eyes)
+        .map(|(((f, b), m), (e, _))| {
+            let kp: Vec<[f64; 2]> = f.keypoints.iter().map(|&(x, y)| [round6(x / w), round6(y / h)]).collect();
+            NewFace {
+                content_hash,
+                model: MODEL_ID.into(),
+                confidence: f.score,
+                box_x: b[0],
+                box_y: b[1],
+                box_w: b[2],
+                box_h: b[3],
+                keypoints: serde_json::to_string(&kp).unwrap_or_else(|_| "[]".into()),
+                sharpness: m.sharpness,
+                exposure: m.exposure,
+                eye_left: e.left.map(round6),
+                eye_right: e.right.map(round6),
+                eyes: e.verdict.as_str().into(),
+            }
+        })
+        .collect())
+}
+
+/// Six decimals of a share: a millionth of the picture, below a pixel.
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// Runs the faces job.
+pub fn faces(cat: &mut Catalog, ctx: &JobContext, opts: &FacesOptions) -> Result<FacesSummary> {
+    let models = load_face_models(&ctx.models_dir)?;
+    let places = Places::load(cat, &ctx.machine)?;
+    let mut sum = FacesSummary { model: MODEL_ID.into(), ..Default::default() };
+    let total = match opts.top {
+        Some(n) => n as u64,
+        None => cat.analysable_count()? as u64,
+    };
+    ctx.progress.stage("faces", Some(total));
+    let mut buf = Vec::new();
+    let done = pages(cat, &places, opts.top, |cat, mut jobs, listed| {
+        sum.pictures += jobs.len() as u64;
+        if !opts.force {
+            let hashes: Vec<ContentHash> = jobs.iter().map(|j| j.content_hash).collect();
+            let done = cat.faced_hashes(&hashes, MODEL_ID, FACES_VERSION)?;
+            let before = jobs.len();
+            jobs.retain(|j| !done.contains(&j.content_hash));
+            sum.unchanged += (before - jobs.len()) as u64;
+        }
+        ctx.progress.advance(listed - jobs.len() as u64);
+        run_batches(cat, ctx, &models, &jobs, &mut buf, &mut sum)
+    })?;
+    sum.cancelled = !done;
+    Ok(sum)
+}
+
+/// Looks at `jobs` in batches of 8, each stored in one transaction; false
+/// when cancelled.
+fn run_batches(
+    cat: &mut Catalog,
+    ctx: &JobContext,
+    models: &FaceModels,
+    jobs: &[Job],
+    buf: &mut Vec<u8>,
+    sum: &mut FacesSummary,
+) -> Result<bool> {
+    for batch in jobs.chunks(8) {
+        if ctx.cancelled() {
+            return Ok(false);
+        }
+        let mut runs = Vec::new();
+        let mut rows = Vec::new();
+        for j in batch {
+            let found: std::result::Result<(Vec<NewFace>, (u32, u32)), Miss> = (|| {
+                read_job(j, buf)?;
+                let (img, full) = picture(buf, &j.format).map_err(Miss::Bad)?;
+                let faces = face_rows(models, &img, j.content_hash).map_err(|e| Miss::Bad(e.to_string()))?;
+                Ok((faces, full))
+            })();
+            let mut run = FaceRun {
+                content_hash: j.content_hash,
+                model: MODEL_ID.into(),
+                version: FACES_VERSION,
+                detected_ms: ctx.now(),
+                error: None,
+                faces: 0,
+                width: 0,
+                height: 0,
+            };
+            match found {
+                Ok((faces, (w, h))) => {
+                    run.faces = faces.len() as i32;
+                    (run.width, run.height) = (w as i32, h as i32);
+                    sum.looked += 1;
+                    sum.faces += faces.len() as u64;
+                    sum.with_faces += u64::from(!faces.is_empty());
+                    rows.extend(faces);
+                }
+                Err(Miss::Bad(e)) => {
+                    sum.failed += 1;
+                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
+                    run.error = Some(e);
+                }
+                Err(Miss::Unavailable(e)) => {
+                    sum.failed += 1;
+                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e });
+                    ctx.progress.advance(1);
+                    continue;
+                }
+            }
+            runs.push(run);
+            ctx.progress.advance(1);
+        }
+        if !runs.is_empty() {
+            cat.put_faces(&runs, &rows)?;
+        }
+    }
+    Ok(true)
+}
+
+/// A face as `hma show --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    pub id: i64,
+    /// `[x, y, w, h]` in pixels of the picture as displayed.
+    #[serde(rename = "box")]
+    pub bbox: [f64; 4],
+    pub confidence: f64,
+    /// The six keypoints (right eye, left eye, nose tip, mouth, right ear,
+    /// left ear: the subject's sides), pixels of the picture as displayed.
+    pub keypoints: Vec<[f64; 2]>,
+    /// Variance of the Laplacian in the face at the analysis working size.
+    pub sharpness: Option<f64>,
+    /// Mean luma in the face, 0–1.
+    pub exposure: Option<f64>,
+    pub eyes: EyesReport,
+}
+
+/// A face's eyes: openness of the subject's left and right eye (lid gap
+/// over eye width; null when the face was too small to read) and the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct EyesReport {
+    pub left: Option<f64>,
+    pub right: Option<f64>,
+    /// open, closed or unsure.
+    pub verdict: String,
+}
+
+/// The faces found in a content (best first), in pixels of the picture as
+/// displayed.
+pub fn faces_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<FaceReport>> {
+    let Some(run) = cat.face_run(content_hash, MODEL_ID)? else { return Ok(vec![]) };
+    let rows = cat.faces_of(content_hash)?;
+    Ok(rows.iter().filter(|r| r.model == MODEL_ID).map(|r| report(r, (run.width as f64, run.height as f64))).collect())
+}
+
+fn report(r: &FaceRow, (w, h): (f64, f64)) -> FaceReport {
+    let px = |v: f64, side: f64| (v * side * 10.0).round() / 10.0;
+    let kp: Vec<[f64; 2]> = serde_json::from_str(&r.keypoints).unwrap_or_default();
+    FaceReport {
+        id: r.id,
+        bbox: [px(r.box_x, w), px(r.box_y, h), px(r.box_w, w), px(r.box_h, h)],
+        confidence: r.confidence,
+        keypoints: kp.iter().map(|p| [px(p[0], w), px(p[1], h)]).collect(),
+        sharpness: r.sharpness,
+        exposure: r.exposure,
+        eyes: EyesReport { left: r.eye_left, right: r.eye_right, verdict: r.eyes.clone() },
+    }
+}
