@@ -346,9 +346,9 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
             cat.transaction(|c| {
                 // Read in the transaction that writes: a subject a detector
                 // stores meanwhile is not lost.
-                let subjects = scoring::subjects_of(c, &hashes)?;
+                let found = scoring::founds_of(c, &hashes)?;
                 for row in &mut rows {
-                    scoring::apply(row, subjects.get(&row.content_hash));
+                    scoring::apply(row, found.get(&row.content_hash));
                 }
                 c.put_analyses(&rows)?;
                 groups::rerank_contents(c, &hashes)

@@ -88,6 +88,8 @@ pub struct FacesSummary {
     pub with_faces: u64,
     pub unchanged: u64,
     pub failed: u64,
+    /// Pictures whose stored score changed with the faces found.
+    pub rescored: u64,
     pub failures: Vec<crate::analyze::Failure>,
     pub cancelled: bool,
 }
@@ -224,8 +226,14 @@ fn run_batches(
             runs.push(run);
             ctx.progress.advance(1);
         }
+        // The scores follow the faces (their sharpness and eyes), and the
+        // groups holding these pictures are re-ranked, all in one transaction.
         if !runs.is_empty() {
-            cat.put_faces(&runs, &rows)?;
+            let hashes: Vec<ContentHash> = runs.iter().map(|r| r.content_hash).collect();
+            sum.rescored += cat.transaction(|c| {
+                c.put_faces(&runs, &rows)?;
+                crate::scoring::rescore(c, &hashes)
+            })?;
         }
     }
     Ok(true)

@@ -403,6 +403,7 @@ fn explain_best(
     let mut lead = String::new();
     if let (Some(a), Some(b)) = (a.map(|a| a.scores), b.map(|b| b.scores)) {
         let cmp = [
+            ("eyes open", a.s_eyes, b.s_eyes),
             ("sharper", a.s_sharpness, b.s_sharpness),
             ("better exposed", a.s_exposure, b.s_exposure),
             ("less noisy", a.s_noise, b.s_noise),

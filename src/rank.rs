@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hma_catalog::{AnalysisRow, Catalog, ContentHash, RankFilter};
-use hma_vision::score::Subject;
+use hma_vision::score::Found;
 use serde::Serialize;
 
 use crate::report::Places;
@@ -37,8 +37,8 @@ pub struct QualityReport {
 }
 
 /// The quality report of an analysis.
-pub fn quality_report(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subject>) -> QualityReport {
-    match crate::scoring::scored(a, iso, subject) {
+pub fn quality_report(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> QualityReport {
+    match crate::scoring::scored(a, iso, found) {
         Some((m, s)) => {
             let mut raw = serde_json::to_value(&m).unwrap_or_default();
             raw["brisque"] = serde_json::json!(a.brisque);
@@ -296,7 +296,7 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
     hashes.dedup();
     let analyses: HashMap<ContentHash, AnalysisRow> =
         cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a)).collect();
-    let subjects = crate::scoring::subjects_of(cat, &hashes)?;
+    let seen = crate::scoring::founds_of(cat, &hashes)?;
     let mut found: HashMap<ContentHash, Vec<(f64, String)>> = HashMap::new();
     for d in cat.detections_of_many(&hashes)? {
         found.entry(d.content_hash).or_default().push((d.confidence, d.class_name));
@@ -305,7 +305,7 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
         .into_iter()
         .map(|Chosen { r, group, iso, marks }| {
             let a = analyses.get(&r.content_hash);
-            let sc = a.and_then(|a| crate::scoring::scored(a, iso, subjects.get(&r.content_hash)));
+            let sc = a.and_then(|a| crate::scoring::scored(a, iso, seen.get(&r.content_hash)));
             let mut explain = sc.as_ref().map(|(_, s)| s.explain()).unwrap_or_default();
             if let Some(g) = &group {
                 explain.push(group_line(g));

@@ -345,9 +345,9 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
     });
     let (quality, detections, faces) = match row.content_hash {
         Some(h) => {
-            let subject = crate::scoring::subject_of(cat, h)?;
+            let found = crate::scoring::found_of(cat, h)?;
             let quality = cat.analysis(h)?.map(|a| {
-                let mut q = crate::rank::quality_report(&a, file.exif.iso, subject.as_ref());
+                let mut q = crate::rank::quality_report(&a, file.exif.iso, found.as_ref());
                 if let Some(g) = &group {
                     q.explain.push(crate::rank::group_line(g));
                 }

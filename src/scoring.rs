@@ -1,7 +1,7 @@
 //! One score from every stage. A picture's overall score, its parts and
 //! their explanations are a pure function of what the catalogue stores
-//! about its content: the analysis measurements and the main subject the
-//! detector found (faces will add theirs here). No stage keeps a score of
+//! about its content: the analysis measurements, the main subject the
+//! detector found, and the faces (their sharpness and eyes). No stage keeps a score of
 //! its own: whenever a stage writes, the scores it may have changed are
 //! recomputed from the catalogue (no decoding) and the groups that hold
 //! those pictures get their best, ranks and reasons again in the same
@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use hma_catalog::{AnalysisRow, Catalog, ContentHash, ScoreUpdate, Scores};
-use hma_vision::score::{Scored, Subject, SCORE_VERSION};
+use hma_vision::score::{FaceFacts, Found, Scored, SCORE_VERSION};
 use hma_vision::Measurements;
 
 use crate::{groups, JobContext, Result};
@@ -20,16 +20,17 @@ const PAGE: i64 = 500;
 
 /// The scores of a stored analysis with the rules in force. `iso` only
 /// words the noise explanation; it never changes a number.
-pub fn scored(a: &AnalysisRow, iso: Option<i64>, subject: Option<&Subject>) -> Option<(Measurements, Scored)> {
+pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Option<(Measurements, Scored)> {
     let m: Measurements = serde_json::from_str(a.measurements.as_deref()?).ok()?;
-    let s = hma_vision::score::score_with(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso, subject);
+    let none = Found::default();
+    let s = hma_vision::score::score_with(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso, found.unwrap_or(&none));
     Some((m, s))
 }
 
-/// The stored scores of an analysis with `subject` (None where the
-/// picture could not be measured).
-pub fn update_of(a: &AnalysisRow, subject: Option<&Subject>) -> ScoreUpdate {
-    let s = scored(a, None, subject).map(|(_, s)| s);
+/// The stored scores of an analysis with what was `found` in it (None
+/// where the picture could not be measured).
+pub fn update_of(a: &AnalysisRow, found: Option<&Found>) -> ScoreUpdate {
+    let s = scored(a, None, found).map(|(_, s)| s);
     let part = |n: &str| s.as_ref().and_then(|s| s.part(n));
     ScoreUpdate {
         content_hash: a.content_hash,
@@ -42,27 +43,49 @@ pub fn update_of(a: &AnalysisRow, subject: Option<&Subject>) -> ScoreUpdate {
             s_brisque: part("brisque"),
             s_composition: part("composition"),
             s_compression: part("compression"),
+            s_eyes: part("eyes"),
         },
     }
 }
 
 /// Sets the scores of a freshly measured analysis row.
-pub fn apply(row: &mut AnalysisRow, subject: Option<&Subject>) {
-    row.scores = update_of(row, subject).scores;
+pub fn apply(row: &mut AnalysisRow, found: Option<&Found>) {
+    row.scores = update_of(row, found).scores;
 }
 
-/// The main subject the detector found in a content, if it looked.
-pub fn subject_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Option<Subject>> {
-    Ok(subjects_of(cat, &[content_hash])?.remove(&content_hash))
+/// What the detectors found in a content (nothing when none looked).
+pub fn found_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Option<Found>> {
+    Ok(founds_of(cat, &[content_hash])?.remove(&content_hash))
 }
 
-/// The main subjects found in these contents (those with one).
-pub fn subjects_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<ContentHash, Subject>> {
-    Ok(cat
-        .subjects_of(hashes, hma_detect::MODEL_ID)?
-        .into_iter()
-        .filter_map(|(h, j)| Some((h, serde_json::from_str(&j).ok()?)))
-        .collect())
+/// What the detectors found in these contents: the main subject and the
+/// faces (those where something was found).
+pub fn founds_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<ContentHash, Found>> {
+    let mut out: HashMap<ContentHash, Found> = HashMap::new();
+    for (h, j) in cat.subjects_of(hashes, hma_detect::MODEL_ID)? {
+        if let Ok(s) = serde_json::from_str(&j) {
+            out.entry(h).or_default().subject = Some(s);
+        }
+    }
+    for (h, rows) in cat.faces_of_many(hashes)? {
+        let faces = rows
+            .into_iter()
+            .filter(|r| r.model == crate::faces::MODEL_ID)
+            .map(|r| FaceFacts {
+                confidence: r.confidence,
+                bbox: [r.box_x, r.box_y, r.box_w, r.box_h],
+                sharpness: r.sharpness,
+                eyes_open: match r.eyes.as_str() {
+                    "open" => Some(true),
+                    "closed" => Some(false),
+                    _ => None,
+                },
+                name: None,
+            })
+            .collect();
+        out.entry(h).or_default().faces = faces;
+    }
+    Ok(out)
 }
 
 /// Recomputes the stored scores of these contents from the catalogue and
@@ -70,10 +93,10 @@ pub fn subjects_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<
 /// transaction that wrote the stage's results. Returns how many changed.
 pub fn rescore(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<u64> {
     let analyses = cat.analyses_of(hashes)?;
-    let subjects = subjects_of(cat, hashes)?;
+    let found = founds_of(cat, hashes)?;
     let updates: Vec<ScoreUpdate> = analyses
         .iter()
-        .map(|a| (a, update_of(a, subjects.get(&a.content_hash))))
+        .map(|a| (a, update_of(a, found.get(&a.content_hash))))
         .filter(|(a, u)| a.scores != u.scores)
         .map(|(_, u)| u)
         .collect();

@@ -1,8 +1,10 @@
-//! `hma search 'has:dog has:person -has:cat month:12 min-score:0.5'`:
-//! captures by what was detected in them (AND of classes or COCO
-//! super-categories such as `animal`, `-has:` to exclude) and the `top`
-//! filters, ranked by score. A capture has a class when any of its files
-//! does (the JPEG of a RAW+JPEG pair, say).
+//! `hma search 'has:dog has:person -has:cat faces:2+ eyes:open month:12
+//! min-score:0.5'`: captures by what was detected in them (AND of classes
+//! or COCO super-categories such as `animal`, `-has:` to exclude; how many
+//! faces; open or closed eyes) and the `top` filters, ranked by score. A
+//! capture has a class (faces, eyes) when any of its files does (the JPEG
+//! of a RAW+JPEG pair, say). Faces count as in the score: confident and not
+//! tiny (`hma_vision::score::FaceFacts::counts`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,6 +26,42 @@ pub struct Query {
     pub to_ms: Option<i64>,
     pub root: Option<String>,
     pub min_score: Option<f64>,
+    /// `faces:N`, `faces:N+`, `faces:N-M`: how many faces (inclusive; no
+    /// upper bound for `N+`).
+    pub faces: Option<(i64, Option<i64>)>,
+    /// `eyes:open` / `eyes:closed`, each maybe negated (`-eyes:closed`).
+    pub eyes: Vec<(bool, EyesTerm)>,
+}
+
+/// What an `eyes:` term asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EyesTerm {
+    /// Every face whose eyes could be read has them open (at least one).
+    Open,
+    /// Some face has its eyes closed.
+    Closed,
+}
+
+impl Query {
+    /// Whether the query says what to look for (not only filters).
+    fn has_content_terms(&self) -> bool {
+        !self.has.is_empty() || self.faces.is_some() || !self.eyes.is_empty()
+    }
+}
+
+const TERMS: &str = "terms are has:CLASS, -has:CLASS, faces:N (N+, N-M), eyes:open, eyes:closed (-eyes:…), month:1-12, from:YYYY-MM-DD, to:YYYY-MM-DD, root:NAME, min-score:0-1";
+
+/// `2`, `2+`, `1-3`.
+fn face_range(v: &str) -> Option<(i64, Option<i64>)> {
+    if let Some(n) = v.strip_suffix('+') {
+        return Some((n.parse().ok().filter(|n: &i64| *n >= 0)?, None));
+    }
+    if let Some((a, b)) = v.split_once('-') {
+        let (a, b): (i64, i64) = (a.parse().ok()?, b.parse().ok()?);
+        return (0 <= a && a <= b).then_some((a, Some(b)));
+    }
+    let n: i64 = v.parse().ok().filter(|n: &i64| *n >= 0)?;
+    Some((n, Some(n)))
 }
 
 fn classes_of(word: &str) -> Result<Vec<String>> {
@@ -45,9 +83,7 @@ pub fn parse(q: &str) -> Result<Query> {
             None => (false, term),
         };
         let Some((key, value)) = t.split_once(':') else {
-            return Err(EngineError::Invalid(format!(
-                "{term:?}: terms are has:CLASS, -has:CLASS, month:1-12, from:YYYY-MM-DD, to:YYYY-MM-DD, root:NAME, min-score:0-1"
-            )));
+            return Err(EngineError::Invalid(format!("{term:?}: {TERMS}")));
         };
         let bad = |what: &str| EngineError::Invalid(format!("{term:?}: {what}"));
         match (neg, key) {
@@ -60,6 +96,17 @@ pub fn parse(q: &str) -> Result<Query> {
             (false, "from") => out.from_ms = Some(parse_date(value).ok_or_else(|| bad("use YYYY-MM-DD"))?),
             (false, "to") => out.to_ms = Some(parse_date(value).ok_or_else(|| bad("use YYYY-MM-DD"))? + 86_400_000),
             (false, "root") => out.root = Some(value.to_string()),
+            (false, "faces") => {
+                out.faces = Some(face_range(value).ok_or_else(|| bad("faces:N, faces:N+ or faces:N-M"))?)
+            }
+            (_, "eyes") => out.eyes.push((
+                neg,
+                match value {
+                    "open" => EyesTerm::Open,
+                    "closed" => EyesTerm::Closed,
+                    _ => return Err(bad("eyes:open or eyes:closed")),
+                },
+            )),
             (false, "min-score") => {
                 out.min_score = Some(
                     value
@@ -69,7 +116,7 @@ pub fn parse(q: &str) -> Result<Query> {
                         .ok_or_else(|| bad("a score 0 to 1"))?,
                 )
             }
-            _ => return Err(bad("unknown term")),
+            _ => return Err(bad(&format!("unknown term; {TERMS}"))),
         }
     }
     Ok(out)
@@ -95,19 +142,66 @@ fn captures_of(cat: &mut Catalog, hashes: &HashSet<hma_catalog::ContentHash>) ->
 
 /// Runs a query; at most `limit` captures, best first.
 pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Result<Vec<SearchHit>> {
-    if q.has.is_empty() {
-        return Err(EngineError::Invalid("say what to look for: at least one has:CLASS term".into()));
+    if !q.has_content_terms() {
+        return Err(EngineError::Invalid(
+            "say what to look for: at least one has:CLASS, faces:N or eyes:open|closed term".into(),
+        ));
     }
+    // Each positive term narrows the captures; negative ones remove.
     let mut caps: Option<HashSet<i64>> = None;
-    for (_, classes) in &q.has {
-        let contents = cat.contents_with_classes(classes)?;
-        let c = captures_of(cat, &contents)?;
-        caps = Some(match caps {
+    let narrow = |caps: &mut Option<HashSet<i64>>, c: HashSet<i64>| {
+        *caps = Some(match caps.take() {
             None => c,
             Some(prev) => prev.intersection(&c).copied().collect(),
         });
+    };
+    for (_, classes) in &q.has {
+        let contents = cat.contents_with_classes(classes)?;
+        narrow(&mut caps, captures_of(cat, &contents)?);
     }
-    let mut caps = caps.unwrap_or_default();
+    let (model, conf, share) =
+        (crate::faces::MODEL_ID, hma_vision::score::FACE_CONFIDENCE, hma_vision::score::FACE_MIN_SHARE);
+    if let Some((lo, hi)) = q.faces {
+        let contents = if lo == 0 {
+            // Looked at, minus those with more faces than asked.
+            let mut looked = cat.faced_contents(model)?;
+            let more = cat.contents_by_face_count(model, conf, share, hi.map_or(i64::MAX, |h| h + 1), None)?;
+            looked.retain(|h| !more.contains(h));
+            looked
+        } else {
+            cat.contents_by_face_count(model, conf, share, lo, hi)?
+        };
+        narrow(&mut caps, captures_of(cat, &contents)?);
+    }
+    let mut exclude: Vec<HashSet<i64>> = Vec::new();
+    for &(neg, e) in &q.eyes {
+        let closed = cat.contents_with_eyes(model, conf, share, "closed")?;
+        let contents = match e {
+            EyesTerm::Closed => closed,
+            EyesTerm::Open => {
+                let mut open = cat.contents_with_eyes(model, conf, share, "open")?;
+                open.retain(|h| !closed.contains(h));
+                open
+            }
+        };
+        let c = captures_of(cat, &contents)?;
+        if neg {
+            exclude.push(c);
+        } else {
+            narrow(&mut caps, c);
+        }
+    }
+    let mut caps = match caps {
+        Some(c) => c,
+        // Only negative terms: start from every capture looked at for faces.
+        None => {
+            let looked = cat.faced_contents(model)?;
+            captures_of(cat, &looked)?
+        }
+    };
+    for c in exclude {
+        caps.retain(|x| !c.contains(x));
+    }
     for (_, classes) in &q.has_not {
         let contents = cat.contents_with_classes(classes)?;
         let c = captures_of(cat, &contents)?;
@@ -174,6 +268,14 @@ mod tests {
         assert!(parse("month:13").is_err());
         assert!(parse("dog").is_err());
         assert!(parse("-month:3").is_err());
+        let f = parse("faces:2+ eyes:open -eyes:closed").unwrap();
+        assert_eq!(
+            (f.faces, f.eyes.clone()),
+            (Some((2, None)), vec![(false, EyesTerm::Open), (true, EyesTerm::Closed)])
+        );
+        assert_eq!(parse("faces:1-3").unwrap().faces, Some((1, Some(3))));
+        assert_eq!(parse("faces:0").unwrap().faces, Some((0, Some(0))));
+        assert!(parse("faces:3-1").is_err() && parse("faces:x").is_err() && parse("eyes:half").is_err());
         assert_eq!(parse("has:cell_phone").unwrap().has[0].1, vec!["cell phone".to_string()]);
     }
 }

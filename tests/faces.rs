@@ -81,6 +81,10 @@ catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
     let lib = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     put(lib.path(), "groups/solvay.jpg", &std::fs::read(fixture("solvay-1927.jpg")).unwrap());
+    for name in ["person.jpg", "dog.jpg"] {
+        let detect = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detect").join(name);
+        put(lib.path(), &format!("pets/{name}"), &std::fs::read(detect).unwrap());
+    }
     // A landscape without a face, and a broken file.
     put(
         lib.path(),
@@ -93,19 +97,21 @@ catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
     hma(&["scan", "--json"]);
+    hma(&["analyze", "--json"]);
+    let before_faces = json(hma(&["show", lib.path().join("groups/solvay.jpg").to_str().unwrap(), "--json"]), "show");
 
     let out = hma(&["faces", "--json"]);
     assert_eq!(out.status.code(), Some(2), "the broken file is recorded: {}", String::from_utf8_lossy(&out.stderr));
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (s["pictures"].as_u64(), s["failed"].as_u64(), s["unchanged"].as_u64()),
-        (Some(3), Some(1), Some(0)),
+        (Some(5), Some(1), Some(0)),
         "{s}"
     );
-    assert_eq!(s["with_faces"], 1, "faces in the group photo only: {s}");
+    assert!(s["rescored"].as_u64().unwrap() >= 1, "the faces changed the group photo's score: {s}");
     // Incremental: nothing looked at twice.
     let again: serde_json::Value = serde_json::from_slice(&hma(&["faces", "--json"]).stdout).unwrap();
-    assert_eq!((again["looked"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(3)), "{again}");
+    assert_eq!((again["looked"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(5)), "{again}");
 
     // show --json: the faces in pixels of the picture, the Solvay bar met
     // through the catalogue, each face with keypoints and measures.
@@ -129,6 +135,67 @@ catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
     assert!(found >= 26 && false_faces <= 2, "{found} of 29 found, {false_faces} false");
     let rocks = json(hma(&["show", lib.path().join("land/rocks.jpg").to_str().unwrap(), "--json"]), "show");
     assert_eq!(rocks["faces"].as_array().unwrap().len(), 0, "{rocks}");
+
+    // The score: the faces' sharpness replaces the frame's, their eyes are
+    // a part of their own, and explain says so.
+    let explain: Vec<String> =
+        show["quality"]["explain"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
+    assert!(explain.iter().any(|l| l.starts_with("sharpness") && l.contains("faces sharp")), "{explain:?}");
+    assert!(explain.iter().any(|l| l.starts_with("eyes") && l.contains("faces")), "{explain:?}");
+    assert_ne!(show["quality"]["score"], before_faces["quality"]["score"]);
+    let top = json(hma(&["top", "10", "--json"]), "top");
+    let solvay = top.as_array().unwrap().iter().find(|e| e["path"].as_str().unwrap().ends_with("solvay.jpg")).unwrap();
+    assert_eq!(solvay["score"], show["quality"]["score"], "the ranking uses the same score");
+
+    // Search: faces and eyes exactly as show --json has them (faces that
+    // count: confidence ≥ 0.6, box ≥ 2 % of the picture's side).
+    let mut expect: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for f in ["groups/solvay.jpg", "land/rocks.jpg", "pets/person.jpg", "pets/dog.jpg"] {
+        let show = json(hma(&["show", lib.path().join(f).to_str().unwrap(), "--json"]), "show");
+        let (w, h) = (
+            show["quality"]["raw"]["full_width"].as_f64().unwrap(),
+            show["quality"]["raw"]["full_height"].as_f64().unwrap(),
+        );
+        let counted: Vec<&serde_json::Value> = show["faces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| {
+                let b: Vec<f64> = x["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+                x["confidence"].as_f64().unwrap() >= 0.6 && (b[2] / w >= 0.02 || b[3] / h >= 0.02)
+            })
+            .collect();
+        let verdicts: Vec<&str> = counted.iter().map(|x| x["eyes"]["verdict"].as_str().unwrap()).collect();
+        println!("{f}: {} faces count, eyes {verdicts:?}", counted.len());
+        let name = f.rsplit('/').next().unwrap().to_string();
+        if !counted.is_empty() {
+            expect.entry("faces:1+").or_default().push(name.clone());
+        } else {
+            expect.entry("faces:0").or_default().push(name.clone());
+        }
+        if counted.len() >= 20 {
+            expect.entry("faces:20+").or_default().push(name.clone());
+        }
+        if verdicts.contains(&"closed") {
+            expect.entry("eyes:closed").or_default().push(name.clone());
+        } else if verdicts.contains(&"open") {
+            expect.entry("eyes:open").or_default().push(name.clone());
+        }
+    }
+    assert_eq!(expect.get("faces:20+").cloned().unwrap_or_default(), ["solvay.jpg"]);
+    for (q, mut want) in expect {
+        want.sort();
+        let hits = json(hma(&["search", q, "--json"]), q);
+        let mut got: Vec<String> = hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{q}");
+    }
+    assert_eq!(hma(&["search", "faces:many"]).status.code(), Some(1));
     assert_eq!(snapshot(lib.path()), before, "originals untouched");
 });
 

@@ -78,8 +78,8 @@ pub fn faces(a: &FacesArgs, env: &Env) -> anyhow::Result<u8> {
 
 fn print_faces(s: &hma::faces::FacesSummary) {
     println!(
-        "faces: pictures {}  looked at {}  with faces {}  faces {}  unchanged {}  failed {}",
-        s.pictures, s.looked, s.with_faces, s.faces, s.unchanged, s.failed
+        "faces: pictures {}  looked at {}  with faces {}  faces {}  unchanged {}  failed {}  rescored {}",
+        s.pictures, s.looked, s.with_faces, s.faces, s.unchanged, s.failed, s.rescored
     );
     for f in s.failures.iter().take(20) {
         println!("  {}: {}", f.path, f.error);

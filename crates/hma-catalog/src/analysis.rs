@@ -112,6 +112,9 @@ pub struct Scores {
     pub s_brisque: Option<f64>,
     pub s_composition: Option<f64>,
     pub s_compression: Option<f64>,
+    /// Share of the counted faces with their eyes open (None: no face
+    /// whose eyes could be read).
+    pub s_eyes: Option<f64>,
 }
 
 /// New scores for one analysed content.

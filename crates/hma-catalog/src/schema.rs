@@ -221,6 +221,7 @@ diesel::table! {
         s_brisque -> Nullable<Double>,
         s_composition -> Nullable<Double>,
         s_compression -> Nullable<Double>,
+        s_eyes -> Nullable<Double>,
     }
 }
 diesel::table! {

@@ -25,6 +25,13 @@ use crate::FacesError;
 /// the coarser one, where it is half as big.
 pub const MAX_FACE: f64 = 96.0;
 
+/// Faces smaller than this in the picture (pixels, long side of the box)
+/// are dropped: too small to see eyes or know who it is, and on pictures
+/// blown up by the finest level they are mostly letters and texture
+/// (measured on ../shared/photos/jpeg_exif: five "faces" of 6–8 px on the
+/// letters of a 500-px panorama, one of 10 px on a blurred leaf).
+pub const MIN_FACE: f64 = 12.0;
+
 /// How faces are looked for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
@@ -184,7 +191,9 @@ impl FaceDetector {
                 all.push(f);
             }
         }
-        Ok(weighted_nms(all, MERGE_IOU))
+        let mut faces = weighted_nms(all, MERGE_IOU);
+        faces.retain(|f| (f.xmax - f.xmin).max(f.ymax - f.ymin) >= MIN_FACE);
+        Ok(faces)
     }
 }
 

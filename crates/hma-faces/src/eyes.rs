@@ -13,7 +13,7 @@ use crate::FacesError;
 
 /// Faces narrower than this (pixels of the picture) get no landmarks: at
 /// that size the lids are a pixel or two apart, so the verdict is "unsure".
-pub const MIN_FACE: f64 = 24.0;
+pub const MIN_READABLE: f64 = 24.0;
 /// Face-presence probability below which FaceMesh says the crop is no face
 /// it can read (profile, hidden, blurred): "unsure".
 pub const MIN_PRESENCE: f64 = 0.5;
@@ -110,7 +110,7 @@ impl Landmarker {
     pub fn eyes(&self, img: &RgbImage, faces: &[Face]) -> Result<Vec<(Eyes, Option<Landmarks>)>, FacesError> {
         let mut out: Vec<(Eyes, Option<Landmarks>)> = vec![(Eyes::unsure(), None); faces.len()];
         let readable: Vec<usize> = (0..faces.len())
-            .filter(|&i| (faces[i].xmax - faces[i].xmin).max(faces[i].ymax - faces[i].ymin) >= MIN_FACE)
+            .filter(|&i| (faces[i].xmax - faces[i].xmin).max(faces[i].ymax - faces[i].ymin) >= MIN_READABLE)
             .collect();
         for chunk in readable.chunks(16) {
             let rois: Vec<Roi> = chunk

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// Version of the scoring rules (scores are recomputed from stored
 /// measurements, so a change here needs no re-analysis).
-pub const SCORE_VERSION: i32 = 1;
+pub const SCORE_VERSION: i32 = 2;
 
 /// One part of the overall score.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -185,31 +185,131 @@ pub fn composition(m: &Measurements) -> (f64, String) {
     (s, why)
 }
 
+/// A face found in the picture, as the scores see it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FaceFacts {
+    /// The detector's confidence, 0–1.
+    pub confidence: f64,
+    /// `[x, y, w, h]`, shares of the picture.
+    pub bbox: [f64; 4],
+    /// Laplacian variance inside the face at the working size.
+    pub sharpness: Option<f64>,
+    /// Eyes open (Some(true)), closed (Some(false)), or not sure (None).
+    pub eyes_open: Option<bool>,
+    /// Who it is, when named.
+    pub name: Option<String>,
+}
+
+impl FaceFacts {
+    /// Faces that count in the score: confident (≥ 0.6, MediaPipe's own
+    /// cut) and not tiny (their box at least 2 % of the picture's width or
+    /// height): a crowd far behind the subject does not decide the picture.
+    pub fn counts(&self) -> bool {
+        self.confidence >= FACE_CONFIDENCE && self.bbox[2].max(self.bbox[3]) >= FACE_MIN_SHARE
+    }
+}
+
+/// See [`FaceFacts::counts`].
+pub const FACE_CONFIDENCE: f64 = 0.6;
+pub const FACE_MIN_SHARE: f64 = 0.02;
+/// Laplacian variance in a face box at which its sharpness scores 0.5.
+pub const FACE_SHARP_MID: f64 = 250.0;
+
+/// What the detectors found: the main subject and the faces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub subject: Option<Subject>,
+    pub faces: Vec<FaceFacts>,
+}
+
+/// "Anna's": how a named face is named in an explanation.
+fn whose(f: &FaceFacts) -> String {
+    format!("{}'s", f.name.as_deref().unwrap_or("someone"))
+}
+
+/// Sharpness where the faces are: each counted face's own (the subject
+/// curve), their mean, with a fifth for the frame as a whole.
+pub fn sharpness_of_faces(m: &Measurements, faces: &[&FaceFacts]) -> Option<(f64, String)> {
+    let measured: Vec<(&FaceFacts, f64)> = faces.iter().filter_map(|f| Some((*f, f.sharpness?))).collect();
+    if measured.is_empty() {
+        return None;
+    }
+    let each: Vec<f64> = measured.iter().map(|(_, v)| log_logistic(*v, FACE_SHARP_MID, 1.5)).collect();
+    let mean = each.iter().sum::<f64>() / each.len() as f64;
+    let score = 0.8 * mean + 0.2 * log_logistic(m.sharp_global, 60.0, 1.2);
+    let sharp = each.iter().filter(|s| **s >= 0.5).count();
+    let n = each.len();
+    let why = if n == 1 {
+        let (f, v) = measured[0];
+        let who = f.name.clone().unwrap_or_else(|| "the face".into());
+        format!("{who} {} (Laplacian variance {v:.0} in the face)", if sharp == 1 { "is sharp" } else { "is soft" })
+    } else if sharp == n {
+        format!("all {n} faces sharp")
+    } else {
+        format!("{sharp} of {n} faces sharp")
+    };
+    Some((score, why))
+}
+
+/// Open eyes: the share of counted faces whose eyes are open, of those
+/// where the eyes could be read (None when none could).
+pub fn eyes(faces: &[&FaceFacts]) -> Option<(f64, String)> {
+    let read: Vec<&FaceFacts> = faces.iter().copied().filter(|f| f.eyes_open.is_some()).collect();
+    if read.is_empty() {
+        return None;
+    }
+    let open = read.iter().filter(|f| f.eyes_open == Some(true)).count();
+    let n = read.len();
+    let closed: Vec<&FaceFacts> = read.iter().copied().filter(|f| f.eyes_open == Some(false)).collect();
+    let named = !closed.is_empty() && closed.iter().all(|f| f.name.is_some());
+    let why = match (n, closed.len()) {
+        (1, 0) => "eyes open".to_string(),
+        (_, 0) => format!("eyes open on all {n} faces"),
+        (1, 1) if named => format!("{} eyes are closed", whose(closed[0])),
+        (1, 1) => "eyes closed".to_string(),
+        _ if named => {
+            let names: Vec<String> = closed.iter().map(|f| whose(f)).collect();
+            format!("{} eyes are closed ({open} of {n} faces with eyes open)", names.join(" and "))
+        }
+        (_, c) => format!("eyes closed on {c} of {n} faces"),
+    };
+    Some((open as f64 / n as f64, why))
+}
+
 /// Weights of the parts (renormalised over the parts a picture has).
-pub const WEIGHTS: [(&str, f64); 6] = [
+/// `eyes` is there only when faces with readable eyes are: closed eyes
+/// cost as much as a blur.
+pub const WEIGHTS: [(&str, f64); 7] = [
     ("sharpness", 0.30),
     ("exposure", 0.20),
     ("noise", 0.10),
     ("brisque", 0.15),
     ("composition", 0.15),
     ("compression", 0.10),
+    ("eyes", 0.30),
 ];
 
 /// All parts and the overall score: 0.5 + Σ weight × (score − 0.5).
 pub fn score(m: &Measurements, brisque_value: Option<f64>, jpeg_quality: Option<u8>, iso: Option<i64>) -> Scored {
-    score_with(m, brisque_value, jpeg_quality, iso, None)
+    score_with(m, brisque_value, jpeg_quality, iso, &Found::default())
 }
 
-/// [`score`], with sharpness and composition taken where a detected
-/// subject is when there is one (`explain` says so).
+/// [`score`], with what the detectors found: where faces count, sharpness
+/// is theirs and their eyes are a part of their own; else sharpness and
+/// composition are taken where a detected subject is, when there is one
+/// (`explain` says so).
 pub fn score_with(
     m: &Measurements,
     brisque_value: Option<f64>,
     jpeg_quality: Option<u8>,
     iso: Option<i64>,
-    subject: Option<&Subject>,
+    found: &Found,
 ) -> Scored {
-    let sharp = subject.and_then(|s| sharpness_of_subject(m, s)).unwrap_or_else(|| sharpness(m));
+    let subject = found.subject.as_ref();
+    let faces: Vec<&FaceFacts> = found.faces.iter().filter(|f| f.counts()).collect();
+    let sharp = sharpness_of_faces(m, &faces)
+        .or_else(|| subject.and_then(|s| sharpness_of_subject(m, s)))
+        .unwrap_or_else(|| sharpness(m));
     let mut raw: Vec<(&'static str, (f64, String))> =
         vec![("sharpness", sharp), ("exposure", exposure(m)), ("noise", noise(m, iso))];
     if let Some(b) = brisque_value {
@@ -218,6 +318,9 @@ pub fn score_with(
     raw.push(("composition", subject.map(|s| composition_of_subject(m, s)).unwrap_or_else(|| composition(m))));
     if let Some(q) = jpeg_quality {
         raw.push(("compression", compression(q)));
+    }
+    if let Some(e) = eyes(&faces) {
+        raw.push(("eyes", e));
     }
     let weight = |name: &str| WEIGHTS.iter().find(|w| w.0 == name).map_or(0.0, |w| w.1);
     let total: f64 = raw.iter().map(|(n, _)| weight(n)).sum();
@@ -301,13 +404,51 @@ mod tests {
         let dog =
             Subject { class: "dog".into(), confidence: 0.9, bbox: [0.58, 0.28, 0.16, 0.12], sharpness: Some(40.0) };
         let plain = score(&m, None, None, None);
-        let aware = score_with(&m, None, None, None, Some(&dog));
+        let found = |s: &Subject| Found { subject: Some(s.clone()), faces: vec![] };
+        let aware = score_with(&m, None, None, None, &found(&dog));
         assert!(aware.part("sharpness").unwrap() < plain.part("sharpness").unwrap() - 0.3);
         assert!(aware.part("composition").unwrap() > plain.part("composition").unwrap());
         let why = aware.explain().join("\n");
         assert!(why.contains("the dog (detected, 90%)") && why.contains("the dog (detected) as the subject"), "{why}");
         // No box sharpness (tiny box): sharpness falls back to the tiles.
         let tiny = Subject { sharpness: None, ..dog };
-        assert_eq!(score_with(&m, None, None, None, Some(&tiny)).part("sharpness"), plain.part("sharpness"));
+        assert_eq!(score_with(&m, None, None, None, &found(&tiny)).part("sharpness"), plain.part("sharpness"));
+    }
+
+    #[test]
+    fn faces_decide_sharpness_and_closed_eyes_cost() {
+        let m = Measurements { sharp_peak: 900.0, sharp_global: 80.0, entropy: 7.0, ..Default::default() };
+        let face = |x: f64, sharp: f64, open: Option<bool>, name: Option<&str>| FaceFacts {
+            confidence: 0.9,
+            bbox: [x, 0.3, 0.1, 0.15],
+            sharpness: Some(sharp),
+            eyes_open: open,
+            name: name.map(String::from),
+        };
+        let all_open = Found {
+            subject: None,
+            faces: vec![face(0.1, 900.0, Some(true), None), face(0.5, 800.0, Some(true), None)],
+        };
+        let blink = Found {
+            subject: None,
+            faces: vec![face(0.1, 900.0, Some(false), Some("Anna")), face(0.5, 800.0, Some(true), None)],
+        };
+        let a = score_with(&m, None, None, None, &all_open);
+        let b = score_with(&m, None, None, None, &blink);
+        assert_eq!(a.part("eyes"), Some(1.0));
+        assert_eq!(b.part("eyes"), Some(0.5));
+        assert!(a.overall > b.overall + 0.1, "a blink costs: {} vs {}", a.overall, b.overall);
+        let why = b.explain().join("\n");
+        assert!(why.contains("Anna's eyes are closed"), "{why}");
+        assert!(a.explain().join("\n").contains("all 2 faces sharp"));
+        // A soft face is not rescued by a sharp background.
+        let soft = Found { subject: None, faces: vec![face(0.1, 40.0, Some(true), None)] };
+        assert!(score_with(&m, None, None, None, &soft).part("sharpness").unwrap() < 0.4);
+        // Unsure eyes leave the eyes out; faces that do not count change nothing.
+        let unsure = Found { subject: None, faces: vec![face(0.1, 900.0, None, None)] };
+        assert_eq!(score_with(&m, None, None, None, &unsure).part("eyes"), None);
+        let faint =
+            Found { subject: None, faces: vec![FaceFacts { confidence: 0.52, ..face(0.1, 40.0, Some(false), None) }] };
+        assert_eq!(score_with(&m, None, None, None, &faint), score(&m, None, None, None));
     }
 }

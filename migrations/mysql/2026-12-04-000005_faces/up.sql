@@ -43,3 +43,6 @@ CREATE TABLE faces (
   eyes VARCHAR(8) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX faces_content ON faces (content_hash);
+
+-- The eyes part of the score (docs/scores.md), beside the other parts.
+ALTER TABLE analyses ADD COLUMN s_eyes DOUBLE;

@@ -43,3 +43,6 @@ CREATE TABLE faces (
   eyes VARCHAR(8) NOT NULL
 );
 CREATE INDEX faces_content ON faces (content_hash);
+
+-- The eyes part of the score (docs/scores.md), beside the other parts.
+ALTER TABLE analyses ADD COLUMN s_eyes DOUBLE;
