@@ -5,7 +5,7 @@
 
 pub mod coco;
 pub mod convert;
-mod cpu;
+pub mod cpu;
 mod direct;
 pub mod postprocess;
 pub mod preprocess;

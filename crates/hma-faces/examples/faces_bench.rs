@@ -104,7 +104,11 @@ fn time(det: &FaceDetector, marks: &Landmarker, runs: usize, dir: &Path) {
             let t0 = Instant::now();
             let mut all = Vec::new();
             for (x, l) in levels {
+                let tl = Instant::now();
                 let (b, lg) = det.model().forward(x).unwrap();
+                if std::env::var_os("FACES_BENCH_LEVELS").is_some() && run == runs {
+                    eprintln!("level {}×{}: {:.1} ms", l.cw, l.ch, tl.elapsed().as_secs_f64() * 1e3);
+                }
                 let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
                 let lg: Vec<f32> = lg.flatten_all().unwrap().to_vec1().unwrap();
                 all.extend(decode_level(&b, &lg, (l.cw as usize, l.ch as usize), 0.5));

@@ -7,6 +7,7 @@
 //! pyramid of sizes (long side 192, 384, 768, … up to `finest`), each a
 //! single pass with anchors regenerated for its size (one per 4×4 input
 //! pixels, as at 192): the same arithmetic as tiles, without the overlap.
+//! The last level may be 1.5× the one before (768 → 1152).
 //! A level keeps only the faces its scale sees well (at most `MAX_FACE`
 //! input pixels; the coarsest level keeps all), and the levels' faces are
 //! merged by MediaPipe's weighted non-maximum suppression.
@@ -39,13 +40,16 @@ pub struct Options {
     /// default; its graph uses 0.6).
     pub threshold: f64,
     /// Long side of the finest pyramid level, in pixels: faces down to
-    /// about 2 % of the picture's long side at 1536.
+    /// about 2 % of the picture's long side at 1152 (the face fills ~20 of
+    /// the model's pixels). Measured on the Solvay photo: 1152 finds 28 of
+    /// 29, 1536 finds 27, 1024 finds 27 (0 false each), and 1152 costs
+    /// 0.56× the finest level's pixels of 1536.
     pub finest: u32,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { threshold: 0.5, finest: 1536 }
+        Options { threshold: 0.5, finest: 1152 }
     }
 }
 
@@ -77,11 +81,14 @@ pub fn levels(w: u32, h: u32, finest: u32) -> Vec<Level> {
     };
     let (w0, h0) = fit(base);
     let mut out = vec![Level { w: w0, h: h0, cw: base, ch: base }];
-    let mut side = base * 2;
-    while side <= finest.max(base) && (side / 2) < w.max(h) {
+    let finest = finest.max(base);
+    let mut side = base;
+    // Doubling, then `finest` itself when it falls between two doublings
+    // (at most 1.5× past the previous level: 768 → 1152).
+    while side < finest && side < w.max(h) {
+        side = (side * 2).min(finest);
         let (lw, lh) = fit(side);
         out.push(Level { w: lw, h: lh, cw: lw.div_ceil(32) * 32, ch: lh.div_ceil(32) * 32 });
-        side *= 2;
     }
     out
 }
@@ -209,6 +216,8 @@ mod tests {
             sides,
             vec![(192, 131, 192, 192), (384, 262, 384, 288), (768, 524, 768, 544), (1536, 1047, 1536, 1056)]
         );
+        // The finest level between two doublings.
+        assert_eq!(levels(1666, 1136, 1152).last().map(|l| (l.w, l.h, l.cw, l.ch)), Some((1152, 786, 1152, 800)));
         // A small picture is not blown up past one level above its size.
         assert_eq!(levels(300, 200, 1536).len(), 2);
         assert_eq!(levels(100, 100, 1536).len(), 1);

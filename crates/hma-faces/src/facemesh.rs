@@ -19,7 +19,7 @@ use candle_core::{Device, Result, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
 
-use crate::layers::{Conv, Depthwise, Prelu};
+use crate::layers::{residual_block, Act, Conv, Depthwise, Prelu};
 
 /// Input side in pixels.
 pub const INPUT: usize = 192;
@@ -57,6 +57,9 @@ impl Block {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if let Some(y) = residual_block(x, &self.dw, &self.pw, None, Act::Prelu(&self.act.slopes))? {
+            return Ok(y);
+        }
         let y = self.pw.forward(&self.dw.forward(x)?, false)?;
         let mut s = if self.stride == 2 { x.max_pool2d(2)? } else { x.clone() };
         if self.cout > self.cin {

@@ -2,9 +2,17 @@
 //! from their TFLite files: dense convolutions (a 1×1 as one matrix
 //! product), depthwise 3×3 convolutions (a hand-written CPU kernel), PReLU,
 //! with TensorFlow's SAME padding rule.
+//!
+//! On the CPU a residual block runs as one function on the tensors' own
+//! memory ([`residual_block`]): depthwise planes written straight into
+//! vectors, 1×1 convolutions as one matrix product each (hma-detect's
+//! kernels, with the bias and the shortcut added as the product's tiles
+//! finish), activations in place, and the output vector moved into the
+//! tensor: no intermediate tensor, copy or zero-filled buffer per layer.
 
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 /// The converted TFLite tensors of a layer: `NAME/Kernel_dequantize` and
@@ -24,6 +32,8 @@ pub struct Conv {
     w2: Option<Tensor>,
     b: Tensor,
     stride: usize,
+    /// A 1×1's weights as the CPU kernels take them.
+    filters: Option<hma_detect::cpu::Filters>,
 }
 
 impl Conv {
@@ -34,10 +44,83 @@ impl Conv {
         // OHWI → OIHW.
         let w = w.permute((0, 3, 1, 2))?.contiguous()?;
         let w2 = if k == 1 { Some(w.reshape((cout, cin))?) } else { None };
-        Ok(Conv { w, w2, b, stride })
+        // The CPU kernels take 1×1s, and the 3×3 stride-2 stems as a 1×1
+        // over their gathered patches (see forward).
+        let filters = if k == 1 || (k == 3 && stride == 2) {
+            Some(hma_detect::cpu::Filters {
+                w: w.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?,
+                bias: b.to_device(&Device::Cpu)?.to_vec1()?,
+                out: cout,
+                k: 1,
+                stride: 1,
+            })
+        } else {
+            None
+        };
+        Ok(Conv { w, w2, b, stride, filters })
+    }
+
+    /// A 1×1 on one picture's `[c, hw]` values: bias, plus `residual`
+    /// (`[out, hw]`) when given.
+    fn pointwise(&self, x: &[f32], c: usize, hw: usize, residual: Option<&[f32]>) -> Result<Vec<f32>> {
+        let Some(f) = &self.filters else { candle_core::bail!("not a 1×1 convolution") };
+        Ok(hma_detect::cpu::conv1x1_parts(&[(x, c)], hw, f, false, residual))
     }
 
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        if let (Some(f), true, 3) = (&self.filters, x.device().is_cpu() && x.dtype() == DType::F32, self.w.dim(2)?) {
+            // TF SAME at stride 2: output (i, j) reads input rows 2i … 2i+2
+            // and columns 2j … 2j+2, zeros past the bottom and right. The
+            // patches are gathered into a [c·9, ho·wo] matrix (c is 3 for
+            // the stems) and multiplied as a 1×1 convolution of c·9 channels.
+            let (n, c, h, w) = x.dims4()?;
+            let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
+            let x = x.contiguous()?;
+            let mut out = hma_detect::cpu::with_f32(&x, |xs| {
+                let mut out = Vec::with_capacity(n * f.out * ho * wo);
+                for img in xs.chunks_exact(c * h * w) {
+                    let mut cols = Vec::with_capacity(c * 9 * ho * wo);
+                    for plane in img.chunks_exact(h * w) {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                for i in 0..ho {
+                                    let y = 2 * i + ky;
+                                    if y >= h {
+                                        cols.extend(std::iter::repeat_n(0.0, wo));
+                                        continue;
+                                    }
+                                    let row = &plane[y * w..(y + 1) * w];
+                                    let inside = (w.saturating_sub(kx)).div_ceil(2).min(wo);
+                                    cols.extend(row[kx..].iter().step_by(2).take(inside));
+                                    cols.extend(std::iter::repeat_n(0.0, wo - inside));
+                                }
+                            }
+                        }
+                    }
+                    out.extend(hma_detect::cpu::conv1x1_parts(&[(&cols, c * 9)], ho * wo, f, false, None));
+                }
+                out
+            })?;
+            if relu {
+                Act::Relu.apply(&mut out, ho * wo);
+            }
+            return Tensor::from_vec(out, (n, f.out, ho, wo), x.device());
+        }
+        if let (Some(f), true) = (&self.filters, x.device().is_cpu() && x.dtype() == DType::F32) {
+            let (n, c, h, w) = x.dims4()?;
+            let x = x.contiguous()?;
+            let mut out = hma_detect::cpu::with_f32(&x, |xs| {
+                let mut out = Vec::with_capacity(n * f.out * h * w);
+                for img in xs.chunks_exact(c * h * w) {
+                    out.extend(hma_detect::cpu::conv1x1_parts(&[(img, c)], h * w, f, false, None));
+                }
+                out
+            })?;
+            if relu {
+                Act::Relu.apply(&mut out, h * w);
+            }
+            return Tensor::from_vec(out, (n, f.out, h, w), x.device());
+        }
         let y = match &self.w2 {
             Some(w) => {
                 // One product per picture of the batch: candle 0.9's batched
@@ -100,16 +183,36 @@ impl Depthwise {
         })
     }
 
+    /// One picture's `[c, h, w]` values through the filter, a plane per task.
+    fn planes(&self, x: &[f32], (c, h, w): (usize, usize, usize)) -> Vec<f32> {
+        let (ho, wo) = (h.div_ceil(self.stride), w.div_ceil(self.stride));
+        let mut out = vec![0f32; c * ho * wo];
+        let one = |(ch, (o, p)): (usize, (&mut [f32], &[f32]))| {
+            depthwise3(p, (h, w), &self.w[ch * 9..ch * 9 + 9], self.b[ch], self.stride, o)
+        };
+        // Small maps stay on this thread: handing them to the pool costs
+        // more than the arithmetic (measured: a tenth of a 192² pass went to
+        // waking threads).
+        if out.len() < 1 << 16 || rayon::current_num_threads() == 1 {
+            out.chunks_mut(ho * wo).zip(x.chunks(h * w)).enumerate().for_each(one);
+        } else {
+            out.par_chunks_mut(ho * wo).zip(x.par_chunks(h * w)).enumerate().for_each(one);
+        }
+        out
+    }
+
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         if x.device().is_cpu() && x.dtype() == DType::F32 {
-            let src = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
             let (ho, wo) = (h.div_ceil(self.stride), w.div_ceil(self.stride));
-            let mut out = vec![0f32; n * c * ho * wo];
-            out.par_chunks_mut(ho * wo).zip(src.par_chunks(h * w)).enumerate().for_each(|(i, (o, p))| {
-                let ch = i % c;
-                depthwise3(p, (h, w), &self.w[ch * 9..ch * 9 + 9], self.b[ch], self.stride, o);
-            });
+            let x = x.contiguous()?;
+            let out = hma_detect::cpu::with_f32(&x, |xs| {
+                let mut out = Vec::with_capacity(n * c * ho * wo);
+                for img in xs.chunks_exact(c * h * w) {
+                    out.extend(self.planes(img, (c, h, w)));
+                }
+                out
+            })?;
             return Tensor::from_vec(out, (n, c, ho, wo), x.device());
         }
         // Elsewhere (CUDA, Metal): candle's grouped convolution.
@@ -123,48 +226,179 @@ impl Depthwise {
 /// one on every side; stride 2 (even sides) pads only bottom and right.
 /// Written by hand because candle runs a grouped convolution as one small
 /// convolution per channel, which for 32–384 channels costs far more than
-/// the arithmetic.
+/// the arithmetic. Row by row, each tap one multiply-add over a contiguous
+/// run of the row (vectorised; compiled for AVX-512 and AVX2 as well, picked
+/// at run time), no scratch buffer.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn depthwise3(src: &[f32], (h, w): (usize, usize), k: &[f32], bias: f32, stride: usize, out: &mut [f32]) {
-    if stride == 1 {
-        // Zero-bordered copy with rows of w + 2; then every tap is one long
-        // shifted multiply-add (the two extra values per row are dropped).
-        let wp = w + 2;
-        let mut padded = vec![0f32; (h + 2) * wp + 2];
-        for (y, row) in src.chunks_exact(w).enumerate() {
-            padded[(y + 1) * wp + 1..(y + 1) * wp + 1 + w].copy_from_slice(row);
+    let zeros = vec![0f32; w];
+    // Row y of the input, or zeros outside it (with the taps then zero too).
+    let row = |y: isize| -> &[f32] {
+        if y >= 0 && (y as usize) < h {
+            &src[y as usize * w..(y as usize + 1) * w]
+        } else {
+            &zeros
         }
-        let mut acc = vec![bias; h * wp];
-        for ky in 0..3 {
-            for kx in 0..3 {
-                let wv = k[ky * 3 + kx];
-                let shifted = &padded[ky * wp + kx..ky * wp + kx + h * wp];
-                acc.iter_mut().zip(shifted).for_each(|(a, p)| *a += wv * p);
-            }
-        }
-        for (orow, arow) in out.chunks_exact_mut(w).zip(acc.chunks_exact(wp)) {
-            orow.copy_from_slice(&arow[..w]);
-        }
-    } else {
-        let wo = w.div_ceil(2);
-        for (oy, orow) in out.chunks_exact_mut(wo).enumerate() {
-            orow.fill(bias);
-            for ky in 0..3 {
-                let y = 2 * oy + ky;
-                if y >= h {
-                    continue;
-                }
-                let row = &src[y * w..(y + 1) * w];
+    };
+    let wo = w.div_ceil(stride);
+    for (oy, orow) in out.chunks_exact_mut(wo).enumerate() {
+        // Stride 1: rows oy−1 … oy+1; stride 2: rows 2·oy … 2·oy+2.
+        let top = if stride == 1 { oy as isize - 1 } else { 2 * oy as isize };
+        let (r0, r1, r2) = (row(top), row(top + 1), row(top + 2));
+        let tap = |x: isize| -> f32 {
+            let mut v = bias;
+            for (ky, r) in [r0, r1, r2].iter().enumerate() {
                 for kx in 0..3 {
-                    let wv = k[ky * 3 + kx];
-                    for (ox, o) in orow.iter_mut().enumerate() {
-                        if let Some(v) = row.get(2 * ox + kx) {
-                            *o += wv * v;
-                        }
+                    let sx = x + kx as isize;
+                    if sx >= 0 && (sx as usize) < w {
+                        v += k[ky * 3 + kx] * r[sx as usize];
                     }
                 }
             }
+            v
+        };
+        if stride == 1 {
+            // Interior columns 1 … w−2 in one pass of nine multiply-adds
+            // each; the two border columns with their zero padding.
+            let n = w.saturating_sub(2);
+            let o = &mut orow[1..1 + n];
+            let (a0, a1, a2) = (&r0[..n], &r0[1..1 + n], &r0[2..2 + n]);
+            let (b0, b1, b2) = (&r1[..n], &r1[1..1 + n], &r1[2..2 + n]);
+            let (c0, c1, c2) = (&r2[..n], &r2[1..1 + n], &r2[2..2 + n]);
+            for i in 0..n {
+                o[i] = bias
+                    + k[0] * a0[i]
+                    + k[1] * a1[i]
+                    + k[2] * a2[i]
+                    + k[3] * b0[i]
+                    + k[4] * b1[i]
+                    + k[5] * b2[i]
+                    + k[6] * c0[i]
+                    + k[7] * c1[i]
+                    + k[8] * c2[i];
+            }
+            orow[0] = tap(-1);
+            if w > 1 {
+                orow[w - 1] = tap(w as isize - 2);
+            }
+        } else {
+            // Output column j reads input columns 2j … 2j+2; all inside for
+            // j < (w − 1) / 2, the last one (even w) has its right tap in the
+            // padding.
+            let n = (w.saturating_sub(1) / 2).min(wo);
+            for (j, o) in orow[..n].iter_mut().enumerate() {
+                let x = 2 * j;
+                *o = bias
+                    + k[0] * r0[x]
+                    + k[1] * r0[x + 1]
+                    + k[2] * r0[x + 2]
+                    + k[3] * r1[x]
+                    + k[4] * r1[x + 1]
+                    + k[5] * r1[x + 2]
+                    + k[6] * r2[x]
+                    + k[7] * r2[x + 1]
+                    + k[8] * r2[x + 2];
+            }
+            for (j, o) in orow.iter_mut().enumerate().skip(n) {
+                *o = tap(2 * j as isize);
+            }
         }
     }
+}
+
+/// An activation after a residual sum.
+#[derive(Debug, Clone, Copy)]
+pub enum Act<'a> {
+    Relu,
+    /// One slope per channel.
+    Prelu(&'a [f32]),
+}
+
+impl Act<'_> {
+    /// In place on `[c, hw]` values.
+    fn apply(self, v: &mut [f32], hw: usize) {
+        match self {
+            Act::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Act::Prelu(a) => v.chunks_exact_mut(hw).zip(a).for_each(|(plane, &a)| {
+                plane.iter_mut().for_each(|x| {
+                    if *x < 0.0 {
+                        *x *= a
+                    }
+                })
+            }),
+        }
+    }
+}
+
+/// A residual block on the CPU: `dw1` → `pw1` (→ ReLU → `dw2` → `pw2` when
+/// given), plus the shortcut (the input, max-pooled 2×2 when `dw1` strides,
+/// zero channels appended when the block widens), then `act`. `None` when
+/// `x` is not an f32 tensor on the CPU (callers then use candle's ops).
+pub fn residual_block(
+    x: &Tensor,
+    dw1: &Depthwise,
+    pw1: &Conv,
+    second: Option<(&Depthwise, &Conv)>,
+    act: Act,
+) -> Result<Option<Tensor>> {
+    if !x.device().is_cpu() || x.dtype() != DType::F32 {
+        return Ok(None);
+    }
+    let (n, c, h, w) = x.dims4()?;
+    let s = dw1.stride;
+    let (ho, wo) = (h.div_ceil(s), w.div_ceil(s));
+    let hw = ho * wo;
+    let last = second.map_or(pw1, |(_, p)| p);
+    let cout = last.filters.as_ref().map_or(0, |f| f.out);
+    let x = x.contiguous()?;
+    let out = hma_detect::cpu::with_f32(&x, |xs| -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(n * cout * hw);
+        for img in xs.chunks_exact(c * h * w) {
+            let a = dw1.planes(img, (c, h, w));
+            // The shortcut: the input itself when the block neither strides
+            // nor widens (no copy); else pooled and/or padded, or added after.
+            let pooled = (s == 2).then(|| max_pool2(img, (c, h, w)));
+            let base: &[f32] = pooled.as_deref().unwrap_or(img);
+            let residual = (cout == c).then_some(base);
+            let mut y = match second {
+                None => pw1.pointwise(&a, c, hw, residual)?,
+                Some((dw2, pw2)) => {
+                    let mut b = pw1.pointwise(&a, c, hw, None)?;
+                    Act::Relu.apply(&mut b, hw);
+                    let mid = b.len() / hw;
+                    let cc = dw2.planes(&b, (mid, ho, wo));
+                    pw2.pointwise(&cc, mid, hw, residual)?
+                }
+            };
+            if residual.is_none() {
+                // Widening: the new channels' shortcut is zero.
+                y[..base.len()].iter_mut().zip(base).for_each(|(o, v)| *o += v);
+            }
+            act.apply(&mut y, hw);
+            if n == 1 {
+                return Ok(y);
+            }
+            out.extend_from_slice(&y);
+        }
+        Ok(out)
+    })??;
+    Ok(Some(Tensor::from_vec(out, (n, cout, ho, wo), x.device())?))
+}
+
+/// 2×2 max pooling at stride 2 of one picture's `[c, h, w]` (even sides).
+fn max_pool2(x: &[f32], (_c, h, w): (usize, usize, usize)) -> Vec<f32> {
+    let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
+    let mut out = Vec::with_capacity(x.len() / 4 + 1);
+    for plane in x.chunks_exact(h * w) {
+        for oy in 0..ho {
+            let (r0, r1) = (&plane[2 * oy * w..][..w], &plane[(2 * oy + 1).min(h - 1) * w..][..w]);
+            out.extend((0..wo).map(|ox| {
+                let (x0, x1) = (2 * ox, (2 * ox + 1).min(w - 1));
+                r0[x0].max(r0[x1]).max(r1[x0]).max(r1[x1])
+            }));
+        }
+    }
+    out
 }
 
 /// PReLU with one slope per channel (TFLite's alpha `[1, 1, c]`).
@@ -172,17 +406,68 @@ fn depthwise3(src: &[f32], (h, w): (usize, usize), k: &[f32], bias: f32, stride:
 pub struct Prelu {
     /// `[1, c, 1, 1]`.
     alpha: Tensor,
+    /// The slopes, for [`Act::Prelu`].
+    pub slopes: Vec<f32>,
 }
 
 impl Prelu {
     pub fn load(vb: &VarBuilder, name: &str, c: usize) -> Result<Prelu> {
         let a = vb.get((1, 1, c), &format!("{name}/Alpha_dequantize"))?;
-        Ok(Prelu { alpha: a.reshape((1, c, 1, 1))? })
+        Ok(Prelu { slopes: a.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?, alpha: a.reshape((1, c, 1, 1))? })
     }
 
     /// max(x, 0) + alpha · min(x, 0).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let neg = x.minimum(0f32)?.broadcast_mul(&self.alpha)?;
         x.relu()? + neg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut r = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                r ^= r << 13;
+                r ^= r >> 17;
+                r ^= r << 5;
+                (r % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn vb(tensors: Vec<(&str, Tensor)>) -> VarBuilder<'static> {
+        let map = tensors.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        VarBuilder::from_tensors(map, DType::F32, &Device::Cpu)
+    }
+
+    /// The CPU kernels' paths against candle's own ops on the same layer.
+    #[test]
+    fn the_cpu_paths_match_candle() {
+        let dev = Device::Cpu;
+        let (c, o, h, w) = (3, 8, 10, 12);
+        let kern = Tensor::from_vec(values(o * 9 * c, 1), (o, 3, 3, c), &dev).unwrap();
+        let bias = Tensor::from_vec(values(o, 2), o, &dev).unwrap();
+        let stem =
+            Conv::load(&vb(vec![("s/Kernel_dequantize", kern), ("s/Bias_dequantize", bias)]), "s", c, o, 3, 2).unwrap();
+        let x = Tensor::from_vec(values(2 * c * h * w, 3), (2, c, h, w), &dev).unwrap();
+        let fast = stem.forward(&x, true).unwrap();
+        let slow = {
+            let xp = x.pad_with_zeros(2, 0, 1).unwrap().pad_with_zeros(3, 0, 1).unwrap();
+            xp.conv2d(&stem.w, 0, 2, 1, 1)
+                .unwrap()
+                .broadcast_add(&stem.b.reshape((1, o, 1, 1)).unwrap())
+                .unwrap()
+                .relu()
+                .unwrap()
+        };
+        let diff = |a: &Tensor, b: &Tensor| {
+            (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap()
+        };
+        let d = diff(&fast, &slow);
+        assert!(d < 1e-5, "stem: {d}");
     }
 }

@@ -21,7 +21,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::layers::{Conv, Depthwise};
+use crate::layers::{residual_block, Act, Conv, Depthwise};
 
 /// One residual block: widths in → mid → out, stride 1 or 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +146,9 @@ impl ResBlock {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if let Some(y) = residual_block(x, &self.dw1, &self.pw1, Some((&self.dw2, &self.pw2)), Act::Relu)? {
+            return Ok(y);
+        }
         let y = self.pw1.forward(&self.dw1.forward(x)?, true)?;
         let y = self.pw2.forward(&self.dw2.forward(&y)?, false)?;
         let mut s = if self.spec.stride == 2 { x.max_pool2d(2)? } else { x.clone() };
