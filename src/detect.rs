@@ -42,6 +42,10 @@ pub struct ManifestModel {
     pub how_to_get: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// How its weights are converted: `tflite-op-order` names a TFLite
+    /// model's tensors by layer order (see `hma_faces::Naming`).
+    #[serde(default)]
+    pub convert: Option<String>,
 }
 
 /// A weights file of the manifest.
@@ -213,7 +217,11 @@ pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
     let tmp = out.with_extension("partial");
     let converted = if is_tflite {
         let bytes = std::fs::read(file).map_err(io(file))?;
-        hma_faces::tflite_to_safetensors(&bytes, &tmp).map_err(|e| e.to_string())
+        let naming = match by_source.as_ref().and_then(|m| m.convert.as_deref()) {
+            Some("tflite-op-order") => hma_faces::Naming::OpOrder,
+            _ => hma_faces::Naming::Graph,
+        };
+        hma_faces::tflite_to_safetensors(&bytes, &tmp, naming).map_err(|e| e.to_string())
     } else {
         hma_detect::convert::onnx_to_safetensors(file, &tmp).map_err(|e| e.to_string())
     };

@@ -2,7 +2,7 @@
 //! natively in candle, over a pyramid of the whole picture so that group
 //! and distant faces are found), stored per content with their boxes, six
 //! keypoints, the sharpness and exposure inside each face, and its eyes
-//! (MediaPipe FaceMesh landmarks: each eye's openness and a verdict, open,
+//! (MediaPipe Face Landmarker's landmarks: each eye's openness and a verdict, open,
 //! closed or unsure). Incremental
 //! (contents already looked at by this model version are skipped),
 //! resumable (a transaction per batch), cancellable; `--top N` looks at the
@@ -23,7 +23,7 @@ use crate::{EngineError, JobContext, Result};
 /// The face detector's manifest id (the faces' `model`).
 pub const MODEL_ID: &str = "blazeface-full-range";
 /// The landmark model's manifest id.
-pub const LANDMARKS_ID: &str = "facemesh";
+pub const LANDMARKS_ID: &str = "face-landmarker";
 /// Bumped when what the job stores for a picture changes.
 pub const FACES_VERSION: i32 = 1;
 
@@ -52,7 +52,7 @@ pub fn ready(models_dir: &Path) -> bool {
 }
 
 /// The picture as the face detector sees it: decoded with its long edge at
-/// least the pyramid's finest level (1536 px), EXIF orientation applied;
+/// least the pyramid's finest level (1152 px), EXIF orientation applied;
 /// with the whole picture's size as displayed (the decoder may have
 /// decoded a reduced one).
 pub fn picture(bytes: &[u8], format: &hma_media::Format) -> std::result::Result<(image::RgbImage, (u32, u32)), String> {

@@ -3,12 +3,12 @@
 //! `faces_bench prepare BLAZEFACE.safetensors FACEMESH.safetensors OUT PICTURE…`
 //! writes, per picture, the pyramid levels' canvases (`pNN_lK.png`, 8-bit:
 //! value v is v/127.5 − 1 for BlazeFace, 0 is its −1 padding) and the crops
-//! FaceMesh reads for the faces found (`pNN_cK.png`), exactly what the job
+//! the landmarker reads for the faces found (`pNN_cK.png`), exactly what the job
 //! feeds the networks.
 //!
 //! `faces_bench time BLAZEFACE FACEMESH RUNS DIR` times, per picture, what
 //! the job does from those inputs: BlazeFace on each level (decode and
-//! weighted NMS included) and FaceMesh on the crops as one batch; prints
+//! weighted NMS included) and the landmarker on the crops as one batch; prints
 //! the median over RUNS passes of the per-picture time, in ms, as JSON.
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use candle_core::{Device, Tensor};
 use hma_faces::blazeface::{weighted_nms, MERGE_IOU};
 use hma_faces::detect::{decode_level, level_input, levels, FaceDetector, Level, Options};
 use hma_faces::eyes::Landmarker;
-use hma_faces::facemesh;
+use hma_faces::landmarker as facemesh;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,5 +1,5 @@
 //! Prints what the face pipeline sees in pictures, one face per line:
-//! detector score, box (pixels), FaceMesh presence, eye openness and
+//! detector score, box (pixels), landmarker presence, eye openness and
 //! verdict. For looking at disputed pictures (docs/benchmarks.md, faces).
 //! Usage: faces_probe BLAZEFACE.safetensors FACEMESH.safetensors PICTURE…
 use std::path::Path;

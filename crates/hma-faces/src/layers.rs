@@ -15,14 +15,6 @@ use candle_nn::VarBuilder;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-/// The converted TFLite tensors of a layer: `NAME/Kernel_dequantize` and
-/// `NAME/Bias_dequantize` (the fp16 constants' dequantised outputs).
-pub fn kernel_and_bias(vb: &VarBuilder, name: &str, kernel: &[usize], out: usize) -> Result<(Tensor, Tensor)> {
-    let k = vb.get(kernel, &format!("{name}/Kernel_dequantize"))?;
-    let b = vb.get(out, &format!("{name}/Bias_dequantize"))?;
-    Ok((k, b))
-}
-
 /// A dense convolution (the stem's 3×3 stride 2, or a 1×1).
 #[derive(Debug, Clone)]
 pub struct Conv {
@@ -40,13 +32,28 @@ impl Conv {
     /// The layer `name`: `cin` → `cout`, `k`×`k`, stride 1 or 2 (TF SAME),
     /// or stride `k` on a `k`×`k` map (VALID: a dense layer over the map).
     pub fn load(vb: &VarBuilder, name: &str, cin: usize, cout: usize, k: usize, stride: usize) -> Result<Conv> {
-        let (w, b) = kernel_and_bias(vb, name, &[cout, k, k, cin], cout)?;
+        let (kn, bn) = (format!("{name}/Kernel_dequantize"), format!("{name}/Bias_dequantize"));
+        Conv::load_named(vb, &kn, &bn, cin, cout, k, stride)
+    }
+
+    /// [`Conv::load`] from tensors named `kernel` and `bias`.
+    pub fn load_named(
+        vb: &VarBuilder,
+        kernel: &str,
+        bias: &str,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+    ) -> Result<Conv> {
+        let w = vb.get(&[cout, k, k, cin][..], kernel)?;
+        let b = vb.get(cout, bias)?;
         // OHWI → OIHW.
         let w = w.permute((0, 3, 1, 2))?.contiguous()?;
         let w2 = if k == 1 { Some(w.reshape((cout, cin))?) } else { None };
-        // The CPU kernels take 1×1s, and the 3×3 stride-2 stems as a 1×1
-        // over their gathered patches (see forward).
-        let filters = if k == 1 || (k == 3 && stride == 2) {
+        // The CPU kernels take 1×1s, and 3×3 (SAME) or 2×2 (VALID) at
+        // stride 2 as a 1×1 over their gathered patches (see forward).
+        let filters = if k == 1 || (stride == 2 && (k == 2 || k == 3)) {
             Some(hma_detect::cpu::Filters {
                 w: w.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?,
                 bias: b.to_device(&Device::Cpu)?.to_vec1()?,
@@ -68,21 +75,24 @@ impl Conv {
     }
 
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
-        if let (Some(f), true, 3) = (&self.filters, x.device().is_cpu() && x.dtype() == DType::F32, self.w.dim(2)?) {
-            // TF SAME at stride 2: output (i, j) reads input rows 2i … 2i+2
-            // and columns 2j … 2j+2, zeros past the bottom and right. The
-            // patches are gathered into a [c·9, ho·wo] matrix (c is 3 for
-            // the stems) and multiplied as a 1×1 convolution of c·9 channels.
+        let k = self.w.dim(2)?;
+        let cpu = x.device().is_cpu() && x.dtype() == DType::F32;
+        if let (Some(f), true, true) = (&self.filters, cpu, k > 1 && self.stride == 2) {
+            // Stride 2, TF SAME for 3×3 or VALID for 2×2 (even sides): output
+            // (i, j) reads input rows 2i … 2i+k−1 and columns 2j … 2j+k−1,
+            // zeros past the bottom and right. The patches are gathered
+            // into a [c·k², ho·wo] matrix and multiplied as a 1×1
+            // convolution of c·k² channels.
             let (n, c, h, w) = x.dims4()?;
             let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
             let x = x.contiguous()?;
             let mut out = hma_detect::cpu::with_f32(&x, |xs| {
                 let mut out = Vec::with_capacity(n * f.out * ho * wo);
                 for img in xs.chunks_exact(c * h * w) {
-                    let mut cols = Vec::with_capacity(c * 9 * ho * wo);
+                    let mut cols = Vec::with_capacity(c * k * k * ho * wo);
                     for plane in img.chunks_exact(h * w) {
-                        for ky in 0..3 {
-                            for kx in 0..3 {
+                        for ky in 0..k {
+                            for kx in 0..k {
                                 for i in 0..ho {
                                     let y = 2 * i + ky;
                                     if y >= h {
@@ -97,7 +107,7 @@ impl Conv {
                             }
                         }
                     }
-                    out.extend(hma_detect::cpu::conv1x1_parts(&[(&cols, c * 9)], ho * wo, f, false, None));
+                    out.extend(hma_detect::cpu::conv1x1_parts(&[(&cols, c * k * k)], ho * wo, f, false, None));
                 }
                 out
             })?;
@@ -137,15 +147,16 @@ impl Conv {
             }
             None => {
                 let k = self.w.dim(2)?;
-                // A k×k kernel at stride k is VALID (no padding); at stride
-                // 2 TF SAME on an even side pads one row and column at the
-                // bottom and right only; at stride 1 SAME pads k/2 all round.
+                // At stride 2, TF SAME (3×3) on an even side pads one row
+                // and column at the bottom and right only.
                 let x = if self.stride == 2 && k == 3 {
                     x.pad_with_zeros(2, 0, 1)?.pad_with_zeros(3, 0, 1)?
                 } else {
                     x.clone()
                 };
-                let pad = if self.stride == 1 { k / 2 } else { 0 };
+                // SAME (odd k at stride 1) pads k/2 all round; VALID (a
+                // k×k over a k×k map, at stride 1 or k) pads nothing.
+                let pad = if self.stride == 1 && k % 2 == 1 { k / 2 } else { 0 };
                 let o = self.w.dim(0)?;
                 x.conv2d(&self.w, pad, self.stride, 1, 1)?.broadcast_add(&self.b.reshape((1, o, 1, 1))?)?
             }
@@ -172,7 +183,14 @@ pub struct Depthwise {
 
 impl Depthwise {
     pub fn load(vb: &VarBuilder, name: &str, c: usize, stride: usize) -> Result<Depthwise> {
-        let (w, b) = kernel_and_bias(vb, name, &[1, 3, 3, c], c)?;
+        let (kn, bn) = (format!("{name}/Kernel_dequantize"), format!("{name}/Bias_dequantize"));
+        Depthwise::load_named(vb, &kn, &bn, c, stride)
+    }
+
+    /// [`Depthwise::load`] from tensors named `kernel` and `bias`.
+    pub fn load_named(vb: &VarBuilder, kernel: &str, bias: &str, c: usize, stride: usize) -> Result<Depthwise> {
+        let w = vb.get(&[1, 3, 3, c][..], kernel)?;
+        let b = vb.get(c, bias)?;
         let w = w.reshape((9, c))?.t()?.contiguous()?;
         Ok(Depthwise {
             w: w.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?,
@@ -385,6 +403,53 @@ pub fn residual_block(
     Ok(Some(Tensor::from_vec(out, (n, cout, ho, wo), x.device())?))
 }
 
+/// A bottleneck block on the CPU (Face Landmarker's): `first` (a 1×1, or a
+/// 2×2 at stride 2 when the block halves the map) → `first_act` →
+/// depthwise → 1×1 `up`, plus the shortcut (the input, max-pooled when the
+/// block halves, zero channels appended when it widens), then `act`.
+/// `None` off the CPU.
+pub fn bottleneck_block(
+    x: &Tensor,
+    first: &Conv,
+    first_act: &Prelu,
+    dw: &Depthwise,
+    up: &Conv,
+    act: &Prelu,
+) -> Result<Option<Tensor>> {
+    if !x.device().is_cpu() || x.dtype() != DType::F32 {
+        return Ok(None);
+    }
+    let (n, c, h, w) = x.dims4()?;
+    let a = first.forward(x, false)?;
+    let (_, mid, ho, wo) = a.dims4()?;
+    let hw = ho * wo;
+    let cout = up.filters.as_ref().map_or(0, |f| f.out);
+    let down = ho < h;
+    let (x, a) = (x.contiguous()?, a.contiguous()?);
+    let out = hma_detect::cpu::with_f32s(&[&x, &a], |s| -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(n * cout * hw);
+        for (img, ai) in s[0].chunks_exact(c * h * w).zip(s[1].chunks_exact(mid * hw)) {
+            let mut a = ai.to_vec();
+            Act::Prelu(&first_act.slopes).apply(&mut a, hw);
+            let b = dw.planes(&a, (mid, ho, wo));
+            let pooled = down.then(|| max_pool2(img, (c, h, w)));
+            let base: &[f32] = pooled.as_deref().unwrap_or(img);
+            let residual = (cout == c).then_some(base);
+            let mut y = up.pointwise(&b, mid, hw, residual)?;
+            if residual.is_none() {
+                y[..base.len()].iter_mut().zip(base).for_each(|(o, v)| *o += v);
+            }
+            Act::Prelu(&act.slopes).apply(&mut y, hw);
+            if n == 1 {
+                return Ok(y);
+            }
+            out.extend_from_slice(&y);
+        }
+        Ok(out)
+    })??;
+    Ok(Some(Tensor::from_vec(out, (n, cout, ho, wo), x.device())?))
+}
+
 /// 2×2 max pooling at stride 2 of one picture's `[c, h, w]` (even sides).
 fn max_pool2(x: &[f32], (_c, h, w): (usize, usize, usize)) -> Vec<f32> {
     let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
@@ -412,7 +477,12 @@ pub struct Prelu {
 
 impl Prelu {
     pub fn load(vb: &VarBuilder, name: &str, c: usize) -> Result<Prelu> {
-        let a = vb.get((1, 1, c), &format!("{name}/Alpha_dequantize"))?;
+        Prelu::load_named(vb, &format!("{name}/Alpha_dequantize"), c)
+    }
+
+    /// [`Prelu::load`] from the tensor named `alpha`.
+    pub fn load_named(vb: &VarBuilder, alpha: &str, c: usize) -> Result<Prelu> {
+        let a = vb.get((1, 1, c), alpha)?;
         Ok(Prelu { slopes: a.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?, alpha: a.reshape((1, c, 1, 1))? })
     }
 

@@ -14,8 +14,8 @@ pub mod blazeface;
 pub mod detect;
 pub mod eval;
 pub mod eyes;
-pub mod facemesh;
 pub mod graph;
+pub mod landmarker;
 pub mod layers;
 pub mod model;
 pub mod tflite;
@@ -35,14 +35,59 @@ pub enum FacesError {
     Candle(#[from] candle_core::Error),
 }
 
+/// How a converted model's tensors are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// The TFLite tensor names (Keras' `conv2d_N/Kernel_dequantize`…).
+    Graph,
+    /// By the order of the layers in the graph: `conv{i}.kernel`,
+    /// `conv{i}.bias`, `dw{i}.kernel`, `dw{i}.bias`, `prelu{i}.alpha` (for
+    /// models whose tensor names are fused-op soup, like Face Landmarker's).
+    OpOrder,
+}
+
 /// Writes every weight of the TFLite model `bytes` (fp16 constants as
-/// f32, under the names the graph's layers use) to `out` as safetensors;
-/// returns how many tensors and parameters.
-pub fn tflite_to_safetensors(bytes: &[u8], out: &Path) -> Result<(usize, usize), FacesError> {
+/// f32) to `out` as safetensors, named by `naming`; returns how many
+/// tensors and parameters.
+pub fn tflite_to_safetensors(bytes: &[u8], out: &Path, naming: Naming) -> Result<(usize, usize), FacesError> {
     let model = tflite::Model::parse(bytes)?;
+    let mut weights = model.weights()?;
+    if naming == Naming::OpOrder {
+        let mut renamed = std::collections::HashMap::new();
+        let mut used = std::collections::HashSet::new();
+        let (mut conv, mut dw, mut prelu) = (0, 0, 0);
+        // (A constant may feed several layers: the converter shares equal ones.)
+        let mut take = |i: i32, name: String| -> Result<(), FacesError> {
+            let t = &model.tensors[i as usize].name;
+            let w = weights.get(t).ok_or_else(|| FacesError::Weights(format!("{name}: {t} is not a constant")))?;
+            renamed.insert(name, w.clone());
+            used.insert(t.clone());
+            Ok(())
+        };
+        for op in &model.ops {
+            match op.kind {
+                tflite::OpKind::Conv2d | tflite::OpKind::DepthwiseConv2d => {
+                    let (tag, n) =
+                        if op.kind == tflite::OpKind::Conv2d { ("conv", &mut conv) } else { ("dw", &mut dw) };
+                    take(op.inputs[1], format!("{tag}{n}.kernel"))?;
+                    take(op.inputs[2], format!("{tag}{n}.bias"))?;
+                    *n += 1;
+                }
+                tflite::OpKind::Prelu => {
+                    take(op.inputs[1], format!("prelu{prelu}.alpha"))?;
+                    prelu += 1;
+                }
+                _ => {}
+            }
+        }
+        if let Some(left) = weights.keys().find(|k| !used.contains(*k)) {
+            return Err(FacesError::Weights(format!("{left}: a weight of no convolution or PReLU")));
+        }
+        weights = renamed;
+    }
     let mut tensors = std::collections::HashMap::new();
     let mut params = 0;
-    for (name, (shape, values)) in model.weights()? {
+    for (name, (shape, values)) in weights {
         params += values.len();
         let t =
             Tensor::from_vec(values, shape, &Device::Cpu).map_err(|e| FacesError::Weights(format!("{name}: {e}")))?;

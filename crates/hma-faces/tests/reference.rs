@@ -145,61 +145,41 @@ fn the_typed_model_matches_litert_and_decodes_the_reference_faces() {
     }
 }
 
-/// FaceMesh on the converted safetensors against LiteRT's outputs for the
-/// committed crop (one face of the Solvay photo, cropped as MediaPipe does;
-/// docs/research/faces-scripts/landmarks/facemesh_fixture.py): 1e-3 px on
-/// the landmarks, 1e-4 on the face-presence score.
+/// Face Landmarker (v2) on the converted safetensors against LiteRT's
+/// outputs for the committed 256² crop (the same Solvay face;
+/// docs/research/faces-scripts/landmarks/landmarker_fixture.py): 1e-3 px on
+/// the landmarks, 1e-4 on the presence score; and a batch gives what one
+/// crop alone gives.
 #[test]
-fn facemesh_matches_litert() {
-    let path = fetched_tflite().with_file_name("face_landmark.safetensors");
+fn face_landmarker_matches_litert() {
+    let path = fetched_tflite().with_file_name("face_landmarks_detector.safetensors");
     assert!(path.is_file(), "{} is missing: run scripts/fetch-models", path.display());
     let dev = candle_core::Device::Cpu;
     let tensors = candle_core::safetensors::load(&path, &dev).unwrap();
     let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
-    let mesh = hma_faces::facemesh::FaceMesh::load(vb, &Default::default()).unwrap();
-    let crop = image::open(fixture("fm_input.png")).unwrap().to_rgb8();
-    let (marks, flag) = mesh.forward(&hma_faces::facemesh::input(&crop, &dev).unwrap()).unwrap();
-    assert_eq!(marks.dims(), &[1, 468, 3]);
+    let lm = hma_faces::landmarker::FaceLandmarks::load(vb, &Default::default()).unwrap();
+    let crop = image::open(fixture("lm_input.png")).unwrap().to_rgb8();
+    let x = hma_faces::landmarker::input(&crop, &dev).unwrap();
+    let (marks, presence) = lm.forward(&x).unwrap();
+    assert_eq!(marks.dims(), &[1, 478, 3]);
     let marks: Vec<f32> = marks.flatten_all().unwrap().to_vec1().unwrap();
-    let flag: Vec<f32> = flag.to_vec1().unwrap();
-    let (_, want_marks) = npy_f32("fm_landmarks.npy");
-    let (_, want_flag) = npy_f32("fm_flag.npy");
+    let presence: Vec<f32> = presence.to_vec1().unwrap();
+    let (_, want_marks) = npy_f32("lm_landmarks.npy");
+    let (_, want_presence) = npy_f32("lm_presence.npy");
     let worst = marks.iter().zip(&want_marks).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     let sig = |l: f32| 1.0 / (1.0 + (-l as f64).exp());
-    let dflag = (sig(flag[0]) - sig(want_flag[0])).abs();
-    println!("facemesh: max |Δ| landmarks {worst:e} px, presence {dflag:e} (logit {} vs {})", flag[0], want_flag[0]);
+    let dp = (sig(presence[0]) - sig(want_presence[0])).abs();
+    println!(
+        "face landmarker: max |Δ| landmarks {worst:e} px, presence {dp:e} (logit {} vs {})",
+        presence[0], want_presence[0]
+    );
     assert!(worst <= 1e-3, "landmarks differ by {worst} px");
-    assert!(dflag <= 1e-4 && (flag[0] - want_flag[0]).abs() <= 1e-3, "presence {dflag}");
-}
-
-/// A batch of crops gives each crop what it gives alone (the eyes job runs
-/// the faces of a picture as one batch).
-#[test]
-fn facemesh_in_a_batch_gives_what_it_gives_alone() {
-    let path = fetched_tflite().with_file_name("face_landmark.safetensors");
-    let dev = candle_core::Device::Cpu;
-    let tensors = candle_core::safetensors::load(&path, &dev).unwrap();
-    let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
-    let mesh = hma_faces::facemesh::FaceMesh::load(vb, &Default::default()).unwrap();
-    let crop = image::open(fixture("fm_input.png")).unwrap().to_rgb8();
+    assert!(dp <= 1e-4 && (presence[0] - want_presence[0]).abs() <= 1e-3, "presence {dp}");
+    // Batched with a flipped copy: each the same as alone.
     let flipped = image::imageops::flip_horizontal(&crop);
-    let tile = image::open(fixture("bf_tile_input.png")).unwrap().to_rgb8();
-    let crops = [crop, flipped, tile];
-    let one: Vec<(Vec<f32>, f32)> = crops
-        .iter()
-        .map(|c| {
-            let (m, f) = mesh.forward(&hma_faces::facemesh::input(c, &dev).unwrap()).unwrap();
-            (m.flatten_all().unwrap().to_vec1().unwrap(), f.to_vec1::<f32>().unwrap()[0])
-        })
-        .collect();
-    let batch: Vec<candle_core::Tensor> = crops.iter().map(|c| hma_faces::facemesh::input(c, &dev).unwrap()).collect();
-    let (m, f) = mesh.forward(&candle_core::Tensor::cat(&batch, 0).unwrap()).unwrap();
-    let f: Vec<f32> = f.to_vec1().unwrap();
-    for (i, (marks, flag)) in one.iter().enumerate() {
-        let mb: Vec<f32> = m.get(i).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-        let worst = marks.iter().zip(&mb).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        assert!(worst <= 1e-4 && (flag - f[i]).abs() <= 1e-5, "crop {i}: {worst}, {flag} vs {}", f[i]);
-    }
-    // The three crops differ: the test would see a batch that repeats one.
-    assert!((one[0].1 - one[2].1).abs() > 1.0, "{} {}", one[0].1, one[2].1);
+    let both = candle_core::Tensor::cat(&[x, hma_faces::landmarker::input(&flipped, &dev).unwrap()], 0).unwrap();
+    let (mb, pb) = lm.forward(&both).unwrap();
+    let first: Vec<f32> = mb.get(0).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let d = first.iter().zip(&marks).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(d <= 1e-4 && (pb.to_vec1::<f32>().unwrap()[0] - presence[0]).abs() <= 1e-4, "batch: {d}");
 }
