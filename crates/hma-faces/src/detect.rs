@@ -17,6 +17,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
+use rayon::prelude::*;
 
 use crate::blazeface::{weighted_nms, Face, MERGE_IOU};
 use crate::model::{BlazeFace, Config};
@@ -173,30 +174,42 @@ impl FaceDetector {
 
     /// The faces in `img`, in its pixels, best first.
     pub fn detect(&self, img: &RgbImage, opts: &Options) -> Result<Vec<Face>, FacesError> {
-        let mut all = Vec::new();
         let pyramid = levels(img.width(), img.height(), opts.finest);
-        for (i, level) in pyramid.iter().enumerate() {
-            let x = level_input(img, level, &self.device)?;
-            let (boxes, logits) = self.model.forward(&x)?;
-            let boxes: Vec<f32> = boxes.flatten_all()?.to_vec1()?;
-            let logits: Vec<f32> = logits.flatten_all()?.to_vec1()?;
-            let (ox, oy) = level.offset();
-            let s = img.width().max(img.height()) as f64 / level.w.max(level.h) as f64;
-            let to_picture = |x: f64, o: u32| (x - o as f64) * s;
-            for f in decode_level(&boxes, &logits, (level.cw as usize, level.ch as usize), opts.threshold) {
-                if i > 0 && (f.xmax - f.xmin).max(f.ymax - f.ymin) > MAX_FACE {
-                    continue;
+        // The levels run side by side (the finest is most of the work, so a
+        // second thread takes the others; each level's own layers spread
+        // over the threads too).
+        let per_level: Vec<Result<Vec<Face>, FacesError>> = pyramid
+            .par_iter()
+            .enumerate()
+            .map(|(i, level)| {
+                let x = level_input(img, level, &self.device)?;
+                let (boxes, logits) = self.model.forward(&x)?;
+                let boxes: Vec<f32> = boxes.flatten_all()?.to_vec1()?;
+                let logits: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+                let (ox, oy) = level.offset();
+                let s = img.width().max(img.height()) as f64 / level.w.max(level.h) as f64;
+                let to_picture = |x: f64, o: u32| (x - o as f64) * s;
+                let mut out = Vec::new();
+                for f in decode_level(&boxes, &logits, (level.cw as usize, level.ch as usize), opts.threshold) {
+                    if i > 0 && (f.xmax - f.xmin).max(f.ymax - f.ymin) > MAX_FACE {
+                        continue;
+                    }
+                    let mut f = f;
+                    f.xmin = to_picture(f.xmin, ox);
+                    f.xmax = to_picture(f.xmax, ox);
+                    f.ymin = to_picture(f.ymin, oy);
+                    f.ymax = to_picture(f.ymax, oy);
+                    for p in &mut f.keypoints {
+                        *p = (to_picture(p.0, ox), to_picture(p.1, oy));
+                    }
+                    out.push(f);
                 }
-                let mut f = f;
-                f.xmin = to_picture(f.xmin, ox);
-                f.xmax = to_picture(f.xmax, ox);
-                f.ymin = to_picture(f.ymin, oy);
-                f.ymax = to_picture(f.ymax, oy);
-                for p in &mut f.keypoints {
-                    *p = (to_picture(p.0, ox), to_picture(p.1, oy));
-                }
-                all.push(f);
-            }
+                Ok(out)
+            })
+            .collect();
+        let mut all = Vec::new();
+        for faces in per_level {
+            all.extend(faces?);
         }
         let mut faces = weighted_nms(all, MERGE_IOU);
         faces.retain(|f| (f.xmax - f.xmin).max(f.ymax - f.ymin) >= MIN_FACE);

@@ -427,8 +427,7 @@ pub fn bottleneck_block(
     let down = ho < h;
     let (x, a) = (x.contiguous()?, a.contiguous()?);
     let out = hma_detect::cpu::with_f32s(&[&x, &a], |s| -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(n * cout * hw);
-        for (img, ai) in s[0].chunks_exact(c * h * w).zip(s[1].chunks_exact(mid * hw)) {
+        let one = |(img, ai): (&[f32], &[f32])| -> Result<Vec<f32>> {
             let mut a = ai.to_vec();
             Act::Prelu(&first_act.slopes).apply(&mut a, hw);
             let b = dw.planes(&a, (mid, ho, wo));
@@ -440,12 +439,15 @@ pub fn bottleneck_block(
                 y[..base.len()].iter_mut().zip(base).for_each(|(o, v)| *o += v);
             }
             Act::Prelu(&act.slopes).apply(&mut y, hw);
-            if n == 1 {
-                return Ok(y);
-            }
-            out.extend_from_slice(&y);
+            Ok(y)
+        };
+        let pairs = s[0].par_chunks_exact(c * h * w).zip(s[1].par_chunks_exact(mid * hw));
+        if n == 1 {
+            return pairs.map(one).collect::<Result<Vec<Vec<f32>>>>().map(|mut v| v.remove(0));
         }
-        Ok(out)
+        // The faces of a batch side by side.
+        let ys: Vec<Vec<f32>> = pairs.map(one).collect::<Result<_>>()?;
+        Ok(ys.concat())
     })??;
     Ok(Some(Tensor::from_vec(out, (n, cout, ho, wo), x.device())?))
 }
