@@ -43,7 +43,8 @@ pub struct ManifestModel {
     #[serde(default)]
     pub note: Option<String>,
     /// How its weights are converted: `tflite-op-order` names a TFLite
-    /// model's tensors by layer order (see `hma_faces::Naming`).
+    /// model's tensors by layer order (see `hma_faces::Naming`);
+    /// `onnx-sface` dequantises SFace's ONNX weights (`hma_faces::sface`).
     #[serde(default)]
     pub convert: Option<String>,
 }
@@ -215,7 +216,10 @@ pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
     let out = PathBuf::from(&f.path);
     std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
     let tmp = out.with_extension("partial");
-    let converted = if is_tflite {
+    let sface = by_source.as_ref().and_then(|m| m.convert.as_deref()) == Some("onnx-sface");
+    let converted = if sface {
+        hma_faces::sface::onnx_to_safetensors(file, &tmp).map_err(|e| e.to_string())
+    } else if is_tflite {
         let bytes = std::fs::read(file).map_err(io(file))?;
         let naming = match by_source.as_ref().and_then(|m| m.convert.as_deref()) {
             Some("tflite-op-order") => hma_faces::Naming::OpOrder,

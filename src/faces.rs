@@ -3,7 +3,7 @@
 //! and distant faces are found), stored per content with their boxes, six
 //! keypoints, the sharpness and exposure inside each face, and its eyes
 //! (MediaPipe Face Landmarker's landmarks: each eye's openness and a verdict, open,
-//! closed or unsure). Incremental
+//! closed or unsure) and who it is (SFace's identity embedding). Incremental
 //! (contents already looked at by this model version are skipped),
 //! resumable (a transaction per batch), cancellable; `--top N` looks at the
 //! best-ranked photos first. `hma detect` runs it after the objects.
@@ -13,6 +13,7 @@ use std::path::Path;
 use hma_catalog::{Catalog, ContentHash, FaceRow, FaceRun, NewFace};
 use hma_faces::detect::{FaceDetector, Options};
 use hma_faces::eyes::Landmarker;
+use hma_faces::sface::Embedder;
 use serde::Serialize;
 
 use crate::analyze::orientation_of;
@@ -24,6 +25,12 @@ use crate::{EngineError, JobContext, Result};
 pub const MODEL_ID: &str = "blazeface-full-range";
 /// The landmark model's manifest id.
 pub const LANDMARKS_ID: &str = "face-landmarker";
+/// The identity model's manifest id.
+pub const IDENTITY_ID: &str = "sface";
+/// Faces smaller than this (long side, pixels of the picture as decoded)
+/// get no identity embedding: SFace sees 112 px, and a face blown up from
+/// under 32 px carries too little of who it is.
+pub const MIN_IDENTITY: f64 = 32.0;
 /// Bumped when what the job stores for a picture changes.
 pub const FACES_VERSION: i32 = 1;
 
@@ -32,6 +39,7 @@ pub const FACES_VERSION: i32 = 1;
 pub struct FaceModels {
     pub detector: FaceDetector,
     pub landmarker: Landmarker,
+    pub embedder: Embedder,
 }
 
 /// The face models' weights in `models_dir`, checked against the manifest,
@@ -43,12 +51,15 @@ pub fn load_face_models(models_dir: &Path) -> Result<FaceModels> {
     let path = crate::detect::ready_weights(models_dir, LANDMARKS_ID)?;
     let landmarker = Landmarker::load(&path)
         .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(LANDMARKS_ID))))?;
-    Ok(FaceModels { detector, landmarker })
+    let path = crate::detect::ready_weights(models_dir, IDENTITY_ID)?;
+    let embedder = Embedder::load(&path)
+        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(IDENTITY_ID))))?;
+    Ok(FaceModels { detector, landmarker, embedder })
 }
 
 /// Whether the face models' weights are here and intact.
 pub fn ready(models_dir: &Path) -> bool {
-    [MODEL_ID, LANDMARKS_ID].iter().all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
+    [MODEL_ID, LANDMARKS_ID, IDENTITY_ID].iter().all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
 }
 
 /// The picture as the face detector sees it: decoded with its long edge at
@@ -100,6 +111,22 @@ pub struct FacesSummary {
 pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: ContentHash) -> Result<Vec<NewFace>> {
     let found = models.detector.detect(img, &Options::default()).map_err(|e| EngineError::Model(e.to_string()))?;
     let eyes = models.landmarker.eyes(img, &found).map_err(|e| EngineError::Model(e.to_string()))?;
+    // Who: faces big enough, aligned from their eyes, nose and mouth.
+    let known: Vec<usize> = (0..found.len())
+        .filter(|&i| (found[i].xmax - found[i].xmin).max(found[i].ymax - found[i].ymin) >= MIN_IDENTITY)
+        .collect();
+    let points: Vec<[(f64, f64); 4]> = known
+        .iter()
+        .map(|&i| {
+            let k = found[i].keypoints;
+            [k[0], k[1], k[2], k[3]]
+        })
+        .collect();
+    let vectors = models.embedder.embed(img, &points).map_err(|e| EngineError::Model(e.to_string()))?;
+    let mut embeddings: Vec<Option<Vec<u8>>> = vec![None; found.len()];
+    for (&i, v) in known.iter().zip(vectors) {
+        embeddings[i] = Some(v.iter().flat_map(|x| x.to_le_bytes()).collect());
+    }
     let (w, h) = (img.width() as f64, img.height() as f64);
     let boxes: Vec<[f64; 4]> = found
         .iter()
@@ -116,7 +143,8 @@ pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: Conte
         .zip(boxes)
         .zip(measures)
         .zip(eyes)
-        .map(|(((f, b), m), (e, _))| {
+        .zip(embeddings)
+        .map(|((((f, b), m), (e, _)), embedding)| {
             let kp: Vec<[f64; 2]> = f.keypoints.iter().map(|&(x, y)| [round6(x / w), round6(y / h)]).collect();
             NewFace {
                 content_hash,
@@ -132,6 +160,7 @@ pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: Conte
                 eye_left: e.left.map(round6),
                 eye_right: e.right.map(round6),
                 eyes: e.verdict.as_str().into(),
+                embedding,
             }
         })
         .collect())

@@ -140,6 +140,44 @@ catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
     let (found, false_faces) = match_centres(&centres, &solvay_truth());
     println!("Solvay through hma faces: {found} of 29, {false_faces} false");
     assert!(found >= 26 && false_faces <= 2, "{found} of 29 found, {false_faces} false");
+    // Every face of 32 px or more has its identity embedding (128 f32), and
+    // two faces of the same man (the row is a blow-up of the group photo)
+    // are closer than faces of different men.
+    let mut cat = db.open();
+    let embeddings = cat.face_embeddings_page(hma::faces::MODEL_ID, 0, 1000).unwrap();
+    assert_eq!(embeddings.len() as u64, s["faces"].as_u64().unwrap(), "every face here is ≥ 32 px");
+    assert!(embeddings.iter().all(|(_, e)| e.len() == 512));
+    let vector = |id: i64| -> Vec<f32> {
+        let (_, e) = embeddings.iter().find(|(i, _)| *i == id).unwrap();
+        e.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
+    let centre = |f: &serde_json::Value| {
+        let b: Vec<f64> = f["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        (b[0] + b[2] / 2.0, b[1] + b[3] / 2.0)
+    };
+    let mut checked = 0;
+    for r in row["faces"].as_array().unwrap() {
+        // Where this face is in the group photo (the row is its (180, 180)
+        // corner blown up 3×).
+        let (x, y) = centre(r);
+        let (x, y) = (180.0 + x / 3.0, 180.0 + y / 3.0);
+        let same = faces.iter().min_by(|a, b| {
+            let d = |f: &serde_json::Value| (centre(f).0 - x).hypot(centre(f).1 - y);
+            d(a).total_cmp(&d(b))
+        });
+        let Some(same) = same.filter(|f| (centre(f).0 - x).hypot(centre(f).1 - y) < 20.0) else { continue };
+        let mine = vector(r["id"].as_i64().unwrap());
+        let cos = |f: &serde_json::Value| hma_faces::sface::cosine(&mine, &vector(f["id"].as_i64().unwrap()));
+        let best_other = faces.iter().filter(|f| f["id"] != same["id"]).map(cos).fold(f64::MIN, f64::max);
+        println!(
+            "front-row face {}: {:.3} with itself in the group photo, at most {best_other:.3} with the others",
+            r["id"],
+            cos(same)
+        );
+        assert!(cos(same) > best_other, "the same man is the closest");
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} front-row faces matched in the group photo");
     let rocks = json(hma(&["show", lib.path().join("land/rocks.jpg").to_str().unwrap(), "--json"]), "show");
     assert_eq!(rocks["faces"].as_array().unwrap().len(), 0, "{rocks}");
 

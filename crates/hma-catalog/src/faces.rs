@@ -45,6 +45,8 @@ pub struct NewFace {
     pub eye_right: Option<f64>,
     /// open, closed or unsure.
     pub eyes: String,
+    /// SFace's identity embedding: 128 little-endian f32 (None: too small).
+    pub embedding: Option<Vec<u8>>,
 }
 
 /// A stored face.
@@ -70,6 +72,20 @@ pub struct FaceRow {
 }
 
 impl Catalog {
+    /// The identity embeddings of `model`'s faces with one, by face id, a
+    /// page at a time in id order (for clustering; bounded memory).
+    pub fn face_embeddings_page(&mut self, model: &str, after: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        let v: Vec<(i64, Option<Vec<u8>>)> = with_conn!(self, c => faces::table
+            .filter(faces::model.eq(model))
+            .filter(faces::id.gt(after))
+            .filter(faces::embedding.is_not_null())
+            .order(faces::id)
+            .limit(limit)
+            .select((faces::id, faces::embedding))
+            .load(c))?;
+        Ok(v.into_iter().filter_map(|(id, e)| Some((id, e?))).collect())
+    }
+
     /// Which of these contents face model `model` has looked at, at `version`.
     pub fn faced_hashes(&mut self, hashes: &[ContentHash], model: &str, version: i32) -> Result<HashSet<ContentHash>> {
         let v = self.by_chunks(hashes, |cat, chunk| {

@@ -309,6 +309,7 @@ diesel::table! {
         eye_left -> Nullable<Double>,
         eye_right -> Nullable<Double>,
         eyes -> Text,
+        embedding -> Nullable<Binary>,
     }
 }
 diesel::joinable!(root_locations -> roots (root_id));

@@ -67,6 +67,16 @@ impl Conv {
         Ok(Conv { w, w2, b, stride, filters })
     }
 
+    /// From a kernel in ONNX/PyTorch layout `[out, in, k, k]` and biases.
+    pub fn from_oihw(w: Tensor, b: Tensor, stride: usize) -> Result<Conv> {
+        let (cout, cin, k, _) = w.dims4()?;
+        // Through the OHWI constructor's layout, so both share one path.
+        let ohwi = w.permute((0, 2, 3, 1))?.contiguous()?;
+        let map = [("w".to_string(), ohwi), ("b".to_string(), b)].into_iter().collect();
+        let vb = VarBuilder::from_tensors(map, DType::F32, &Device::Cpu);
+        Conv::load_named(&vb, "w", "b", cin, cout, k, stride)
+    }
+
     /// A 1×1 on one picture's `[c, hw]` values: bias, plus `residual`
     /// (`[out, hw]`) when given.
     fn pointwise(&self, x: &[f32], c: usize, hw: usize, residual: Option<&[f32]>) -> Result<Vec<f32>> {
@@ -179,6 +189,9 @@ pub struct Depthwise {
     wt: Tensor,
     bt: Tensor,
     stride: usize,
+    /// At stride 2: TensorFlow's SAME (pad bottom/right only) when true,
+    /// symmetric padding of 1 (ONNX/PyTorch models) when false.
+    tf_same: bool,
 }
 
 impl Depthwise {
@@ -192,12 +205,20 @@ impl Depthwise {
         let w = vb.get(&[1, 3, 3, c][..], kernel)?;
         let b = vb.get(c, bias)?;
         let w = w.reshape((9, c))?.t()?.contiguous()?;
+        Depthwise::from_weights(w, b, stride, true)
+    }
+
+    /// From filters `[c, 9]` (row-major 3×3 each) and biases `[c]`.
+    pub fn from_weights(w: Tensor, b: Tensor, stride: usize, tf_same: bool) -> Result<Depthwise> {
+        let c = b.dim(0)?;
+        let w = w.contiguous()?;
         Ok(Depthwise {
             w: w.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?,
             b: b.to_device(&Device::Cpu)?.to_vec1()?,
             wt: w.reshape((c, 1, 3, 3))?,
             bt: b,
             stride,
+            tf_same,
         })
     }
 
@@ -206,7 +227,8 @@ impl Depthwise {
         let (ho, wo) = (h.div_ceil(self.stride), w.div_ceil(self.stride));
         let mut out = vec![0f32; c * ho * wo];
         let one = |(ch, (o, p)): (usize, (&mut [f32], &[f32]))| {
-            depthwise3(p, (h, w), &self.w[ch * 9..ch * 9 + 9], self.b[ch], self.stride, o)
+            let shift = if self.stride == 2 && !self.tf_same { -1 } else { 0 };
+            depthwise3(p, (h, w), &self.w[ch * 9..ch * 9 + 9], self.b[ch], (self.stride, shift), o)
         };
         // Small maps stay on this thread: handing them to the pool costs
         // more than the arithmetic (measured: a tenth of a 192² pass went to
@@ -234,21 +256,31 @@ impl Depthwise {
             return Tensor::from_vec(out, (n, c, ho, wo), x.device());
         }
         // Elsewhere (CUDA, Metal): candle's grouped convolution.
-        let x = if self.stride == 2 { x.pad_with_zeros(2, 0, 1)?.pad_with_zeros(3, 0, 1)? } else { x.clone() };
-        let pad = if self.stride == 2 { 0 } else { 1 };
+        let tf = self.stride == 2 && self.tf_same;
+        let x = if tf { x.pad_with_zeros(2, 0, 1)?.pad_with_zeros(3, 0, 1)? } else { x.clone() };
+        let pad = if tf { 0 } else { 1 };
         x.conv2d(&self.wt, pad, self.stride, 1, c)?.broadcast_add(&self.bt.reshape((1, c, 1, 1))?)
     }
 }
 
-/// One plane of a depthwise 3×3 convolution, TF SAME padding: stride 1 pads
-/// one on every side; stride 2 (even sides) pads only bottom and right.
+/// One plane of a depthwise 3×3 convolution: stride 1 pads one on every
+/// side; stride 2 (even sides) reads rows and columns 2i + shift … 2i +
+/// shift + 2, so shift 0 is TF SAME (padding only bottom and right) and −1
+/// symmetric padding.
 /// Written by hand because candle runs a grouped convolution as one small
 /// convolution per channel, which for 32–384 channels costs far more than
 /// the arithmetic. Row by row, each tap one multiply-add over a contiguous
 /// run of the row (vectorised; compiled for AVX-512 and AVX2 as well, picked
 /// at run time), no scratch buffer.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn depthwise3(src: &[f32], (h, w): (usize, usize), k: &[f32], bias: f32, stride: usize, out: &mut [f32]) {
+fn depthwise3(
+    src: &[f32],
+    (h, w): (usize, usize),
+    k: &[f32],
+    bias: f32,
+    (stride, shift): (usize, isize),
+    out: &mut [f32],
+) {
     let zeros = vec![0f32; w];
     // Row y of the input, or zeros outside it (with the taps then zero too).
     let row = |y: isize| -> &[f32] {
@@ -261,7 +293,7 @@ fn depthwise3(src: &[f32], (h, w): (usize, usize), k: &[f32], bias: f32, stride:
     let wo = w.div_ceil(stride);
     for (oy, orow) in out.chunks_exact_mut(wo).enumerate() {
         // Stride 1: rows oy−1 … oy+1; stride 2: rows 2·oy … 2·oy+2.
-        let top = if stride == 1 { oy as isize - 1 } else { 2 * oy as isize };
+        let top = if stride == 1 { oy as isize - 1 } else { 2 * oy as isize + shift };
         let (r0, r1, r2) = (row(top), row(top + 1), row(top + 2));
         let tap = |x: isize| -> f32 {
             let mut v = bias;
@@ -300,12 +332,14 @@ fn depthwise3(src: &[f32], (h, w): (usize, usize), k: &[f32], bias: f32, stride:
                 orow[w - 1] = tap(w as isize - 2);
             }
         } else {
-            // Output column j reads input columns 2j … 2j+2; all inside for
-            // j < (w − 1) / 2, the last one (even w) has its right tap in the
-            // padding.
-            let n = (w.saturating_sub(1) / 2).min(wo);
-            for (j, o) in orow[..n].iter_mut().enumerate() {
-                let x = 2 * j;
+            // Output column j reads input columns 2j + shift … 2j + shift + 2:
+            // columns from `first` to `first + n` have all three inside, the
+            // others (at most one on each side) go through `tap`.
+            let first = usize::from(shift < 0);
+            let n = if w >= 3 { ((w - 3) as isize - shift) / 2 + 1 - first as isize } else { 0 }.max(0) as usize;
+            let n = n.min(wo - first.min(wo));
+            for (j, o) in orow.iter_mut().enumerate().skip(first).take(n) {
+                let x = (2 * j as isize + shift) as usize;
                 *o = bias
                     + k[0] * r0[x]
                     + k[1] * r0[x + 1]
@@ -317,8 +351,10 @@ fn depthwise3(src: &[f32], (h, w): (usize, usize), k: &[f32], bias: f32, stride:
                     + k[7] * r2[x + 1]
                     + k[8] * r2[x + 2];
             }
-            for (j, o) in orow.iter_mut().enumerate().skip(n) {
-                *o = tap(2 * j as isize);
+            for (j, o) in orow.iter_mut().enumerate() {
+                if j < first || j >= first + n {
+                    *o = tap(2 * j as isize + shift);
+                }
             }
         }
     }
@@ -480,6 +516,12 @@ pub struct Prelu {
 impl Prelu {
     pub fn load(vb: &VarBuilder, name: &str, c: usize) -> Result<Prelu> {
         Prelu::load_named(vb, &format!("{name}/Alpha_dequantize"), c)
+    }
+
+    /// From the slopes `[c]`.
+    pub fn from_slopes(a: Tensor) -> Result<Prelu> {
+        let c = a.dim(0)?;
+        Ok(Prelu { slopes: a.to_device(&Device::Cpu)?.to_vec1()?, alpha: a.reshape((1, c, 1, 1))? })
     }
 
     /// [`Prelu::load`] from the tensor named `alpha`.

@@ -18,6 +18,7 @@ pub mod graph;
 pub mod landmarker;
 pub mod layers;
 pub mod model;
+pub mod sface;
 pub mod tflite;
 
 use std::path::Path;

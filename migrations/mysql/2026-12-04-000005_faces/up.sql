@@ -24,7 +24,8 @@ CREATE TABLE face_runs (
 -- own sharpness) and exposure (mean luma, 0–1); the eyes read from the
 -- face's landmarks (FaceMesh): each eye's openness (lid gap over eye width;
 -- NULL when the face was too small to read) and the verdict, open, closed
--- or unsure.
+-- or unsure; and who it is: SFace's identity embedding (128 little-endian
+-- f32, 512 bytes; NULL for faces under 32 px, too small to know).
 -- Exact copies share them (keyed by content).
 CREATE TABLE faces (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -40,7 +41,8 @@ CREATE TABLE faces (
   exposure DOUBLE,
   eye_left DOUBLE,
   eye_right DOUBLE,
-  eyes VARCHAR(8) NOT NULL
+  eyes VARCHAR(8) NOT NULL,
+  embedding BLOB
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX faces_content ON faces (content_hash);
 
