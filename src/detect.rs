@@ -416,33 +416,57 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
     Ok(sum)
 }
 
-/// Why a picture was not looked at.
-pub(crate) enum Miss {
-    /// Not readable now (unplugged, permissions, changed since the scan):
-    /// not recorded, tried again next run.
-    Unavailable(String),
-    /// The picture itself is bad: recorded with its error.
-    Bad(String),
-}
-
 /// Reads a job's file into `buf` and checks it is still the content the
 /// catalogue knows. A file that cannot be read now (unplugged,
 /// permissions, changed since the scan) is not recorded as bad, so what an
 /// earlier run found (and the score made with it) stays, and the next run
 /// tries again.
-pub(crate) fn read_job(j: &Job, buf: &mut Vec<u8>) -> std::result::Result<(), Miss> {
+pub(crate) fn read_job(j: &Job, buf: &mut Vec<u8>) -> std::result::Result<(), String> {
     let Some(path) = j.path.as_ref() else {
-        return Err(Miss::Unavailable("its folder is not connected on this machine".into()));
+        return Err("its folder is not connected on this machine".into());
     };
     buf.clear();
     let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_to_end(&mut f, buf));
     if let Err(e) = read {
-        return Err(Miss::Unavailable(format!("cannot read file: {e}")));
+        return Err(format!("cannot read file: {e}"));
     }
     if ContentHash::of(buf) != j.content_hash {
-        return Err(Miss::Unavailable("changed since the last scan (run `hma scan` first)".into()));
+        return Err("changed since the last scan (run `hma scan` first)".into());
     }
     Ok(())
+}
+
+/// Looks at one batch's pictures: reads each job's file (still the
+/// catalogued content?) and gives its bytes to `look`. A picture that cannot
+/// be read now is counted in `failed`, listed in `failures` and left out
+/// (tried again next run: what an earlier run found stays); a bad one comes
+/// back with its error, to be recorded. Progress advances per picture.
+pub(crate) fn look_at<'j, R>(
+    ctx: &JobContext,
+    batch: &'j [Job],
+    buf: &mut Vec<u8>,
+    (failed, failures): (&mut u64, &mut Vec<crate::analyze::Failure>),
+    mut look: impl FnMut(&Job, &[u8]) -> std::result::Result<R, String>,
+) -> Vec<(&'j Job, std::result::Result<R, String>)> {
+    let mut out = Vec::with_capacity(batch.len());
+    for j in batch {
+        let r = read_job(j, buf).map(|()| look(j, buf));
+        match r {
+            Err(unavailable) => {
+                *failed += 1;
+                failures.push(crate::analyze::Failure { path: j.shown.clone(), error: unavailable });
+            }
+            Ok(r) => {
+                if let Err(e) = &r {
+                    *failed += 1;
+                    failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
+                }
+                out.push((j, r));
+            }
+        }
+        ctx.progress.advance(1);
+    }
+    out
 }
 
 /// Looks at `jobs` in batches of 8, each stored in one transaction; false
@@ -462,24 +486,22 @@ fn run_batches(
         }
         let mut runs = Vec::new();
         let mut dets = Vec::new();
-        for j in batch {
-            type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
-            let found: std::result::Result<Found, Miss> = (|| {
-                read_job(j, buf)?;
-                let img = picture(buf, &j.format).map_err(Miss::Bad)?;
-                let found = detector.detect(&img).map_err(|e| Miss::Bad(e.to_string()))?;
-                let subject = main_subject(&found).map(|d| {
-                    let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
-                    let bbox = d.bbox.map(f64::from);
-                    hma_vision::score::Subject {
-                        class: d.class.to_string(),
-                        confidence: d.confidence as f64,
-                        bbox,
-                        sharpness: hma_vision::metrics::box_sharpness(&rgb, bbox),
-                    }
-                });
-                Ok((found, subject))
-            })();
+        let looked = look_at(ctx, batch, buf, (&mut sum.failed, &mut sum.failures), |j, bytes| {
+            let img = picture(bytes, &j.format)?;
+            let found = detector.detect(&img).map_err(|e| e.to_string())?;
+            let subject = main_subject(&found).map(|d| {
+                let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
+                let bbox = d.bbox.map(f64::from);
+                hma_vision::score::Subject {
+                    class: d.class.to_string(),
+                    confidence: d.confidence as f64,
+                    bbox,
+                    sharpness: hma_vision::metrics::box_sharpness(&rgb, bbox),
+                }
+            });
+            Ok((found, subject))
+        });
+        for (j, found) in looked {
             let mut run = DetectionRun {
                 content_hash: j.content_hash,
                 model: MODEL_ID.into(),
@@ -512,20 +534,9 @@ fn run_batches(
                         });
                     }
                 }
-                Err(Miss::Bad(e)) => {
-                    sum.failed += 1;
-                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
-                    run.error = Some(e);
-                }
-                Err(Miss::Unavailable(e)) => {
-                    sum.failed += 1;
-                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e });
-                    ctx.progress.advance(1);
-                    continue;
-                }
+                Err(e) => run.error = Some(e),
             }
             runs.push(run);
-            ctx.progress.advance(1);
         }
         // The scores follow what was found (sharpness and composition where
         // the subject is; none found: as without a detector), and the

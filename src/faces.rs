@@ -17,7 +17,7 @@ use hma_faces::sface::Embedder;
 use serde::Serialize;
 
 use crate::analyze::orientation_of;
-use crate::detect::{pages, read_job, Job, Miss};
+use crate::detect::{look_at, pages, Job};
 use crate::report::Places;
 use crate::{EngineError, JobContext, Result};
 
@@ -214,13 +214,12 @@ fn run_batches(
         }
         let mut runs = Vec::new();
         let mut rows = Vec::new();
-        for j in batch {
-            let found: std::result::Result<(Vec<NewFace>, (u32, u32)), Miss> = (|| {
-                read_job(j, buf)?;
-                let (img, full) = picture(buf, &j.format).map_err(Miss::Bad)?;
-                let faces = face_rows(models, &img, j.content_hash).map_err(|e| Miss::Bad(e.to_string()))?;
-                Ok((faces, full))
-            })();
+        let looked = look_at(ctx, batch, buf, (&mut sum.failed, &mut sum.failures), |j, bytes| {
+            let (img, full) = picture(bytes, &j.format)?;
+            let faces = face_rows(models, &img, j.content_hash).map_err(|e| e.to_string())?;
+            Ok((faces, full))
+        });
+        for (j, found) in looked {
             let mut run = FaceRun {
                 content_hash: j.content_hash,
                 model: MODEL_ID.into(),
@@ -240,20 +239,9 @@ fn run_batches(
                     sum.with_faces += u64::from(!faces.is_empty());
                     rows.extend(faces);
                 }
-                Err(Miss::Bad(e)) => {
-                    sum.failed += 1;
-                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e.clone() });
-                    run.error = Some(e);
-                }
-                Err(Miss::Unavailable(e)) => {
-                    sum.failed += 1;
-                    sum.failures.push(crate::analyze::Failure { path: j.shown.clone(), error: e });
-                    ctx.progress.advance(1);
-                    continue;
-                }
+                Err(e) => run.error = Some(e),
             }
             runs.push(run);
-            ctx.progress.advance(1);
         }
         // The scores follow the faces (their sharpness and eyes), and the
         // groups holding these pictures are re-ranked, all in one transaction.

@@ -10,24 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{ok_json as json, put, snapshot};
-use hma_faces::eval::{match_centres, Truth};
+use hma_faces::eval::match_centres;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faces").join(name)
 }
 
-fn solvay_truth() -> Vec<Truth> {
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(fixture("solvay-1927.boxes.json")).unwrap()).unwrap();
-    v["boxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            let v: Vec<f64> = b["box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-            Truth { bbox: [v[0], v[1], v[2], v[3]], faces: b["faces"].as_u64().unwrap() as usize }
-        })
-        .collect()
+fn solvay_truth() -> Vec<hma_faces::eval::Truth> {
+    hma_faces::eval::truth_from_json(&std::fs::read_to_string(fixture("solvay-1927.boxes.json")).unwrap()).unwrap()
 }
 
 fn blazeface() -> serde_json::Value {

@@ -62,34 +62,22 @@ pub fn anchor(i: usize) -> (f32, f32) {
 /// model's `[2304, 16]` output, `logits` its `[2304]` classifier output.
 /// Boxes are offsets from the anchor in input pixels (no exponential: the
 /// anchors have size 1); scores are the logistic of the logit clipped to
-/// ±100. Computed in f32, as MediaPipe does.
+/// ±100 (`detect::decode_level` at 192×192, as shares of the input).
 pub fn decode(regressors: &[f32], logits: &[f32], threshold: f64) -> Vec<Face> {
     assert_eq!(regressors.len(), ANCHORS * COORDS, "BlazeFace regressors");
     assert_eq!(logits.len(), ANCHORS, "BlazeFace scores");
-    let s = INPUT as f32;
-    let mut out = Vec::new();
-    for (i, (r, &logit)) in regressors.chunks_exact(COORDS).zip(logits).enumerate() {
-        let score = 1.0 / (1.0 + (-(logit.clamp(-100.0, 100.0) as f64)).exp());
-        if score < threshold {
-            continue;
-        }
-        let (ax, ay) = anchor(i);
-        let (cx, cy, w, h) = (r[0] / s + ax, r[1] / s + ay, r[2] / s, r[3] / s);
-        let mut keypoints = [(0.0, 0.0); 6];
-        for (k, p) in keypoints.iter_mut().enumerate() {
-            *p = ((r[4 + 2 * k] / s + ax) as f64, (r[5 + 2 * k] / s + ay) as f64);
-        }
-        out.push(Face {
-            score,
-            xmin: (cx - w / 2.0) as f64,
-            ymin: (cy - h / 2.0) as f64,
-            xmax: (cx + w / 2.0) as f64,
-            ymax: (cy + h / 2.0) as f64,
-            keypoints,
-            merged: 1,
-        });
-    }
-    out
+    let s = INPUT as f64;
+    crate::detect::decode_level(regressors, logits, (INPUT, INPUT), threshold)
+        .into_iter()
+        .map(|f| Face {
+            xmin: f.xmin / s,
+            ymin: f.ymin / s,
+            xmax: f.xmax / s,
+            ymax: f.ymax / s,
+            keypoints: f.keypoints.map(|(x, y)| (x / s, y / s)),
+            ..f
+        })
+        .collect()
 }
 
 /// MediaPipe's weighted non-maximum suppression: the best remaining face

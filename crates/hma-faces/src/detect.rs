@@ -15,7 +15,6 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use candle_nn::VarBuilder;
 use image::RgbImage;
 use rayon::prelude::*;
 
@@ -155,13 +154,8 @@ pub struct FaceDetector {
 impl FaceDetector {
     /// Loads the converted weights (safetensors) on the CPU.
     pub fn load(weights: &Path) -> Result<FaceDetector, FacesError> {
-        let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load(weights, &device)
-            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
-        let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, &device);
-        let model = BlazeFace::load(vb, &Config::full_range())
-            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
-        Ok(FaceDetector { model, device })
+        let model = crate::load_cpu(weights, |vb| BlazeFace::load(vb, &Config::full_range()))?;
+        Ok(FaceDetector { model, device: Device::Cpu })
     }
 
     pub fn model(&self) -> &BlazeFace {

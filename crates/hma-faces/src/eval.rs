@@ -9,6 +9,22 @@ pub struct Truth {
     pub faces: usize,
 }
 
+/// The drawn boxes of a truth file (`{"boxes": [{"box": [x, y, w, h],
+/// "faces": n}, …]}`, as tests/fixtures/faces/solvay-1927.boxes.json).
+pub fn truth_from_json(text: &str) -> Result<Vec<Truth>, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let boxes = v["boxes"].as_array().ok_or("no \"boxes\" array")?;
+    boxes
+        .iter()
+        .map(|b| {
+            let xywh: Vec<f64> =
+                b["box"].as_array().ok_or("a box without \"box\"")?.iter().filter_map(|x| x.as_f64()).collect();
+            let [x, y, w, h] = xywh[..] else { return Err(format!("box {xywh:?} is not [x, y, w, h]")) };
+            Ok(Truth { bbox: [x, y, w, h], faces: b["faces"].as_u64().unwrap_or(1) as usize })
+        })
+        .collect()
+}
+
 /// Detected face centres matched one to one to the truth: a centre matches
 /// a box grown by 25 % each way; closest pairs first. Returns (faces
 /// matched, detections left over = false faces).

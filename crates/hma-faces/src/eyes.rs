@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use candle_nn::VarBuilder;
 use image::RgbImage;
 
 use crate::blazeface::Face;
@@ -100,13 +99,8 @@ pub type Landmarks = Vec<[f32; 3]>;
 impl Landmarker {
     /// Loads the converted weights (safetensors) on the CPU.
     pub fn load(weights: &Path) -> Result<Landmarker, FacesError> {
-        let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load(weights, &device)
-            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
-        let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, &device);
-        let mesh = FaceLandmarks::load(vb, &Default::default())
-            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
-        Ok(Landmarker { mesh, device })
+        let mesh = crate::load_cpu(weights, |vb| FaceLandmarks::load(vb, &Default::default()))?;
+        Ok(Landmarker { mesh, device: Device::Cpu })
     }
 
     pub fn mesh(&self) -> &FaceLandmarks {

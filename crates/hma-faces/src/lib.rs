@@ -36,6 +36,18 @@ pub enum FacesError {
     Candle(#[from] candle_core::Error),
 }
 
+/// Loads a model from converted weights (safetensors) on the CPU with its
+/// `load(vb)`; any error names the file.
+pub fn load_cpu<M>(
+    weights: &Path,
+    load: impl FnOnce(candle_nn::VarBuilder<'static>) -> candle_core::Result<M>,
+) -> Result<M, FacesError> {
+    let named = |e: candle_core::Error| FacesError::Weights(format!("{}: {e}", weights.display()));
+    let tensors = candle_core::safetensors::load(weights, &Device::Cpu).map_err(named)?;
+    let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &Device::Cpu);
+    load(vb).map_err(named)
+}
+
 /// How a converted model's tensors are named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Naming {

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Result, Tensor};
+use candle_core::{Device, Result, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
 
@@ -277,13 +277,8 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the converted weights (safetensors) on the CPU.
     pub fn load(weights: &Path) -> std::result::Result<Embedder, FacesError> {
-        let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load(weights, &device)
-            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = SFace::load(vb, &Config::default())
-            .map_err(|e| FacesError::Weights(format!("{}: {e}", weights.display())))?;
-        Ok(Embedder { model, device })
+        let model = crate::load_cpu(weights, |vb| SFace::load(vb, &Config::default()))?;
+        Ok(Embedder { model, device: Device::Cpu })
     }
 
     pub fn model(&self) -> &SFace {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use hma_faces::detect::{FaceDetector, Options};
-use hma_faces::eval::{match_centres, Truth};
+use hma_faces::eval::{match_centres, truth_from_json};
 
 fn repo_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/faces").join(name)
@@ -25,28 +25,14 @@ fn weights() -> PathBuf {
     path
 }
 
-/// The drawn boxes of tests/fixtures/faces/solvay-1927.boxes.json.
-pub fn truth(v: &serde_json::Value) -> Vec<Truth> {
-    v["boxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            let v: Vec<f64> = b["box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-            Truth { bbox: [v[0], v[1], v[2], v[3]], faces: b["faces"].as_u64().unwrap() as usize }
-        })
-        .collect()
-}
-
 #[test]
 fn the_solvay_group_photo_gives_at_least_26_of_29_faces_and_at_most_2_false() {
     let det = FaceDetector::load(&weights()).unwrap();
     let img = image::open(repo_fixture("solvay-1927.jpg")).unwrap().to_rgb8();
-    let drawn: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(repo_fixture("solvay-1927.boxes.json")).unwrap()).unwrap();
+    let drawn = truth_from_json(&std::fs::read_to_string(repo_fixture("solvay-1927.boxes.json")).unwrap()).unwrap();
     let faces = det.detect(&img, &Options::default()).unwrap();
     let centres: Vec<(f64, f64)> = faces.iter().map(|f| ((f.xmin + f.xmax) / 2.0, (f.ymin + f.ymax) / 2.0)).collect();
-    let (found, false_faces) = match_centres(&centres, &truth(&drawn));
+    let (found, false_faces) = match_centres(&centres, &drawn);
     println!("Solvay 1927: {found} of 29 faces found, {false_faces} false, {} in all", faces.len());
     for f in &faces {
         println!("  {:.3} [{:.0} {:.0} {:.0} {:.0}]", f.score, f.xmin, f.ymin, f.xmax - f.xmin, f.ymax - f.ymin);
