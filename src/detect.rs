@@ -247,10 +247,24 @@ pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
 /// The picture as the detector sees it: decoded at ≥ 640 px on the long
 /// edge, EXIF orientation applied.
 pub fn picture(bytes: &[u8], format: &hma_media::Format) -> std::result::Result<image::RgbImage, String> {
+    decoded(bytes, format, hma_detect::preprocess::INPUT).map(|(img, _)| img)
+}
+
+/// A picture decoded with its long edge at least `min_long_edge` (when it
+/// is that large), EXIF orientation applied, with the whole picture's size
+/// as displayed (the decoder may have decoded a reduced one).
+pub(crate) fn decoded(
+    bytes: &[u8],
+    format: &hma_media::Format,
+    min_long_edge: u32,
+) -> std::result::Result<(image::RgbImage, (u32, u32)), String> {
     let orientation = orientation_of(format, bytes);
-    let req = hma_vision::decode::DecodeRequest { min_long_edge: hma_detect::preprocess::INPUT, ..Default::default() };
+    let req = hma_vision::decode::DecodeRequest { min_long_edge, ..Default::default() };
     let d = hma_vision::decode::decode(bytes, format.as_str(), orientation, &req).map_err(|e| e.to_string())?;
-    image::RgbImage::from_raw(d.image.width, d.image.height, d.image.data).ok_or_else(|| "bad decoded size".to_string())
+    let full = (d.full_width, d.full_height);
+    let img = image::RgbImage::from_raw(d.image.width, d.image.height, d.image.data)
+        .ok_or_else(|| "bad decoded size".to_string())?;
+    Ok((img, full))
 }
 
 /// sha256 of an RGB picture's pixels (hex): ties a reference output to the

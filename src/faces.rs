@@ -16,7 +16,6 @@ use hma_faces::eyes::Landmarker;
 use hma_faces::sface::Embedder;
 use serde::Serialize;
 
-use crate::analyze::orientation_of;
 use crate::detect::{look_at, pages, Job};
 use crate::report::Places;
 use crate::{EngineError, JobContext, Result};
@@ -67,13 +66,7 @@ pub fn ready(models_dir: &Path) -> bool {
 /// with the whole picture's size as displayed (the decoder may have
 /// decoded a reduced one).
 pub fn picture(bytes: &[u8], format: &hma_media::Format) -> std::result::Result<(image::RgbImage, (u32, u32)), String> {
-    let orientation = orientation_of(format, bytes);
-    let req = hma_vision::decode::DecodeRequest { min_long_edge: Options::default().finest, ..Default::default() };
-    let d = hma_vision::decode::decode(bytes, format.as_str(), orientation, &req).map_err(|e| e.to_string())?;
-    let full = (d.full_width, d.full_height);
-    let img = image::RgbImage::from_raw(d.image.width, d.image.height, d.image.data)
-        .ok_or_else(|| "bad decoded size".to_string())?;
-    Ok((img, full))
+    crate::detect::decoded(bytes, format, Options::default().finest)
 }
 
 /// Options of [`faces`].
@@ -112,9 +105,7 @@ pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: Conte
     let found = models.detector.detect(img, &Options::default()).map_err(|e| EngineError::Model(e.to_string()))?;
     let eyes = models.landmarker.eyes(img, &found).map_err(|e| EngineError::Model(e.to_string()))?;
     // Who: faces big enough, aligned from their eyes, nose and mouth.
-    let known: Vec<usize> = (0..found.len())
-        .filter(|&i| (found[i].xmax - found[i].xmin).max(found[i].ymax - found[i].ymin) >= MIN_IDENTITY)
-        .collect();
+    let known: Vec<usize> = (0..found.len()).filter(|&i| found[i].side() >= MIN_IDENTITY).collect();
     let points: Vec<[(f64, f64); 4]> = known
         .iter()
         .map(|&i| {
@@ -144,7 +135,7 @@ pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: Conte
         .zip(measures)
         .zip(eyes)
         .zip(embeddings)
-        .map(|((((f, b), m), (e, _)), embedding)| {
+        .map(|((((f, b), m), e), embedding)| {
             let kp: Vec<[f64; 2]> = f.keypoints.iter().map(|&(x, y)| [round6(x / w), round6(y / h)]).collect();
             NewFace {
                 content_hash,

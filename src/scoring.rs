@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use hma_catalog::{AnalysisRow, Catalog, ContentHash, ScoreUpdate, Scores};
+use hma_faces::eyes::Verdict;
 use hma_vision::score::{FaceFacts, Found, Scored, SCORE_VERSION};
 use hma_vision::Measurements;
 
@@ -75,9 +76,9 @@ pub fn founds_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<Co
                 confidence: r.confidence,
                 bbox: [r.box_x, r.box_y, r.box_w, r.box_h],
                 sharpness: r.sharpness,
-                eyes_open: match r.eyes.as_str() {
-                    "open" => Some(true),
-                    "closed" => Some(false),
+                eyes_open: match Verdict::parse(&r.eyes) {
+                    Some(Verdict::Open) => Some(true),
+                    Some(Verdict::Closed) => Some(false),
                     _ => None,
                 },
                 name: None,

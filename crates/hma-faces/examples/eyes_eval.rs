@@ -44,7 +44,7 @@ fn main() {
             println!("{path}\tno face");
             continue;
         };
-        let (e, _) = marks.eyes(&img, std::slice::from_ref(best)).unwrap().remove(0);
+        let e = marks.eyes(&img, std::slice::from_ref(best)).unwrap().remove(0);
         let roi =
             Roi::from_detection([best.xmin, best.ymin, best.xmax, best.ymax], best.keypoints[0], best.keypoints[1]);
         let crop = crops.join(format!("{i:04}.png"));

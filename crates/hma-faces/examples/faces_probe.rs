@@ -21,7 +21,7 @@ fn main() {
         };
         let faces = det.detect(&img, &Options::default()).unwrap();
         let eyes = marks.eyes(&img, &faces).unwrap();
-        for (f, (e, _)) in faces.iter().zip(&eyes) {
+        for (f, e) in faces.iter().zip(&eyes) {
             println!(
                 "{path}\t{:.3}\t{:.0} {:.0} {:.0} {:.0}\t{}\t{}\t{}\t{}",
                 f.score,

@@ -35,6 +35,18 @@ pub struct Face {
 }
 
 impl Face {
+    /// The box's long side.
+    pub fn side(&self) -> f64 {
+        (self.xmax - self.xmin).max(self.ymax - self.ymin)
+    }
+
+    /// The face with every coordinate (box corners and keypoints) moved by
+    /// `to`.
+    pub fn mapped(&self, to: impl Fn(f64, f64) -> (f64, f64)) -> Face {
+        let ((xmin, ymin), (xmax, ymax)) = (to(self.xmin, self.ymin), to(self.xmax, self.ymax));
+        Face { xmin, ymin, xmax, ymax, keypoints: self.keypoints.map(|(x, y)| to(x, y)), ..self.clone() }
+    }
+
     fn area(&self) -> f64 {
         (self.xmax - self.xmin).max(0.0) * (self.ymax - self.ymin).max(0.0)
     }
@@ -68,15 +80,8 @@ pub fn decode(regressors: &[f32], logits: &[f32], threshold: f64) -> Vec<Face> {
     assert_eq!(logits.len(), ANCHORS, "BlazeFace scores");
     let s = INPUT as f64;
     crate::detect::decode_level(regressors, logits, (INPUT, INPUT), threshold)
-        .into_iter()
-        .map(|f| Face {
-            xmin: f.xmin / s,
-            ymin: f.ymin / s,
-            xmax: f.xmax / s,
-            ymax: f.ymax / s,
-            keypoints: f.keypoints.map(|(x, y)| (x / s, y / s)),
-            ..f
-        })
+        .iter()
+        .map(|f| f.mapped(|x, y| (x / s, y / s)))
         .collect()
 }
 

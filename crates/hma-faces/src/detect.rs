@@ -182,23 +182,12 @@ impl FaceDetector {
                 let logits: Vec<f32> = logits.flatten_all()?.to_vec1()?;
                 let (ox, oy) = level.offset();
                 let s = img.width().max(img.height()) as f64 / level.w.max(level.h) as f64;
-                let to_picture = |x: f64, o: u32| (x - o as f64) * s;
-                let mut out = Vec::new();
-                for f in decode_level(&boxes, &logits, (level.cw as usize, level.ch as usize), opts.threshold) {
-                    if i > 0 && (f.xmax - f.xmin).max(f.ymax - f.ymin) > MAX_FACE {
-                        continue;
-                    }
-                    let mut f = f;
-                    f.xmin = to_picture(f.xmin, ox);
-                    f.xmax = to_picture(f.xmax, ox);
-                    f.ymin = to_picture(f.ymin, oy);
-                    f.ymax = to_picture(f.ymax, oy);
-                    for p in &mut f.keypoints {
-                        *p = (to_picture(p.0, ox), to_picture(p.1, oy));
-                    }
-                    out.push(f);
-                }
-                Ok(out)
+                let to_picture = |x: f64, y: f64| ((x - ox as f64) * s, (y - oy as f64) * s);
+                Ok(decode_level(&boxes, &logits, (level.cw as usize, level.ch as usize), opts.threshold)
+                    .iter()
+                    .filter(|f| i == 0 || f.side() <= MAX_FACE)
+                    .map(|f| f.mapped(to_picture))
+                    .collect::<Vec<_>>())
             })
             .collect();
         let mut all = Vec::new();
@@ -206,7 +195,7 @@ impl FaceDetector {
             all.extend(faces?);
         }
         let mut faces = weighted_nms(all, MERGE_IOU);
-        faces.retain(|f| (f.xmax - f.xmin).max(f.ymax - f.ymin) >= MIN_FACE);
+        faces.retain(|f| f.side() >= MIN_FACE);
         Ok(faces)
     }
 }

@@ -93,9 +93,6 @@ pub struct Landmarker {
     device: Device,
 }
 
-/// One face's landmarks: 478 × (x, y, z), picture pixels for x and y.
-pub type Landmarks = Vec<[f32; 3]>;
-
 impl Landmarker {
     /// Loads the converted weights (safetensors) on the CPU.
     pub fn load(weights: &Path) -> Result<Landmarker, FacesError> {
@@ -107,14 +104,12 @@ impl Landmarker {
         &self.mesh
     }
 
-    /// The eyes of each face of `img` (faces in its pixels), and the
-    /// landmarks where they were read. Faces too small are not read;
-    /// the others go through the landmarker in batches of 16.
-    pub fn eyes(&self, img: &RgbImage, faces: &[Face]) -> Result<Vec<(Eyes, Option<Landmarks>)>, FacesError> {
-        let mut out: Vec<(Eyes, Option<Landmarks>)> = vec![(Eyes::unsure(), None); faces.len()];
-        let readable: Vec<usize> = (0..faces.len())
-            .filter(|&i| (faces[i].xmax - faces[i].xmin).max(faces[i].ymax - faces[i].ymin) >= MIN_READABLE)
-            .collect();
+    /// The eyes of each face of `img` (faces in its pixels). Faces too
+    /// small are not read; the others go through the landmarker in batches
+    /// of 16.
+    pub fn eyes(&self, img: &RgbImage, faces: &[Face]) -> Result<Vec<Eyes>, FacesError> {
+        let mut out = vec![Eyes::unsure(); faces.len()];
+        let readable: Vec<usize> = (0..faces.len()).filter(|&i| faces[i].side() >= MIN_READABLE).collect();
         for chunk in readable.chunks(16) {
             let rois: Vec<Roi> = chunk
                 .iter()
@@ -130,22 +125,14 @@ impl Landmarker {
             let (marks, flags) = self.mesh.forward(&Tensor::cat(&inputs, 0)?)?;
             let marks: Vec<f32> = marks.flatten_all()?.to_vec1()?;
             let flags: Vec<f32> = flags.to_vec1()?;
-            for (k, (&i, roi)) in chunk.iter().zip(&rois).enumerate() {
+            for (k, &i) in chunk.iter().enumerate() {
                 let raw = &marks[k * landmarker::LANDMARKS * 3..(k + 1) * landmarker::LANDMARKS * 3];
                 let local: Vec<[f32; 3]> = raw.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
                 let presence = 1.0 / (1.0 + (-(flags[k] as f64)).exp());
                 // Openness is a ratio, the same in the crop as in the picture.
                 let (right, left) = (landmarker::openness(&local, &RIGHT_EYE), landmarker::openness(&local, &LEFT_EYE));
                 let verdict = if presence < MIN_PRESENCE { Verdict::Unsure } else { verdict(left, right) };
-                let picture: Landmarks = local
-                    .iter()
-                    .map(|p| {
-                        let (x, y) = roi.to_picture(p[0] as f64, p[1] as f64);
-                        [x as f32, y as f32, p[2]]
-                    })
-                    .collect();
-                out[i] =
-                    (Eyes { left: Some(left), right: Some(right), presence: Some(presence), verdict }, Some(picture));
+                out[i] = Eyes { left: Some(left), right: Some(right), presence: Some(presence), verdict };
             }
         }
         Ok(out)

@@ -213,26 +213,36 @@ impl Roi {
     /// The crop, 8 bits per channel (bilinear, border replicated; each
     /// value rounded, so the crop is exactly what the network sees).
     pub fn crop(&self, img: &RgbImage) -> RgbImage {
-        let (w, h) = (img.width() as i64, img.height() as i64);
-        let raw = img.as_raw();
-        let px = |x: i64, y: i64, c: usize| raw[((y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) * 3) as usize + c] as f64;
-        RgbImage::from_fn(INPUT as u32, INPUT as u32, |i, j| {
-            let (sx, sy) = self.to_picture(i as f64 + 0.5, j as f64 + 0.5);
-            let (sx, sy) = (sx - 0.5, sy - 0.5);
-            let (fx, fy) = (sx.floor(), sy.floor());
-            let (tx, ty) = (sx - fx, sy - fy);
-            let (x, y) = (fx as i64, fy as i64);
-            let mut p = [0u8; 3];
-            for (c, v) in p.iter_mut().enumerate() {
-                let a = px(x, y, c) * (1.0 - tx) * (1.0 - ty)
-                    + px(x + 1, y, c) * tx * (1.0 - ty)
-                    + px(x, y + 1, c) * (1.0 - tx) * ty
-                    + px(x + 1, y + 1, c) * tx * ty;
-                *v = a.round().clamp(0.0, 255.0) as u8;
-            }
-            image::Rgb(p)
+        // Pixel centres at +0.5 in both the crop and the picture.
+        warp(img, INPUT as u32, |i, j| {
+            let (x, y) = self.to_picture(i + 0.5, j + 0.5);
+            (x - 0.5, y - 0.5)
         })
     }
+}
+
+/// A `side`×`side` picture whose pixel (i, j) is `img` sampled bilinearly
+/// at `from(i, j)` (picture pixel coordinates), edges replicated, rounded to
+/// 8 bits: the crops the face models read (here and `sface::align`).
+pub fn warp(img: &RgbImage, side: u32, from: impl Fn(f64, f64) -> (f64, f64)) -> RgbImage {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let raw = img.as_raw();
+    let px = |x: i64, y: i64, c: usize| raw[((y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) * 3) as usize + c] as f64;
+    RgbImage::from_fn(side, side, |i, j| {
+        let (sx, sy) = from(i as f64, j as f64);
+        let (fx, fy) = (sx.floor(), sy.floor());
+        let (tx, ty) = (sx - fx, sy - fy);
+        let (x, y) = (fx as i64, fy as i64);
+        let mut p = [0u8; 3];
+        for (c, v) in p.iter_mut().enumerate() {
+            let a = px(x, y, c) * (1.0 - tx) * (1.0 - ty)
+                + px(x + 1, y, c) * tx * (1.0 - ty)
+                + px(x, y + 1, c) * (1.0 - tx) * ty
+                + px(x + 1, y + 1, c) * tx * ty;
+            *v = a.round().clamp(0.0, 255.0) as u8;
+        }
+        image::Rgb(p)
+    })
 }
 
 /// A crop as the network's input `[1, 3, side, side]`, values 0–1.

@@ -49,7 +49,13 @@ impl Conv {
         let w = vb.get(&[cout, k, k, cin][..], kernel)?;
         let b = vb.get(cout, bias)?;
         // OHWI → OIHW.
-        let w = w.permute((0, 3, 1, 2))?.contiguous()?;
+        Conv::from_oihw(w.permute((0, 3, 1, 2))?, b, stride)
+    }
+
+    /// From a kernel in ONNX/PyTorch layout `[out, in, k, k]` and biases.
+    pub fn from_oihw(w: Tensor, b: Tensor, stride: usize) -> Result<Conv> {
+        let (cout, cin, k, _) = w.dims4()?;
+        let w = w.contiguous()?;
         let w2 = if k == 1 { Some(w.reshape((cout, cin))?) } else { None };
         // The CPU kernels take 1×1s, and 3×3 (SAME) or 2×2 (VALID) at
         // stride 2 as a 1×1 over their gathered patches (see forward).
@@ -67,16 +73,6 @@ impl Conv {
         Ok(Conv { w, w2, b, stride, filters })
     }
 
-    /// From a kernel in ONNX/PyTorch layout `[out, in, k, k]` and biases.
-    pub fn from_oihw(w: Tensor, b: Tensor, stride: usize) -> Result<Conv> {
-        let (cout, cin, k, _) = w.dims4()?;
-        // Through the OHWI constructor's layout, so both share one path.
-        let ohwi = w.permute((0, 2, 3, 1))?.contiguous()?;
-        let map = [("w".to_string(), ohwi), ("b".to_string(), b)].into_iter().collect();
-        let vb = VarBuilder::from_tensors(map, DType::F32, &Device::Cpu);
-        Conv::load_named(&vb, "w", "b", cin, cout, k, stride)
-    }
-
     /// A 1×1 on one picture's `[c, hw]` values: bias, plus `residual`
     /// (`[out, hw]`) when given.
     fn pointwise(&self, x: &[f32], c: usize, hw: usize, residual: Option<&[f32]>) -> Result<Vec<f32>> {
@@ -86,38 +82,22 @@ impl Conv {
 
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let k = self.w.dim(2)?;
-        let cpu = x.device().is_cpu() && x.dtype() == DType::F32;
-        if let (Some(f), true, true) = (&self.filters, cpu, k > 1 && self.stride == 2) {
-            // Stride 2, TF SAME for 3×3 or VALID for 2×2 (even sides): output
-            // (i, j) reads input rows 2i … 2i+k−1 and columns 2j … 2j+k−1,
-            // zeros past the bottom and right. The patches are gathered
-            // into a [c·k², ho·wo] matrix and multiplied as a 1×1
-            // convolution of c·k² channels.
+        if let (Some(f), true) = (&self.filters, x.device().is_cpu() && x.dtype() == DType::F32) {
+            // A 1×1 is one matrix product per picture; a k×k at stride 2 is
+            // one over its gathered patches (`stride2_patches`).
             let (n, c, h, w) = x.dims4()?;
-            let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
+            let (ho, wo) = if k > 1 { (h.div_ceil(2), w.div_ceil(2)) } else { (h, w) };
             let x = x.contiguous()?;
             let mut out = hma_detect::cpu::with_f32(&x, |xs| {
                 let mut out = Vec::with_capacity(n * f.out * ho * wo);
                 for img in xs.chunks_exact(c * h * w) {
-                    let mut cols = Vec::with_capacity(c * k * k * ho * wo);
-                    for plane in img.chunks_exact(h * w) {
-                        for ky in 0..k {
-                            for kx in 0..k {
-                                for i in 0..ho {
-                                    let y = 2 * i + ky;
-                                    if y >= h {
-                                        cols.extend(std::iter::repeat_n(0.0, wo));
-                                        continue;
-                                    }
-                                    let row = &plane[y * w..(y + 1) * w];
-                                    let inside = (w.saturating_sub(kx)).div_ceil(2).min(wo);
-                                    cols.extend(row[kx..].iter().step_by(2).take(inside));
-                                    cols.extend(std::iter::repeat_n(0.0, wo - inside));
-                                }
-                            }
-                        }
-                    }
-                    out.extend(hma_detect::cpu::conv1x1_parts(&[(&cols, c * k * k)], ho * wo, f, false, None));
+                    let y = if k > 1 {
+                        let cols = stride2_patches(img, (c, h, w), k);
+                        hma_detect::cpu::conv1x1_parts(&[(&cols, c * k * k)], ho * wo, f, false, None)
+                    } else {
+                        hma_detect::cpu::conv1x1_parts(&[(img, c)], h * w, f, false, None)
+                    };
+                    out.extend(y);
                 }
                 out
             })?;
@@ -125,21 +105,6 @@ impl Conv {
                 Act::Relu.apply(&mut out, ho * wo);
             }
             return Tensor::from_vec(out, (n, f.out, ho, wo), x.device());
-        }
-        if let (Some(f), true) = (&self.filters, x.device().is_cpu() && x.dtype() == DType::F32) {
-            let (n, c, h, w) = x.dims4()?;
-            let x = x.contiguous()?;
-            let mut out = hma_detect::cpu::with_f32(&x, |xs| {
-                let mut out = Vec::with_capacity(n * f.out * h * w);
-                for img in xs.chunks_exact(c * h * w) {
-                    out.extend(hma_detect::cpu::conv1x1_parts(&[(img, c)], h * w, f, false, None));
-                }
-                out
-            })?;
-            if relu {
-                Act::Relu.apply(&mut out, h * w);
-            }
-            return Tensor::from_vec(out, (n, f.out, h, w), x.device());
         }
         let y = match &self.w2 {
             Some(w) => {
@@ -179,7 +144,34 @@ impl Conv {
     }
 }
 
-/// A depthwise 3×3 convolution with TF SAME padding.
+/// The patches of a k×k convolution at stride 2 over one picture's
+/// `[c, h, w]` (TF SAME for 3×3 or VALID for 2×2, even sides: output
+/// (i, j) reads input rows 2i … 2i+k−1 and columns 2j … 2j+k−1, zeros past
+/// the bottom and right), as a `[c·k², ho·wo]` matrix.
+fn stride2_patches(img: &[f32], (c, h, w): (usize, usize, usize), k: usize) -> Vec<f32> {
+    let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
+    let mut cols = Vec::with_capacity(c * k * k * ho * wo);
+    for plane in img.chunks_exact(h * w) {
+        for ky in 0..k {
+            for kx in 0..k {
+                for i in 0..ho {
+                    let y = 2 * i + ky;
+                    if y >= h {
+                        cols.extend(std::iter::repeat_n(0.0, wo));
+                        continue;
+                    }
+                    let row = &plane[y * w..(y + 1) * w];
+                    let inside = (w.saturating_sub(kx)).div_ceil(2).min(wo);
+                    cols.extend(row[kx..].iter().step_by(2).take(inside));
+                    cols.extend(std::iter::repeat_n(0.0, wo - inside));
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// A depthwise 3×3 convolution (TF SAME, or symmetric padding at stride 2).
 #[derive(Debug, Clone)]
 pub struct Depthwise {
     /// `[c, 3, 3]` (from TFLite's `[1, 3, 3, c]`).
@@ -226,8 +218,8 @@ impl Depthwise {
     fn planes(&self, x: &[f32], (c, h, w): (usize, usize, usize)) -> Vec<f32> {
         let (ho, wo) = (h.div_ceil(self.stride), w.div_ceil(self.stride));
         let mut out = vec![0f32; c * ho * wo];
+        let shift = if self.stride == 2 && !self.tf_same { -1 } else { 0 };
         let one = |(ch, (o, p)): (usize, (&mut [f32], &[f32]))| {
-            let shift = if self.stride == 2 && !self.tf_same { -1 } else { 0 };
             depthwise3(p, (h, w), &self.w[ch * 9..ch * 9 + 9], self.b[ch], (self.stride, shift), o)
         };
         // Small maps stay on this thread: handing them to the pool costs
@@ -384,6 +376,40 @@ impl Act<'_> {
     }
 }
 
+/// The end of a block on one picture: `up` (a 1×1) over the block's inner
+/// values `inner` (`[mid, hw]`), plus the shortcut — the picture `img`
+/// itself (`[c, h, w]`), max-pooled 2×2 when `down`, zero channels appended
+/// when the block widens — then `act`. The shortcut goes into the product's
+/// epilogue when it fits; a widening block adds it after.
+fn finish_block(
+    up: &Conv,
+    inner: &[f32],
+    hw: usize,
+    img: &[f32],
+    (c, h, w): (usize, usize, usize),
+    down: bool,
+    act: Act,
+) -> Result<Vec<f32>> {
+    let cout = up.filters.as_ref().map_or(0, |f| f.out);
+    let pooled = down.then(|| max_pool2(img, (c, h, w)));
+    let base: &[f32] = pooled.as_deref().unwrap_or(img);
+    let residual = (cout == c).then_some(base);
+    let mut y = up.pointwise(inner, inner.len() / hw, hw, residual)?;
+    if residual.is_none() {
+        y[..base.len()].iter_mut().zip(base).for_each(|(o, v)| *o += v);
+    }
+    act.apply(&mut y, hw);
+    Ok(y)
+}
+
+/// Runs `one(i, picture)` on each picture of a batch (`xs`, `len` values
+/// each), the pictures side by side, and returns their outputs one after
+/// another (the one output itself, without a copy, for a batch of one).
+fn per_picture(xs: &[f32], len: usize, one: impl Fn(usize, &[f32]) -> Result<Vec<f32>> + Sync) -> Result<Vec<f32>> {
+    let mut ys: Vec<Vec<f32>> = xs.par_chunks_exact(len).enumerate().map(|(i, x)| one(i, x)).collect::<Result<_>>()?;
+    Ok(if ys.len() == 1 { ys.remove(0) } else { ys.concat() })
+}
+
 /// A residual block on the CPU: `dw1` → `pw1` (→ ReLU → `dw2` → `pw2` when
 /// given), plus the shortcut (the input, max-pooled 2×2 when `dw1` strides,
 /// zero channels appended when the block widens), then `act`. `None` when
@@ -405,36 +431,19 @@ pub fn residual_block(
     let last = second.map_or(pw1, |(_, p)| p);
     let cout = last.filters.as_ref().map_or(0, |f| f.out);
     let x = x.contiguous()?;
-    let out = hma_detect::cpu::with_f32(&x, |xs| -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(n * cout * hw);
-        for img in xs.chunks_exact(c * h * w) {
+    let out = hma_detect::cpu::with_f32(&x, |xs| {
+        per_picture(xs, c * h * w, |_, img| {
             let a = dw1.planes(img, (c, h, w));
-            // The shortcut: the input itself when the block neither strides
-            // nor widens (no copy); else pooled and/or padded, or added after.
-            let pooled = (s == 2).then(|| max_pool2(img, (c, h, w)));
-            let base: &[f32] = pooled.as_deref().unwrap_or(img);
-            let residual = (cout == c).then_some(base);
-            let mut y = match second {
-                None => pw1.pointwise(&a, c, hw, residual)?,
+            match second {
+                None => finish_block(pw1, &a, hw, img, (c, h, w), s == 2, act),
                 Some((dw2, pw2)) => {
                     let mut b = pw1.pointwise(&a, c, hw, None)?;
                     Act::Relu.apply(&mut b, hw);
-                    let mid = b.len() / hw;
-                    let cc = dw2.planes(&b, (mid, ho, wo));
-                    pw2.pointwise(&cc, mid, hw, residual)?
+                    let cc = dw2.planes(&b, (b.len() / hw, ho, wo));
+                    finish_block(pw2, &cc, hw, img, (c, h, w), s == 2, act)
                 }
-            };
-            if residual.is_none() {
-                // Widening: the new channels' shortcut is zero.
-                y[..base.len()].iter_mut().zip(base).for_each(|(o, v)| *o += v);
             }
-            act.apply(&mut y, hw);
-            if n == 1 {
-                return Ok(y);
-            }
-            out.extend_from_slice(&y);
-        }
-        Ok(out)
+        })
     })??;
     Ok(Some(Tensor::from_vec(out, (n, cout, ho, wo), x.device())?))
 }
@@ -460,30 +469,14 @@ pub fn bottleneck_block(
     let (_, mid, ho, wo) = a.dims4()?;
     let hw = ho * wo;
     let cout = up.filters.as_ref().map_or(0, |f| f.out);
-    let down = ho < h;
     let (x, a) = (x.contiguous()?, a.contiguous()?);
-    let out = hma_detect::cpu::with_f32s(&[&x, &a], |s| -> Result<Vec<f32>> {
-        let one = |(img, ai): (&[f32], &[f32])| -> Result<Vec<f32>> {
-            let mut a = ai.to_vec();
+    let out = hma_detect::cpu::with_f32s(&[&x, &a], |s| {
+        per_picture(s[0], c * h * w, |i, img| {
+            let mut a = s[1][i * mid * hw..(i + 1) * mid * hw].to_vec();
             Act::Prelu(&first_act.slopes).apply(&mut a, hw);
             let b = dw.planes(&a, (mid, ho, wo));
-            let pooled = down.then(|| max_pool2(img, (c, h, w)));
-            let base: &[f32] = pooled.as_deref().unwrap_or(img);
-            let residual = (cout == c).then_some(base);
-            let mut y = up.pointwise(&b, mid, hw, residual)?;
-            if residual.is_none() {
-                y[..base.len()].iter_mut().zip(base).for_each(|(o, v)| *o += v);
-            }
-            Act::Prelu(&act.slopes).apply(&mut y, hw);
-            Ok(y)
-        };
-        let pairs = s[0].par_chunks_exact(c * h * w).zip(s[1].par_chunks_exact(mid * hw));
-        if n == 1 {
-            return pairs.map(one).collect::<Result<Vec<Vec<f32>>>>().map(|mut v| v.remove(0));
-        }
-        // The faces of a batch side by side.
-        let ys: Vec<Vec<f32>> = pairs.map(one).collect::<Result<_>>()?;
-        Ok(ys.concat())
+            finish_block(up, &b, hw, img, (c, h, w), ho < h, Act::Prelu(&act.slopes))
+        })
     })??;
     Ok(Some(Tensor::from_vec(out, (n, cout, ho, wo), x.device())?))
 }
@@ -526,8 +519,7 @@ impl Prelu {
 
     /// [`Prelu::load`] from the tensor named `alpha`.
     pub fn load_named(vb: &VarBuilder, alpha: &str, c: usize) -> Result<Prelu> {
-        let a = vb.get((1, 1, c), alpha)?;
-        Ok(Prelu { slopes: a.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?, alpha: a.reshape((1, c, 1, 1))? })
+        Prelu::from_slopes(vb.get((1, 1, c), alpha)?.reshape(c)?)
     }
 
     /// max(x, 0) + alpha · min(x, 0).

@@ -234,24 +234,9 @@ pub fn align(img: &RgbImage, points: [(f64, f64); 4]) -> RgbImage {
     let (a, b, tx, ty) = similarity(&points, &TEMPLATE);
     // Inverse of [[a, −b], [b, a]]: [[a, b], [−b, a]] / (a² + b²).
     let det = (a * a + b * b).max(1e-12);
-    let (w, h) = (img.width() as i64, img.height() as i64);
-    let raw = img.as_raw();
-    let px = |x: i64, y: i64, c: usize| raw[((y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) * 3) as usize + c] as f64;
-    RgbImage::from_fn(INPUT as u32, INPUT as u32, |i, j| {
-        let (u, v) = (i as f64 - tx, j as f64 - ty);
-        let (sx, sy) = ((a * u + b * v) / det, (-b * u + a * v) / det);
-        let (fx, fy) = (sx.floor(), sy.floor());
-        let (fx_, fy_) = (sx - fx, sy - fy);
-        let (x, y) = (fx as i64, fy as i64);
-        let mut p = [0u8; 3];
-        for (c, o) in p.iter_mut().enumerate() {
-            let v = px(x, y, c) * (1.0 - fx_) * (1.0 - fy_)
-                + px(x + 1, y, c) * fx_ * (1.0 - fy_)
-                + px(x, y + 1, c) * (1.0 - fx_) * fy_
-                + px(x + 1, y + 1, c) * fx_ * fy_;
-            *o = v.round().clamp(0.0, 255.0) as u8;
-        }
-        image::Rgb(p)
+    crate::landmarker::warp(img, INPUT as u32, |i, j| {
+        let (u, v) = (i - tx, j - ty);
+        ((a * u + b * v) / det, (-b * u + a * v) / det)
     })
 }
 
