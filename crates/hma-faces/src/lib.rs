@@ -11,6 +11,7 @@
 //! on box values and 5e-6 on logits), the reference for the typed port.
 
 pub mod blazeface;
+pub mod cluster;
 pub mod detect;
 pub mod eval;
 pub mod eyes;
