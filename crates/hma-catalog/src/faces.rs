@@ -71,6 +71,19 @@ pub struct FaceRow {
     pub eyes: String,
 }
 
+/// Intersection over union of two faces' boxes.
+fn iou(a: &FaceRow, b: &FaceRow) -> f64 {
+    let ix = (a.box_x + a.box_w).min(b.box_x + b.box_w) - a.box_x.max(b.box_x);
+    let iy = (a.box_y + a.box_h).min(b.box_y + b.box_h) - a.box_y.max(b.box_y);
+    let inter = ix.max(0.0) * iy.max(0.0);
+    let union = a.box_w * a.box_h + b.box_w * b.box_h - inter;
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
+}
+
 impl Catalog {
     /// The identity embeddings of `model`'s faces with one, by face id, a
     /// page at a time in id order (for clustering; bounded memory).
@@ -100,9 +113,16 @@ impl Catalog {
     }
 
     /// Stores what one batch of pictures showed (replacing earlier faces of
-    /// the same model in those contents), in one transaction.
+    /// the same model in those contents), in one transaction. Who the
+    /// earlier faces were (named, confirmed, rejected) passes to the new
+    /// face in the same place (boxes overlapping by IoU ≥ 0.5); the rest of
+    /// their rows go.
     pub fn put_faces(&mut self, runs: &[FaceRun], faces: &[NewFace]) -> Result<()> {
         self.transaction(|cat| {
+            let hashes: Vec<ContentHash> = runs.iter().map(|r| r.content_hash).collect();
+            let model = runs.first().map(|r| r.model.clone()).unwrap_or_default();
+            let old = cat.faces_of_model(&hashes, &model)?;
+            let old_ids: Vec<i64> = old.iter().map(|f| f.id).collect();
             for run in runs {
                 with_conn!(cat, c => diesel::delete(faces::table
                     .filter(faces::content_hash.eq(run.content_hash))
@@ -119,7 +139,41 @@ impl Catalog {
             for chunk in faces.chunks(crate::BATCH) {
                 with_conn!(cat, c => diesel::insert_into(faces::table).values(chunk).execute(c))?;
             }
+            if !old_ids.is_empty() {
+                let new = cat.faces_of_model(&hashes, &model)?;
+                let mut moved: Vec<(i64, i64)> = Vec::new();
+                for o in &old {
+                    let best = new
+                        .iter()
+                        .filter(|n| n.content_hash == o.content_hash)
+                        .map(|n| (iou(o, n), n.id))
+                        .filter(|&(v, _)| v >= 0.5)
+                        .max_by(|a, b| a.0.total_cmp(&b.0));
+                    if let Some((_, n)) = best {
+                        moved.push((o.id, n));
+                    }
+                }
+                for (o, n) in moved {
+                    with_conn!(cat, c => diesel::update(face_people::table.filter(face_people::face_id.eq(o)))
+                        .set(face_people::face_id.eq(n))
+                        .execute(c))?;
+                }
+                for chunk in old_ids.chunks(crate::BATCH) {
+                    with_conn!(cat, c => diesel::delete(face_people::table.filter(face_people::face_id.eq_any(chunk))).execute(c))?;
+                }
+            }
             Ok(())
+        })
+    }
+
+    /// The faces of `model` in these contents.
+    fn faces_of_model(&mut self, hashes: &[ContentHash], model: &str) -> Result<Vec<FaceRow>> {
+        self.by_chunks(hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => faces::table
+                .filter(faces::content_hash.eq_any(chunk))
+                .filter(faces::model.eq(model))
+                .select(FaceRow::as_select())
+                .load(c))?)
         })
     }
 

@@ -23,6 +23,7 @@ mod detections;
 mod faces;
 mod files;
 pub mod models;
+mod people;
 mod relations;
 mod roots;
 mod scans;
@@ -53,6 +54,7 @@ pub use files::*;
 /// Content hashes go in and out of the catalogue as themselves (BIGINT, same bits).
 pub use hma_media::ContentHash;
 pub use models::*;
+pub use people::*;
 pub use relations::RelationKind;
 pub use scans::ProblemRow;
 pub use stats::*;

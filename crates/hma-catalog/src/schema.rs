@@ -312,6 +312,26 @@ diesel::table! {
         embedding -> Nullable<Binary>,
     }
 }
+diesel::table! {
+    people (id) {
+        id -> BigInt,
+        name -> Nullable<Text>,
+        kind -> Text,
+        birthday -> Nullable<Text>,
+        cover_face -> Nullable<BigInt>,
+        created_ms -> BigInt,
+    }
+}
+diesel::table! {
+    face_people (id) {
+        id -> BigInt,
+        face_id -> BigInt,
+        person_id -> Nullable<BigInt>,
+        source -> Text,
+        distance -> Nullable<Double>,
+        created_ms -> BigInt,
+    }
+}
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(decisions -> captures (capture_id));
 diesel::joinable!(files -> analyses (content_hash));
@@ -324,6 +344,7 @@ diesel::joinable!(capture_keywords -> captures (capture_id));
 diesel::joinable!(taxonomy_nodes -> taxonomies (taxonomy_id));
 diesel::joinable!(capture_taxa -> captures (capture_id));
 diesel::joinable!(capture_taxa -> taxonomy_nodes (node_id));
+diesel::joinable!(face_people -> faces (face_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     roots,
@@ -331,6 +352,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     detections,
     face_runs,
     faces,
+    people,
+    face_people,
     decisions,
     root_locations,
     captures,

@@ -1,0 +1,2 @@
+DROP TABLE face_people;
+DROP TABLE people;
