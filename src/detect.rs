@@ -135,6 +135,11 @@ pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
         .collect())
 }
 
+/// Whether the object detector's weights are here and intact.
+pub fn ready(models_dir: &Path) -> bool {
+    ready_weights(models_dir, MODEL_ID).is_ok()
+}
+
 /// The weights file of manifest model `id` in `models_dir`, checked
 /// against the manifest's sha256: absent or corrupt is an error that says
 /// how to get it.

@@ -96,6 +96,8 @@ pub struct FacesSummary {
     pub rescored: u64,
     pub failures: Vec<crate::analyze::Failure>,
     pub cancelled: bool,
+    /// Who is who after this run's faces (run when faces were looked at).
+    pub people: Option<crate::people::ClusterSummary>,
 }
 
 /// The faces of one picture: the detector's faces turned into rows (shares
@@ -186,6 +188,11 @@ pub fn faces(cat: &mut Catalog, ctx: &JobContext, opts: &FacesOptions) -> Result
         run_batches(cat, ctx, &models, &jobs, &mut buf, &mut sum)
     })?;
     sum.cancelled = !done;
+    // New faces: who they are. Also when nothing was looked at but faces
+    // with embeddings were never clustered (a catalogue from before people).
+    if done && (sum.looked > 0 || cat.people()?.is_empty()) && sum.faces + sum.unchanged > 0 {
+        sum.people = Some(crate::people::cluster(cat, ctx)?);
+    }
     Ok(sum)
 }
 
@@ -248,7 +255,7 @@ fn run_batches(
 }
 
 /// A face as `hma show --json` prints it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct FaceReport {
     pub id: i64,
     /// `[x, y, w, h]` in pixels of the picture as displayed.
@@ -263,11 +270,15 @@ pub struct FaceReport {
     /// Mean luma in the face, 0–1.
     pub exposure: Option<f64>,
     pub eyes: EyesReport,
+    /// Its named person's name (null when unnamed or nobody yet).
+    pub person: Option<String>,
+    /// Its person's or unnamed cluster's id (`hma people`), null when none.
+    pub person_id: Option<i64>,
 }
 
 /// A face's eyes: openness of the subject's left and right eye (lid gap
 /// over eye width; null when the face was too small to read) and the verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EyesReport {
     pub left: Option<f64>,
     pub right: Option<f64>,
@@ -276,11 +287,51 @@ pub struct EyesReport {
 }
 
 /// The faces found in a content (best first), in pixels of the picture as
-/// displayed.
+/// displayed, with who they are.
 pub fn faces_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<FaceReport>> {
     let Some(run) = cat.face_run(content_hash, MODEL_ID)? else { return Ok(vec![]) };
-    let rows = cat.faces_of(content_hash)?;
-    Ok(rows.iter().filter(|r| r.model == MODEL_ID).map(|r| report(r, (run.width as f64, run.height as f64))).collect())
+    let rows: Vec<FaceRow> = cat.faces_of(content_hash)?.into_iter().filter(|r| r.model == MODEL_ID).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let who = cat.persons_of_faces(&ids)?;
+    let not_faces = cat.not_faces(&ids)?;
+    let names = person_names(cat)?;
+    Ok(rows
+        .iter()
+        .filter(|r| !not_faces.contains(&r.id))
+        .map(|r| {
+            let mut f = report(r, (run.width as f64, run.height as f64));
+            f.person_id = who.get(&r.id).and_then(|a| a.person_id);
+            f.person = f.person_id.and_then(|p| names.get(&p).cloned());
+            f
+        })
+        .collect())
+}
+
+/// Named people's names by id.
+pub fn person_names(cat: &mut Catalog) -> Result<std::collections::HashMap<i64, String>> {
+    Ok(cat.people()?.into_iter().filter_map(|p| Some((p.id, p.name?))).collect())
+}
+
+/// The pets named in a content (`hma people pet`).
+pub fn pets_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<crate::people::PetReport>> {
+    let Some(run) = cat.face_run(content_hash, crate::people::PET_MODEL)? else { return Ok(vec![]) };
+    let rows: Vec<FaceRow> =
+        cat.faces_of(content_hash)?.into_iter().filter(|r| r.model == crate::people::PET_MODEL).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let who = cat.persons_of_faces(&ids)?;
+    let names = person_names(cat)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let p = who.get(&r.id)?.person_id?;
+            Some(crate::people::PetReport {
+                id: r.id,
+                bbox: crate::people::pixels(r, (run.width as f64, run.height as f64)),
+                pet: names.get(&p)?.clone(),
+                person_id: p,
+            })
+        })
+        .collect())
 }
 
 fn report(r: &FaceRow, (w, h): (f64, f64)) -> FaceReport {
@@ -288,11 +339,13 @@ fn report(r: &FaceRow, (w, h): (f64, f64)) -> FaceReport {
     let kp: Vec<[f64; 2]> = serde_json::from_str(&r.keypoints).unwrap_or_default();
     FaceReport {
         id: r.id,
-        bbox: [px(r.box_x, w), px(r.box_y, h), px(r.box_w, w), px(r.box_h, h)],
+        bbox: crate::people::pixels(r, (w, h)),
         confidence: r.confidence,
         keypoints: kp.iter().map(|p| [px(p[0], w), px(p[1], h)]).collect(),
         sharpness: r.sharpness,
         exposure: r.exposure,
         eyes: EyesReport { left: r.eye_left, right: r.eye_right, verdict: r.eyes.clone() },
+        person: None,
+        person_id: None,
     }
 }

@@ -19,6 +19,7 @@ pub mod faces;
 pub mod groups;
 pub mod link;
 pub mod marks;
+pub mod people;
 pub mod rank;
 pub mod report;
 pub mod roots;

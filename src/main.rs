@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::{analysis, cull, detect, exit, files, library, roots, taxonomy, Env, Global};
+use cli::{analysis, cull, detect, exit, files, library, people, roots, taxonomy, Env, Global};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -70,6 +70,9 @@ enum Command {
     /// yet; stored with boxes, six keypoints, and the sharpness and exposure in each
     /// face. Also run by `detect` when its weights are here.
     Faces(detect::FacesArgs),
+    /// Who is in the photos: people and pets, named or waiting in clusters
+    /// (`hma people --json`); show, name, merge, split, reject, pet, born, cluster.
+    People(people::PeopleArgs),
     /// Captures by what is in them, best first: 'has:dog has:person -has:cat month:12
     /// min-score:0.5' (classes or groups such as animal, vehicle; also from:, to:, root:).
     Search(detect::SearchArgs),
@@ -143,6 +146,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Export(a) => cull::export(a, env),
         Command::Detect(a) => detect::detect(a, env),
         Command::Faces(a) => detect::faces(a, env),
+        Command::People(a) => people::run(a, env),
         Command::Search(a) => detect::search(a, env),
         Command::Models(c) => detect::models(c, env),
         Command::Hash { files: f } => files::hash(f, env),

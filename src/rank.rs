@@ -105,6 +105,8 @@ pub struct TopEntry {
     pub marks: crate::marks::Marks,
     /// What the detector found (classes, most confident first, once each).
     pub objects: Vec<String>,
+    /// The named people and pets in it, by name.
+    pub people: Vec<String>,
 }
 
 /// Month (1–12) of a local-time timestamp (ms).
@@ -142,6 +144,8 @@ pub struct TopFilter {
     pub flag: Option<crate::marks::Flag>,
     /// Only captures with at least this many stars.
     pub min_rating: Option<i16>,
+    /// Only pictures showing this person or pet (their contents).
+    pub contents: Option<HashSet<ContentHash>>,
 }
 
 /// The lightbox's and `hma top`'s request as a person gives it: how many,
@@ -164,6 +168,8 @@ pub struct TopQuery {
     pub flag: Option<crate::marks::Flag>,
     /// At least this many stars (0: any).
     pub min_rating: Option<i16>,
+    /// Only photos showing this person or pet (their id, `hma people`).
+    pub person: Option<i64>,
 }
 
 impl TopQuery {
@@ -196,6 +202,10 @@ impl TopQuery {
         t.db.min_score = self.min_score;
         t.flag = self.flag;
         t.min_rating = self.min_rating.filter(|&r| r > 0);
+        if let Some(p) = self.person {
+            cat.person(p)?.ok_or_else(|| crate::EngineError::NotFound(format!("no person {p}")))?;
+            t.contents = Some(cat.contents_of_people(&[p])?.into_iter().collect());
+        }
         Ok(t)
     }
 }
@@ -228,6 +238,9 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             after_content = Some((last_score, last_hash));
             cat.files_of_contents(&contents, filter.db.root_id)?
         };
+        if let Some(only) = &filter.contents {
+            page.retain(|r| only.contains(&r.content_hash));
+        }
         let ids: Vec<i64> = page.iter().map(|r| r.file_id).collect();
         let groups: HashMap<i64, GroupRef> = cat
             .groups_of_files(&ids)?
@@ -297,6 +310,10 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
     let analyses: HashMap<ContentHash, AnalysisRow> =
         cat.analyses_of(&hashes)?.into_iter().map(|a| (a.content_hash, a)).collect();
     let seen = crate::scoring::founds_of(cat, &hashes)?;
+    let mut names: HashMap<ContentHash, Vec<String>> = HashMap::new();
+    for (h, n) in cat.names_in_contents(&hashes)? {
+        names.entry(h).or_default().push(n);
+    }
     let mut found: HashMap<ContentHash, Vec<(f64, String)>> = HashMap::new();
     for d in cat.detections_of_many(&hashes)? {
         found.entry(d.content_hash).or_default().push((d.confidence, d.class_name));
@@ -338,6 +355,12 @@ pub(crate) fn entries(cat: &mut Catalog, places: &Places, chosen: Vec<Chosen>) -
                 height: a.and_then(|a| a.full_height),
                 marks,
                 objects,
+                people: {
+                    let mut n = names.remove(&r.content_hash).unwrap_or_default();
+                    n.sort();
+                    n.dedup();
+                    n
+                },
             }
         })
         .collect())

@@ -323,6 +323,8 @@ pub struct FileDetail {
     /// The faces found (`hma faces`), best first, in pixels of the picture
     /// as displayed.
     pub faces: Vec<crate::faces::FaceReport>,
+    /// The pets named in it (`hma people pet`).
+    pub pets: Vec<crate::people::PetReport>,
     /// The culling state (the same answer as `flags`, with what was decided here).
     pub marks: Option<crate::marks::Marks>,
     pub history: Vec<HistoryStep>,
@@ -343,7 +345,7 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
         rank,
         size: g.size,
     });
-    let (quality, detections, faces) = match row.content_hash {
+    let (quality, detections, faces, pets) = match row.content_hash {
         Some(h) => {
             let found = crate::scoring::found_of(cat, h)?;
             let quality = cat.analysis(h)?.map(|a| {
@@ -353,13 +355,18 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
                 }
                 q
             });
-            (quality, crate::detect::detections_of(cat, h)?, crate::faces::faces_of(cat, h)?)
+            (
+                quality,
+                crate::detect::detections_of(cat, h)?,
+                crate::faces::faces_of(cat, h)?,
+                crate::faces::pets_of(cat, h)?,
+            )
         }
-        None => (None, vec![], vec![]),
+        None => (None, vec![], vec![], vec![]),
     };
     let marks = match row.capture_id {
         Some(c) => Some(crate::cull::marks_of(cat, c)?),
         None => None,
     };
-    Ok(FileDetail { file, quality, group, detections, faces, marks, history })
+    Ok(FileDetail { file, quality, group, detections, faces, pets, marks, history })
 }

@@ -68,10 +68,19 @@ pub fn founds_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<Co
             out.entry(h).or_default().subject = Some(s);
         }
     }
-    for (h, rows) in cat.faces_of_many(hashes)? {
+    let all = cat.faces_of_many(hashes)?;
+    let ids: Vec<i64> = all.values().flatten().filter(|r| r.model == crate::faces::MODEL_ID).map(|r| r.id).collect();
+    // Who they are (named people are named in the explanation); faces the
+    // user said are none leave the score.
+    let (who, not_faces, names) = if ids.is_empty() {
+        Default::default()
+    } else {
+        (cat.persons_of_faces(&ids)?, cat.not_faces(&ids)?, crate::faces::person_names(cat)?)
+    };
+    for (h, rows) in all {
         let faces = rows
             .into_iter()
-            .filter(|r| r.model == crate::faces::MODEL_ID)
+            .filter(|r| r.model == crate::faces::MODEL_ID && !not_faces.contains(&r.id))
             .map(|r| FaceFacts {
                 confidence: r.confidence,
                 bbox: [r.box_x, r.box_y, r.box_w, r.box_h],
@@ -81,7 +90,7 @@ pub fn founds_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<Co
                     Some(Verdict::Closed) => Some(false),
                     _ => None,
                 },
-                name: None,
+                name: who.get(&r.id).and_then(|a| a.person_id).and_then(|p| names.get(&p).cloned()),
             })
             .collect();
         out.entry(h).or_default().faces = faces;

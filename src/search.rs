@@ -1,7 +1,8 @@
-//! `hma search 'has:dog has:person -has:cat faces:2+ eyes:open month:12
+//! `hma search 'person:Anna has:dog -has:cat faces:2+ eyes:open month:12
 //! min-score:0.5'`: captures by what was detected in them (AND of classes
-//! or COCO super-categories such as `animal`, `-has:` to exclude; how many
-//! faces; open or closed eyes) and the `top` filters, ranked by score. A
+//! or COCO super-categories such as `animal`, `-has:` to exclude; who is in
+//! them, named people and pets, `-person:` to exclude; how many faces; open
+//! or closed eyes) and the `top` filters, ranked by score. A
 //! capture has a class (faces, eyes) when any of its files does (the JPEG
 //! of a RAW+JPEG pair, say). Faces count as in the score: confident and not
 //! tiny (`hma_vision::score::FaceFacts::counts`).
@@ -31,6 +32,17 @@ pub struct Query {
     pub faces: Option<(i64, Option<i64>)>,
     /// `eyes:open` / `eyes:closed`, each maybe negated (`-eyes:closed`).
     pub eyes: Vec<(bool, EyesTerm)>,
+    /// `person:NAME` / `pet:NAME` (negated: `-person:NAME`): who must (or
+    /// must not) be in the photo. `_` stands for a space in a name.
+    pub who: Vec<(bool, Who)>,
+}
+
+/// A `person:` or `pet:` term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    /// person or pet.
+    pub kind: String,
+    pub name: String,
 }
 
 /// What an `eyes:` term asks for.
@@ -45,11 +57,11 @@ pub enum EyesTerm {
 impl Query {
     /// Whether the query says what to look for (not only filters).
     fn has_content_terms(&self) -> bool {
-        !self.has.is_empty() || self.faces.is_some() || !self.eyes.is_empty()
+        !self.has.is_empty() || self.faces.is_some() || !self.eyes.is_empty() || !self.who.is_empty()
     }
 }
 
-const TERMS: &str = "terms are has:CLASS, -has:CLASS, faces:N (N+, N-M), eyes:open, eyes:closed (-eyes:…), month:1-12, from:YYYY-MM-DD, to:YYYY-MM-DD, root:NAME, min-score:0-1";
+const TERMS: &str = "terms are has:CLASS, -has:CLASS, person:NAME, pet:NAME (-person:…, _ for a space), faces:N (N+, N-M), eyes:open, eyes:closed (-eyes:…), month:1-12, from:YYYY-MM-DD, to:YYYY-MM-DD, root:NAME, min-score:0-1";
 
 /// `2`, `2+`, `1-3`.
 fn face_range(v: &str) -> Option<(i64, Option<i64>)> {
@@ -99,6 +111,12 @@ pub fn parse(q: &str) -> Result<Query> {
             (false, "faces") => {
                 out.faces = Some(face_range(value).ok_or_else(|| bad("faces:N, faces:N+ or faces:N-M"))?)
             }
+            (_, "person" | "pet") => {
+                if value.is_empty() {
+                    return Err(bad("person:NAME or pet:NAME"));
+                }
+                out.who.push((neg, Who { kind: key.to_string(), name: value.replace('_', " ") }))
+            }
             (_, "eyes") => out.eyes.push((
                 neg,
                 match value {
@@ -144,7 +162,8 @@ fn captures_of(cat: &mut Catalog, hashes: &HashSet<hma_catalog::ContentHash>) ->
 pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Result<Vec<SearchHit>> {
     if !q.has_content_terms() {
         return Err(EngineError::Invalid(
-            "say what to look for: at least one has:CLASS, faces:N or eyes:open|closed term".into(),
+            "say what to look for: at least one has:CLASS, person:NAME, pet:NAME, faces:N or eyes:open|closed term"
+                .into(),
         ));
     }
     // Each positive term narrows the captures; negative ones remove.
@@ -174,6 +193,19 @@ pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Re
         narrow(&mut caps, captures_of(cat, &contents)?);
     }
     let mut exclude: Vec<HashSet<i64>> = Vec::new();
+    for (neg, who) in &q.who {
+        let p = cat
+            .person_named(&who.name)?
+            .filter(|p| p.kind == who.kind)
+            .ok_or_else(|| EngineError::NotFound(format!("no {} named {:?} (see `hma people`)", who.kind, who.name)))?;
+        let contents: HashSet<hma_catalog::ContentHash> = cat.contents_of_people(&[p.id])?.into_iter().collect();
+        let c = captures_of(cat, &contents)?;
+        if *neg {
+            exclude.push(c);
+        } else {
+            narrow(&mut caps, c);
+        }
+    }
     for &(neg, e) in &q.eyes {
         let closed = cat.contents_with_eyes(model, conf, share, "closed")?;
         let contents = match e {
@@ -277,5 +309,16 @@ mod tests {
         assert_eq!(parse("faces:0").unwrap().faces, Some((0, Some(0))));
         assert!(parse("faces:3-1").is_err() && parse("faces:x").is_err() && parse("eyes:half").is_err());
         assert_eq!(parse("has:cell_phone").unwrap().has[0].1, vec!["cell phone".to_string()]);
+        let w = parse("person:Anna_Maria -person:Ben pet:Rex").unwrap();
+        assert_eq!(
+            w.who,
+            vec![
+                (false, Who { kind: "person".into(), name: "Anna Maria".into() }),
+                (true, Who { kind: "person".into(), name: "Ben".into() }),
+                (false, Who { kind: "pet".into(), name: "Rex".into() }),
+            ]
+        );
+        assert!(parse("person:").is_err());
+        assert!(parse("-person:Ben").unwrap().has_content_terms());
     }
 }

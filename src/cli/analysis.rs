@@ -92,6 +92,9 @@ pub struct TopArgs {
     /// Only photos with at least this many stars.
     #[arg(long, value_name = "STARS", value_parser = clap::value_parser!(i16).range(0..=5))]
     pub min_rating: Option<i16>,
+    /// Only photos showing this person or pet (name or id, see `hma people`).
+    #[arg(long, value_name = "WHO")]
+    pub person: Option<String>,
 }
 
 pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
@@ -106,6 +109,10 @@ pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
         min_score: a.min_score,
         flag: a.flag.map(Into::into),
         min_rating: a.min_rating,
+        person: match &a.person {
+            Some(w) => Some(hma::people::resolve(&mut cat, w)?.id),
+            None => None,
+        },
     };
     let top = hma::rank::top_of(&mut cat, &places, &q)?;
     env.print(&top, |top| {

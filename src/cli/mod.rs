@@ -8,6 +8,7 @@ pub mod cull;
 pub mod detect;
 pub mod files;
 pub mod library;
+pub mod people;
 pub mod roots;
 pub mod taxonomy;
 
