@@ -238,6 +238,63 @@ async fn decide(
     shell.with_cat(|cat, _| Ok(hma::cull::set_decision(cat, capture_id, &decision, now)?))
 }
 
+/// Everyone the faces showed: named people and pets, then unnamed clusters.
+#[tauri::command]
+async fn people(shell: State<'_, Shell>) -> ApiResult<Vec<hma::people::PersonSummary>> {
+    shell.with_cat(|cat, _| Ok(hma::people::list(cat)?))
+}
+
+/// One person, pet or cluster with their faces.
+#[tauri::command]
+async fn person(shell: State<'_, Shell>, id: i64) -> ApiResult<hma::people::PersonDetail> {
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        Ok(hma::people::show(cat, &places, &id.to_string())?)
+    })
+}
+
+/// Names a cluster (or renames a person), with a birthday when given.
+#[tauri::command]
+async fn name_person(
+    shell: State<'_, Shell>,
+    id: i64,
+    name: String,
+    born: Option<String>,
+) -> ApiResult<hma::people::Changed> {
+    let ctx = shell.context();
+    shell.with_cat(|cat, _| {
+        let born = born.filter(|b| !b.is_empty());
+        Ok(hma::people::name(cat, &ctx, &id.to_string(), &name, born.as_deref())?)
+    })
+}
+
+/// Merges person `b` into `a`.
+#[tauri::command]
+async fn merge_people(shell: State<'_, Shell>, a: i64, b: i64) -> ApiResult<hma::people::Changed> {
+    let ctx = shell.context();
+    shell.with_cat(|cat, _| Ok(hma::people::merge(cat, &ctx, &a.to_string(), &b.to_string())?))
+}
+
+/// A face is not its person (or, with `not_a_face`, no face at all).
+#[tauri::command]
+async fn reject_face(shell: State<'_, Shell>, face: i64, not_a_face: bool) -> ApiResult<hma::people::Changed> {
+    let ctx = shell.context();
+    shell.with_cat(|cat, _| Ok(hma::people::reject(cat, &ctx, face, not_a_face)?))
+}
+
+/// The faces in a catalogued file (boxes in pixels of the picture as
+/// displayed, eyes, who), for the lightbox's overlay.
+#[tauri::command]
+async fn faces_of_file(shell: State<'_, Shell>, file_id: i64) -> ApiResult<Vec<hma::faces::FaceReport>> {
+    shell.with_cat(|cat, _| {
+        let f = cat.file(file_id)?;
+        match f.content_hash {
+            Some(h) => Ok(hma::faces::faces_of(cat, h)?),
+            None => Ok(vec![]),
+        }
+    })
+}
+
 /// Starts an OS drag of photos' originals, in copy mode only (a drop can
 /// never move a file out of the library). The webview names photos by
 /// catalogue id; the paths are resolved here, and each must be a present,
@@ -376,8 +433,23 @@ async fn run_job(
         match k.as_str() {
             "scan" => Ok(json(&hma::scan::scan(&mut cat, &[], &ctx)?)),
             "analyze" => {
+                // Every stage whose model is here: the measurements, then
+                // objects, then faces and who they are.
                 let opts = hma::analyze::AnalyzeOptions { loupe: true, force: options.force };
-                Ok(json(&hma::analyze::analyze(&mut cat, &ctx, &opts)?))
+                let analysis = hma::analyze::analyze(&mut cat, &ctx, &opts)?;
+                let mut out = json(&analysis);
+                if !ctx.cancelled() && hma::detect::ready(&ctx.models_dir) {
+                    let opts = hma::detect::DetectOptions { top: None, force: options.force };
+                    out["objects"] = json(&hma::detect::detect(&mut cat, &ctx, &opts)?);
+                }
+                if !ctx.cancelled() && hma::faces::ready(&ctx.models_dir) {
+                    let opts = hma::faces::FacesOptions { top: None, force: options.force };
+                    out["faces"] = json(&hma::faces::faces(&mut cat, &ctx, &opts)?);
+                }
+                if ctx.cancelled() {
+                    out["cancelled"] = serde_json::Value::Bool(true);
+                }
+                Ok(out)
             }
             "export" => {
                 let dest = options
@@ -568,7 +640,13 @@ pub fn run() {
             decide,
             drag_out,
             run_job,
-            cancel_job
+            cancel_job,
+            people,
+            person,
+            name_person,
+            merge_people,
+            reject_face,
+            faces_of_file
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running the Home Media AI app");
@@ -593,6 +671,12 @@ mod tests {
             hma::rank::GroupRef::decl(&cfg),
             hma::rank::TopEntry::decl(&cfg),
             hma::cull::GroupDetail::decl(&cfg),
+            hma::people::PersonSummary::decl(&cfg),
+            hma::people::PersonFace::decl(&cfg),
+            hma::people::PersonDetail::decl(&cfg),
+            hma::people::Changed::decl(&cfg),
+            hma::faces::EyesReport::decl(&cfg),
+            hma::faces::FaceReport::decl(&cfg),
             hma::rank::TopQuery::decl(&cfg),
             super::RootInfo::decl(&cfg),
             super::Status::decl(&cfg),

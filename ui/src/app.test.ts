@@ -119,3 +119,56 @@ describe("grid of 20,000", () => {
     expect(document.querySelector(".cell.current")?.getAttribute("data-index")).toBe("19999");
   });
 });
+
+describe("people screen", () => {
+  let backend: MemoryBackend;
+  let app: App;
+  beforeEach(async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    backend = new MemoryBackend(40);
+    app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLightbox();
+    await app.showPeople();
+  });
+
+  it("names a cluster with the keyboard, then shows only her photos", async () => {
+    expect(document.querySelectorAll(".person-card").length).toBe(2);
+    expect(document.querySelector(".person-card.current .person-name")?.textContent).toBe("Who is this?");
+    key("n");
+    const name = document.getElementById("person-name") as HTMLInputElement;
+    expect(document.activeElement).toBe(name);
+    name.value = "Anna";
+    (document.getElementById("person-born") as HTMLInputElement).value = "2019-05-02";
+    (document.getElementById("person-editor") as HTMLFormElement).requestSubmit();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(backend.persons[0]).toMatchObject({ name: "Anna", birthday: "2019-05-02" });
+    expect(document.querySelector(".person-card.current .person-name")?.textContent).toBe("Anna");
+    key("f");
+    for (let i = 0; i < 5; i++) await tick();
+    expect(app.view).toBe("lightbox");
+    expect(app.readFilter().person).toBe(1);
+    // Her photos, the best of each burst (the lightbox lists one per burst).
+    const hers = backend.entries.filter((e) => e.people.includes("Anna") && (!e.group || e.group.rank === 1));
+    expect(hers.length).toBeGreaterThan(2);
+    expect(app.state.items.map((e) => e.file_id)).toEqual(hers.map((e) => e.file_id));
+    expect(app.state.items.every((e) => e.people.includes("Anna"))).toBe(true);
+    expect(document.querySelector("#photo-info .people")?.textContent).toBe("Anna");
+  });
+
+  it("M then M merges two clusters; keys do nothing else here", async () => {
+    key("m");
+    key("ArrowRight");
+    key("m");
+    for (let i = 0; i < 5; i++) await tick();
+    expect(backend.persons.length).toBe(1);
+    expect(backend.persons[0].faces).toBe(20);
+    expect(backend.saves.length).toBe(0);
+  });
+
+  it("F in the lightbox draws the faces over the photo", async () => {
+    await app.showLightbox();
+    key("f");
+    for (let i = 0; i < 5; i++) await tick();
+    expect(app.faces.on).toBe(true);
+  });
+});

@@ -10,12 +10,14 @@ import { errorText, type ListFilter } from "./types";
 import { CompareView } from "./views/compare";
 import type { Context, Mode, Overlay } from "./views/context";
 import { ExportView } from "./views/export";
+import { FaceOverlay } from "./views/faces";
 import { GridView } from "./views/grid";
 import { Jobs } from "./views/jobs";
 import { LibraryView } from "./views/library";
 import { LightboxView } from "./views/lightbox";
 import { LoupeView } from "./views/loupe";
 import { OverlaysView } from "./views/overlays";
+import { PeopleView } from "./views/people";
 import { ImageCache } from "./views/pictures";
 
 declare global {
@@ -26,13 +28,14 @@ declare global {
 
 export class App implements Context {
   readonly state = new CullState();
-  view: "library" | "lightbox" = "library";
+  view: "library" | "lightbox" | "people" = "library";
   mode: Mode = "loupe";
   filter: ListFilter = { n: 2000 };
   zoomed = false;
   readonly selection = new Set<number>();
   readonly images = new ImageCache();
   readonly jobs: Jobs = new Jobs(this);
+  readonly faces: FaceOverlay = new FaceOverlay(this);
   private pendingKey: number | null = null;
   private library = new LibraryView(this);
   private lightbox = new LightboxView(this);
@@ -41,6 +44,8 @@ export class App implements Context {
   private compare = new CompareView(this);
   private overlays = new OverlaysView(this);
   private exporter = new ExportView(this);
+  private people = new PeopleView(this);
+  private peopleWired = false;
   private libraryWired = false;
   private lightboxWired = false;
 
@@ -54,10 +59,10 @@ export class App implements Context {
       view: "library",
       mode: "loupe",
       // For the end-to-end test: what the lightbox shows, in order.
-      items: () => this.state.items.map((e) => ({ path: e.path, name: e.name, file_id: e.file_id, flag: e.marks.flag, rating: e.marks.rating, label: e.marks.label, group: e.group })),
+      items: () => this.state.items.map((e) => ({ path: e.path, name: e.name, file_id: e.file_id, flag: e.marks.flag, rating: e.marks.rating, label: e.marks.label, group: e.group, people: e.people })),
     };
     const lightbox = this.lightbox.dom([this.loupe.dom(), this.grid.dom(), this.compare.dom()], [...this.overlays.dom(), this.exporter.dom()]);
-    this.root.replaceChildren(this.library.dom(), lightbox, h("div", { id: "toast", class: "hidden", role: "alert" }));
+    this.root.replaceChildren(this.library.dom(), lightbox, this.people.dom(), h("div", { id: "toast", class: "hidden", role: "alert" }));
     document.addEventListener("keydown", (e) => this.onKey(e));
     window.addEventListener("resize", () => this.mode === "grid" && this.renderGrid());
     this.showLibrary();
@@ -70,6 +75,7 @@ export class App implements Context {
     window.__hma.view = "library";
     $("#library").classList.remove("hidden");
     $("#lightbox").classList.add("hidden");
+    $("#people").classList.add("hidden");
     if (!this.libraryWired) {
       this.libraryWired = true;
       this.library.wire();
@@ -81,13 +87,35 @@ export class App implements Context {
     this.view = "lightbox";
     window.__hma.view = "lightbox";
     $("#library").classList.add("hidden");
+    $("#people").classList.add("hidden");
     $("#lightbox").classList.remove("hidden");
     if (!this.lightboxWired) {
       this.lightboxWired = true;
       for (const v of [this.lightbox, this.exporter, this.grid, this.loupe]) v.wire();
     }
     await this.refreshStatus();
+    await this.lightbox.showPeople();
     await this.reload();
+  }
+
+  async showPerson(id: number) {
+    await this.showLightbox();
+    await this.lightbox.showPeople(id);
+    await this.reload();
+  }
+
+  async showPeople() {
+    this.view = "people";
+    window.__hma.view = "people";
+    $("#library").classList.add("hidden");
+    $("#lightbox").classList.add("hidden");
+    $("#people").classList.remove("hidden");
+    if (!this.peopleWired) {
+      this.peopleWired = true;
+      this.people.wire();
+    }
+    this.faces.clear();
+    await this.people.refresh();
   }
 
   /** The library's status, and the lightbox's folder filter from it. */
@@ -155,6 +183,10 @@ export class App implements Context {
   private onKey(ev: KeyboardEvent) {
     const t = ev.target as HTMLElement | null;
     const typing = t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA");
+    if (this.view === "people") {
+      if (this.people.onKey(ev)) ev.preventDefault();
+      return;
+    }
     if (typing && ev.key !== "Escape") return;
     if (this.view !== "lightbox") return;
     const a = actionFor(ev);
@@ -219,6 +251,10 @@ export class App implements Context {
         return this.setMode("loupe");
       case "why":
         return void this.toggleWhy();
+      case "faces":
+        this.faces.toggle();
+        $("#lightbox").dataset.faces = String(this.faces.on);
+        return this.mode === "loupe" ? void this.loupe.show() : undefined;
       case "help":
         return this.toggleOverlay("help");
       case "escape":

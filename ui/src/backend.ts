@@ -1,6 +1,6 @@
 // The one interface between the UI and whatever runs the engine: the Tauri
 // shell in the app, or the in-memory backend in tests and a plain browser.
-import type { Decision, Entry, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, RootInfo, Status } from "./types";
+import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 export interface Backend {
   info(): Promise<Info>;
@@ -17,6 +17,17 @@ export interface Backend {
   pickFolder(title: string): Promise<string | null>;
   /** Starts an OS drag of these photos' originals (real files). */
   dragOut(fileIds: number[]): Promise<void>;
+  /** Named people and pets, then unnamed clusters. */
+  people(): Promise<PersonSummary[]>;
+  person(id: number): Promise<PersonDetail>;
+  /** Names a cluster or renames a person (a name someone has joins them). */
+  namePerson(id: number, name: string, born: string | null): Promise<Changed>;
+  /** Merges person b into a. */
+  mergePeople(a: number, b: number): Promise<Changed>;
+  /** A face is not its person (or, with notAFace, no face at all). */
+  rejectFace(face: number, notAFace: boolean): Promise<Changed>;
+  /** The faces in a photo (boxes in pixels of the picture as displayed). */
+  facesOf(fileId: number): Promise<FaceReport[]>;
   previewUrl(content: string, size: "grid" | "loupe"): string;
   originalUrl(fileId: number): string;
 }

@@ -67,13 +67,128 @@ marks: Marks,
 /**
  * What the detector found (classes, most confident first, once each).
  */
-objects: Array<string>, };
+objects: Array<string>, 
+/**
+ * The named people and pets in it, by name.
+ */
+people: Array<string>, };
 
 export type GroupDetail = { id: number, kind: GroupKind, 
 /**
  * Why the best one won (against the runner-up).
  */
 why: string, members: Array<Entry>, };
+
+export type PersonSummary = { id: number, 
+/**
+ * None for an unnamed cluster.
+ */
+name: string | null, 
+/**
+ * person or pet.
+ */
+kind: string, 
+/**
+ * Faces (auto and confirmed).
+ */
+faces: number, 
+/**
+ * YYYY-MM-DD.
+ */
+birthday: string | null, 
+/**
+ * The face shown for them.
+ */
+cover: number | null, 
+/**
+ * The cover face's picture (content hash, 16 hex digits; the app asks
+ * for its preview) and its box there as shares of the picture `[x, y,
+ * w, h]`.
+ */
+cover_content: string | null, cover_box: [number, number, number, number] | null, };
+
+export type PersonFace = { 
+/**
+ * The face's id (what `reject`, `split` and `name --face` take).
+ */
+id: number, 
+/**
+ * A present file showing it.
+ */
+path: string | null, 
+/**
+ * `[x, y, w, h]` in pixels of the picture as displayed.
+ */
+box: [number, number, number, number], 
+/**
+ * The same box as shares of the picture.
+ */
+share: [number, number, number, number], 
+/**
+ * The picture's content hash (16 hex digits: the app's previews).
+ */
+content: string, confidence: number, 
+/**
+ * auto or confirmed.
+ */
+source: string, 
+/**
+ * 1 − cosine to the mean of the person's faces (auto faces).
+ */
+distance: number | null, 
+/**
+ * open, closed or unsure.
+ */
+eyes: string, };
+
+export type PersonDetail = { id: number, name: string | null, kind: string, birthday: string | null, cover: number | null, faces: Array<PersonFace>, };
+
+export type Changed = { 
+/**
+ * The person now holding the faces (None after a rejection).
+ */
+person: PersonSummary | null, 
+/**
+ * Faces whose person changed.
+ */
+faces: number, 
+/**
+ * Photos whose score was recomputed (their explanation names people).
+ */
+rescored: number, };
+
+export type EyesReport = { left: number | null, right: number | null, 
+/**
+ * open, closed or unsure.
+ */
+verdict: string, };
+
+export type FaceReport = { id: number, 
+/**
+ * `[x, y, w, h]` in pixels of the picture as displayed.
+ */
+box: [number, number, number, number], confidence: number, 
+/**
+ * The six keypoints (right eye, left eye, nose tip, mouth, right ear,
+ * left ear: the subject's sides), pixels of the picture as displayed.
+ */
+keypoints: Array<[number, number]>, 
+/**
+ * Variance of the Laplacian in the face at the analysis working size.
+ */
+sharpness: number | null, 
+/**
+ * Mean luma in the face, 0–1.
+ */
+exposure: number | null, eyes: EyesReport, 
+/**
+ * Its named person's name (null when unnamed or nobody yet).
+ */
+person: string | null, 
+/**
+ * Its person's or unnamed cluster's id (`hma people`), null when none.
+ */
+person_id: number | null, };
 
 export type ListFilter = { 
 /**
@@ -99,7 +214,11 @@ root?: string, minScore?: number, flag?: Flag,
 /**
  * At least this many stars (0: any).
  */
-minRating?: number, };
+minRating?: number, 
+/**
+ * Only photos showing this person or pet (their id, `hma people`).
+ */
+person?: number, };
 
 export type RootInfo = { id: number, name: string, path: string | null, backup: boolean, connected: boolean, };
 

@@ -17,6 +17,7 @@ export type Action =
   | { kind: "redo" }
   | { kind: "autoAdvance" }
   | { kind: "why" }
+  | { kind: "faces" }
   | { kind: "help" }
   | { kind: "escape" }
   | { kind: "first" }
@@ -48,6 +49,7 @@ export const KEY_HELP: [string, string][] = [
   ["G", "grid"],
   ["E or Enter", "loupe (one photo)"],
   ["I", "why this score: the parts and the burst's ranking"],
+  ["F", "faces: their boxes, eyes and names over the photo, on/off"],
   ["Ctrl/Cmd+Z", "undo (Ctrl/Cmd+Shift+Z: redo)"],
   ["Caps Lock or A", "auto-advance after a flag, stars or label on/off"],
   ["?", "this list"],
@@ -107,6 +109,8 @@ export function actionFor(e: KeyPress): Action | null {
       return { kind: "loupe" };
     case "i":
       return { kind: "why" };
+    case "f":
+      return { kind: "faces" };
     case "a":
       return { kind: "autoAdvance" };
   }

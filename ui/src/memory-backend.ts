@@ -2,7 +2,7 @@
 // in unit tests without the app. Photos are generated pictures; decisions
 // live in a Map; jobs count up and finish.
 import type { Backend } from "./backend";
-import type { Decision, Entry, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, RootInfo, Status } from "./types";
+import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 function picture(i: number, w: number, h: number): string {
   const hue = (i * 47) % 360;
@@ -16,6 +16,13 @@ export class MemoryBackend implements Backend {
   decisions = new Map<number, Decision>();
   saves: { captureId: number; decision: Decision }[] = [];
   cancelled = new Set<JobKind>();
+  /** People: an unnamed cluster in photos 1, 5, 9… and another in 2, 6, 10… */
+  persons: PersonSummary[] = [
+    { id: 1, name: null, kind: "person", faces: 0, birthday: null, cover: null, cover_content: null, cover_box: null },
+    { id: 2, name: null, kind: "person", faces: 0, birthday: null, cover: null, cover_content: null, cover_box: null },
+  ];
+  /** face id → (person id, entry index). */
+  faceOwners = new Map<number, { person: number | null; entry: number }>();
 
   constructor(n = 60) {
     for (let i = 0; i < n; i++) {
@@ -37,7 +44,25 @@ export class MemoryBackend implements Backend {
         height: 800,
         marks: { flag: 0, rating: 0, label: null, decided: { flag: null, rating: null, label: null } },
         objects: i % 4 === 0 ? ["dog", "person"] : [],
+        people: [],
       });
+      if (i % 4 < 2) this.faceOwners.set(100 + i, { person: (i % 4) + 1, entry: i });
+    }
+    this.recount();
+  }
+
+  private recount() {
+    for (const p of this.persons) {
+      const faces = [...this.faceOwners].filter(([, o]) => o.person === p.id);
+      p.faces = faces.length;
+      p.cover = faces.length ? faces[0][0] : null;
+      p.cover_content = faces.length ? this.entries[faces[0][1].entry].content : null;
+      p.cover_box = faces.length ? [0.5, 0.2, 0.2, 0.3] : null;
+    }
+    for (const e of this.entries) e.people = [];
+    for (const [, o] of this.faceOwners) {
+      const name = this.persons.find((p) => p.id === o.person)?.name;
+      if (name) this.entries[o.entry].people.push(name);
     }
   }
 
@@ -67,6 +92,10 @@ export class MemoryBackend implements Backend {
     if (f.flag === "rejected") out = out.filter((e) => e.marks.flag === -1);
     if (f.flag === "unflagged") out = out.filter((e) => e.marks.flag === 0);
     if (f.minRating) out = out.filter((e) => e.marks.rating >= (f.minRating ?? 0));
+    if (f.person) {
+      const shown = new Set([...this.faceOwners.values()].filter((o) => o.person === f.person).map((o) => this.entries[o.entry].file_id));
+      out = out.filter((e) => shown.has(e.file_id));
+    }
     return structuredClone(out.slice(0, f.n ?? 2000));
   }
   async group(fileId: number): Promise<GroupDetail | null> {
@@ -99,6 +128,58 @@ export class MemoryBackend implements Backend {
     return null;
   }
   async dragOut() {}
+  async people(): Promise<PersonSummary[]> {
+    return structuredClone(this.persons);
+  }
+  async person(id: number): Promise<PersonDetail> {
+    const p = this.persons.find((x) => x.id === id);
+    if (!p) throw { code: "not_found", message: `nobody numbered ${id}` };
+    const faces = [...this.faceOwners].filter(([, o]) => o.person === id).map(([face, o]) => {
+      const e = this.entries[o.entry];
+      return { id: face, path: e.path, box: [600, 160, 240, 240] as [number, number, number, number], share: [0.5, 0.2, 0.2, 0.3] as [number, number, number, number], content: e.content, confidence: 0.9, source: "auto", distance: 0.3, eyes: "open" };
+    });
+    return { id: p.id, name: p.name, kind: p.kind, birthday: p.birthday, cover: p.cover, faces };
+  }
+  async namePerson(id: number, name: string, born: string | null): Promise<Changed> {
+    const p = this.persons.find((x) => x.id === id);
+    if (!p) throw { code: "not_found", message: `nobody numbered ${id}` };
+    const other = this.persons.find((x) => x.name === name && x.id !== id);
+    if (other) return this.mergePeople(other.id, id);
+    p.name = name;
+    if (born) p.birthday = born;
+    this.recount();
+    return { person: structuredClone(p), faces: p.faces, rescored: 0 };
+  }
+  async mergePeople(a: number, b: number): Promise<Changed> {
+    for (const o of this.faceOwners.values()) if (o.person === b) o.person = a;
+    const pa = this.persons.find((x) => x.id === a)!;
+    const pb = this.persons.find((x) => x.id === b);
+    if (!pa.name && pb?.name) pa.name = pb.name;
+    this.persons = this.persons.filter((x) => x.id !== b);
+    this.recount();
+    return { person: structuredClone(pa), faces: pa.faces, rescored: 0 };
+  }
+  async rejectFace(face: number): Promise<Changed> {
+    const o = this.faceOwners.get(face);
+    if (o) o.person = null;
+    this.recount();
+    return { person: null, faces: 1, rescored: 0 };
+  }
+  async facesOf(fileId: number): Promise<FaceReport[]> {
+    return [...this.faceOwners]
+      .filter(([, o]) => this.entries[o.entry].file_id === fileId)
+      .map(([face, o]) => ({
+        id: face,
+        box: [600, 160, 240, 240] as [number, number, number, number],
+        confidence: 0.9,
+        keypoints: [],
+        sharpness: 120,
+        exposure: 0.5,
+        eyes: { left: 0.3, right: 0.3, verdict: "open" },
+        person: this.persons.find((p) => p.id === o.person)?.name ?? null,
+        person_id: o.person,
+      }));
+  }
   previewUrl(content: string, size: "grid" | "loupe") {
     const i = parseInt(content, 16) - 0x1000;
     return size === "grid" ? picture(i, 300, 200) : picture(i, 1200, 800);

@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Backend } from "./backend";
-import type { Decision, Entry, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, RootInfo, Status } from "./types";
+import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 // Windows' webview reaches custom protocols as http://<scheme>.localhost.
 const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
@@ -48,6 +48,24 @@ export class TauriBackend implements Backend {
   async dragOut(fileIds: number[]) {
     // The shell resolves the ids and starts the drag itself, copy mode only.
     await invoke("drag_out", { fileIds });
+  }
+  people() {
+    return invoke<PersonSummary[]>("people");
+  }
+  person(id: number) {
+    return invoke<PersonDetail>("person", { id });
+  }
+  namePerson(id: number, name: string, born: string | null) {
+    return invoke<Changed>("name_person", { id, name, born });
+  }
+  mergePeople(a: number, b: number) {
+    return invoke<Changed>("merge_people", { a, b });
+  }
+  rejectFace(face: number, notAFace: boolean) {
+    return invoke<Changed>("reject_face", { face, notAFace });
+  }
+  facesOf(fileId: number) {
+    return invoke<FaceReport[]>("faces_of_file", { fileId });
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     return `${base}preview/${content}/${size}`;

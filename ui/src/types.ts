@@ -15,6 +15,12 @@ export type {
   JobEvent,
   JobOptions,
   ApiError,
+  PersonSummary,
+  PersonFace,
+  PersonDetail,
+  Changed,
+  EyesReport,
+  FaceReport,
 } from "./generated";
 import type { ApiError } from "./generated";
 

@@ -5,6 +5,7 @@
 import type { Backend } from "../backend";
 import type { Action } from "../keymap";
 import type { CullState } from "../state";
+import type { FaceOverlay } from "./faces";
 import type { Jobs } from "./jobs";
 import type { ImageCache } from "./pictures";
 
@@ -17,6 +18,8 @@ export interface Context {
   /** Decoded pictures (cleared when the list is reloaded). */
   readonly images: ImageCache;
   readonly jobs: Jobs;
+  /** The faces overlay of the loupe. */
+  readonly faces: FaceOverlay;
   /** The photos selected in the grid (what a drag out takes). */
   readonly selection: Set<number>;
   readonly mode: Mode;
@@ -28,6 +31,9 @@ export interface Context {
   act(a: Action): void;
   showLibrary(): Promise<void>;
   showLightbox(): Promise<void>;
+  /** The lightbox showing only this person's photos. */
+  showPerson(id: number): Promise<void>;
+  showPeople(): Promise<void>;
   refreshStatus(): Promise<void>;
   reload(): Promise<void>;
   setMode(mode: Mode): void;

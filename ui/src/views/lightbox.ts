@@ -37,10 +37,12 @@ export class LightboxView {
       h("label", {}, "score ≥ ", h("input", { id: "f-min-score", type: "number", min: 0, max: 1, step: 0.05, placeholder: "0" })),
       h("select", { id: "f-flag" }, h("option", { value: "", text: "any flag" }), h("option", { value: "picked", text: "picked" }), h("option", { value: "unflagged", text: "unflagged" }), h("option", { value: "rejected", text: "rejected" })),
       h("select", { id: "f-min-rating" }, ...[0, 1, 2, 3, 4, 5].map((r) => h("option", { value: r, text: r ? "★".repeat(r) + " or more" : "any stars" }))),
+      h("select", { id: "f-person" }, h("option", { value: "", text: "anyone" })),
       h("button", { id: "apply-filter", type: "button", text: "Show" }),
       h("span", { class: "spacer" }),
       h("label", { title: "Go to the next photo after a flag, stars or label (Caps Lock or A)" }, h("input", { id: "auto-advance", type: "checkbox", checked: true }), " auto-advance"),
       h("button", { id: "why-open", type: "button", text: "Why? (I)" }),
+      h("button", { id: "people-open", type: "button", text: "People" }),
       h("button", { id: "help-open", type: "button", text: "Keys (?)" }),
       h("button", { id: "export-open", type: "button", class: "primary", text: "Export picks…" }),
     );
@@ -51,6 +53,7 @@ export class LightboxView {
     $("#apply-filter").addEventListener("click", () => this.ctx.reload());
     $("#auto-advance").addEventListener("change", (e) => (this.ctx.state.autoAdvance = (e.target as HTMLInputElement).checked));
     $("#why-open").addEventListener("click", () => this.ctx.toggleWhy());
+    $("#people-open").addEventListener("click", () => this.ctx.showPeople());
     $("#help-open").addEventListener("click", () => this.ctx.toggleOverlay("help"));
     $("#export-open").addEventListener("click", () => this.ctx.toggleOverlay("export"));
   }
@@ -65,7 +68,25 @@ export class LightboxView {
     if (val("f-min-score")) f.minScore = Number(val("f-min-score"));
     if (val("f-flag")) f.flag = val("f-flag") as ListFilter["flag"];
     if (Number(val("f-min-rating")) > 0) f.minRating = Number(val("f-min-rating"));
+    if (val("f-person")) f.person = Number(val("f-person"));
     return f;
+  }
+
+  /** The person filter's choices: named people and pets, then clusters (the one chosen stays chosen, or `choose`). */
+  async showPeople(choose?: number) {
+    const sel = $("#f-person") as HTMLSelectElement;
+    const keep = choose !== undefined ? String(choose) : sel.value;
+    let people: Awaited<ReturnType<Context["backend"]["people"]>> = [];
+    try {
+      people = await this.ctx.backend.people();
+    } catch (e) {
+      this.ctx.toast(e);
+    }
+    sel.replaceChildren(
+      h("option", { value: "", text: "anyone" }),
+      ...people.map((p) => h("option", { value: p.id, text: p.name ?? `unnamed #${p.id} (${p.faces})` })),
+    );
+    sel.value = keep;
   }
 
   /** The folder filter's choices (the one chosen stays chosen). */
@@ -97,6 +118,7 @@ export class LightboxView {
       h("span", { class: "muted", text: e.taken ?? "no date" }),
       h("span", { class: "score", text: `score ${e.score.toFixed(2)}` }),
       e.group ? h("span", { class: "muted", text: `${e.group.kind} ${e.group.rank}/${e.group.size}` }) : null,
+      e.people && e.people.length ? h("span", { class: "people", text: e.people.join(", ") }) : null,
       e.objects && e.objects.length ? h("span", { class: "objects", text: e.objects.join(", ") }) : null,
       h("span", { class: "muted", text: `${state.index + 1} of ${state.items.length}` }),
     ];

@@ -45,6 +45,7 @@ export class LoupeView {
     frame.classList.toggle("zoomed", this.ctx.zoomed);
     frame.replaceChildren(shown);
     if (this.ctx.zoomed) scrollToSharpest(frame, shown, e);
+    else void this.ctx.faces.draw(frame, shown, e);
     // After the next frame is painted (rAF runs just before the paint).
     if (started !== null) requestAnimationFrame(() => setTimeout(() => window.__hma.latencies.push(performance.now() - started), 0));
     this.prefetch();
