@@ -228,6 +228,7 @@ pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
         let bytes = std::fs::read(file).map_err(io(file))?;
         let naming = match by_source.as_ref().and_then(|m| m.convert.as_deref()) {
             Some("tflite-op-order") => hma_faces::Naming::OpOrder,
+            Some("tflite-op-order-constants") => hma_faces::Naming::OpOrderConstants,
             _ => hma_faces::Naming::Graph,
         };
         hma_faces::tflite_to_safetensors(&bytes, &tmp, naming).map_err(|e| e.to_string())

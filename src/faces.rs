@@ -24,14 +24,17 @@ use crate::{EngineError, JobContext, Result};
 pub const MODEL_ID: &str = "blazeface-full-range";
 /// The landmark model's manifest id.
 pub const LANDMARKS_ID: &str = "face-landmarker";
+/// The blendshapes model's manifest id (its blink scores decide the eyes).
+pub const BLENDSHAPES_ID: &str = "face-blendshapes";
 /// The identity model's manifest id.
 pub const IDENTITY_ID: &str = "sface";
 /// Faces smaller than this (long side, pixels of the picture as decoded)
 /// get no identity embedding: SFace sees 112 px, and a face blown up from
 /// under 32 px carries too little of who it is.
 pub const MIN_IDENTITY: f64 = 32.0;
-/// Bumped when what the job stores for a picture changes.
-pub const FACES_VERSION: i32 = 1;
+/// Bumped when what the job stores for a picture changes (2: the eyes'
+/// verdict from the blendshapes' blink scores).
+pub const FACES_VERSION: i32 = 2;
 
 /// The face models, loaded.
 #[derive(Debug, Clone)]
@@ -48,7 +51,8 @@ pub fn load_face_models(models_dir: &Path) -> Result<FaceModels> {
     let detector = FaceDetector::load(&path)
         .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(MODEL_ID))))?;
     let path = crate::detect::ready_weights(models_dir, LANDMARKS_ID)?;
-    let landmarker = Landmarker::load(&path)
+    let shapes = crate::detect::ready_weights(models_dir, BLENDSHAPES_ID)?;
+    let landmarker = Landmarker::load(&path, &shapes)
         .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(LANDMARKS_ID))))?;
     let path = crate::detect::ready_weights(models_dir, IDENTITY_ID)?;
     let embedder = Embedder::load(&path)
@@ -58,7 +62,9 @@ pub fn load_face_models(models_dir: &Path) -> Result<FaceModels> {
 
 /// Whether the face models' weights are here and intact.
 pub fn ready(models_dir: &Path) -> bool {
-    [MODEL_ID, LANDMARKS_ID, IDENTITY_ID].iter().all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
+    [MODEL_ID, LANDMARKS_ID, BLENDSHAPES_ID, IDENTITY_ID]
+        .iter()
+        .all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
 }
 
 /// The picture as the face detector sees it: decoded with its long edge at
@@ -152,6 +158,8 @@ pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: Conte
                 exposure: m.exposure,
                 eye_left: e.left.map(round6),
                 eye_right: e.right.map(round6),
+                blink_left: e.blink_left.map(round6),
+                blink_right: e.blink_right.map(round6),
                 eyes: e.verdict.as_str().into(),
                 embedding,
             }
@@ -277,11 +285,14 @@ pub struct FaceReport {
 }
 
 /// A face's eyes: openness of the subject's left and right eye (lid gap
-/// over eye width; null when the face was too small to read) and the verdict.
+/// over eye width; null when the face was too small to read), their blink
+/// scores (0–1, MediaPipe's blendshapes), and the verdict.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EyesReport {
     pub left: Option<f64>,
     pub right: Option<f64>,
+    pub blink_left: Option<f64>,
+    pub blink_right: Option<f64>,
     /// open, closed or unsure.
     pub verdict: String,
 }
@@ -344,7 +355,13 @@ fn report(r: &FaceRow, (w, h): (f64, f64)) -> FaceReport {
         keypoints: kp.iter().map(|p| [px(p[0], w), px(p[1], h)]).collect(),
         sharpness: r.sharpness,
         exposure: r.exposure,
-        eyes: EyesReport { left: r.eye_left, right: r.eye_right, verdict: r.eyes.clone() },
+        eyes: EyesReport {
+            left: r.eye_left,
+            right: r.eye_right,
+            blink_left: r.blink_left,
+            blink_right: r.blink_right,
+            verdict: r.eyes.clone(),
+        },
         person: None,
         person_id: None,
     }

@@ -606,6 +606,8 @@ pub fn pet(
             eye_left: None,
             eye_right: None,
             eyes: "unsure".into(),
+            blink_left: None,
+            blink_right: None,
             embedding: None,
         },
         (w as i32, h_px as i32),

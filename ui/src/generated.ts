@@ -157,7 +157,7 @@ faces: number,
  */
 rescored: number, };
 
-export type EyesReport = { left: number | null, right: number | null, 
+export type EyesReport = { left: number | null, right: number | null, blink_left: number | null, blink_right: number | null, 
 /**
  * open, closed or unsure.
  */

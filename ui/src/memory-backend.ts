@@ -175,7 +175,7 @@ export class MemoryBackend implements Backend {
         keypoints: [],
         sharpness: 120,
         exposure: 0.5,
-        eyes: { left: 0.3, right: 0.3, verdict: "open" },
+        eyes: { left: 0.3, right: 0.3, blink_left: 0.05, blink_right: 0.06, verdict: "open" },
         person: this.persons.find((p) => p.id === o.person)?.name ?? null,
         person_id: o.person,
       }));

@@ -45,6 +45,9 @@ pub struct NewFace {
     pub eye_right: Option<f64>,
     /// open, closed or unsure.
     pub eyes: String,
+    /// Blink scores of the subject's left and right eye (0–1).
+    pub blink_left: Option<f64>,
+    pub blink_right: Option<f64>,
     /// SFace's identity embedding: 128 little-endian f32 (None: too small).
     pub embedding: Option<Vec<u8>>,
 }
@@ -69,6 +72,9 @@ pub struct FaceRow {
     pub eye_right: Option<f64>,
     /// open, closed or unsure.
     pub eyes: String,
+    /// Blink scores of the subject's left and right eye (0–1).
+    pub blink_left: Option<f64>,
+    pub blink_right: Option<f64>,
 }
 
 /// Intersection over union of two faces' boxes.

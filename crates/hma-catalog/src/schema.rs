@@ -310,6 +310,8 @@ diesel::table! {
         eye_right -> Nullable<Double>,
         eyes -> Text,
         embedding -> Nullable<Binary>,
+        blink_left -> Nullable<Double>,
+        blink_right -> Nullable<Double>,
     }
 }
 diesel::table! {

@@ -2,7 +2,8 @@
 //! largest face the pipeline finds (the picture first padded to twice its
 //! size with its edge colour when `--pad`, for tight face crops), its
 //! landmarker crop saved as PNG (the reference runtime reads the same one),
-//! and one line: path, face found, presence, left/right openness, verdict.
+//! and one line: path, crop, detector score, presence, left/right openness,
+//! left/right blink score, the crop's rotation (radians), verdict.
 //! Usage: eyes_eval BLAZEFACE FACEMESH CROPS_DIR [--pad] PICTURE…
 use std::path::Path;
 
@@ -13,7 +14,9 @@ use hma_faces::landmarker::Roi;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let det = FaceDetector::load(Path::new(&args[0])).unwrap();
-    let marks = Landmarker::load(Path::new(&args[1])).unwrap();
+    let marks =
+        Landmarker::load(Path::new(&args[1]), &Path::new(&args[1]).with_file_name("face_blendshapes.safetensors"))
+            .unwrap();
     let crops = Path::new(&args[2]);
     std::fs::create_dir_all(crops).unwrap();
     let pad = args.get(3).is_some_and(|a| a == "--pad");
@@ -51,12 +54,15 @@ fn main() {
         roi.crop(&img).save(&crop).unwrap();
         let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
         println!(
-            "{path}\t{}\t{:.3}\t{}\t{}\t{}\t{}",
+            "{path}\t{}\t{:.3}\t{}\t{}\t{}\t{}\t{}\t{:.6}\t{}",
             crop.display(),
             best.score,
             f(e.presence),
             f(e.left),
             f(e.right),
+            f(e.blink_left),
+            f(e.blink_right),
+            roi.rotation,
             e.verdict.as_str()
         );
     }

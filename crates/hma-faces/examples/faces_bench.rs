@@ -25,7 +25,9 @@ use hma_faces::landmarker as facemesh;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let det = FaceDetector::load(Path::new(&args[1])).unwrap();
-    let marks = Landmarker::load(Path::new(&args[2])).unwrap();
+    let marks =
+        Landmarker::load(Path::new(&args[2]), &Path::new(&args[2]).with_file_name("face_blendshapes.safetensors"))
+            .unwrap();
     match args[0].as_str() {
         "prepare" => prepare(&det, &marks, Path::new(&args[3]), &args[4..]),
         "time" => time(&det, &marks, args[3].parse().unwrap(), Path::new(&args[4])),

@@ -10,7 +10,9 @@ use hma_faces::eyes::Landmarker;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let det = FaceDetector::load(Path::new(&args[0])).unwrap();
-    let marks = Landmarker::load(Path::new(&args[1])).unwrap();
+    let marks =
+        Landmarker::load(Path::new(&args[1]), &Path::new(&args[1]).with_file_name("face_blendshapes.safetensors"))
+            .unwrap();
     for path in &args[2..] {
         let img = match image::open(path) {
             Ok(i) => i.to_rgb8(),

@@ -11,6 +11,7 @@
 //! on box values and 5e-6 on logits), the reference for the typed port.
 
 pub mod blazeface;
+pub mod blendshapes;
 pub mod cluster;
 pub mod detect;
 pub mod eval;
@@ -58,6 +59,11 @@ pub enum Naming {
     /// `conv{i}.bias`, `dw{i}.kernel`, `dw{i}.bias`, `prelu{i}.alpha` (for
     /// models whose tensor names are fused-op soup, like Face Landmarker's).
     OpOrder,
+    /// As `OpOrder`, and the constants other operators take, by the order
+    /// of those operators: `mul{i}.const`, `add{i}.const`, `concat{i}.const`
+    /// (the blendshapes model's layer-norm scales and epsilon, its input
+    /// scale and its learned token).
+    OpOrderConstants,
 }
 
 /// Writes every weight of the TFLite model `bytes` (fp16 constants as
@@ -66,10 +72,13 @@ pub enum Naming {
 pub fn tflite_to_safetensors(bytes: &[u8], out: &Path, naming: Naming) -> Result<(usize, usize), FacesError> {
     let model = tflite::Model::parse(bytes)?;
     let mut weights = model.weights()?;
-    if naming == Naming::OpOrder {
+    if naming != Naming::Graph {
         let mut renamed = std::collections::HashMap::new();
         let mut used = std::collections::HashSet::new();
         let (mut conv, mut dw, mut prelu) = (0, 0, 0);
+        let (mut mul, mut add, mut concat) = (0, 0, 0);
+        let constants = naming == Naming::OpOrderConstants;
+        let names: std::collections::HashSet<String> = weights.keys().cloned().collect();
         // (A constant may feed several layers: the converter shares equal ones.)
         let mut take = |i: i32, name: String| -> Result<(), FacesError> {
             let t = &model.tensors[i as usize].name;
@@ -91,11 +100,32 @@ pub fn tflite_to_safetensors(bytes: &[u8], out: &Path, naming: Naming) -> Result
                     take(op.inputs[1], format!("prelu{prelu}.alpha"))?;
                     prelu += 1;
                 }
+                tflite::OpKind::Mul | tflite::OpKind::Add | tflite::OpKind::Concatenation if constants => {
+                    let (tag, n) = match op.kind {
+                        tflite::OpKind::Mul => ("mul", &mut mul),
+                        tflite::OpKind::Add => ("add", &mut add),
+                        _ => ("concat", &mut concat),
+                    };
+                    let consts: Vec<i32> = op
+                        .inputs
+                        .iter()
+                        .copied()
+                        .filter(|&i| i >= 0 && names.contains(&model.tensors[i as usize].name))
+                        .collect();
+                    match consts.as_slice() {
+                        [] => {}
+                        [c] => {
+                            take(*c, format!("{tag}{n}.const"))?;
+                            *n += 1;
+                        }
+                        _ => return Err(FacesError::Weights(format!("{tag}{n}: more than one constant input"))),
+                    }
+                }
                 _ => {}
             }
         }
         if let Some(left) = weights.keys().find(|k| !used.contains(*k)) {
-            return Err(FacesError::Weights(format!("{left}: a weight of no convolution or PReLU")));
+            return Err(FacesError::Weights(format!("{left}: a weight of no layer this naming knows")));
         }
         weights = renamed;
     }

@@ -206,3 +206,35 @@ fn sface_matches_onnxruntime() {
     );
     assert!(worst <= 1e-4, "embedding differs by {worst}");
 }
+
+/// The typed blendshapes model (MediaPipe's MLP-Mixer, weights converted by
+/// layer order) against LiteRT on the committed input (the 146 landmarks of
+/// the committed Face Landmarker reference): every one of the 52 scores
+/// within 1e-4.
+#[test]
+fn blendshapes_match_litert() {
+    let path = fetched_tflite().with_file_name("face_blendshapes.safetensors");
+    assert!(path.is_file(), "{} is missing: run scripts/fetch-models", path.display());
+    let cfg = hma_faces::blendshapes::Config::default();
+    let model = hma_faces::load_cpu(&path, |vb| hma_faces::blendshapes::Blendshapes::load(vb, &cfg)).unwrap();
+    let (shape, x) = npy_f32("bs_input.npy");
+    assert_eq!(shape, vec![1, 146, 2]);
+    let x = candle_core::Tensor::from_vec(x, (1, 146, 2), &candle_core::Device::Cpu).unwrap();
+    let got: Vec<f32> = model.forward(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let (_, want) = npy_f32("bs_output.npy");
+    assert_eq!(got.len(), 52);
+    let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    println!(
+        "blendshapes: max |Δ| {worst:e} over 52 scores; eye blink left {:.4} right {:.4}",
+        got[hma_faces::blendshapes::EYE_BLINK_LEFT],
+        got[hma_faces::blendshapes::EYE_BLINK_RIGHT]
+    );
+    assert!(worst <= 1e-4, "scores differ by {worst}");
+    // Shifting and scaling the points changes nothing (the model centres
+    // and scales them itself); two faces in one batch give each its own.
+    let moved = ((x.clone() * 3.0).unwrap() + 100.0).unwrap();
+    let both = candle_core::Tensor::cat(&[&x, &moved], 0).unwrap();
+    let out: Vec<Vec<f32>> = model.forward(&both).unwrap().to_vec2().unwrap();
+    let d = out[0].iter().zip(&out[1]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(d <= 1e-5, "a shifted, scaled copy differs by {d}");
+}

@@ -31,3 +31,8 @@ CREATE TABLE face_people (
 );
 CREATE INDEX face_people_face ON face_people (face_id);
 CREATE INDEX face_people_person ON face_people (person_id, source);
+
+-- Each eye's blink score (0-1) from MediaPipe's blendshapes model on the
+-- face's landmarks: what the eyes' verdict is read from (faces job v2).
+ALTER TABLE faces ADD COLUMN blink_left DOUBLE;
+ALTER TABLE faces ADD COLUMN blink_right DOUBLE;
