@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hma_catalog::{Catalog, ContentHash, NewFace, PersonRow, Source};
-use hma_faces::cluster::{chinese_whispers, mean, neighbour_graph, settle, Code, Config, FREE};
+use hma_faces::cluster::{chinese_whispers, mean, neighbour_graph, one_per_photo, settle, Code, Config, FREE};
 use serde::Serialize;
 
 use crate::report::Places;
@@ -54,6 +54,7 @@ struct Item {
     id: i64,
     code: Code,
     quality: f64,
+    photo: u64,
 }
 
 /// Clusters every face with an identity embedding, keeping what the user
@@ -67,10 +68,10 @@ pub fn cluster(cat: &mut Catalog, ctx: &JobContext) -> Result<ClusterSummary> {
     loop {
         let page = cat.identity_page(crate::faces::MODEL_ID, MIN_CONFIDENCE, after, 10_000)?;
         let Some(last) = page.last() else { break };
-        after = last.0;
-        for (id, bytes, quality) in page {
-            if let Some(code) = Code::from_le_bytes(&bytes) {
-                items.push(Item { id, code, quality });
+        after = last.id;
+        for f in page {
+            if let Some(code) = Code::from_le_bytes(&f.embedding) {
+                items.push(Item { id: f.id, code, quality: f.quality, photo: f.content_hash.0 });
             }
         }
         if ctx.cancelled() {
@@ -108,7 +109,9 @@ pub fn cluster(cat: &mut Catalog, ctx: &JobContext) -> Result<ClusterSummary> {
     let banned: HashMap<u32, Vec<u64>> =
         items.iter().enumerate().filter_map(|(n, i)| Some((n as u32, rejected.get(&i.id)?.clone()))).collect();
     let clusters = chinese_whispers(&graph, &cfg);
-    let labels = settle(&clusters, &codes, &fixed, &banned, ABSORB);
+    let mut labels = settle(&clusters, &codes, &fixed, &banned, ABSORB);
+    let photos: Vec<u64> = items.iter().map(|i| i.photo).collect();
+    one_per_photo(&mut labels, &photos, &codes, &fixed);
     // Members by label.
     let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
     for (n, &l) in labels.iter().enumerate() {

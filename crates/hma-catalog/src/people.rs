@@ -63,6 +63,18 @@ pub struct Assignment {
     pub distance: Option<f64>,
 }
 
+/// A face as the clustering reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityFace {
+    pub id: i64,
+    /// SFace's embedding, 128 little-endian f32.
+    pub embedding: Vec<u8>,
+    /// How well it shows its person (for the cover).
+    pub quality: f64,
+    /// Its picture.
+    pub content_hash: ContentHash,
+}
+
 /// The taxonomy named people are nodes of (external id: the person's id).
 pub const PEOPLE_TAXONOMY: &str = "people";
 
@@ -323,8 +335,8 @@ impl Catalog {
         min_confidence: f64,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<(i64, Vec<u8>, f64)>> {
-        type Row = (i64, Option<Vec<u8>>, f64, f64, f64, String);
+    ) -> Result<Vec<IdentityFace>> {
+        type Row = (i64, Option<Vec<u8>>, f64, f64, f64, String, ContentHash);
         let v: Vec<Row> = with_conn!(self, c => faces::table
             .filter(faces::model.eq(model))
             .filter(faces::id.gt(after))
@@ -332,12 +344,12 @@ impl Catalog {
             .filter(faces::embedding.is_not_null())
             .order(faces::id)
             .limit(limit)
-            .select((faces::id, faces::embedding, faces::confidence, faces::box_w, faces::box_h, faces::eyes))
+            .select((faces::id, faces::embedding, faces::confidence, faces::box_w, faces::box_h, faces::eyes, faces::content_hash))
             .load(c))?;
         Ok(v.into_iter()
-            .filter_map(|(id, e, conf, w, h, eyes)| {
-                let q = conf * (w * h).sqrt() * if eyes == "open" { 1.0 } else { 0.5 };
-                Some((id, e?, q))
+            .filter_map(|(id, e, conf, w, h, eyes, content_hash)| {
+                let quality = conf * (w * h).sqrt() * if eyes == "open" { 1.0 } else { 0.5 };
+                Some(IdentityFace { id, embedding: e?, quality, content_hash })
             })
             .collect())
     }

@@ -302,6 +302,54 @@ pub fn settle(
     out
 }
 
+/// One person is in a photo once: where a label holds several faces of one
+/// photo (`photos[i]`: the photo of face `i`), the face closest to the
+/// label's mean stays (a fixed face always stays) and the others leave it,
+/// each alone (a new label from `FREE + n`). Two men side by side in a
+/// grainy group photo can look alike to the network; they are never one
+/// person.
+pub fn one_per_photo(labels: &mut [u64], photos: &[u64], codes: &[Code], fixed: &[Option<u64>]) {
+    let n = labels.len();
+    let mut members: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, &l) in labels.iter().enumerate() {
+        members.entry(l).or_default().push(i);
+    }
+    let mut next = FREE + n as u64;
+    let mut faces: Vec<(u64, Vec<usize>)> = members.into_iter().collect();
+    faces.sort_by_key(|(l, _)| *l);
+    for (_, m) in faces {
+        let mut by_photo: HashMap<u64, Vec<usize>> = HashMap::new();
+        for &i in &m {
+            by_photo.entry(photos[i]).or_default().push(i);
+        }
+        if by_photo.values().all(|v| v.len() == 1) {
+            continue;
+        }
+        let centre = mean(m.iter().map(|&i| &codes[i]));
+        for (_, mut same) in by_photo.into_iter().filter(|(_, v)| v.len() > 1) {
+            same.sort_unstable();
+            let held = |i: usize| fixed.get(i).copied().flatten().is_some();
+            let keep: Vec<usize> = if same.iter().any(|&i| held(i)) {
+                same.iter().copied().filter(|&i| held(i)).collect()
+            } else {
+                let best = same
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| {
+                        let s = |i: usize| centre.as_ref().map_or(0.0, |c| c.similarity(&codes[i]));
+                        s(a).total_cmp(&s(b)).then(b.cmp(&a))
+                    })
+                    .unwrap_or(same[0]);
+                vec![best]
+            };
+            for i in same.into_iter().filter(|i| !keep.contains(i)) {
+                labels[i] = next;
+                next += 1;
+            }
+        }
+    }
+}
+
 /// The normalised mean of some codes (None when there are none).
 pub fn mean<'a>(codes: impl Iterator<Item = &'a Code>) -> Option<Code> {
     let mut sum = [0f32; DIM];
@@ -416,6 +464,23 @@ mod tests {
         assert_ne!(labels[1], 7);
         assert!((2..30).all(|i| labels[i] == 7), "{:?}", &labels[..30]);
         assert!((30..150).all(|i| labels[i] != 7));
+    }
+
+    #[test]
+    fn one_person_is_in_a_photo_once() {
+        let mut seed = 9;
+        let c = centre(&mut seed);
+        let codes = around(&c, 4, &mut seed);
+        // Faces 0 and 1 in photo 10, 2 and 3 in photos 11 and 12: one label.
+        let mut labels = vec![FREE; 4];
+        one_per_photo(&mut labels, &[10, 10, 11, 12], &codes, &[None; 4]);
+        assert_eq!(labels.iter().filter(|&&l| l == FREE).count(), 3, "{labels:?}");
+        assert!(labels[0] == FREE || labels[1] == FREE);
+        // A confirmed face stays, the other of its photo leaves.
+        let mut labels = vec![7; 4];
+        one_per_photo(&mut labels, &[10, 10, 11, 12], &codes, &[None, Some(7), None, None]);
+        assert_eq!((labels[1], labels[2], labels[3]), (7, 7, 7));
+        assert_ne!(labels[0], 7);
     }
 
     #[test]

@@ -66,6 +66,10 @@ export class LibraryView {
       try {
         await this.ctx.backend.openCatalog(url);
         $("#library").dataset.ready = "false";
+        // People are the catalogue's own: a person chosen in the other one
+        // means nobody here.
+        const person = document.querySelector<HTMLSelectElement>("#f-person");
+        if (person) person.replaceChildren(h("option", { value: "", text: "anyone" }));
         await this.ctx.refreshStatus();
       } catch (e) {
         this.ctx.toast(e);
