@@ -247,5 +247,46 @@ catalog_test!(people_are_clustered_named_searched_and_kept, |db| {
         Some(1),
         "no dog there"
     );
+
+    // A face that is no face: it leaves show, people and what search counts.
+    let counted = |v: &serde_json::Value| -> Vec<i64> {
+        let (w, h) =
+            (v["quality"]["raw"]["full_width"].as_f64().unwrap(), v["quality"]["raw"]["full_height"].as_f64().unwrap());
+        v["faces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                let b: Vec<f64> = f["box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+                f["confidence"].as_f64().unwrap() >= 0.6 && (b[2] / w >= 0.02 || b[3] / h >= 0.02)
+            })
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect()
+    };
+    let group = json(hma(&["show", &path("solvay.jpg"), "--json"]), "show");
+    let n0 = counted(&group);
+    assert!(hits(&format!("faces:{}", n0.len())).contains("solvay.jpg"));
+    json(hma(&["people", "reject", &n0[0].to_string(), "--not-a-face", "--json"]), "reject --not-a-face");
+    let group = json(hma(&["show", &path("solvay.jpg"), "--json"]), "show");
+    let n1 = counted(&group);
+    assert_eq!(n1.len() + 1, n0.len(), "{n0:?} then {n1:?}");
+    assert!(!n1.contains(&n0[0]));
+    assert!(hits(&format!("faces:{}", n1.len())).contains("solvay.jpg"), "search counts as show does");
+    assert!(!hits(&format!("faces:{}", n0.len())).contains("solvay.jpg"));
+    json(hma(&["people", "cluster", "--json"]), "cluster");
+    let all: Vec<i64> = json(hma(&["people", "--json"]), "people")
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            json(hma(&["people", "show", &p["id"].to_string(), "--json"]), "show")["faces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!all.contains(&n0[0]), "no longer anyone's face");
     assert_eq!(snapshot(lib.path()), before, "originals untouched");
 });

@@ -77,6 +77,21 @@ pub struct FaceRow {
     pub blink_right: Option<f64>,
 }
 
+/// The faces the user said are no face at all (`hma people reject
+/// --not-a-face`): they count nowhere.
+fn not_faces() -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<face_people::table, diesel::dsl::Eq<face_people::source, &'static str>>,
+        diesel::dsl::IsNull<face_people::person_id>,
+    >,
+    face_people::face_id,
+> {
+    face_people::table
+        .filter(face_people::source.eq("rejected"))
+        .filter(face_people::person_id.is_null())
+        .select(face_people::face_id)
+}
+
 /// Intersection over union of two faces' boxes.
 fn iou(a: &FaceRow, b: &FaceRow) -> f64 {
     let ix = (a.box_x + a.box_w).min(b.box_x + b.box_w) - a.box_x.max(b.box_x);
@@ -234,6 +249,7 @@ impl Catalog {
             .filter(faces::model.eq(model))
             .filter(faces::confidence.ge(min_confidence))
             .filter(faces::box_w.ge(min_share).or(faces::box_h.ge(min_share)))
+            .filter(faces::id.ne_all(not_faces()))
             .group_by(faces::content_hash)
             .select((faces::content_hash, diesel::dsl::count_star()))
             .load(c))?;
@@ -263,6 +279,7 @@ impl Catalog {
             .filter(faces::model.eq(model))
             .filter(faces::confidence.ge(min_confidence))
             .filter(faces::box_w.ge(min_share).or(faces::box_h.ge(min_share)))
+            .filter(faces::id.ne_all(not_faces()))
             .filter(faces::eyes.eq(verdict))
             .select(faces::content_hash)
             .distinct()
