@@ -77,15 +77,15 @@ pub struct FaceRow {
     pub blink_right: Option<f64>,
 }
 
+/// Rejections without a person: "not a face".
+type NotFaceRows = diesel::dsl::Filter<
+    diesel::dsl::Filter<face_people::table, diesel::dsl::Eq<face_people::source, &'static str>>,
+    diesel::dsl::IsNull<face_people::person_id>,
+>;
+
 /// The faces the user said are no face at all (`hma people reject
 /// --not-a-face`): they count nowhere.
-fn not_faces() -> diesel::dsl::Select<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<face_people::table, diesel::dsl::Eq<face_people::source, &'static str>>,
-        diesel::dsl::IsNull<face_people::person_id>,
-    >,
-    face_people::face_id,
-> {
+fn not_faces() -> diesel::dsl::Select<NotFaceRows, face_people::face_id> {
     face_people::table
         .filter(face_people::source.eq("rejected"))
         .filter(face_people::person_id.is_null())
