@@ -65,16 +65,18 @@ enum Command {
     /// Find people, pets and objects (YOLOv12n, 80 COCO classes, run natively) in
     /// every picture not looked at yet; stored with boxes and linked to the COCO taxonomy.
     Detect(detect::DetectArgs),
-    /// Find faces (MediaPipe BlazeFace full-range, run natively over a pyramid of the
-    /// whole picture, so group and distant faces too) in every picture not looked at
-    /// yet; stored with boxes, six keypoints, and the sharpness and exposure in each
-    /// face. Also run by `detect` when its weights are here.
+    /// Find faces (MediaPipe BlazeFace full-range, run natively over a pyramid of the whole
+    /// picture, so group and distant faces too) in every picture not looked at yet; stored
+    /// with boxes, keypoints, sharpness and exposure, eyes (open / closed / unsure, from the
+    /// landmarks and blendshapes) and identity (SFace), then clustered into people
+    /// (`hma people`). Also run by `detect` when its weights are here.
     Faces(detect::FacesArgs),
     /// Who is in the photos: people and pets, named or waiting in clusters
     /// (`hma people --json`); show, name, merge, split, reject, pet, born, cluster.
     People(people::PeopleArgs),
-    /// Captures by what is in them, best first: 'has:dog has:person -has:cat month:12
-    /// min-score:0.5' (classes or groups such as animal, vehicle; also from:, to:, root:).
+    /// Captures by what is in them, best first: 'person:Anna has:dog -has:cat month:12
+    /// min-score:0.5' (classes or groups such as animal, vehicle; person:, pet:, faces:N,
+    /// eyes:open; also from:, to:, root:).
     Search(detect::SearchArgs),
     /// Models (objects, faces): their weights, sha256, licence; import a model file.
     #[command(subcommand)]
