@@ -240,6 +240,9 @@ struct Ranker {
     info: HashMap<i64, hma_catalog::FileRow>,
     backup: HashMap<i64, bool>,
     parts: HashMap<ContentHash, Option<hma_catalog::AnalysisRow>>,
+    /// What the detectors found in the grouped pictures (their faces decide
+    /// between frames).
+    found: HashMap<ContentHash, hma_vision::score::Found>,
 }
 
 impl Ranker {
@@ -252,7 +255,11 @@ impl Ranker {
             }
         }
         let backup = cat.roots("")?.into_iter().map(|(r, _)| (r.id, r.is_backup)).collect();
-        Ok(Ranker { info, backup, parts: HashMap::new() })
+        let mut hashes: Vec<ContentHash> = info.values().filter_map(|f| f.content_hash).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let found = crate::scoring::founds_of(cat, &hashes)?;
+        Ok(Ranker { info, backup, parts: HashMap::new(), found })
     }
 
     /// Sorts group `id`'s members `m` (indices into `nodes`) best first:
@@ -281,7 +288,25 @@ impl Ranker {
             )
         };
         m.sort_by_cached_key(key);
-        let why = explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?;
+        let by_faces = if kind == GroupKind::Exact { None } else { self.by_faces(nodes, m) };
+        let why = match by_faces {
+            Some((beaten, reason)) => {
+                let name = |i: u32| {
+                    let f = self.info.get(&nodes[i as usize].file_id);
+                    f.map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
+                };
+                let what = if kind == GroupKind::Burst { "frames of one burst" } else { "near duplicates" };
+                format!(
+                    "best of {} {what}: {} ({:.2}) beats {} ({:.2}, the best overall score) face by face — {reason}",
+                    m.len(),
+                    name(m[0]),
+                    nodes[m[0] as usize].score,
+                    name(beaten),
+                    nodes[beaten as usize].score
+                )
+            }
+            None => explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?,
+        };
         let row = GroupRow { id, kind, best_file_id: nodes[m[0] as usize].file_id, size: m.len() as i32, why };
         let members = m
             .iter()
@@ -293,6 +318,48 @@ impl Ranker {
             })
             .collect();
         Ok((row, members))
+    }
+}
+
+impl Ranker {
+    /// The frames compared with each other face by face
+    /// (`hma_vision::score::compare_frames`: eyes, then sharp faces; the
+    /// score order where faces do not decide), each ranked by how many of
+    /// the others it beats. Reorders `m` (already in score order); returns
+    /// the frame the new best displaced and why, when the faces changed the
+    /// best.
+    fn by_faces(&self, nodes: &[Node], m: &mut [u32]) -> Option<(u32, String)> {
+        let empty = hma_vision::score::Found::default();
+        let found = |i: u32| self.found.get(&nodes[i as usize].content_hash).unwrap_or(&empty);
+        if m.iter().filter(|&&i| !found(i).faces.is_empty()).count() < 2 {
+            return None;
+        }
+        let k = m.len();
+        let mut wins = vec![0u32; k];
+        for x in 0..k {
+            for y in x + 1..k {
+                let (a, b) = (m[x], m[y]);
+                let decided = (nodes[a as usize].content_hash != nodes[b as usize].content_hash)
+                    .then(|| hma_vision::score::compare_frames(found(a), found(b)))
+                    .flatten();
+                match decided {
+                    Some((std::cmp::Ordering::Less, _)) => wins[y] += 1,
+                    // Better face by face, or faces do not decide: the
+                    // score order (x is ahead of y).
+                    _ => wins[x] += 1,
+                }
+            }
+        }
+        let first = m[0];
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&p, &q| wins[q].cmp(&wins[p]).then(p.cmp(&q)));
+        let reordered: Vec<u32> = order.iter().map(|&p| m[p]).collect();
+        m.copy_from_slice(&reordered);
+        if m[0] == first {
+            return None;
+        }
+        let reason = hma_vision::score::compare_frames(found(m[0]), found(first)).map(|(_, w)| w)?;
+        Some((first, reason))
     }
 }
 

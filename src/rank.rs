@@ -242,7 +242,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             page.retain(|r| only.contains(&r.content_hash));
         }
         let ids: Vec<i64> = page.iter().map(|r| r.file_id).collect();
-        let groups: HashMap<i64, GroupRef> = cat
+        let mut groups: HashMap<i64, GroupRef> = cat
             .groups_of_files(&ids)?
             .into_iter()
             .map(|g| (g.file_id, GroupRef { id: g.group_id, kind: g.kind, rank: g.member_rank, size: g.size }))
@@ -251,6 +251,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
         // decides, so a group's first entry here is its best.
         let rank = |r: &hma_catalog::RankedFile| groups.get(&r.file_id).map_or(0, |g| g.rank);
         page.sort_by(|a, b| b.score.total_cmp(&a.score).then(rank(a).cmp(&rank(b))));
+        best_of_groups(cat, filter, &seen_groups, &mut page, &mut groups)?;
         let capture_ids: Vec<i64> = page.iter().filter_map(|r| r.capture_id).collect();
         let captures: HashMap<i64, hma_catalog::CaptureFields> =
             cat.captures_by_ids(&capture_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();
@@ -291,6 +292,75 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
     }
     out.extend(entries(cat, places, chosen)?);
     Ok(out)
+}
+
+/// Where a group's best frame was decided face by face
+/// (`groups::Ranker::by_faces`), it can score below a sibling; the list
+/// shows the group's best, at the place of its first frame here. Only
+/// without capture filters (dates, months: the database applied those to
+/// the page, and the best might not pass them).
+fn best_of_groups(
+    cat: &mut Catalog,
+    filter: &TopFilter,
+    seen: &HashSet<i64>,
+    page: &mut [hma_catalog::RankedFile],
+    groups: &mut HashMap<i64, GroupRef>,
+) -> Result<()> {
+    if filter.db.by_capture() {
+        return Ok(());
+    }
+    let mut first = HashSet::new();
+    let swap: Vec<(usize, i64)> = page
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let g = groups.get(&r.file_id)?;
+            (first.insert(g.id) && g.rank > 1 && !seen.contains(&g.id)).then_some((i, g.id))
+        })
+        .collect();
+    if swap.is_empty() {
+        return Ok(());
+    }
+    let gids: Vec<i64> = swap.iter().map(|s| s.1).collect();
+    let best_of: HashMap<i64, i64> = cat.groups_by_ids(&gids)?.into_iter().map(|g| (g.id, g.best_file_id)).collect();
+    let best_ids: Vec<i64> = best_of.values().copied().collect();
+    let files: HashMap<i64, hma_catalog::FileRow> =
+        cat.files_by_ids(&best_ids)?.into_iter().map(|f| (f.id, f)).collect();
+    let hashes: Vec<ContentHash> = files.values().filter_map(|f| f.content_hash).collect();
+    let scores: HashMap<ContentHash, f64> = cat
+        .analyses_of(&hashes)?
+        .into_iter()
+        .filter_map(|a| Some((a.content_hash, a.scores.score.filter(|_| a.error.is_none())?)))
+        .collect();
+    let caps: Vec<i64> = files.values().filter_map(|f| f.capture_id).collect();
+    let taken: HashMap<i64, Option<i64>> =
+        cat.captures_by_ids(&caps)?.into_iter().map(|c| (c.id, c.fields.taken_local_ms)).collect();
+    for (i, gid) in swap {
+        let Some(f) = best_of.get(&gid).and_then(|b| files.get(b)) else { continue };
+        let Some(h) = f.content_hash else { continue };
+        let Some(&score) = scores.get(&h) else { continue };
+        if f.missing
+            || filter.db.root_id.is_some_and(|r| r != f.root_id)
+            || filter.db.min_score.is_some_and(|m| score < m)
+            || filter.contents.as_ref().is_some_and(|c| !c.contains(&h))
+        {
+            continue;
+        }
+        if let Some(mut g) = groups.get(&page[i].file_id).cloned() {
+            g.rank = 1;
+            groups.insert(f.id, g);
+        }
+        page[i] = hma_catalog::RankedFile {
+            file_id: f.id,
+            root_id: f.root_id,
+            rel_path: f.rel_path.clone(),
+            capture_id: f.capture_id,
+            content_hash: h,
+            score,
+            taken_local_ms: f.capture_id.and_then(|c| taken.get(&c).copied().flatten()),
+        };
+    }
+    Ok(())
 }
 
 /// A ranked file chosen for the list, before its entry is built.

@@ -278,3 +278,78 @@ catalog_test!(killed_faces_job_resumes_without_loss_or_duplicates, |db| {
     }
     assert_eq!(counted, faces);
 });
+
+catalog_test!(within_a_group_the_frames_are_compared_face_by_face, |db| {
+    // Two frames of the Solvay front row (public domain): in A every face
+    // is as photographed but the rest of the frame is dark and grainy; in B
+    // the frame is clean but one man's face is blurred. B has
+    // the better overall score; face by face A is the keeper.
+    let lib = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let row = image::open(fixture("solvay-front-row.jpg")).unwrap().to_rgb8();
+    // The faces our detector finds there (pixels), each with a margin of
+    // half its size: the landmarks read 1.5× the box.
+    let faces = [(84, 94, 125), (973, 59, 134), (724, 193, 128), (513, 52, 136), (262, 200, 153), (1194, 205, 157)];
+    let near_face = |x: u32, y: u32| {
+        faces.iter().any(|&(fx, fy, s)| {
+            let m = s / 2;
+            x + m >= fx && x < fx + s + m && y + m >= fy && y < fy + s + m
+        })
+    };
+    let mut seed = 0x9e37_79b9u32;
+    let mut noise = || {
+        // Sum of four uniforms: near enough a normal for grain.
+        (0..4)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                (seed as f32 / u32::MAX as f32) - 0.5
+            })
+            .sum::<f32>()
+            * 50.0
+    };
+    let mut a = row.clone();
+    for (x, y, p) in a.enumerate_pixels_mut() {
+        if !near_face(x, y) {
+            let n = noise();
+            for c in p.0.iter_mut() {
+                *c = (*c as f32 * 0.6 + n).clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    let mut b = image::DynamicImage::ImageRgb8(row.clone());
+    let (fx, fy, s) = faces[1];
+    let soft = b.crop_imm(fx, fy, s, s).blur(6.0);
+    image::imageops::overlay(&mut b, &soft, fx as i64, fy as i64);
+    a.save(lib.path().join("frame-a.jpg")).unwrap();
+    b.to_rgb8().save(lib.path().join("frame-b.jpg")).unwrap();
+    let before = snapshot(lib.path());
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
+    let path = |f: &str| lib.path().join(f).to_str().unwrap().to_string();
+    json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "burst", "--json"]), "root add");
+    json(hma(&["scan", "--json"]), "scan");
+    json(hma(&["analyze", "--json"]), "analyze");
+    json(hma(&["faces", "--json"]), "faces");
+    let (sa, sb) = (
+        json(hma(&["show", &path("frame-a.jpg"), "--json"]), "show"),
+        json(hma(&["show", &path("frame-b.jpg"), "--json"]), "show"),
+    );
+    let score = |v: &serde_json::Value| v["quality"]["score"].as_f64().unwrap();
+    println!("overall scores: A {:.4}, B {:.4}", score(&sa), score(&sb));
+    println!("A: {}\nB: {}", sa["quality"]["scores"], sb["quality"]["scores"]);
+    assert!(score(&sb) > score(&sa), "the set-up: B must have the better overall score");
+    let groups = json(hma(&["groups", "--json"]), "groups");
+    let g = &groups.as_array().unwrap()[0];
+    println!("group: {g}");
+    assert!(g["best"].as_str().unwrap().ends_with("frame-a.jpg"), "{g}");
+    let why = g["why"].as_str().unwrap();
+    assert!(why.contains("face by face") && why.contains("faces sharp"), "{why}");
+    assert_eq!(sa["group"]["rank"].as_i64(), Some(1));
+    // The list shows the group's keeper, once.
+    let top = json(hma(&["top", "10", "--json"]), "top");
+    let names: Vec<&str> =
+        top.as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().rsplit('/').next().unwrap()).collect();
+    assert_eq!(names, ["frame-a.jpg"], "{top}");
+    assert_eq!(snapshot(lib.path()), before, "originals untouched");
+});

@@ -335,6 +335,38 @@ pub fn score_with(
     Scored { overall, parts }
 }
 
+/// Two frames of one burst or near-duplicate group compared face by face,
+/// not by their overall scores: first their eyes (fewer faces with closed
+/// eyes wins, among faces whose eyes were read in both frames' counted
+/// faces), then how many of their faces are sharp. `Some(Greater)` when
+/// `a` is the better frame, with the reason in words (what the other frame
+/// shows); None when the faces do not decide (no faces, or equal).
+pub fn compare_frames(a: &Found, b: &Found) -> Option<(std::cmp::Ordering, String)> {
+    use std::cmp::Ordering;
+    let counted = |f: &Found| -> Vec<FaceFacts> { f.faces.iter().filter(|x| x.counts()).cloned().collect() };
+    let (fa, fb) = (counted(a), counted(b));
+    if fa.is_empty() || fb.is_empty() {
+        return None;
+    }
+    let closed = |f: &[FaceFacts]| f.iter().filter(|x| x.eyes_open == Some(false)).count();
+    let read = |f: &[FaceFacts]| f.iter().filter(|x| x.eyes_open.is_some()).count();
+    let (ca, cb) = (closed(&fa), closed(&fb));
+    if read(&fa) > 0 && read(&fb) > 0 && ca != cb {
+        let (worse, order) = if ca < cb { (&fb, Ordering::Greater) } else { (&fa, Ordering::Less) };
+        let refs: Vec<&FaceFacts> = worse.iter().collect();
+        let there = eyes(&refs).map(|(_, w)| w).unwrap_or_default();
+        return Some((order, format!("eyes: the other frame has {there}")));
+    }
+    let sharp = |f: &[FaceFacts]| f.iter().filter(|x| x.sharpness.is_some_and(|v| v >= FACE_SHARP_MID)).count();
+    let (sa, sb) = (sharp(&fa), sharp(&fb));
+    if sa != sb && fa.iter().chain(&fb).all(|x| x.sharpness.is_some()) {
+        let order = if sa > sb { Ordering::Greater } else { Ordering::Less };
+        let (n, k) = if sa > sb { (fb.len(), sb) } else { (fa.len(), sa) };
+        return Some((order, format!("faces: the other frame has {k} of {n} faces sharp")));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +473,20 @@ mod tests {
         let why = b.explain().join("\n");
         assert!(why.contains("Anna's eyes are closed"), "{why}");
         assert!(a.explain().join("\n").contains("all 2 faces sharp"));
+        // Frame against frame: the blink loses whatever the overall scores,
+        // and says whose eyes; a soft face loses to a sharp one; no faces,
+        // no decision.
+        let (o, why) = compare_frames(&all_open, &blink).unwrap();
+        assert_eq!(o, std::cmp::Ordering::Greater);
+        assert!(why.contains("Anna's eyes are closed"), "{why}");
+        assert_eq!(compare_frames(&blink, &all_open).unwrap().0, std::cmp::Ordering::Less);
+        let blurred =
+            Found { subject: None, faces: vec![face(0.1, 900.0, Some(true), None), face(0.5, 60.0, Some(true), None)] };
+        let (o, why) = compare_frames(&all_open, &blurred).unwrap();
+        assert_eq!(o, std::cmp::Ordering::Greater);
+        assert!(why.contains("1 of 2 faces sharp"), "{why}");
+        assert_eq!(compare_frames(&all_open, &all_open), None);
+        assert_eq!(compare_frames(&all_open, &Found::default()), None);
         // A soft face is not rescued by a sharp background.
         let soft = Found { subject: None, faces: vec![face(0.1, 40.0, Some(true), None)] };
         assert!(score_with(&m, None, None, None, &soft).part("sharpness").unwrap() < 0.4);
