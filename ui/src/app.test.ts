@@ -7,14 +7,20 @@ function key(k: string, mods: Partial<KeyboardEventInit> = {}) {
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+/** A fresh app over `n` photos in memory, in the lightbox. */
+async function lightboxOf(n: number) {
+  document.body.innerHTML = '<main id="app"></main>';
+  const backend = new MemoryBackend(n);
+  const app = new App(document.getElementById("app") as HTMLElement, backend);
+  await app.showLightbox();
+  return { backend, app };
+}
+
 describe("lightbox view", () => {
   let backend: MemoryBackend;
   let app: App;
   beforeEach(async () => {
-    document.body.innerHTML = '<main id="app"></main>';
-    backend = new MemoryBackend(40);
-    app = new App(document.getElementById("app") as HTMLElement, backend);
-    await app.showLightbox();
+    ({ backend, app } = await lightboxOf(40));
   });
 
   it("saves each decision at once and shows it", async () => {
@@ -124,10 +130,7 @@ describe("people screen", () => {
   let backend: MemoryBackend;
   let app: App;
   beforeEach(async () => {
-    document.body.innerHTML = '<main id="app"></main>';
-    backend = new MemoryBackend(40);
-    app = new App(document.getElementById("app") as HTMLElement, backend);
-    await app.showLightbox();
+    ({ backend, app } = await lightboxOf(40));
     await app.showPeople();
   });
 
