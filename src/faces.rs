@@ -305,7 +305,7 @@ pub fn faces_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<Face
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let who = cat.persons_of_faces(&ids)?;
     let not_faces = cat.not_faces(&ids)?;
-    let names = person_names(cat)?;
+    let names = person_names(cat, &who)?;
     Ok(rows
         .iter()
         .filter(|r| !not_faces.contains(&r.id))
@@ -318,9 +318,15 @@ pub fn faces_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<Face
         .collect())
 }
 
-/// Named people's names by id.
-pub fn person_names(cat: &mut Catalog) -> Result<std::collections::HashMap<i64, String>> {
-    Ok(cat.people()?.into_iter().filter_map(|p| Some((p.id, p.name?))).collect())
+/// The names of the people these faces are (named ones), by person id.
+pub fn person_names(
+    cat: &mut Catalog,
+    who: &std::collections::HashMap<i64, hma_catalog::Assignment>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let mut ids: Vec<i64> = who.values().filter_map(|a| a.person_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(cat.people_names(&ids)?)
 }
 
 /// The pets named in a content (`hma people pet`).
@@ -330,7 +336,7 @@ pub fn pets_of(cat: &mut Catalog, content_hash: ContentHash) -> Result<Vec<crate
         cat.faces_of(content_hash)?.into_iter().filter(|r| r.model == crate::people::PET_MODEL).collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let who = cat.persons_of_faces(&ids)?;
-    let names = person_names(cat)?;
+    let names = person_names(cat, &who)?;
     Ok(rows
         .iter()
         .filter_map(|r| {

@@ -192,15 +192,13 @@ pub fn cluster(cat: &mut Catalog, ctx: &JobContext) -> Result<ClusterSummary> {
                 }
             }
         }
-        let mut new_covers = Vec::new();
-        for p in cat.people()? {
-            let keep = p.cover_face.is_some_and(|f| member_of.get(&f) == Some(&p.id));
-            if !keep {
-                new_covers.push((p.id, covers.get(&p.id).map(|c| c.1)));
-            }
-        }
-        cat.set_covers(&new_covers)?;
         let all = cat.people()?;
+        let new_covers: Vec<(i64, Option<i64>)> = all
+            .iter()
+            .filter(|p| p.cover_face.is_none_or(|f| member_of.get(&f) != Some(&p.id)))
+            .map(|p| (p.id, covers.get(&p.id).map(|c| c.1)))
+            .collect();
+        cat.set_covers(&new_covers)?;
         sum.named = all.iter().filter(|p| p.name.is_some()).count() as u64;
         sum.clusters = all.iter().filter(|p| p.name.is_none()).count() as u64;
         cat.sync_people_taxonomy(now)?;
@@ -340,18 +338,16 @@ pub fn show(cat: &mut Catalog, places: &Places, who: &str) -> Result<PersonDetai
     Ok(PersonDetail { id: p.id, name: p.name, kind: p.kind, birthday: p.birthday, cover: p.cover_face, faces })
 }
 
-/// The pictures' sizes as displayed (from the faces job's runs).
+/// The pictures' sizes as displayed (from the faces job's runs, or the
+/// run recorded with a pet's box).
 fn picture_sizes(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<ContentHash, (f64, f64)>> {
+    let mut hashes = hashes.to_vec();
+    hashes.sort_unstable();
+    hashes.dedup();
     let mut out = HashMap::new();
-    for &h in hashes {
-        if out.contains_key(&h) {
-            continue;
-        }
-        let run = cat.face_run(h, crate::faces::MODEL_ID)?;
-        if let Some(r) = run.filter(|r| r.width > 0) {
-            out.insert(h, (f64::from(r.width), f64::from(r.height)));
-        } else if let Some(r) = cat.face_run(h, PET_MODEL)?.filter(|r| r.width > 0) {
-            out.insert(h, (f64::from(r.width), f64::from(r.height)));
+    for model in [PET_MODEL, crate::faces::MODEL_ID] {
+        for r in cat.face_runs_of(&hashes, model)?.into_iter().filter(|r| r.width > 0) {
+            out.insert(r.content_hash, (f64::from(r.width), f64::from(r.height)));
         }
     }
     Ok(out)
@@ -370,7 +366,8 @@ pub struct Changed {
     pub person: Option<PersonSummary>,
     /// Faces whose person changed.
     pub faces: u64,
-    /// Photos whose score was recomputed (their explanation names people).
+    /// Photos whose stored score changed (a face taken out of the score by
+    /// a rejection; a name changes no score).
     pub rescored: u64,
 }
 
@@ -406,15 +403,6 @@ fn check_name(name: &str) -> Result<&str> {
         )));
     }
     Ok(n)
-}
-
-/// Rescoring of the photos showing these faces' people (names appear in
-/// their explanation; a face that is no face leaves the score).
-fn rescore_contents(cat: &mut Catalog, hashes: Vec<ContentHash>) -> Result<u64> {
-    let mut hashes = hashes;
-    hashes.sort();
-    hashes.dedup();
-    cat.transaction(|c| crate::scoring::rescore(c, &hashes))
 }
 
 /// `hma people name ID NAME`: names a cluster or renames a person; when
@@ -472,11 +460,11 @@ fn face_exists(cat: &mut Catalog, face: i64) -> Result<hma_catalog::FaceRow> {
         .ok_or_else(|| EngineError::NotFound(format!("no face {face} (see `hma people show ID` or `hma show PATH`)")))
 }
 
+/// After a naming, merge or split: the taxonomy follows. No score changes
+/// (names are only words in the explanations, which are written when read).
 fn finish(cat: &mut Catalog, ctx: &JobContext, person: i64, faces: Vec<i64>) -> Result<Changed> {
     cat.sync_people_taxonomy(ctx.now())?;
-    let hashes = cat.faces_by_id(&faces)?.into_iter().map(|f| f.content_hash).collect();
-    let rescored = rescore_contents(cat, hashes)?;
-    Ok(Changed { person: summary_of(cat, person)?, faces: faces.len() as u64, rescored })
+    Ok(Changed { person: summary_of(cat, person)?, faces: faces.len() as u64, rescored: 0 })
 }
 
 /// `hma people merge A B`: B's faces become A's (confirmed) and B goes;
@@ -536,7 +524,8 @@ pub fn reject(cat: &mut Catalog, ctx: &JobContext, face: i64, not_a_face: bool) 
         cat.reject_face(face, from, ctx.now())?;
     }
     cat.sync_people_taxonomy(ctx.now())?;
-    let rescored = rescore_contents(cat, vec![f.content_hash])?;
+    // A face that is no face leaves the score (a name changes none).
+    let rescored = cat.transaction(|c| crate::scoring::rescore(c, &[f.content_hash]))?;
     Ok(Changed { person: None, faces: 1, rescored })
 }
 
@@ -560,7 +549,7 @@ pub fn pet(
     let chosen = match bbox {
         Some(b) => animals
             .iter()
-            .map(|d| (iou_px(&[d.box_x, d.box_y, d.box_w, d.box_h], &b), d))
+            .map(|d| (hma_catalog::box_iou([d.box_x, d.box_y, d.box_w, d.box_h], b), d))
             .filter(|(v, _)| *v >= 0.5)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, d)| d)
@@ -618,19 +607,6 @@ pub fn pet(
     )?;
     cat.assign_faces(&[face], target, Source::Confirmed, ctx.now())?;
     finish(cat, ctx, target, vec![face])
-}
-
-/// Intersection over union of two `[x, y, w, h]` boxes.
-fn iou_px(a: &[f64; 4], b: &[f64; 4]) -> f64 {
-    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
-    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
-    let inter = ix.max(0.0) * iy.max(0.0);
-    let union = a[2] * a[3] + b[2] * b[3] - inter;
-    if union > 0.0 {
-        inter / union
-    } else {
-        0.0
-    }
 }
 
 /// The picture's size as displayed: from the faces job when it looked,

@@ -75,7 +75,9 @@ pub fn founds_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<Co
     let (who, not_faces, names) = if ids.is_empty() {
         Default::default()
     } else {
-        (cat.persons_of_faces(&ids)?, cat.not_faces(&ids)?, crate::faces::person_names(cat)?)
+        let who = cat.persons_of_faces(&ids)?;
+        let names = crate::faces::person_names(cat, &who)?;
+        (who, cat.not_faces(&ids)?, names)
     };
     for (h, rows) in all {
         let faces = rows

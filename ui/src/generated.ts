@@ -153,7 +153,8 @@ person: PersonSummary | null,
  */
 faces: number, 
 /**
- * Photos whose score was recomputed (their explanation names people).
+ * Photos whose stored score changed (a face taken out of the score by
+ * a rejection; a name changes no score).
  */
 rescored: number, };
 

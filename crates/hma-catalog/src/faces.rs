@@ -92,16 +92,23 @@ fn not_faces() -> diesel::dsl::Select<NotFaceRows, face_people::face_id> {
         .select(face_people::face_id)
 }
 
-/// Intersection over union of two faces' boxes.
-fn iou(a: &FaceRow, b: &FaceRow) -> f64 {
-    let ix = (a.box_x + a.box_w).min(b.box_x + b.box_w) - a.box_x.max(b.box_x);
-    let iy = (a.box_y + a.box_h).min(b.box_y + b.box_h) - a.box_y.max(b.box_y);
+/// Intersection over union of two `[x, y, w, h]` boxes (any one unit).
+pub fn box_iou(a: [f64; 4], b: [f64; 4]) -> f64 {
+    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
     let inter = ix.max(0.0) * iy.max(0.0);
-    let union = a.box_w * a.box_h + b.box_w * b.box_h - inter;
+    let union = a[2] * a[3] + b[2] * b[3] - inter;
     if union > 0.0 {
         inter / union
     } else {
         0.0
+    }
+}
+
+impl FaceRow {
+    /// `[x, y, w, h]`, shares of the picture.
+    pub fn share(&self) -> [f64; 4] {
+        [self.box_x, self.box_y, self.box_w, self.box_h]
     }
 }
 
@@ -167,7 +174,7 @@ impl Catalog {
                     let best = new
                         .iter()
                         .filter(|n| n.content_hash == o.content_hash)
-                        .map(|n| (iou(o, n), n.id))
+                        .map(|n| (box_iou(o.share(), n.share()), n.id))
                         .filter(|&(v, _)| v >= 0.5)
                         .max_by(|a, b| a.0.total_cmp(&b.0));
                     if let Some((_, n)) = best {
@@ -221,6 +228,17 @@ impl Catalog {
             out.entry(r.content_hash).or_default().push(r);
         }
         Ok(out)
+    }
+
+    /// The runs of `model` on these contents.
+    pub fn face_runs_of(&mut self, hashes: &[ContentHash], model: &str) -> Result<Vec<FaceRun>> {
+        self.by_chunks(hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => face_runs::table
+                .filter(face_runs::content_hash.eq_any(chunk))
+                .filter(face_runs::model.eq(model))
+                .select(FaceRun::as_select())
+                .load(c))?)
+        })
     }
 
     /// The run of `model` on a content.

@@ -97,6 +97,18 @@ impl Catalog {
         Ok(with_conn!(self, c => people::table.find(id).select(PersonRow::as_select()).first(c).optional())?)
     }
 
+    /// The names of these people (those named).
+    pub fn people_names(&mut self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let v: Vec<(i64, Option<String>)> = self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => people::table
+                .filter(people::id.eq_any(chunk))
+                .filter(people::name.is_not_null())
+                .select((people::id, people::name))
+                .load(c))?)
+        })?;
+        Ok(v.into_iter().filter_map(|(id, n)| Some((id, n?))).collect())
+    }
+
     /// A named person or pet by name: exact, else ignoring case (when that
     /// is unambiguous).
     pub fn person_named(&mut self, name: &str) -> Result<Option<PersonRow>> {
