@@ -102,6 +102,12 @@ enum Command {
     Taxonomy(taxonomy::TaxonomyCmd),
 }
 
+/// mimalloc keeps the large per-layer maps of the faces networks for reuse
+/// where the system allocator unmapped and faulted them in again (see the
+/// workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(t) = cli.global.threads {

@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use image::RgbImage;
+use rayon::prelude::*;
 
 use crate::blazeface::Face;
 use crate::blendshapes::{self, Blendshapes, EYE_BLINK_LEFT, EYE_BLINK_RIGHT};
@@ -126,8 +127,8 @@ impl Landmarker {
     }
 
     /// The eyes of each face of `img` (faces in its pixels). Faces too
-    /// small are not read; the others go through the landmarker in batches
-    /// of 16.
+    /// small are not read; the others go through the landmarker one by one,
+    /// side by side, and the blendshapes in batches of 16.
     pub fn eyes(&self, img: &RgbImage, faces: &[Face]) -> Result<Vec<Eyes>, FacesError> {
         let mut out = vec![Eyes::unsure(); faces.len()];
         let readable: Vec<usize> = (0..faces.len()).filter(|&i| faces[i].side() >= MIN_READABLE).collect();
@@ -139,21 +140,20 @@ impl Landmarker {
                     Roi::from_detection([f.xmin, f.ymin, f.xmax, f.ymax], f.keypoints[0], f.keypoints[1])
                 })
                 .collect();
-            let inputs: Vec<Tensor> = rois
-                .iter()
-                .map(|r| landmarker::input(&r.crop(img), &self.device))
-                .collect::<candle_core::Result<_>>()?;
-            let (marks, flags) = self.mesh.forward(&Tensor::cat(&inputs, 0)?)?;
-            let marks: Vec<f32> = marks.flatten_all()?.to_vec1()?;
-            let flags: Vec<f32> = flags.to_vec1()?;
-            let local: Vec<Vec<[f32; 3]>> = (0..chunk.len())
-                .map(|k| {
-                    marks[k * landmarker::LANDMARKS * 3..(k + 1) * landmarker::LANDMARKS * 3]
-                        .chunks_exact(3)
-                        .map(|p| [p[0], p[1], p[2]])
-                        .collect()
+            // Each face through the landmarker on its own, the faces side by
+            // side: one face's maps stay in the core's cache, where a batch's
+            // went through memory (measured: 13 ms a face on one thread
+            // against 15 batched, 7 against 11 on two).
+            let per_face: Vec<(Vec<f32>, f32)> = rois
+                .par_iter()
+                .map(|r| {
+                    let (marks, flag) = self.mesh.forward(&landmarker::input(&r.crop(img), &self.device)?)?;
+                    Ok((marks.flatten_all()?.to_vec1()?, flag.to_vec1::<f32>()?[0]))
                 })
-                .collect();
+                .collect::<candle_core::Result<_>>()?;
+            let flags: Vec<f32> = per_face.iter().map(|p| p.1).collect();
+            let local: Vec<Vec<[f32; 3]>> =
+                per_face.iter().map(|(m, _)| m.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect()).collect();
             // The blendshapes read the points upright in the picture, as
             // MediaPipe gives them.
             let inputs: Vec<Vec<f32>> = local
