@@ -28,6 +28,8 @@ pub const LANDMARKS_ID: &str = "face-landmarker";
 pub const BLENDSHAPES_ID: &str = "face-blendshapes";
 /// The identity model's manifest id.
 pub const IDENTITY_ID: &str = "sface";
+/// Every model the faces job needs.
+pub const MODEL_IDS: [&str; 4] = [MODEL_ID, LANDMARKS_ID, BLENDSHAPES_ID, IDENTITY_ID];
 /// Faces smaller than this (long side, pixels of the picture as decoded)
 /// get no identity embedding: SFace sees 112 px, and a face blown up from
 /// under 32 px carries too little of who it is.
@@ -62,9 +64,7 @@ pub fn load_face_models(models_dir: &Path) -> Result<FaceModels> {
 
 /// Whether the face models' weights are here and intact.
 pub fn ready(models_dir: &Path) -> bool {
-    [MODEL_ID, LANDMARKS_ID, BLENDSHAPES_ID, IDENTITY_ID]
-        .iter()
-        .all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
+    MODEL_IDS.iter().all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
 }
 
 /// The picture as the face detector sees it: decoded with its long edge at

@@ -20,6 +20,7 @@ pub mod groups;
 pub mod link;
 pub mod marks;
 pub mod people;
+pub mod pipeline;
 pub mod rank;
 pub mod report;
 pub mod roots;

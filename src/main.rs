@@ -48,9 +48,11 @@ enum Command {
     },
     /// Groups of identical files and the copy to keep.
     Dupes,
-    /// Measure every new or changed picture: sharpness, exposure, noise, BRISQUE,
-    /// composition, perceptual hash, grid preview; then rebuild near-duplicate and
-    /// burst groups. Incremental and resumable; a rerun with nothing new does no work.
+    /// The analysis pipeline, every stage whose model is here: measure every new or
+    /// changed picture (sharpness, exposure, noise, BRISQUE, composition, perceptual
+    /// hash, grid preview) and rebuild near-duplicate and burst groups; then objects
+    /// (detect) and faces, eyes and people (faces). Incremental and resumable; a rerun
+    /// with nothing new does no work. --only / --skip choose stages.
     Analyze(analysis::AnalyzeArgs),
     /// The best N pictures, one per burst / near-duplicate group, with why.
     Top(analysis::TopArgs),

@@ -215,7 +215,7 @@ catalog_test!(analyse_group_rank_and_explain, |db| {
     };
     // First run: everything analysed but the three broken files, which are
     // recorded with their errors (exit 2: done, with problems).
-    let out = run(&["analyze", "--json"]);
+    let out = run(&["analyze", "--only", "analyze", "--json"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let sum: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sum["failed"], 3, "{sum}");
@@ -300,7 +300,7 @@ catalog_test!(analyse_group_rank_and_explain, |db| {
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!([]));
 
     // A rerun does no work.
-    let out = run(&["analyze", "--json"]);
+    let out = run(&["analyze", "--only", "analyze", "--json"]);
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again["analysed"], 0, "{again}");
     assert!(again["groups"].is_null(), "groups were not rebuilt: {again}");
@@ -338,7 +338,7 @@ catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
     db.json(&["root", "add", tmp.path().to_str().unwrap(), "--name", "many", "--json"]);
     db.json(&["scan", "--json"]);
     let child = db
-        .hma_cached_command(cache.path(), &["analyze", "--json", "--threads", "1"])
+        .hma_cached_command(cache.path(), &["analyze", "--only", "analyze", "--json", "--threads", "1"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -348,7 +348,7 @@ catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
     let (partial, _) = cat.analysis_counts().unwrap();
     assert!(partial > 0 && partial < 120, "killed mid-way: {partial} of 120 analysed");
     let out = Command::new(env!("CARGO_BIN_EXE_hma"))
-        .args(["analyze", "--json", "--catalog", &db.url])
+        .args(["analyze", "--only", "analyze", "--json", "--catalog", &db.url])
         .env("HMA_MACHINE", "test-machine")
         .env("HMA_CACHE_DIR", cache.path())
         .output()

@@ -86,10 +86,12 @@ fn sigint_stops_scan_analyze_detect_and_export_with_130() {
     // batch is committed), the rerun catalogues every photo once.
     assert_eq!(s["new"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap(), 60, "the rerun goes on: {s}");
 
-    interrupt(spawn(&db, cache.path(), &["analyze", "--json"]), 120, "analyze", || count(&db, "analyses") > 0);
+    interrupt(spawn(&db, cache.path(), &["analyze", "--only", "analyze", "--json"]), 120, "analyze", || {
+        count(&db, "analyses") > 0
+    });
     let done = count(&db, "analyses");
     assert!(done > 0 && done < 60, "the analysis stopped part way: {done} of 60");
-    common::assert_ok(&db.hma_cached(cache.path(), &["analyze", "--json"]), &["analyze"]);
+    common::assert_ok(&db.hma_cached(cache.path(), &["analyze", "--only", "analyze", "--json"]), &["analyze"]);
 
     interrupt(spawn(&db, cache.path(), &["detect", "--json"]), 120, "detect", || count(&db, "detection_runs") > 0);
     let done = count(&db, "detection_runs");

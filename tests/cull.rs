@@ -45,7 +45,7 @@ catalog_test!(decisions_export_and_root_removal, |db| {
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib_s, "--name", "home", "--json"]), "root add");
     json(hma(&["scan", "--json"]), "scan");
-    json(hma(&["analyze", "--json"]), "analyze");
+    json(hma(&["analyze", "--only", "analyze", "--json"]), "analyze");
     let cactus = lib.path().join("cactus.jpg");
     let cactus_s = cactus.to_str().unwrap();
     let cyclamen = lib.path().join("cyclamen.jpg");

@@ -93,7 +93,7 @@ catalog_test!(detect_then_search_by_class, |db| {
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
     hma(&["scan", "--json"]);
-    hma(&["analyze", "--json"]);
+    hma(&["analyze", "--only", "analyze", "--json"]);
 
     // The best two first (lazy ML), then the rest; a rerun does nothing.
     let out = hma(&["detect", "--top", "2", "--json"]);
@@ -255,4 +255,68 @@ catalog_test!(killed_detection_resumes_without_loss_or_duplicates, |db| {
     assert_eq!(runs, 24);
     let dogs = json(hma(&["search", "has:dog", "--limit", "100", "--json"]), "search");
     assert_eq!(dogs.as_array().unwrap().len(), 24, "every picture's dog, once");
+});
+
+// One pipeline: `hma analyze` runs the measurements, objects and faces in
+// one job when their models are here, says why a stage did not run when
+// they are not, and refuses a stage asked for by name that cannot run.
+catalog_test!(analyze_runs_every_stage_whose_model_is_here, |db| {
+    let lib = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for (name, _) in PHOTOS {
+        put(lib.path(), &format!("pets/{name}"), &std::fs::read(fixture(name)).unwrap());
+    }
+    put(lib.path(), "pets/broken.jpg", &std::fs::read(fixture("dog.jpg")).unwrap()[..3000]);
+    let before = snapshot(lib.path());
+    let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
+    json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
+    hma(&["scan", "--json"]);
+
+    // Without the models: the measurements run, the other stages say why not.
+    let empty = tempfile::tempdir().unwrap();
+    let run_empty =
+        |args: &[&str]| db.hma_cached_command(cache.path(), args).env("HMA_MODELS_DIR", empty.path()).output().unwrap();
+    let out = run_empty(&["analyze", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "the broken file is recorded: {}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s["analysed"].as_u64(), s["failed"].as_u64()), (Some(3), Some(1)), "{s}");
+    assert!(s["objects"].is_null() && s["faces"].is_null(), "{s}");
+    let stages = s["stages"].as_array().unwrap();
+    assert_eq!(
+        stages.iter().map(|st| st["stage"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["analyze", "detect", "faces"]
+    );
+    assert_eq!(stages[0]["ran"], true);
+    for st in &stages[1..] {
+        assert_eq!(st["ran"], false, "{st}");
+        assert!(st["why"].as_str().unwrap().contains("scripts/fetch-models"), "{st}");
+    }
+    // Asked for by name, a stage that cannot run is an error, before any work.
+    let out = run_empty(&["analyze", "--only", "detect"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scripts/fetch-models"));
+
+    // With the models: objects and faces in the same job, the measurements
+    // already done; `--skip faces` leaves the faces out.
+    let s = db.hma_cached(cache.path(), &["analyze", "--skip", "faces", "--json"]);
+    let s: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(s["analysed"], 0, "nothing to measure again: {s}");
+    assert_eq!((s["objects"]["detected"].as_u64(), s["objects"]["failed"].as_u64()), (Some(3), Some(1)), "{s}");
+    assert!(s["faces"].is_null() && s["stages"][2]["why"] == "not asked for", "{s}");
+    let out = hma(&["analyze", "--json"]);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["objects"]["detected"], 0, "{s}");
+    assert_eq!(s["faces"]["looked"], 3, "{s}");
+    assert!(s["stages"].as_array().unwrap().iter().all(|st| st["ran"] == true), "{s}");
+    let hits = json(hma(&["search", "has:person", "--json"]), "search");
+    let paths: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["path"].as_str().unwrap()).collect();
+    assert!(paths.iter().any(|p| p.ends_with("pets/person.jpg")), "{paths:?}");
+    // A rerun does nothing new in any stage.
+    let s: serde_json::Value = serde_json::from_slice(&hma(&["analyze", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (s["analysed"].as_u64(), s["objects"]["detected"].as_u64(), s["faces"]["looked"].as_u64()),
+        (Some(0), Some(0), Some(0)),
+        "{s}"
+    );
+    assert_eq!(snapshot(lib.path()), before, "originals untouched");
 });

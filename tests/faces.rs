@@ -92,7 +92,7 @@ catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--json"]), "root add");
     hma(&["scan", "--json"]);
-    hma(&["analyze", "--json"]);
+    hma(&["analyze", "--only", "analyze", "--json"]);
     let before_faces = json(hma(&["show", lib.path().join("groups/solvay.jpg").to_str().unwrap(), "--json"]), "show");
 
     let out = hma(&["faces", "--json"]);
@@ -329,7 +329,7 @@ catalog_test!(within_a_group_the_frames_are_compared_face_by_face, |db| {
     let path = |f: &str| lib.path().join(f).to_str().unwrap().to_string();
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "burst", "--json"]), "root add");
     json(hma(&["scan", "--json"]), "scan");
-    json(hma(&["analyze", "--json"]), "analyze");
+    json(hma(&["analyze", "--only", "analyze", "--json"]), "analyze");
     json(hma(&["faces", "--json"]), "faces");
     let (sa, sb) = (
         json(hma(&["show", &path("frame-a.jpg"), "--json"]), "show"),

@@ -130,7 +130,7 @@ catalog_test!(every_stage_leaves_one_score, |db| {
     let run = Run { db, cache: cache.path() };
     run.json(&["root", "add", lib.path().to_str().unwrap(), "--name", "family", "--json"]);
     run.json(&["scan", "--json"]);
-    let a = run.json(&["analyze", "--json"]);
+    let a = run.json(&["analyze", "--only", "analyze", "--json"]);
     assert_eq!(a["analysed"], 4, "{a}");
     run.check("after analyze");
     let analysed = run.bests();
@@ -154,21 +154,21 @@ catalog_test!(every_stage_leaves_one_score, |db| {
     assert_eq!(run.bests(), detected);
 
     // Re-analysis keeps the detected subject in the score.
-    run.json(&["analyze", "--force", "--json"]);
+    run.json(&["analyze", "--only", "analyze", "--force", "--json"]);
     run.check("after analyze --force");
     assert_eq!(run.bests(), detected);
 
     // A new analysis version: everything is measured again.
     let mut cat = db.open();
     cat.execute_sql("UPDATE analyses SET version = version - 1").unwrap();
-    let a = run.json(&["analyze", "--json"]);
+    let a = run.json(&["analyze", "--only", "analyze", "--json"]);
     assert_eq!(a["analysed"], 4, "{a}");
     run.check("after an analysis version bump");
     assert_eq!(run.bests(), detected);
 
     // New scoring rules: every score recomputed from what is stored, nothing decoded.
     cat.execute_sql("UPDATE analyses SET score_version = score_version - 1, score = 0.01, s_sharpness = 0.01").unwrap();
-    let a = run.json(&["analyze", "--json"]);
+    let a = run.json(&["analyze", "--only", "analyze", "--json"]);
     assert_eq!((a["analysed"].as_u64(), a["rescored"].as_u64()), (Some(0), Some(4)), "{a}");
     run.check("after a scoring version bump");
     assert_eq!(run.bests(), detected);

@@ -49,7 +49,7 @@ catalog_test!(people_are_clustered_named_searched_and_kept, |db| {
     let path = |f: &str| lib.path().join(f).to_str().unwrap().to_string();
     json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "solvay", "--json"]), "root add");
     json(hma(&["scan", "--json"]), "scan");
-    json(hma(&["analyze", "--json"]), "analyze");
+    json(hma(&["analyze", "--only", "analyze", "--json"]), "analyze");
     // Objects, then faces, then who is who.
     let d = json(hma(&["detect", "--json"]), "detect");
     let people = &d["faces"]["people"];

@@ -25,7 +25,7 @@ catalog_test!(protocol_serves_only_what_it_should, |db| {
     db.json(&["root", "add", lib.path().to_str().unwrap(), "--name", "lib", "--json"]);
     db.hma(&["scan", "--json"]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hma"))
-        .args(["analyze", "--json", "--catalog", &db.url])
+        .args(["analyze", "--only", "analyze", "--json", "--catalog", &db.url])
         .env("HMA_MACHINE", "test-machine")
         .env("HMA_CACHE_DIR", cache)
         .output()

@@ -434,19 +434,11 @@ async fn run_job(
             "scan" => Ok(json(&hma::scan::scan(&mut cat, &[], &ctx)?)),
             "analyze" => {
                 // Every stage whose model is here: the measurements, then
-                // objects, then faces and who they are.
-                let opts = hma::analyze::AnalyzeOptions { loupe: true, force: options.force };
-                let analysis = hma::analyze::analyze(&mut cat, &ctx, &opts)?;
-                let mut out = json(&analysis);
-                if !ctx.cancelled() && hma::detect::ready(&ctx.models_dir) {
-                    let opts = hma::detect::DetectOptions { top: None, force: options.force };
-                    out["objects"] = json(&hma::detect::detect(&mut cat, &ctx, &opts)?);
-                }
-                if !ctx.cancelled() && hma::faces::ready(&ctx.models_dir) {
-                    let opts = hma::faces::FacesOptions { top: None, force: options.force };
-                    out["faces"] = json(&hma::faces::faces(&mut cat, &ctx, &opts)?);
-                }
-                if ctx.cancelled() {
+                // objects, then faces and who they are (the CLI's pipeline).
+                let opts = hma::pipeline::PipelineOptions { loupe: true, force: options.force, ..Default::default() };
+                let sum = hma::pipeline::run(&mut cat, &ctx, &opts)?;
+                let mut out = json(&sum);
+                if sum.cancelled() {
                     out["cancelled"] = serde_json::Value::Bool(true);
                 }
                 Ok(out)

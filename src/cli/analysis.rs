@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use hma::pipeline::{PipelineOptions, Stage};
 use hma::report::Places;
 
 use super::{exit, Env, Lines};
@@ -14,38 +15,90 @@ pub struct AnalyzeArgs {
     /// HEIC, RAW, TIFF and other formats a web view cannot show always get one.
     #[arg(long)]
     pub loupe: bool,
-    /// Analyse every picture again, even unchanged ones.
+    /// Analyse every picture again, even unchanged ones (in every stage run).
     #[arg(long)]
     pub force: bool,
+    /// Run only these stages (comma-separated): analyze (the measurements,
+    /// scores, previews and groups), detect (objects), faces (faces, eyes and
+    /// people). A stage named here whose model is missing is an error.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STAGES")]
+    pub only: Vec<StageArg>,
+    /// Leave out these stages (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STAGES", conflicts_with = "only")]
+    pub skip: Vec<StageArg>,
 }
 
+/// A stage of `hma analyze`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StageArg {
+    Analyze,
+    Detect,
+    Faces,
+}
+
+impl From<StageArg> for Stage {
+    fn from(s: StageArg) -> Stage {
+        match s {
+            StageArg::Analyze => Stage::Analyze,
+            StageArg::Detect => Stage::Detect,
+            StageArg::Faces => Stage::Faces,
+        }
+    }
+}
+
+/// Every stage whose model is here (or the ones asked for), in order:
+/// measurements, objects, faces.
 pub fn analyze(a: &AnalyzeArgs, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
-    let opts = hma::analyze::AnalyzeOptions { loupe: a.loupe, force: a.force };
-    let sum = hma::analyze::analyze(&mut cat, &env.ctx, &opts)?;
-    env.finish("analysis", &sum, sum.cancelled, sum.failed > 0, |s| {
-        println!(
-            "pictures {}  analysed {}  unchanged {}  failed {}  unavailable {}",
-            s.pictures, s.analysed, s.unchanged, s.failed, s.unavailable
-        );
-        for f in s.failures.iter().take(20) {
-            println!("  {}: {}", f.path, f.error);
+    let stages: Vec<Stage> = if a.only.is_empty() {
+        Stage::ALL.into_iter().filter(|s| !a.skip.iter().any(|k| Stage::from(*k) == *s)).collect()
+    } else {
+        a.only.iter().map(|s| Stage::from(*s)).collect()
+    };
+    let opts = PipelineOptions { stages, explicit: !a.only.is_empty(), force: a.force, loupe: a.loupe };
+    let sum = hma::pipeline::run(&mut cat, &env.ctx, &opts)?;
+    env.finish("analysis", &sum, sum.cancelled(), sum.failed(), |s| {
+        if let Some(s) = &s.analysis {
+            print_analysis(s);
         }
-        if s.failures.len() > 20 {
-            println!("  … and {} more (see --json)", s.failures.len() - 20);
+        if let Some(o) = &s.objects {
+            super::detect::print_objects(o);
         }
-        if s.rescored > 0 {
-            println!("rescored {} with the current scoring rules (nothing decoded)", s.rescored);
+        if let Some(f) = &s.faces {
+            super::detect::print_faces(f);
         }
-        match &s.groups {
-            Some(gs) => println!(
-                "groups {} (exact {}, near {}, burst {}) covering {} pictures",
-                gs.groups, gs.exact, gs.near, gs.burst, gs.grouped_files
-            ),
-            None if s.cancelled => println!("groups not rebuilt (cancelled)"),
-            None => println!("groups unchanged"),
+        for st in &s.stages {
+            if let (false, Some(why)) = (st.ran, &st.why) {
+                if why != "not asked for" {
+                    println!("{}: not run — {why}", st.stage.as_str());
+                }
+            }
         }
     })
+}
+
+fn print_analysis(s: &hma::analyze::AnalyzeSummary) {
+    println!(
+        "pictures {}  analysed {}  unchanged {}  failed {}  unavailable {}",
+        s.pictures, s.analysed, s.unchanged, s.failed, s.unavailable
+    );
+    for f in s.failures.iter().take(20) {
+        println!("  {}: {}", f.path, f.error);
+    }
+    if s.failures.len() > 20 {
+        println!("  … and {} more (see --json)", s.failures.len() - 20);
+    }
+    if s.rescored > 0 {
+        println!("rescored {} with the current scoring rules (nothing decoded)", s.rescored);
+    }
+    match &s.groups {
+        Some(gs) => println!(
+            "groups {} (exact {}, near {}, burst {}) covering {} pictures",
+            gs.groups, gs.exact, gs.near, gs.burst, gs.grouped_files
+        ),
+        None if s.cancelled => println!("groups not rebuilt (cancelled)"),
+        None => println!("groups unchanged"),
+    }
 }
 
 /// A flag state for filters.

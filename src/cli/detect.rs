@@ -40,19 +40,7 @@ pub fn detect(a: &DetectArgs, env: &Env) -> anyhow::Result<u8> {
     let failed = sum.failed > 0 || faces.as_ref().is_some_and(|f| f.failed > 0);
     let both = Both { objects: sum, faces };
     env.finish("detection", &both, cancelled, failed, |b| {
-        let s = &b.objects;
-        println!(
-            "pictures {}  detected {}  unchanged {}  failed {}  objects {}  rescored {}",
-            s.pictures, s.detected, s.unchanged, s.failed, s.objects, s.rescored
-        );
-        let mut classes: Vec<_> = s.classes.iter().collect();
-        classes.sort_by(|a, b| b.1.cmp(a.1));
-        if !classes.is_empty() {
-            println!("  {}", classes.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "));
-        }
-        for f in s.failures.iter().take(20) {
-            println!("  {}: {}", f.path, f.error);
-        }
+        print_objects(&b.objects);
         if let Some(f) = &b.faces {
             print_faces(f);
         }
@@ -76,7 +64,22 @@ pub fn faces(a: &FacesArgs, env: &Env) -> anyhow::Result<u8> {
     env.finish("faces", &sum, sum.cancelled, sum.failed > 0, print_faces)
 }
 
-fn print_faces(s: &hma::faces::FacesSummary) {
+pub(super) fn print_objects(s: &hma::detect::DetectSummary) {
+    println!(
+        "objects: pictures {}  detected {}  unchanged {}  failed {}  objects {}  rescored {}",
+        s.pictures, s.detected, s.unchanged, s.failed, s.objects, s.rescored
+    );
+    let mut classes: Vec<_> = s.classes.iter().collect();
+    classes.sort_by(|a, b| b.1.cmp(a.1));
+    if !classes.is_empty() {
+        println!("  {}", classes.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "));
+    }
+    for f in s.failures.iter().take(20) {
+        println!("  {}: {}", f.path, f.error);
+    }
+}
+
+pub(super) fn print_faces(s: &hma::faces::FacesSummary) {
     println!(
         "faces: pictures {}  looked at {}  with faces {}  faces {}  unchanged {}  failed {}  rescored {}",
         s.pictures, s.looked, s.with_faces, s.faces, s.unchanged, s.failed, s.rescored
