@@ -98,41 +98,41 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 
 /// Every model of the manifest, with the state of its files in `models_dir`.
 pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
-    Ok(manifest()?
-        .models
+    Ok(manifest()?.models.into_iter().map(|m| model_info(m, models_dir)).collect())
+}
+
+/// One model of the manifest with the state of its files in `models_dir`
+/// (only its own files are read and hashed).
+fn model_info(model: ManifestModel, models_dir: &Path) -> ModelInfo {
+    let files: Vec<ModelFile> = model
+        .files
         .into_iter()
-        .map(|model| {
-            let files: Vec<ModelFile> = model
-                .files
-                .into_iter()
-                .map(|f| {
-                    if model.committed {
-                        // Compiled in (their bytes are checked against the
-                        // manifest by the tests), so present wherever hma runs.
-                        return ModelFile {
-                            name: f.name,
-                            sha256: f.sha256,
-                            path: "compiled into hma".into(),
-                            present: true,
-                            intact: Some(true),
-                        };
-                    }
-                    let path = models_dir.join(&f.name);
-                    let present = path.is_file();
-                    let intact = present.then(|| sha256_file(&path).map(|s| s == f.sha256).unwrap_or(false));
-                    ModelFile { name: f.name, sha256: f.sha256, path: path.display().to_string(), present, intact }
-                })
-                .collect();
-            ModelInfo {
-                id: model.id,
-                task: model.task,
-                licence: model.licence,
-                ready: files.iter().all(|f| f.intact == Some(true)),
-                how_to_get: model.how_to_get,
-                files,
+        .map(|f| {
+            if model.committed {
+                // Compiled in (their bytes are checked against the
+                // manifest by the tests), so present wherever hma runs.
+                return ModelFile {
+                    name: f.name,
+                    sha256: f.sha256,
+                    path: "compiled into hma".into(),
+                    present: true,
+                    intact: Some(true),
+                };
             }
+            let path = models_dir.join(&f.name);
+            let present = path.is_file();
+            let intact = present.then(|| sha256_file(&path).map(|s| s == f.sha256).unwrap_or(false));
+            ModelFile { name: f.name, sha256: f.sha256, path: path.display().to_string(), present, intact }
         })
-        .collect())
+        .collect();
+    ModelInfo {
+        id: model.id,
+        task: model.task,
+        licence: model.licence,
+        ready: files.iter().all(|f| f.intact == Some(true)),
+        how_to_get: model.how_to_get,
+        files,
+    }
 }
 
 /// Whether the object detector's weights are here and intact.
@@ -144,9 +144,12 @@ pub fn ready(models_dir: &Path) -> bool {
 /// against the manifest's sha256: absent or corrupt is an error that says
 /// how to get it.
 pub fn ready_weights(models_dir: &Path, id: &str) -> Result<PathBuf> {
-    let m = list_models(models_dir)?
+    // This model's files alone: a check of one model hashes no other's weights.
+    let m = manifest()?
+        .models
         .into_iter()
         .find(|m| m.id == id)
+        .map(|m| model_info(m, models_dir))
         .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
     let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
     let fix = m.how_to_get.clone().unwrap_or_default();
@@ -212,9 +215,12 @@ pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
             )))
         }
     };
-    let m = list_models(models_dir)?
+    // This model's files alone: a check of one model hashes no other's weights.
+    let m = manifest()?
+        .models
         .into_iter()
         .find(|m| m.id == id)
+        .map(|m| model_info(m, models_dir))
         .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
     let f =
         m.files.first().cloned().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;

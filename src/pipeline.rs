@@ -64,6 +64,9 @@ impl Default for PipelineOptions {
     }
 }
 
+/// The `why` of a stage left out by `--only` / `--skip`.
+pub const NOT_ASKED: &str = "not asked for";
+
 /// One stage's fate in a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageRun {
@@ -103,20 +106,22 @@ impl PipelineSummary {
 /// Runs the stages in order. Checks every asked stage's model first, so an
 /// explicit request that cannot be met fails before any work.
 pub fn run(cat: &mut Catalog, ctx: &JobContext, opts: &PipelineOptions) -> Result<PipelineSummary> {
-    let asked = |s: Stage| opts.stages.contains(&s);
+    // Each asked stage's weights checked once, before any work.
+    let missing: Vec<Option<String>> =
+        Stage::ALL.iter().map(|s| if opts.stages.contains(s) { s.missing(ctx) } else { None }).collect();
     if opts.explicit {
-        if let Some(why) = Stage::ALL.iter().filter(|s| asked(**s)).find_map(|s| s.missing(ctx)) {
-            return Err(crate::EngineError::Model(why));
+        if let Some(why) = missing.iter().flatten().next() {
+            return Err(crate::EngineError::Model(why.clone()));
         }
     }
     let mut sum = PipelineSummary { analysis: None, objects: None, faces: None, stages: Vec::new() };
-    for stage in Stage::ALL {
-        let why = if !asked(stage) {
-            Some("not asked for".to_string())
+    for (stage, missing) in Stage::ALL.into_iter().zip(missing) {
+        let why = if !opts.stages.contains(&stage) {
+            Some(NOT_ASKED.to_string())
         } else if sum.cancelled() {
             Some("cancelled before it started".to_string())
         } else {
-            stage.missing(ctx)
+            missing
         };
         if let Some(why) = why {
             sum.stages.push(StageRun { stage, ran: false, why: Some(why) });

@@ -69,7 +69,7 @@ pub fn analyze(a: &AnalyzeArgs, env: &Env) -> anyhow::Result<u8> {
         }
         for st in &s.stages {
             if let (false, Some(why)) = (st.ran, &st.why) {
-                if why != "not asked for" {
+                if why != hma::pipeline::NOT_ASKED {
                     println!("{}: not run — {why}", st.stage.as_str());
                 }
             }
