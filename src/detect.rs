@@ -12,248 +12,19 @@ use hma_detect::{coco, Detection, Detector, DETECT_VERSION, MODEL_ID};
 use serde::Serialize;
 
 use crate::analyze::orientation_of;
+use crate::models::{how_to_get, ready_weights};
 use crate::report::Places;
 use crate::{EngineError, JobContext, Result};
-
-/// The model manifest (committed; the weights are fetched, never committed).
-pub const MANIFEST: &str = include_str!("../models/manifest.json");
-
-/// `models/manifest.json`: every model we know, its files and their sha256.
-/// Unknown fields are refused, so a typo is an error, not an empty value.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub models: Vec<ManifestModel>,
-}
-
-/// One model of the manifest.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ManifestModel {
-    pub id: String,
-    pub task: String,
-    pub files: Vec<ManifestFile>,
-    pub licence: String,
-    /// Where the weights come from (words, or the original file and its sha256).
-    pub source: serde_json::Value,
-    /// Committed to the repository and compiled into hma (small, freely licensed).
-    pub committed: bool,
-    #[serde(default)]
-    pub how_to_get: Option<String>,
-    #[serde(default)]
-    pub note: Option<String>,
-    /// How its weights are converted: `tflite-op-order` names a TFLite
-    /// model's tensors by layer order (see `hma_faces::Naming`);
-    /// `onnx-sface` dequantises SFace's ONNX weights (`hma_faces::sface`).
-    #[serde(default)]
-    pub convert: Option<String>,
-}
-
-/// A weights file of the manifest.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ManifestFile {
-    pub name: String,
-    pub sha256: String,
-}
-
-/// The committed manifest, parsed.
-pub fn manifest() -> Result<Manifest> {
-    serde_json::from_str(MANIFEST).map_err(|e| EngineError::Model(format!("models/manifest.json: {e}")))
-}
-
-/// A model as `hma models list` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelInfo {
-    pub id: String,
-    pub task: String,
-    pub licence: String,
-    /// Each weights file: name, expected sha256, where it is looked for, present and intact.
-    pub files: Vec<ModelFile>,
-    /// Every file present with the right sha256.
-    pub ready: bool,
-    pub how_to_get: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelFile {
-    pub name: String,
-    pub sha256: String,
-    /// Where it is: a path in the models folder, or `compiled into hma`
-    /// for committed models (no file of ours is read at run time).
-    pub path: String,
-    pub present: bool,
-    /// None when absent; else whether its sha256 is the manifest's.
-    pub intact: Option<bool>,
-}
-
-/// sha256 of a file, hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    let mut f = std::fs::File::open(path)?;
-    std::io::copy(&mut f, &mut h)?;
-    Ok(format!("{:x}", h.finalize()))
-}
-
-/// Every model of the manifest, with the state of its files in `models_dir`.
-pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
-    Ok(manifest()?.models.into_iter().map(|m| model_info(m, models_dir)).collect())
-}
-
-/// One model of the manifest with the state of its files in `models_dir`
-/// (only its own files are read and hashed).
-fn model_info(model: ManifestModel, models_dir: &Path) -> ModelInfo {
-    let files: Vec<ModelFile> = model
-        .files
-        .into_iter()
-        .map(|f| {
-            if model.committed {
-                // Compiled in (their bytes are checked against the
-                // manifest by the tests), so present wherever hma runs.
-                return ModelFile {
-                    name: f.name,
-                    sha256: f.sha256,
-                    path: "compiled into hma".into(),
-                    present: true,
-                    intact: Some(true),
-                };
-            }
-            let path = models_dir.join(&f.name);
-            let present = path.is_file();
-            let intact = present.then(|| sha256_file(&path).map(|s| s == f.sha256).unwrap_or(false));
-            ModelFile { name: f.name, sha256: f.sha256, path: path.display().to_string(), present, intact }
-        })
-        .collect();
-    ModelInfo {
-        id: model.id,
-        task: model.task,
-        licence: model.licence,
-        ready: files.iter().all(|f| f.intact == Some(true)),
-        how_to_get: model.how_to_get,
-        files,
-    }
-}
 
 /// Whether the object detector's weights are here and intact.
 pub fn ready(models_dir: &Path) -> bool {
     ready_weights(models_dir, MODEL_ID).is_ok()
 }
 
-/// The weights file of manifest model `id` in `models_dir`, checked
-/// against the manifest's sha256: absent or corrupt is an error that says
-/// how to get it.
-pub fn ready_weights(models_dir: &Path, id: &str) -> Result<PathBuf> {
-    // This model's files alone: a check of one model hashes no other's weights.
-    let m = manifest()?
-        .models
-        .into_iter()
-        .find(|m| m.id == id)
-        .map(|m| model_info(m, models_dir))
-        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
-    let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
-    let fix = m.how_to_get.clone().unwrap_or_default();
-    match f.intact {
-        None => Err(EngineError::Model(format!("the {id} weights are not at {}: {fix}", f.path))),
-        Some(false) => Err(EngineError::Model(format!(
-            "the {id} weights at {} are corrupt (sha256 differs from the manifest's {}): {fix}",
-            f.path, f.sha256
-        ))),
-        Some(true) => Ok(PathBuf::from(&f.path)),
-    }
-}
-
-/// How to get manifest model `id`'s weights (its `how_to_get`).
-pub fn how_to_get(id: &str) -> String {
-    manifest()
-        .ok()
-        .and_then(|m| m.models.into_iter().find(|m| m.id == id))
-        .and_then(|m| m.how_to_get)
-        .unwrap_or_default()
-}
-
 /// The YOLO weights in `models_dir`, checked against the manifest, loaded.
 pub fn load_detector(models_dir: &Path) -> Result<Detector> {
     let path = ready_weights(models_dir, MODEL_ID)?;
     Detector::load(&path).map_err(|e| EngineError::Model(format!("{e}: {}", how_to_get(MODEL_ID))))
-}
-
-/// What `hma models import` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportReport {
-    pub model: String,
-    pub path: String,
-    pub sha256: String,
-    pub tensors: usize,
-    pub parameters: usize,
-}
-
-/// Converts a model file's weights to safetensors in `models_dir`: an
-/// exported YOLO ONNX file, or a file whose sha256 is a manifest model's
-/// source (the face models' TFLite files). Written through a partial file,
-/// renamed only once its sha256 is the manifest's: a wrong model never lands.
-pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| EngineError::Io { path, source }
-    };
-    let source_sha = sha256_file(file).map_err(io(file))?;
-    let by_source = manifest()?
-        .models
-        .into_iter()
-        .find(|m| m.source.get("sha256").and_then(|v| v.as_str()) == Some(source_sha.as_str()));
-    let is_tflite = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("tflite"));
-    let id = match (&by_source, is_tflite) {
-        (Some(m), _) => m.id.clone(),
-        // An ONNX export of the YOLO weights from elsewhere: checked by the
-        // sha256 of what it converts to.
-        (None, false) => MODEL_ID.to_string(),
-        (None, true) => {
-            return Err(EngineError::Model(format!(
-                "{}: sha256 {source_sha} is no model in models/manifest.json (see `hma models list`)",
-                file.display()
-            )))
-        }
-    };
-    // This model's files alone: a check of one model hashes no other's weights.
-    let m = manifest()?
-        .models
-        .into_iter()
-        .find(|m| m.id == id)
-        .map(|m| model_info(m, models_dir))
-        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
-    let f =
-        m.files.first().cloned().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
-    let out = PathBuf::from(&f.path);
-    std::fs::create_dir_all(models_dir).map_err(io(models_dir))?;
-    let tmp = out.with_extension("partial");
-    let sface = by_source.as_ref().and_then(|m| m.convert.as_deref()) == Some("onnx-sface");
-    let converted = if sface {
-        hma_faces::sface::onnx_to_safetensors(file, &tmp).map_err(|e| e.to_string())
-    } else if is_tflite {
-        let bytes = std::fs::read(file).map_err(io(file))?;
-        let naming = match by_source.as_ref().and_then(|m| m.convert.as_deref()) {
-            Some("tflite-op-order") => hma_faces::Naming::OpOrder,
-            Some("tflite-op-order-constants") => hma_faces::Naming::OpOrderConstants,
-            _ => hma_faces::Naming::Graph,
-        };
-        hma_faces::tflite_to_safetensors(&bytes, &tmp, naming).map_err(|e| e.to_string())
-    } else {
-        hma_detect::convert::onnx_to_safetensors(file, &tmp).map_err(|e| e.to_string())
-    };
-    let (tensors, parameters) = converted.map_err(|e| EngineError::Model(format!("{}: {e}", file.display())))?;
-    let sha = sha256_file(&tmp).map_err(io(&tmp))?;
-    if sha != f.sha256 {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(EngineError::Model(format!(
-            "{}: converted weights have sha256 {sha}, the manifest expects {} for {}: not the model we support",
-            file.display(),
-            f.sha256,
-            m.id
-        )));
-    }
-    std::fs::rename(&tmp, &out).map_err(io(&out))?;
-    Ok(ImportReport { model: m.id.clone(), path: out.display().to_string(), sha256: sha, tensors, parameters })
 }
 
 /// The picture as the detector sees it: decoded at ≥ 640 px on the long
@@ -363,51 +134,72 @@ pub(crate) struct Job {
     pub format: hma_media::Format,
 }
 
+/// How many of the best photos a whole-library content job looks at
+/// first (the lightbox's page): the pictures most likely to reach the
+/// shortlist get their objects and faces before the rest of the library.
+pub const SHORTLIST_FIRST: usize = 2000;
+
+/// The top `n` photos (ranked, one per burst) as jobs.
+fn top_jobs(cat: &mut Catalog, places: &Places, n: usize) -> Result<Vec<(i64, Job)>> {
+    let mut jobs = Vec::new();
+    for e in crate::rank::top(cat, places, n, &Default::default())? {
+        let f = cat.file(e.file_id)?;
+        // Ranked files have content (their analysis is keyed by it).
+        let Some(content_hash) = f.content_hash else { continue };
+        jobs.push((f.id, Job { content_hash, path: places.os_path_of(&f), shown: e.path, format: f.format }));
+    }
+    Ok(jobs)
+}
+
 /// The pictures a content job looks at, a page at a time: the top N
-/// (ranked, one page) or every present picture, paged by id so memory
-/// stays bounded on a large library. Exact copies are listed once per page
-/// (across pages the stored runs say so). `each` gets the page and how
-/// many files it listed; it returns false to stop (cancelled).
+/// (ranked, one page), or every present picture — the best
+/// [`SHORTLIST_FIRST`] first, then the rest paged by id so memory stays
+/// bounded on a large library (those of the first page are not listed
+/// twice). Exact copies are listed once per page (across pages the stored
+/// runs say so). `each` gets the page and how many files it listed; it
+/// returns false to stop (cancelled).
 pub(crate) fn pages(
     cat: &mut Catalog,
     places: &Places,
     top: Option<usize>,
     mut each: impl FnMut(&mut Catalog, Vec<Job>, u64) -> Result<bool>,
 ) -> Result<bool> {
-    let mut after = 0;
-    let mut top_done = false;
-    loop {
-        let mut jobs: Vec<Job> = Vec::new();
-        match top {
-            Some(n) => {
-                if top_done {
-                    return Ok(true);
-                }
-                top_done = true;
-                for e in crate::rank::top(cat, places, n, &Default::default())? {
-                    let f = cat.file(e.file_id)?;
-                    // Ranked files have content (their analysis is keyed by it).
-                    let Some(content_hash) = f.content_hash else { continue };
-                    jobs.push(Job { content_hash, path: places.os_path_of(&f), shown: e.path, format: f.format });
-                }
-            }
-            None => {
-                let page = cat.analysable_page(after, 1000)?;
-                let Some(last) = page.last() else { return Ok(true) };
-                after = last.id;
-                for f in page {
-                    jobs.push(Job {
-                        content_hash: f.content_hash,
-                        path: places.os_path(f.root_id, &f.rel_path, f.raw_path.as_deref()),
-                        shown: places.path_in(f.root_id, &f.rel_path),
-                        format: f.format,
-                    });
-                }
-            }
-        }
-        let listed = jobs.len() as u64;
+    let dedup = |jobs: &mut Vec<Job>| {
         let mut seen = std::collections::HashSet::new();
         jobs.retain(|j| seen.insert(j.content_hash));
+    };
+    let first = top_jobs(cat, places, top.unwrap_or(SHORTLIST_FIRST))?;
+    // Bounded by SHORTLIST_FIRST (or the N asked for).
+    let first_files: std::collections::HashSet<i64> = first.iter().map(|(id, _)| *id).collect();
+    let first_contents: std::collections::HashSet<ContentHash> = first.iter().map(|(_, j)| j.content_hash).collect();
+    let mut jobs: Vec<Job> = first.into_iter().map(|(_, j)| j).collect();
+    let listed = jobs.len() as u64;
+    dedup(&mut jobs);
+    if !each(cat, jobs, listed)? {
+        return Ok(false);
+    }
+    if top.is_some() {
+        return Ok(true);
+    }
+    let mut after = 0;
+    loop {
+        let page = cat.analysable_page(after, 1000)?;
+        let Some(last) = page.last() else { return Ok(true) };
+        after = last.id;
+        // Files of the first page were counted there; other copies of its
+        // contents are listed (for the progress) but not looked at again.
+        let listed = page.iter().filter(|f| !first_files.contains(&f.id)).count() as u64;
+        let mut jobs: Vec<Job> = page
+            .into_iter()
+            .filter(|f| !first_contents.contains(&f.content_hash))
+            .map(|f| Job {
+                content_hash: f.content_hash,
+                path: places.os_path(f.root_id, &f.rel_path, f.raw_path.as_deref()),
+                shown: places.path_in(f.root_id, &f.rel_path),
+                format: f.format,
+            })
+            .collect();
+        dedup(&mut jobs);
         if !each(cat, jobs, listed)? {
             return Ok(false);
         }

@@ -49,22 +49,22 @@ pub struct FaceModels {
 /// The face models' weights in `models_dir`, checked against the manifest,
 /// loaded.
 pub fn load_face_models(models_dir: &Path) -> Result<FaceModels> {
-    let path = crate::detect::ready_weights(models_dir, MODEL_ID)?;
+    let path = crate::models::ready_weights(models_dir, MODEL_ID)?;
     let detector = FaceDetector::load(&path)
-        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(MODEL_ID))))?;
-    let path = crate::detect::ready_weights(models_dir, LANDMARKS_ID)?;
-    let shapes = crate::detect::ready_weights(models_dir, BLENDSHAPES_ID)?;
+        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::models::how_to_get(MODEL_ID))))?;
+    let path = crate::models::ready_weights(models_dir, LANDMARKS_ID)?;
+    let shapes = crate::models::ready_weights(models_dir, BLENDSHAPES_ID)?;
     let landmarker = Landmarker::load(&path, &shapes)
-        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(LANDMARKS_ID))))?;
-    let path = crate::detect::ready_weights(models_dir, IDENTITY_ID)?;
+        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::models::how_to_get(LANDMARKS_ID))))?;
+    let path = crate::models::ready_weights(models_dir, IDENTITY_ID)?;
     let embedder = Embedder::load(&path)
-        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::detect::how_to_get(IDENTITY_ID))))?;
+        .map_err(|e| EngineError::Model(format!("{e}: {}", crate::models::how_to_get(IDENTITY_ID))))?;
     Ok(FaceModels { detector, landmarker, embedder })
 }
 
 /// Whether the face models' weights are here and intact.
 pub fn ready(models_dir: &Path) -> bool {
-    MODEL_IDS.iter().all(|id| crate::detect::ready_weights(models_dir, id).is_ok())
+    MODEL_IDS.iter().all(|id| crate::models::ready_weights(models_dir, id).is_ok())
 }
 
 /// The picture as the face detector sees it: decoded with its long edge at

@@ -19,6 +19,7 @@ pub mod faces;
 pub mod groups;
 pub mod link;
 pub mod marks;
+pub mod models;
 pub mod people;
 pub mod pipeline;
 pub mod rank;
@@ -91,6 +92,10 @@ pub trait ProgressSink: Send + Sync {
     fn stage(&self, name: &str, total: Option<u64>);
     /// `n` more items done.
     fn advance(&self, n: u64);
+    /// A new stage counted in bytes (a download); `advance` then counts bytes.
+    fn bytes(&self, name: &str, total: Option<u64>) {
+        self.stage(name, total)
+    }
 }
 
 /// A sink that shows nothing.

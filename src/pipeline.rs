@@ -41,7 +41,7 @@ impl Stage {
             Stage::Detect => &[hma_detect::MODEL_ID],
             Stage::Faces => &crate::faces::MODEL_IDS,
         };
-        ids.iter().find_map(|id| crate::detect::ready_weights(&ctx.models_dir, id).err().map(|e| e.to_string()))
+        ids.iter().find_map(|id| crate::models::ready_weights(&ctx.models_dir, id).err().map(|e| e.to_string()))
     }
 }
 

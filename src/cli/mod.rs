@@ -8,6 +8,7 @@ pub mod cull;
 pub mod detect;
 pub mod files;
 pub mod library;
+pub mod models;
 pub mod people;
 pub mod roots;
 pub mod taxonomy;
@@ -151,6 +152,18 @@ impl ProgressSink for Bar {
     }
     fn advance(&self, n: u64) {
         self.0.inc(n);
+    }
+    fn bytes(&self, name: &str, total: Option<u64>) {
+        self.0.set_position(0);
+        self.0.set_length(total.unwrap_or(0));
+        self.0.set_style(
+            ProgressStyle::with_template(
+                "{msg:>20} [{bar:40}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        self.0.set_message(name.to_string());
     }
 }
 

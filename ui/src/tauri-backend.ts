@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Backend } from "./backend";
-import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 // Windows' webview reaches custom protocols as http://<scheme>.localhost.
 const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
@@ -66,6 +66,9 @@ export class TauriBackend implements Backend {
   }
   facesOf(fileId: number) {
     return invoke<FaceReport[]>("faces_of_file", { fileId });
+  }
+  models() {
+    return invoke<ModelInfo[]>("models");
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     return `${base}preview/${content}/${size}`;

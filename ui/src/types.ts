@@ -21,12 +21,17 @@ export type {
   Changed,
   EyesReport,
   FaceReport,
+  ModelInfo,
+  ModelFile,
+  PackageInfo,
+  FetchReport,
+  FetchedModel,
 } from "./generated";
 import type { ApiError } from "./generated";
 
-export type JobKind = "scan" | "analyze" | "export";
+export type JobKind = "scan" | "analyze" | "models" | "export";
 
-/** The engine's stable error code (`invalid`, `not_found`, `model`, `cancelled`, `catalog`, `io`, `internal`, `busy`), if `e` is one of its errors. */
+/** The engine's stable error code (`invalid`, `not_found`, `model`, `cancelled`, `catalog`, `io`, `internal`, `busy`, `network`), if `e` is one of its errors. */
 export function errorCode(e: unknown): string | null {
   return e && typeof e === "object" && "code" in e ? String((e as ApiError).code) : null;
 }

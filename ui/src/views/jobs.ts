@@ -12,6 +12,8 @@ export function jobDom(kind: JobKind, label: string) {
     h("progress", { class: "job-bar", max: 1, value: 0 }),
     h("span", { class: "job-text", text: "—" }),
     h("button", { class: "job-cancel", type: "button", text: "Cancel" }),
+    // One line per stage the job went through (scan, analyse, detect, faces…), with its count.
+    h("ol", { class: "job-stages" }),
   );
 }
 
@@ -31,28 +33,41 @@ export class Jobs {
     this.running.add(kind);
     const bar = box.querySelector("progress") as HTMLProgressElement;
     const text = box.querySelector(".job-text") as HTMLElement;
+    const stages = box.querySelector(".job-stages") as HTMLElement;
+    stages.replaceChildren();
+    let line = null as HTMLElement | null;
     box.className = "job running";
     let total: number | null = null;
     let stage = kind as string;
+    let bytes = false;
+    const count = (n: number) => (bytes ? `${(n / 1e6).toFixed(1)} MB` : String(n));
     try {
       const summary = await this.ctx.backend.runJob(kind, options, (ev) => {
         if (ev.event === "stage") {
           total = ev.total;
           stage = ev.name;
+          bytes = ev.bytes === true;
           bar.max = total ?? 1;
           bar.value = 0;
           text.textContent = `${stage}…`;
+          line?.classList.replace("running", "done");
+          line = h("li", { class: "running", "data-stage": stage }, h("b", { text: stage }), " ", h("span", { text: total ? `0 / ${count(total)}` : "…" }));
+          stages.append(line);
         } else {
           if (total) bar.value = ev.done;
-          text.textContent = total ? `${stage}: ${ev.done} / ${total}` : `${stage}: ${ev.done}`;
+          const done = total ? `${count(ev.done)} / ${count(total)}` : count(ev.done);
+          text.textContent = `${stage}: ${done}`;
+          if (line) (line.lastChild as HTMLElement).textContent = done;
         }
       });
       const cancelled = summary.cancelled === true;
+      line?.classList.replace("running", cancelled ? "cancelled" : "done");
       box.className = cancelled ? "job cancelled" : "job done";
       if (!cancelled) bar.value = bar.max;
       text.textContent = (cancelled ? "cancelled — " : "done — ") + summarise(kind, summary);
       return cancelled ? null : summary;
     } catch (e) {
+      line?.classList.replace("running", errorCode(e) === "cancelled" ? "cancelled" : "failed");
       // A job stopped at the user's request is no failure: said as such, no alert.
       if (errorCode(e) === "cancelled") {
         box.className = "job cancelled";
@@ -74,7 +89,21 @@ function summarise(kind: JobKind, s: Record<string, unknown>): string {
   if (kind === "scan") return `${n("seen")} files seen, ${n("new")} new, ${n("changed")} changed, ${n("moved")} moved, ${n("missing")} missing, ${n("errors")} with errors`;
   if (kind === "analyze") {
     const failures = (s.failures as { path: string; error: string }[] | undefined) ?? [];
-    return `${n("analysed")} analysed, ${n("unchanged")} already done, ${n("failed")} could not be read${failures.length ? ` (first: ${failures[0].error})` : ""}`;
+    const base = `${n("analysed")} analysed, ${n("unchanged")} already done, ${n("failed")} could not be read${failures.length ? ` (first: ${failures[0].error})` : ""}`;
+    const objects = s.objects as Record<string, number> | null | undefined;
+    const faces = s.faces as Record<string, number> | null | undefined;
+    const parts = [base];
+    if (objects) parts.push(`objects: ${objects.detected ?? 0} pictures looked at, ${objects.objects ?? 0} found`);
+    if (faces) parts.push(`faces: ${faces.faces ?? 0} in ${faces.with_faces ?? 0} pictures`);
+    // A stage that did not run says why (its model is missing: the Models panel gets it).
+    const skipped = ((s.stages as { stage: string; ran: boolean; why: string | null }[] | undefined) ?? []).filter((st) => !st.ran);
+    for (const st of skipped) parts.push(`${st.stage}: not run — ${/weights/.test(st.why ?? "") ? "its model is not here (Models, below)" : st.why}`);
+    return parts.join(" · ");
+  }
+  if (kind === "models") {
+    const models = (s.models as { id: string; state: string }[] | undefined) ?? [];
+    const fetched = models.filter((m) => m.state === "fetched").length;
+    return `${fetched} fetched, ${models.length - fetched} already here · ${(n("downloaded") / 1e6).toFixed(1)} MB downloaded`;
   }
   return `${(s.copied as unknown[] | undefined)?.length ?? 0} copied`;
 }

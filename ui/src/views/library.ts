@@ -4,9 +4,14 @@ import { $, h } from "../dom";
 import type { JobKind, Status } from "../types";
 import type { Context } from "./context";
 import { jobDom } from "./jobs";
+import { ModelsView } from "./models";
 
 export class LibraryView {
-  constructor(private ctx: Context) {}
+  private models: ModelsView;
+
+  constructor(private ctx: Context) {
+    this.models = new ModelsView(ctx);
+  }
 
   dom() {
     return h(
@@ -35,6 +40,7 @@ export class LibraryView {
         jobDom("analyze", "Analyse"),
         h("div", { class: "row" }, h("button", { id: "rescan", type: "button", text: "Scan and analyse again" }), h("button", { id: "open-lightbox", type: "button", class: "primary", text: "Cull the best photos →" })),
       ),
+      this.models.dom(),
       h(
         "div",
         { class: "panel" },
@@ -76,6 +82,7 @@ export class LibraryView {
       }
     });
     for (const kind of ["scan", "analyze"] as JobKind[]) this.ctx.jobs.wireCancel(kind);
+    this.models.wire();
   }
 
   private async addRoot(path: string) {
@@ -104,6 +111,7 @@ export class LibraryView {
       const [info, st] = await Promise.all([this.ctx.backend.info(), this.ctx.backend.status()]);
       $("#catalog-info").textContent = `${info.backend} catalogue · ${info.catalog}`;
       this.renderRoots(st);
+      await this.models.refresh();
       $("#counts").textContent = `${st.files} files · ${st.captures} photos · ${st.analysed} analysed · ${st.analysis_failed + st.errors} with errors · ${st.duplicate_groups} duplicate groups`;
       return st;
     } catch (e) {
