@@ -44,6 +44,37 @@ pub fn set_decision(cat: &mut Catalog, capture_id: i64, d: &Decision, now_ms: i6
     marks_of(cat, capture_id)
 }
 
+/// Stores a capture's whole decision, as [`set_decision`], and writes it
+/// into the capture's XMP sidecar when its root has sidecars on (a newer
+/// sidecar from another program wins for the fields this decision does
+/// not change). A sidecar that cannot be written does not undo the
+/// decision: `marks.sidecar` says why, once per folder (`reporter`).
+pub fn decide(
+    cat: &mut Catalog,
+    places: &Places,
+    capture_id: i64,
+    d: &Decision,
+    now_ms: i64,
+    reporter: &mut crate::sidecar::Reporter,
+) -> Result<Marks> {
+    let before = cat.decisions_of(&[capture_id])?.into_iter().next();
+    let prev = before.as_ref().map(|b| Decision { flag: b.flag, rating: b.rating, label: b.label.clone() });
+    let prev = prev.unwrap_or_default();
+    let label = d.label.as_deref().map(normalise_label);
+    let changed = crate::sidecar::Changed {
+        flag: prev.flag != d.flag,
+        rating: prev.rating != d.rating,
+        label: prev.label != label,
+    };
+    let marks = set_decision(cat, capture_id, d, now_ms)?;
+    match crate::sidecar::sync(cat, places, capture_id, before.as_ref(), changed, now_ms)? {
+        Ok(crate::sidecar::Synced::Off) => Ok(marks),
+        // A newer sidecar may have changed what shows.
+        Ok(_) => marks_of(cat, capture_id),
+        Err(e) => Ok(Marks { sidecar: reporter.first(&e), ..marks }),
+    }
+}
+
 /// The marks of one capture.
 pub fn marks_of(cat: &mut Catalog, capture_id: i64) -> Result<Marks> {
     let capture = cat.capture(capture_id)?.ok_or_else(|| EngineError::NotFound(format!("no capture {capture_id}")))?;
@@ -60,15 +91,23 @@ pub struct Change {
     pub label: Option<String>,
 }
 
-/// Applies a change to a capture's decision, keeping what it does not name.
-pub fn change(cat: &mut Catalog, capture_id: i64, c: &Change, now_ms: i64) -> Result<Marks> {
+/// Applies a change to a capture's decision, keeping what it does not name
+/// (and writes the sidecar, as [`decide`]).
+pub fn change(
+    cat: &mut Catalog,
+    places: &Places,
+    capture_id: i64,
+    c: &Change,
+    now_ms: i64,
+    reporter: &mut crate::sidecar::Reporter,
+) -> Result<Marks> {
     let before = marks_of(cat, capture_id)?.decided;
     let d = Decision {
         flag: c.flag.or(before.flag),
         rating: c.rating.or(before.rating),
         label: c.label.clone().or(before.label),
     };
-    set_decision(cat, capture_id, &d, now_ms)
+    decide(cat, places, capture_id, &d, now_ms, reporter)
 }
 
 /// A burst or near-duplicate group with every member, best first, for the

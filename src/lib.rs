@@ -29,6 +29,7 @@ pub mod scan;
 pub mod scoring;
 pub mod search;
 pub mod serve;
+pub mod sidecar;
 pub mod taxonomy;
 
 pub use hma_catalog::{Catalog, CatalogError};

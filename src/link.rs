@@ -137,6 +137,8 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
             }
             if let (Some(x), Some(cid)) = (xmps.get(&files[s].id), files[target].capture_id) {
                 apply_xmp(cat, &mut caps, cid, x, true)?;
+                // Another program's sidecar, newer than the decision here, wins.
+                crate::sidecar::newer_sidecar_wins(cat, cid, &files[s], x)?;
             }
         }
     }

@@ -50,6 +50,11 @@ pub struct Marks {
     pub label: Option<String>,
     /// What the user decided here (each `None` = not decided: XMP shows).
     pub decided: Decision,
+    /// Why the XMP sidecar could not be written (said once per folder; the
+    /// decision is saved all the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub sidecar: Option<String>,
 }
 
 /// A decision as stored: each field `None` when not decided here.
@@ -78,6 +83,7 @@ impl Marks {
                 None => xmp_label,
             },
             decided,
+            sidecar: None,
         }
     }
 }

@@ -369,6 +369,11 @@ pub struct Changed {
     /// Photos whose stored score changed (a face taken out of the score by
     /// a rejection; a name changes no score).
     pub rescored: u64,
+    /// XMP sidecars that could not be updated with the new names (once per
+    /// folder; roots with sidecars on only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub sidecar_errors: Vec<String>,
 }
 
 fn summary_of(cat: &mut Catalog, id: i64) -> Result<Option<PersonSummary>> {
@@ -464,7 +469,8 @@ fn face_exists(cat: &mut Catalog, face: i64) -> Result<hma_catalog::FaceRow> {
 /// (names are only words in the explanations, which are written when read).
 fn finish(cat: &mut Catalog, ctx: &JobContext, person: i64, faces: Vec<i64>) -> Result<Changed> {
     cat.sync_people_taxonomy(ctx.now())?;
-    Ok(Changed { person: summary_of(cat, person)?, faces: faces.len() as u64, rescored: 0 })
+    let sidecar_errors = crate::sidecar::sync_faces(cat, ctx, &faces)?;
+    Ok(Changed { person: summary_of(cat, person)?, faces: faces.len() as u64, rescored: 0, sidecar_errors })
 }
 
 /// `hma people merge A B`: B's faces become A's (confirmed) and B goes;
@@ -526,7 +532,8 @@ pub fn reject(cat: &mut Catalog, ctx: &JobContext, face: i64, not_a_face: bool) 
     cat.sync_people_taxonomy(ctx.now())?;
     // A face that is no face leaves the score (a name changes none).
     let rescored = cat.transaction(|c| crate::scoring::rescore(c, &[f.content_hash]))?;
-    Ok(Changed { person: None, faces: 1, rescored })
+    let sidecar_errors = crate::sidecar::sync_faces(cat, ctx, &[face])?;
+    Ok(Changed { person: None, faces: 1, rescored, sidecar_errors })
 }
 
 /// `hma people pet PATH --box x,y,w,h NAME`: names a pet in a photo from

@@ -289,4 +289,25 @@ catalog_test!(people_are_clustered_named_searched_and_kept, |db| {
         .collect();
     assert!(!all.contains(&n0[0]), "no longer anyone's face");
     assert_eq!(snapshot(lib.path()), before, "originals untouched");
+
+    // With XMP sidecars on, a naming writes the name as a keyword beside each
+    // photo of the person (Lightroom's People branch too); the photos stay as they were.
+    json(hma(&["root", "set", "solvay", "--sidecars", "on", "--json"]), "sidecars on");
+    json(hma(&["people", "name", &first.to_string(), "Albert Einstein", "--json"]), "rename");
+    let shown = expect("Albert Einstein", &hma);
+    assert!(!shown.is_empty());
+    for f in &shown {
+        let xmp = lib.path().join(f.replace(".jpg", ".xmp"));
+        let out = std::process::Command::new("exiftool").args(["-j", "-G1"]).arg(&xmp).output().unwrap();
+        let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let listed = |k: &str, want: &str| match &e[0][k] {
+            serde_json::Value::Array(a) => a.iter().any(|v| v == want),
+            v => v == want,
+        };
+        assert!(listed("XMP-dc:Subject", "Albert Einstein"), "{f}: {e}");
+        assert!(listed("XMP-lr:HierarchicalSubject", "People|Albert Einstein"), "{f}: {e}");
+    }
+    let photos: Vec<_> =
+        snapshot(lib.path()).into_iter().filter(|(p, ..)| p.extension().is_some_and(|x| x == "jpg")).collect();
+    assert_eq!(photos, before, "originals untouched by the sidecars");
 });

@@ -54,6 +54,8 @@ pub struct Shell {
     machine: String,
     /// Our cache folder (previews): `--cache-dir`, else the default.
     cache_dir: std::path::PathBuf,
+    /// Sidecar failures already told (once per folder).
+    sidecars: Mutex<hma::sidecar::Reporter>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,6 +70,7 @@ impl Shell {
             cat: Mutex::new(None),
             proto: Mutex::new(None),
             jobs: Mutex::new(HashMap::new()),
+            sidecars: Mutex::new(hma::sidecar::Reporter::default()),
             machine: hma::machine_name(),
         }
     }
@@ -132,6 +135,8 @@ pub struct RootInfo {
     pub path: Option<String>,
     pub backup: bool,
     pub connected: bool,
+    /// Decisions and names are written into XMP sidecars beside its photos.
+    pub sidecars: bool,
 }
 
 /// Counts for the library screen.
@@ -160,6 +165,7 @@ async fn status(shell: State<'_, Shell>) -> ApiResult<Status> {
                 connected: loc.as_deref().is_some_and(|p| std::path::Path::new(p).is_dir()),
                 path: loc,
                 backup: r.is_backup,
+                sidecars: r.sidecars,
             })
             .collect();
         Ok(Status {
@@ -179,10 +185,28 @@ async fn add_root(shell: State<'_, Shell>, path: String, name: Option<String>) -
     let ctx = shell.context();
     let r = shell.with_cat(|cat, _| {
         let (r, path) = hma::roots::add_root(cat, std::path::Path::new(&path), name.as_deref(), false, &ctx)?;
-        Ok(RootInfo { id: r.id, name: r.name, path: Some(path), backup: r.is_backup, connected: true })
+        Ok(RootInfo {
+            id: r.id,
+            name: r.name,
+            path: Some(path),
+            backup: r.is_backup,
+            connected: true,
+            sidecars: r.sidecars,
+        })
     })?;
     shell.roots_changed();
     Ok(r)
+}
+
+/// Turns a root's XMP sidecars on or off (decisions from then on).
+#[tauri::command]
+async fn set_root_sidecars(shell: State<'_, Shell>, name: String, on: bool) -> ApiResult<bool> {
+    shell.with_cat(|cat, _| {
+        let r =
+            cat.root_by_name(&name)?.ok_or_else(|| ApiError::new("not_found", format!("no folder named {name}")))?;
+        cat.set_root_sidecars(r.id, on)?;
+        Ok(on)
+    })
 }
 
 #[tauri::command]
@@ -235,7 +259,11 @@ async fn decide(
     decision: hma::marks::Decision,
 ) -> ApiResult<hma::marks::Marks> {
     let now = hma::system_now_ms();
-    shell.with_cat(|cat, _| Ok(hma::cull::set_decision(cat, capture_id, &decision, now)?))
+    shell.with_cat(|cat, machine| {
+        // Written into the XMP sidecar too when the photo's folder has them on.
+        let places = Places::load(cat, machine)?;
+        Ok(hma::cull::decide(cat, &places, capture_id, &decision, now, &mut lock(&shell.sidecars))?)
+    })
 }
 
 /// Everyone the faces showed: named people and pets, then unnamed clusters.
@@ -674,6 +702,7 @@ pub fn run() {
             run_job,
             cancel_job,
             models,
+            set_root_sidecars,
             people,
             person,
             name_person,

@@ -49,10 +49,14 @@ pub fn mark(a: &MarkArgs, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
     let places = Places::load(&mut cat, &env.ctx.machine)?;
     let mut out = Vec::new();
+    let mut reporter = hma::sidecar::Reporter::default();
     for p in &a.paths {
         let f = report::find_file(&mut cat, &places, p)?;
         let c = f.capture_id.with_context(|| format!("{} is not a photo (no capture)", p.display()))?;
-        let marks = hma::cull::change(&mut cat, c, &change, env.ctx.now())?;
+        let marks = hma::cull::change(&mut cat, &places, c, &change, env.ctx.now(), &mut reporter)?;
+        if let Some(why) = &marks.sidecar {
+            eprintln!("hma: {why}");
+        }
         out.push(serde_json::json!({"path": places.path_of(&f), "capture_id": c, "marks": marks}));
     }
     env.print(&out, |out| {

@@ -106,6 +106,9 @@ fn print_changed(c: &Changed) {
         ),
         None => println!("{} face changed, {} photos rescored", c.faces, c.rescored),
     }
+    for e in &c.sidecar_errors {
+        eprintln!("hma: {e}");
+    }
 }
 
 fn print_detail(d: &PersonDetail) {

@@ -19,6 +19,20 @@ pub enum RootCmd {
         /// It holds backup copies (never chosen as the keeper of duplicates).
         #[arg(long)]
         backup: bool,
+        /// Write decisions and named people into XMP sidecars beside its photos
+        /// (NAME.xmp, or the NAME.EXT.xmp already there), for Lightroom, darktable
+        /// and digiKam. The photos themselves are never written.
+        #[arg(long)]
+        sidecars: bool,
+    },
+    /// Change a root's settings.
+    Set {
+        /// The root's name.
+        name: String,
+        /// XMP sidecars beside its photos: on or off (on writes every decision
+        /// made from now on; run `hma mark` again to write earlier ones).
+        #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+        sidecars: Option<String>,
     },
     /// List roots and where they are on this machine.
     List,
@@ -40,10 +54,20 @@ pub fn run(cmd: &RootCmd, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
     let ctx = &env.ctx;
     match cmd {
-        RootCmd::Add { path, name, backup } => {
+        RootCmd::Add { path, name, backup, sidecars } => {
             let (root, path_s) = hma::roots::add_root(&mut cat, path, name.as_deref(), *backup, ctx)?;
-            let v = serde_json::json!({"id": root.id, "name": root.name, "uuid": root.uuid, "path": path_s, "backup": root.is_backup});
+            if *sidecars {
+                cat.set_root_sidecars(root.id, true)?;
+            }
+            let v = serde_json::json!({"id": root.id, "name": root.name, "uuid": root.uuid, "path": path_s, "backup": root.is_backup, "sidecars": sidecars});
             env.print(&v, |_| println!("added root '{}' at {}", root.name, path_s))?;
+        }
+        RootCmd::Set { name, sidecars } => {
+            let root = cat.root_by_name(name)?.with_context(|| format!("no root named '{name}'"))?;
+            let Some(s) = sidecars else { anyhow::bail!("nothing to set: give --sidecars on|off") };
+            cat.set_root_sidecars(root.id, s == "on")?;
+            let v = serde_json::json!({"name": root.name, "sidecars": s == "on"});
+            env.print(&v, |_| println!("root '{}': XMP sidecars {s}", root.name))?;
         }
         RootCmd::Remove { name } => {
             let n = hma::roots::remove_root(&mut cat, name, ctx)?;
@@ -56,15 +80,16 @@ pub fn run(cmd: &RootCmd, env: &Env) -> anyhow::Result<u8> {
             let roots = cat.roots(&ctx.machine)?;
             let v: Vec<_> = roots
                 .iter()
-                .map(|(r, loc)| serde_json::json!({"id": r.id, "name": r.name, "uuid": r.uuid, "path": loc, "backup": r.is_backup}))
+                .map(|(r, loc)| serde_json::json!({"id": r.id, "name": r.name, "uuid": r.uuid, "path": loc, "backup": r.is_backup, "sidecars": r.sidecars}))
                 .collect();
             env.print(&v, |_| {
                 for (r, loc) in &roots {
                     println!(
-                        "{:<20} {}{}",
+                        "{:<20} {}{}{}",
                         r.name,
                         loc.as_deref().unwrap_or("(no location on this machine)"),
-                        if r.is_backup { "  [backup]" } else { "" }
+                        if r.is_backup { "  [backup]" } else { "" },
+                        if r.sidecars { "  [XMP sidecars]" } else { "" }
                     );
                 }
             })?;

@@ -75,12 +75,42 @@ let latencies = [];
 try {
   // Library: add the folder; scan and analysis run on their own.
   await until(() => document.querySelector("#library") && !document.querySelector("#library").classList.contains("hidden"), "the library screen");
+  // The models are here (fetched before the tests): the panel says so.
+  await until(() => document.querySelectorAll("#models tr[data-model]").length >= 6, "the Models panel");
+  const models = await js(() => [...document.querySelectorAll("#models tr[data-model]")].map((r) => `${r.dataset.model}=${r.querySelector(".model-state").textContent}`));
+  console.log(`models: ${models.join(", ")}`);
+  check(models.every((m) => /=(ready|built in)$/.test(m)), "every model is ready in the Models panel");
   await setValue("#root-path", PHOTOS);
   await click("#add-root");
-  await until(() => document.querySelector("#library").dataset.ready === "true", "scan and analysis", 300000);
+  // The one Analyse: a line per stage as it starts; a screenshot of each.
+  const seen = [];
+  const t0 = Date.now();
+  for (;;) {
+    const st = await js(() => ({
+      ready: document.querySelector("#library").dataset.ready === "true",
+      stages: [...document.querySelectorAll("#job-scan .job-stages li, #job-analyze .job-stages li")].map((l) => l.dataset.stage),
+    })).catch(() => null);
+    for (const name of st ? st.stages : []) {
+      if (!seen.includes(name)) {
+        seen.push(name);
+        await shot(`1-stage-${seen.length}-${name}.png`);
+      }
+    }
+    if (st && st.ready) break;
+    if (Date.now() - t0 > 300000) throw new Error("timed out waiting for scan and analysis");
+    await sleep(100);
+  }
+  console.log(`stages seen: ${seen.join(" → ")}`);
+  for (const stage of ["scan", "analyse", "detect", "faces"]) check(seen.includes(stage), `the ${stage} stage showed its progress line`);
+  const summary = await js(() => document.querySelector("#job-analyze .job-text").textContent);
+  console.log(`analyse: ${summary}`);
+  check(/objects: \d+ pictures looked at/.test(summary) && /faces: \d+ in \d+ pictures/.test(summary), "the Analyse summary counts objects and faces");
   const counts = await js(() => document.querySelector("#counts").textContent);
   console.log(`library: ${counts}`);
   check(/^1[6-9] files/.test(counts), "the 16 photos were catalogued");
+  // XMP sidecars on for this folder: the decisions below go into NAME.xmp too.
+  await click(".root-sidecars");
+  await until(() => document.querySelector(".root-sidecars").checked, "the sidecars checkbox on");
   await shot("1-library.png");
 
   // Lightbox.
@@ -128,6 +158,13 @@ try {
   }
   check(culled[2].rating === 4 && culled[6].rating === 5 && culled[8].rating === 2, "stars 4, 5, 2 on photos 3, 7, 9");
   check(culled[4].label === "red", "red label on photo 5");
+  // The same in the sidecars, as exiftool reads them.
+  const xmpOf = (p) => p.replace(/\.[^./]+$/, ".xmp");
+  const tags = (p) => JSON.parse(execFileSync("exiftool", ["-j", "-G1", "-n", xmpOf(p)], { encoding: "utf8" }))[0];
+  for (const [i, want] of [[0, { "XMP-xmpDM:Pick": 1, "XMP-digiKam:PickLabel": 3 }], [1, { "XMP-xmp:Rating": -1, "XMP-xmpDM:Pick": -1 }], [2, { "XMP-xmp:Rating": 4 }], [4, { "XMP-xmp:Label": "Red" }], [6, { "XMP-xmp:Rating": 5 }]]) {
+    const t = tags(culled[i].path);
+    check(Object.entries(want).every(([k, v]) => t[k] === v), `exiftool reads ${JSON.stringify(want)} in ${xmpOf(culled[i].name)}`);
+  }
 
   // Next-photo latency: walk the list both ways at a culling pace.
   await press(Key.HOME);
@@ -196,6 +233,8 @@ try {
   await press("f");
   await until(() => window.__hma.view === "lightbox" && document.querySelector("#loupe-img"), "the lightbox with Anna's photos");
   const hers = await items();
+  const annaXmp = JSON.parse(execFileSync("exiftool", ["-j", "-G1", hers[0].path.replace(/\.[^./]+$/, ".xmp")], { encoding: "utf8" }))[0];
+  check([annaXmp["XMP-lr:HierarchicalSubject"]].flat().includes("People|Anna") && [annaXmp["XMP-dc:Subject"]].flat().includes("Anna"), `the name is a keyword in ${hers[0].name}'s sidecar`);
   const searched = hma("search", "person:Anna").map((h) => h.path).sort();
   check(hers.length >= 2 && hers.every((e) => e.people.includes("Anna")), `the lightbox shows only Anna's photos (${hers.map((e) => e.name).join(", ")})`);
   check(JSON.stringify(hers.map((e) => e.path).sort()) === JSON.stringify(searched), "the same photos as hma search person:Anna");
@@ -237,8 +276,10 @@ check(rejectedPaths.length === 2, `the catalogue holds 2 rejects (${rejectedPath
 const fourStars = hma("top", "1000", "--min-rating", "4").length;
 check(fourStars === 2, `two photos have 4 stars or more (${fourStars})`);
 
-const mysqlPicks = hmaOn(MYSQL, "top", "100", "--flag", "picked");
-check(mysqlPicks.length === 1, `the MariaDB catalogue holds the one pick made there (${mysqlPicks.length})`);
+// The MariaDB catalogue read the sidecars the first session wrote: its
+// picks came across, and the pick made there is one of them or one more.
+const mysqlPicks = hmaOn(MYSQL, "top", "100", "--flag", "picked").map((e) => e.path);
+check(pickedPaths.every((p) => mysqlPicks.includes(p)) && mysqlPicks.length <= pickedPaths.length + 1, `the MariaDB catalogue holds the 4 picks from the sidecars and the one made there (${mysqlPicks.length})`);
 
 // On disk: exactly the picked originals, byte-identical, named YYYY-MM_<name>.
 const exported = walk(EXPORT);
@@ -248,8 +289,12 @@ const gotShas = exported.map(sha).sort();
 check(JSON.stringify(wantShas) === JSON.stringify(gotShas), "every copy is byte-identical to a picked original, and every pick was copied");
 for (const p of exported) check(/^\d{4}-\d{2}_.+\.(jpe?g|webp)$/i.test(relative(EXPORT, p)), `name ${relative(EXPORT, p)} follows YYYY-MM_<name>`);
 
-// The originals: not one byte or mtime changed, nothing added or removed.
-const after = snapshot(PHOTOS);
+// The originals: not one byte or mtime changed, nothing added or removed
+// but the XMP sidecars.
+const all = snapshot(PHOTOS);
+const sidecars = Object.keys(all).filter((k) => k.endsWith(".xmp"));
+const after = Object.fromEntries(Object.entries(all).filter(([k]) => !k.endsWith(".xmp")));
+check(sidecars.length >= 6, `${sidecars.length} XMP sidecars written beside the decided photos`);
 check(JSON.stringify(after) === JSON.stringify(before), `the ${Object.keys(before).length} originals are untouched (bytes, sizes, mtimes)`);
 
 // Latency.

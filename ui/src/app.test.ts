@@ -205,3 +205,28 @@ describe("models panel", () => {
     expect(document.getElementById("models-size")?.textContent).toBe("all models are here");
   });
 });
+
+describe("folders", () => {
+  it("turns a folder's XMP sidecars on and off, and says when a sidecar could not be written", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(4);
+    await backend.addRoot("/photos/family");
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLibrary();
+    await tick();
+    const box = document.querySelector<HTMLInputElement>('.root-sidecars[data-root="family"]')!;
+    expect(box.checked).toBe(false);
+    box.checked = true;
+    box.dispatchEvent(new Event("change"));
+    await tick();
+    expect(backend.roots[0].sidecars).toBe(true);
+    // A decision whose sidecar failed is kept, and the reason is shown.
+    const decide = backend.decide.bind(backend);
+    backend.decide = async (id, d) => ({ ...(await decide(id, d)), sidecar: "no XMP sidecar written in /photos/family: read-only" });
+    await app.showLightbox();
+    key("p");
+    for (let i = 0; i < 3; i++) await tick();
+    expect(backend.saves.length).toBe(1);
+    expect(document.getElementById("toast")?.textContent).toContain("no XMP sidecar written");
+  });
+});

@@ -286,6 +286,8 @@ export class App implements Context {
     this.backend
       .decide(sv.captureId, sv.decision)
       .then((m) => {
+        // Saved; the XMP sidecar could not be written (said once per folder).
+        if (m.sidecar) this.toast(m.sidecar);
         this.state.confirm(sv.index, m);
         window.__hma.saves++;
         this.renderInfo();

@@ -7,6 +7,8 @@ export interface Backend {
   status(): Promise<Status>;
   addRoot(path: string, name?: string): Promise<RootInfo>;
   removeRoot(name: string): Promise<number>;
+  /** XMP sidecars beside a folder's photos: on or off. */
+  setRootSidecars(name: string, on: boolean): Promise<boolean>;
   openCatalog(url: string): Promise<Info>;
   list(filter: ListFilter): Promise<Entry[]>;
   group(fileId: number): Promise<GroupDetail | null>;

@@ -23,7 +23,12 @@ label: string | null,
 /**
  * What the user decided here (each `None` = not decided: XMP shows).
  */
-decided: Decision, };
+decided: Decision, 
+/**
+ * Why the XMP sidecar could not be written (said once per folder; the
+ * decision is saved all the same).
+ */
+sidecar?: string, };
 
 export type GroupRef = { id: number, kind: GroupKind, 
 /**
@@ -156,7 +161,12 @@ faces: number,
  * Photos whose stored score changed (a face taken out of the score by
  * a rejection; a name changes no score).
  */
-rescored: number, };
+rescored: number, 
+/**
+ * XMP sidecars that could not be updated with the new names (once per
+ * folder; roots with sidecars on only).
+ */
+sidecar_errors?: Array<string>, };
 
 export type EyesReport = { left: number | null, right: number | null, blink_left: number | null, blink_right: number | null, 
 /**
@@ -221,7 +231,11 @@ minRating?: number,
  */
 person?: number, };
 
-export type RootInfo = { id: number, name: string, path: string | null, backup: boolean, connected: boolean, };
+export type RootInfo = { id: number, name: string, path: string | null, backup: boolean, connected: boolean, 
+/**
+ * Decisions and names are written into XMP sidecars beside its photos.
+ */
+sidecars: boolean, };
 
 export type Status = { roots: Array<RootInfo>, files: number, captures: number, errors: number, duplicate_groups: number, analysed: number, analysis_failed: number, };
 

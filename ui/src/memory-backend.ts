@@ -79,9 +79,13 @@ export class MemoryBackend implements Backend {
     return { roots: this.roots, files: this.entries.length, captures: this.entries.length, errors: 0, duplicate_groups: 0, analysed: this.entries.length, analysis_failed: 0 };
   }
   async addRoot(path: string, name?: string): Promise<RootInfo> {
-    const r = { id: this.roots.length + 1, name: name || path.split("/").filter(Boolean).pop() || "root", path, backup: false, connected: true };
+    const r = { id: this.roots.length + 1, name: name || path.split("/").filter(Boolean).pop() || "root", path, backup: false, connected: true, sidecars: false };
     this.roots.push(r);
     return r;
+  }
+  async setRootSidecars(name: string, on: boolean) {
+    for (const r of this.roots) if (r.name === name) r.sidecars = on;
+    return on;
   }
   async removeRoot(name: string) {
     this.roots = this.roots.filter((r) => r.name !== name);

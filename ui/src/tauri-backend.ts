@@ -21,6 +21,9 @@ export class TauriBackend implements Backend {
   removeRoot(name: string) {
     return invoke<number>("remove_root", { name });
   }
+  setRootSidecars(name: string, on: boolean) {
+    return invoke<boolean>("set_root_sidecars", { name, on });
+  }
   openCatalog(url: string) {
     return invoke<Info>("open_catalog", { url });
   }

@@ -133,6 +133,7 @@ impl Catalog {
         }
         with_conn!(self, c => diesel::delete(scan_problems::table.filter(scan_problems::root_id.eq(root_id))).execute(c))?;
         with_conn!(self, c => diesel::delete(root_locations::table.filter(root_locations::root_id.eq(root_id))).execute(c))?;
+        with_conn!(self, c => diesel::delete(sidecars::table.filter(sidecars::root_id.eq(root_id))).execute(c))?;
         with_conn!(self, c => diesel::delete(roots::table.find(root_id)).execute(c))?;
         captures_touched.sort_unstable();
         for chunk in captures_touched.chunks(BATCH) {

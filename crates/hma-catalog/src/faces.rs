@@ -214,6 +214,24 @@ impl Catalog {
             .load(c))?)
     }
 
+    /// The captures showing these faces (through their contents' files).
+    pub fn captures_of_faces(&mut self, face_ids: &[i64]) -> Result<Vec<i64>> {
+        let hashes: Vec<ContentHash> = self.by_chunks(face_ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => faces::table.filter(faces::id.eq_any(chunk)).select(faces::content_hash).distinct().load(c))?)
+        })?;
+        let mut ids: Vec<i64> = self.by_chunks(&hashes, |cat, chunk| {
+            Ok(with_conn!(cat, c => files::table
+                .filter(files::content_hash.eq_any(chunk))
+                .filter(files::capture_id.is_not_null())
+                .select(files::capture_id.assume_not_null())
+                .distinct()
+                .load(c))?)
+        })?;
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// The faces found in these contents, by content.
     pub fn faces_of_many(&mut self, hashes: &[ContentHash]) -> Result<HashMap<ContentHash, Vec<FaceRow>>> {
         let rows = self.by_chunks(hashes, |cat, chunk| {

@@ -56,6 +56,7 @@ pub use hma_media::ContentHash;
 pub use models::*;
 pub use people::*;
 pub use relations::RelationKind;
+pub use roots::SidecarRow;
 pub use scans::ProblemRow;
 pub use stats::*;
 

@@ -23,6 +23,8 @@ pub struct Root {
     /// Start of the last scan that walked it completely: every present file
     /// was seen then, and a file first seen after it is new since.
     pub last_scan_ms: Option<i64>,
+    /// Decisions are written into XMP sidecars beside its photos (opt-in).
+    pub sidecars: bool,
 }
 
 #[derive(Insertable)]

@@ -1,5 +1,6 @@
 //! Roots (the folders and drives the catalogue covers) and where each is on
-//! each machine.
+//! each machine; whether their photos get XMP sidecars, and the sidecars
+//! written.
 
 use diesel::prelude::*;
 
@@ -60,8 +61,51 @@ impl Catalog {
         Ok(())
     }
 
+    /// Turns writing XMP sidecars for `root_id`'s photos on or off.
+    pub fn set_root_sidecars(&mut self, root_id: i64, on: bool) -> Result<()> {
+        with_conn!(self, c => diesel::update(roots::table.find(root_id)).set(roots::sidecars.eq(on)).execute(c))?;
+        Ok(())
+    }
+
+    /// The sidecars last written for a capture (one per copy in a root with sidecars on).
+    pub fn sidecars_of(&mut self, capture_id: i64) -> Result<Vec<SidecarRow>> {
+        Ok(with_conn!(self, c => sidecars::table
+            .filter(sidecars::capture_id.eq(capture_id))
+            .select(SidecarRow::as_select())
+            .load(c))?)
+    }
+
+    /// Records the sidecar just written for a capture (replacing the last
+    /// record of that file).
+    pub fn put_sidecar(&mut self, row: &SidecarRow) -> Result<()> {
+        self.transaction(|cat| -> Result<()> {
+            with_conn!(cat, c => diesel::delete(sidecars::table
+                .filter(sidecars::capture_id.eq(row.capture_id))
+                .filter(sidecars::root_id.eq(row.root_id))
+                .filter(sidecars::rel_path.eq(&row.rel_path)))
+                .execute(c))?;
+            with_conn!(cat, c => diesel::insert_into(sidecars::table).values(row).execute(c))?;
+            Ok(())
+        })
+    }
+
     /// Roots by id.
     pub fn root(&mut self, id: i64) -> Result<Root> {
         Ok(with_conn!(self, c => roots::table.find(id).select(Root::as_select()).first(c))?)
     }
+}
+
+/// The XMP sidecar last written for a capture, and its size and
+/// modification time right after: another size or time means another
+/// program changed it since.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sidecars)]
+pub struct SidecarRow {
+    pub capture_id: i64,
+    pub root_id: i64,
+    /// The sidecar's path in its root (`/`-separated).
+    pub rel_path: String,
+    pub size: i64,
+    pub mtime_ms: i64,
+    pub written_ms: i64,
 }

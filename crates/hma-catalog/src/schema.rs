@@ -14,6 +14,19 @@ diesel::table! {
         is_backup -> Bool,
         created_ms -> BigInt,
         last_scan_ms -> Nullable<BigInt>,
+        sidecars -> Bool,
+    }
+}
+
+diesel::table! {
+    sidecars (id) {
+        id -> BigInt,
+        capture_id -> BigInt,
+        root_id -> BigInt,
+        rel_path -> Text,
+        size -> BigInt,
+        mtime_ms -> BigInt,
+        written_ms -> BigInt,
     }
 }
 
@@ -350,6 +363,7 @@ diesel::joinable!(face_people -> faces (face_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     roots,
+    sidecars,
     detection_runs,
     detections,
     face_runs,

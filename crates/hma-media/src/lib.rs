@@ -18,6 +18,7 @@ pub mod rawmeta;
 pub mod sniff;
 pub mod walk;
 pub mod xmp;
+pub mod xmp_write;
 
 pub use exif::{Exif, Gps, TakenAt};
 pub use hash::ContentHash;

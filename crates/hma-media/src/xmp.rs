@@ -16,7 +16,7 @@ pub struct Xmp {
     pub rating: Option<i32>,
     /// Colour label ("Red", "Green"…).
     pub label: Option<String>,
-    /// +1 picked, −1 rejected (digiKam PickLabel, Lightroom rating −1).
+    /// +1 picked, −1 rejected, 0 none (xmpDM:pick, digiKam PickLabel, Lightroom rating −1).
     pub pick: Option<i32>,
     /// Flat keywords (`dc:subject`).
     pub keywords: Vec<String>,
@@ -48,6 +48,12 @@ impl Xmp {
 #[error("XMP unreadable: {0}")]
 pub struct XmpError(String);
 
+impl XmpError {
+    pub(crate) fn new(why: String) -> XmpError {
+        XmpError(why)
+    }
+}
+
 /// Finds an XMP packet inside arbitrary bytes (a JPEG's APP1, a TIFF tag, a
 /// HEIC item) by its `<x:xmpmeta` envelope.
 pub fn find_packet(data: &[u8]) -> Option<&[u8]> {
@@ -66,6 +72,7 @@ enum Prop {
     Rating,
     Label,
     PickLabel,
+    Pick,
     Subject,
     Hier,
     DerivedFrom,
@@ -82,6 +89,7 @@ fn prop_of(name: &[u8]) -> Prop {
         b"xmp:Rating" => Prop::Rating,
         b"xmp:Label" => Prop::Label,
         b"digiKam:PickLabel" => Prop::PickLabel,
+        b"xmpDM:pick" => Prop::Pick,
         b"dc:subject" => Prop::Subject,
         b"lr:hierarchicalSubject" => Prop::Hier,
         b"xmpMM:DerivedFrom" => Prop::DerivedFrom,
@@ -136,7 +144,7 @@ pub fn parse(data: &[u8]) -> Result<Xmp, XmpError> {
         }
         buf.clear();
     }
-    if out.rating == Some(-1) && out.pick.is_none() {
+    if out.rating == Some(-1) && out.pick.unwrap_or(0) == 0 {
         out.pick = Some(-1);
     }
     Ok(out)
@@ -163,6 +171,15 @@ fn set_simple(out: &mut Xmp, p: Prop, v: &str, in_derived: bool) {
             out.pick = match v {
                 "1" => Some(-1),
                 "3" => Some(1),
+                _ => out.pick,
+            }
+        }
+        // Adobe's dynamic-media pick (Bridge; we write it too): 1, −1, 0 none.
+        Prop::Pick => {
+            out.pick = match v {
+                "1" => Some(1),
+                "-1" => Some(-1),
+                "0" => out.pick.or(Some(0)),
                 _ => out.pick,
             }
         }

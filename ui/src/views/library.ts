@@ -129,7 +129,13 @@ export class LibraryView {
           await this.ctx.backend.removeRoot(r.name).catch((e) => this.ctx.toast(e));
           await this.ctx.refreshStatus();
         });
-        return h("li", {}, h("b", { text: r.name }), " ", h("span", { class: r.connected ? "muted" : "warn", text: r.path ?? "(not on this machine)" }), " ", rm);
+        // XMP sidecars (off unless asked): what Lightroom, darktable and digiKam read.
+        const sc = h("label", { class: "small", title: "Write picks, stars, labels and names into NAME.xmp beside each photo, for Lightroom, darktable and digiKam. The photos themselves are never changed." }, h("input", { type: "checkbox", class: "root-sidecars", "data-root": r.name, checked: r.sidecars }), " XMP sidecars");
+        (sc.firstChild as HTMLInputElement).addEventListener("change", async (ev) => {
+          const on = (ev.target as HTMLInputElement).checked;
+          await this.ctx.backend.setRootSidecars(r.name, on).catch((e) => this.ctx.toast(e));
+        });
+        return h("li", {}, h("b", { text: r.name }), " ", h("span", { class: r.connected ? "muted" : "warn", text: r.path ?? "(not on this machine)" }), " ", sc, " ", rm);
       }),
     );
     if (st.roots.length === 0) $("#roots").append(h("li", { class: "muted", text: "No folders yet: add the folders or drives that hold your photos. Nothing in them is ever changed." }));

@@ -180,6 +180,7 @@ export class PeopleView {
     if (!p || !name) return this.closeEditor();
     try {
       const c = await this.ctx.backend.namePerson(p.id, name, born);
+      if (c.sidecar_errors?.length) this.ctx.toast(c.sidecar_errors.join("\n"));
       this.closeEditor();
       await this.refresh();
       const at = this.people.findIndex((x) => x.id === c.person?.id);

@@ -1,0 +1,2 @@
+DROP TABLE sidecars;
+ALTER TABLE roots DROP COLUMN sidecars;
