@@ -251,7 +251,8 @@ fn copy_one(
     let want = f.content_hash.ok_or("not hashed yet: scan first")?;
     let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let date = f.taken_local_ms.unwrap_or(f.mtime_ns.div_euclid(1_000_000));
-    let target_name = apply_pattern(pattern, &name, date);
+    // Valid on the disk it goes to, whatever it is (often an exFAT or NTFS stick).
+    let target_name = hma_media::portable::portable_file_name(&apply_pattern(pattern, &name, date));
     // Same bytes already there under the name or a numbered one: done before.
     let mut n = 1;
     let final_path = loop {
@@ -384,6 +385,10 @@ mod tests {
         let ms = hma_media::exif::days_from_civil(2024, 12, 24) * 86_400_000 + 3_600_000;
         assert_eq!(apply_pattern(DEFAULT_PATTERN, "IMG_0042.JPG", ms), "2024-12_IMG_0042.JPG");
         assert_eq!(apply_pattern("{YYYY}{MM}{DD}-{stem}.{ext}", "a.b.jpg", ms), "20241224-a.b.jpg");
+        // Folder separators of any platform are refused in a pattern.
+        for bad in ["{YYYY}/{name}", "{YYYY}\\{name}", "..{name}"] {
+            assert!(check_pattern(bad).is_err(), "{bad}");
+        }
         assert_eq!(numbered("x.jpg", 2), "x (2).jpg");
         assert_eq!(numbered("noext", 3), "noext (3)");
         assert!(check_pattern(DEFAULT_PATTERN).is_ok());

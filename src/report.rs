@@ -180,8 +180,17 @@ impl Places {
             .iter()
             .filter_map(|(id, (_, base))| {
                 let base = base.as_ref()?;
-                let rel = path.strip_prefix(base).ok()?;
-                Some((base.components().count(), *id, RelPath::from_relative(rel)))
+                let rel = match path.strip_prefix(base) {
+                    Ok(rel) => RelPath::from_relative(rel),
+                    // Windows: D:\Photos holds d:/photos/x.jpg and \\?\D:\Photos\x.jpg too.
+                    Err(_) if cfg!(windows) => {
+                        let text =
+                            hma_media::portable::relative_to(&base.to_string_lossy(), &path.to_string_lossy(), true)?;
+                        RelPath::from_relative(Path::new(&text))
+                    }
+                    Err(_) => return None,
+                };
+                Some((base.components().count(), *id, rel))
             })
             .max_by_key(|(depth, ..)| *depth)
             .map(|(_, id, rel)| (id, rel))

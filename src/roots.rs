@@ -2,7 +2,7 @@
 //! shared by `hma root` and the app's library screen. Removing a root
 //! forgets it in the catalogue only; not one file on disk is touched.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hma_catalog::{Catalog, Root};
 
@@ -27,10 +27,13 @@ pub fn add_root(
         Some(n) if !n.trim().is_empty() => n.trim().to_string(),
         _ => abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into()),
     };
-    let path_s = abs
-        .to_str()
-        .ok_or_else(|| EngineError::Invalid(format!("{} is not valid Unicode; rename the folder", abs.display())))?
-        .to_string();
+    // As a person types it (Windows' canonical form is `\\?\D:\…`).
+    let path_s =
+        hma_media::portable::simplify_verbatim(abs.to_str().ok_or_else(|| {
+            EngineError::Invalid(format!("{} is not valid Unicode; rename the folder", abs.display()))
+        })?)
+        .into_owned();
+    let abs = PathBuf::from(&path_s);
     for (other, loc) in cat.roots(&ctx.machine)? {
         let Some(loc) = loc else { continue };
         let other_path = Path::new(&loc);

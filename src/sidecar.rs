@@ -278,7 +278,7 @@ fn sync_one(
 ) -> Result<std::result::Result<Synced, SidecarError>> {
     let Some(root) = places.root_path(f.root_id) else {
         let e = SidecarError {
-            folder: PathBuf::from(places.path_of(f)),
+            folder: PathBuf::from(places.path_in(f.root_id, hma_media::path::dir_of(&f.rel_path))),
             message: "its folder is not connected on this machine".into(),
         };
         return Ok(Err(e));

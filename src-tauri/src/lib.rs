@@ -56,6 +56,8 @@ pub struct Shell {
     cache_dir: std::path::PathBuf,
     /// Sidecar failures already told (once per folder).
     sidecars: Mutex<hma::sidecar::Reporter>,
+    /// Worker threads for jobs (Settings); None: all cores.
+    threads: Mutex<Option<usize>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -71,6 +73,7 @@ impl Shell {
             proto: Mutex::new(None),
             jobs: Mutex::new(HashMap::new()),
             sidecars: Mutex::new(hma::sidecar::Reporter::default()),
+            threads: Mutex::new(None),
             machine: hma::machine_name(),
         }
     }
@@ -98,6 +101,9 @@ impl Shell {
         let mut ctx = JobContext::system();
         ctx.machine = self.machine.clone();
         ctx.cache_dir = self.cache_dir.clone();
+        if let Some(t) = *lock(&self.threads) {
+            ctx.threads = t.max(1);
+        }
         ctx
     }
 }
@@ -228,7 +234,9 @@ async fn open_catalog(app: tauri::AppHandle, shell: State<'_, Shell>, url: Strin
     *lock(&shell.url) = url.trim().to_string();
     *lock(&shell.cat) = Some(cat);
     shell.roots_changed();
-    save_settings(&app, &Settings { catalog: Some(url.trim().to_string()) });
+    let mut settings = load_settings(&app);
+    settings.catalog = Some(url.trim().to_string());
+    save_settings(&app, &settings);
     info(shell).await
 }
 
@@ -321,6 +329,116 @@ async fn faces_of_file(shell: State<'_, Shell>, file_id: i64) -> ApiResult<Vec<h
             None => Ok(vec![]),
         }
     })
+}
+
+/// A place where the app keeps something of its own.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DataPlace {
+    pub what: String,
+    pub path: String,
+    /// Bytes in it, when counted (the cache).
+    pub bytes: Option<u64>,
+}
+
+/// The About and Settings panel: versions, licences, where data is kept,
+/// threads.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct About {
+    pub version: &'static str,
+    pub licence: &'static str,
+    pub catalog: String,
+    pub backend: &'static str,
+    pub places: Vec<DataPlace>,
+    /// Each model: id, licence, here or not.
+    pub models: Vec<ModelLicence>,
+    /// Other data and its credit (GeoNames when places are used).
+    pub notices: Vec<String>,
+    /// Worker threads for jobs; null: all cores.
+    pub threads: Option<usize>,
+    pub cores: usize,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ModelLicence {
+    pub id: String,
+    pub licence: String,
+    pub ready: bool,
+}
+
+/// Bytes of every file under `dir` (the preview cache).
+fn folder_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+#[tauri::command]
+async fn about(app: tauri::AppHandle, shell: State<'_, Shell>) -> ApiResult<About> {
+    let ctx = shell.context();
+    let (catalog, backend) = shell.with_cat(|cat, _| {
+        let backend = match cat.backend() {
+            hma_catalog::Backend::Sqlite => "sqlite",
+            hma_catalog::Backend::Mysql => "mariadb",
+        };
+        Ok((hma_catalog::redact_url(cat.url()), backend))
+    })?;
+    let threads = *lock(&shell.threads);
+    let settings = settings_path(&app).map(|p| p.display().to_string()).unwrap_or_default();
+    let logs = app.path().app_log_dir().map(|p| p.display().to_string()).unwrap_or_default();
+    tauri::async_runtime::spawn_blocking(move || -> ApiResult<About> {
+        let models = hma::models::list_models(&ctx.models_dir)?
+            .into_iter()
+            .map(|m| ModelLicence { id: m.id, licence: m.licence, ready: m.ready })
+            .collect();
+        let place = |what: &str, path: String, bytes| DataPlace { what: what.into(), path, bytes };
+        Ok(About {
+            version: env!("CARGO_PKG_VERSION"),
+            licence: "MIT OR Apache-2.0",
+            catalog: catalog.clone(),
+            backend,
+            places: vec![
+                place("catalogue", catalog, None),
+                place("previews (cache)", ctx.cache_dir.display().to_string(), Some(folder_bytes(&ctx.cache_dir))),
+                place("models", ctx.models_dir.display().to_string(), Some(folder_bytes(&ctx.models_dir))),
+                place("settings", settings, None),
+                place("log", logs, None),
+            ],
+            models,
+            notices: vec![
+                "Your photos are only read: everything the app knows lives in the catalogue, the cache and (when you turn them on) XMP sidecars.".into(),
+                "Place names are not used yet (no GeoNames data is shipped).".into(),
+            ],
+            threads,
+            cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::new("internal", e.to_string()))?
+}
+
+/// Sets the worker threads of jobs (None: all cores), kept between runs.
+#[tauri::command]
+async fn set_threads(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    threads: Option<usize>,
+) -> ApiResult<Option<usize>> {
+    let threads = threads.filter(|&t| t > 0);
+    *lock(&shell.threads) = threads;
+    let mut s = load_settings(&app);
+    s.threads = threads;
+    save_settings(&app, &s);
+    Ok(threads)
 }
 
 /// Every model with its licence, package size and whether its weights are
@@ -599,10 +717,21 @@ fn serve(shell: &Shell, path: &str) -> tauri::http::Response<Vec<u8>> {
     }
 }
 
-/// Settings kept between runs (the catalogue chosen in the library screen).
+/// Settings kept between runs (the catalogue chosen in the library screen,
+/// the threads jobs use).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Settings {
     catalog: Option<String>,
+    /// Worker threads for jobs; None: all cores.
+    #[serde(default)]
+    threads: Option<usize>,
+}
+
+fn load_settings(app: &tauri::AppHandle) -> Settings {
+    settings_path(app)
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<Settings>(&b).ok())
+        .unwrap_or_default()
 }
 
 fn settings_path(app: &tauri::AppHandle) -> Option<std::path::PathBuf> {
@@ -631,11 +760,7 @@ fn initial_catalog(app: &tauri::AppHandle) -> String {
             return u;
         }
     }
-    if let Some(u) = settings_path(app)
-        .and_then(|p| std::fs::read(p).ok())
-        .and_then(|b| serde_json::from_slice::<Settings>(&b).ok())
-        .and_then(|s| s.catalog)
-    {
+    if let Some(u) = load_settings(app).catalog {
         return u;
     }
     hma::default_catalog_url().unwrap_or_else(|| "catalog.db".into())
@@ -678,7 +803,9 @@ pub fn run() {
             if let Some(dir) = url.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
                 let _ = std::fs::create_dir_all(dir);
             }
-            app.manage(Shell::new(url, cache_dir));
+            let shell = Shell::new(url, cache_dir);
+            *lock(&shell.threads) = load_settings(app.handle()).threads;
+            app.manage(shell);
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol("hma", |ctx, request, responder| {
@@ -703,6 +830,8 @@ pub fn run() {
             cancel_job,
             models,
             set_root_sidecars,
+            about,
+            set_threads,
             people,
             person,
             name_person,
@@ -746,6 +875,9 @@ mod tests {
             super::JobEvent::decl(&cfg),
             super::JobOptions::decl(&cfg),
             super::ApiError::decl(&cfg),
+            super::About::decl(&cfg),
+            super::DataPlace::decl(&cfg),
+            super::ModelLicence::decl(&cfg),
             hma::models::ModelInfo::decl(&cfg),
             hma::models::ModelFile::decl(&cfg),
             hma::models::PackageInfo::decl(&cfg),

@@ -98,7 +98,8 @@ pub fn run(cmd: &RootCmd, env: &Env) -> anyhow::Result<u8> {
             let root = cat.root_by_name(name)?.with_context(|| format!("no root named '{name}'"))?;
             let abs = std::fs::canonicalize(new_path)
                 .with_context(|| format!("{} is not a readable folder", new_path.display()))?;
-            let path_s = abs.to_str().context("the new path is not valid Unicode")?;
+            let path_s =
+                &*hma_media::portable::simplify_verbatim(abs.to_str().context("the new path is not valid Unicode")?);
             cat.set_location(root.id, &ctx.machine, path_s, ctx.now())?;
             let v = serde_json::json!({"name": root.name, "path": path_s});
             env.print(&v, |_| println!("root '{}' now at {} (nothing rescanned as new)", root.name, path_s))?;

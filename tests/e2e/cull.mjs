@@ -75,6 +75,9 @@ let latencies = [];
 try {
   // Library: add the folder; scan and analysis run on their own.
   await until(() => document.querySelector("#library") && !document.querySelector("#library").classList.contains("hidden"), "the library screen");
+  // First run: an empty catalogue says the three steps.
+  await until(() => !document.querySelector("#welcome").classList.contains("hidden"), "the first-run steps");
+  await shot("0-welcome.png");
   // The models are here (fetched before the tests): the panel says so.
   await until(() => document.querySelectorAll("#models tr[data-model]").length >= 6, "the Models panel");
   const models = await js(() => [...document.querySelectorAll("#models tr[data-model]")].map((r) => `${r.dataset.model}=${r.querySelector(".model-state").textContent}`));
@@ -108,6 +111,15 @@ try {
   const counts = await js(() => document.querySelector("#counts").textContent);
   console.log(`library: ${counts}`);
   check(/^1[6-9] files/.test(counts), "the 16 photos were catalogued");
+  check(await js(() => document.querySelector("#welcome").classList.contains("hidden")), "the first-run steps are gone once a folder is there");
+  // Settings and about: where the data is, with the cache's size.
+  await click("#about summary");
+  await until(() => document.querySelector('#places tr[data-place="previews (cache)"]'), "the settings and about panel");
+  const places = await js(() => [...document.querySelectorAll("#places tr")].map((r) => r.textContent));
+  console.log(`data kept in: ${places.join(" | ")}`);
+  check(places.some((p) => p.startsWith("previews (cache)") && / MB$/.test(p)), "the cache's place and size are shown");
+  await shot("1-settings-about.png");
+  await click("#about summary");
   // XMP sidecars on for this folder: the decisions below go into NAME.xmp too.
   await click(".root-sidecars");
   await until(() => document.querySelector(".root-sidecars").checked, "the sidecars checkbox on");

@@ -230,3 +230,27 @@ describe("folders", () => {
     expect(document.getElementById("toast")?.textContent).toContain("no XMP sidecar written");
   });
 });
+
+describe("first run and settings", () => {
+  it("welcomes a library with no folders, and keeps the threads chosen", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(0);
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLibrary();
+    await tick();
+    expect(document.getElementById("welcome")?.classList.contains("hidden")).toBe(false);
+    await backend.addRoot("/photos");
+    await app.refreshStatus();
+    expect(document.getElementById("welcome")?.classList.contains("hidden")).toBe(true);
+    const about = document.getElementById("about") as HTMLDetailsElement;
+    about.open = true;
+    about.dispatchEvent(new Event("toggle"));
+    for (let i = 0; i < 3; i++) await tick();
+    expect(document.querySelector('#places tr[data-place="previews (cache)"]')?.textContent).toContain("12.5 MB");
+    expect(document.getElementById("about-licences")?.textContent).toContain("yolov12n-coco: AGPL-3.0");
+    (document.getElementById("threads") as HTMLInputElement).value = "3";
+    document.getElementById("save-threads")?.click();
+    await tick();
+    expect(backend.threads).toBe(3);
+  });
+});

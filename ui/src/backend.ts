@@ -1,6 +1,6 @@
 // The one interface between the UI and whatever runs the engine: the Tauri
 // shell in the app, or the in-memory backend in tests and a plain browser.
-import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 export interface Backend {
   info(): Promise<Info>;
@@ -32,6 +32,10 @@ export interface Backend {
   facesOf(fileId: number): Promise<FaceReport[]>;
   /** Every model: licence, download size, whether its weights are here. */
   models(): Promise<ModelInfo[]>;
+  /** Versions, licences, where data is kept, threads. */
+  about(): Promise<About>;
+  /** Worker threads for jobs (null: all cores). */
+  setThreads(threads: number | null): Promise<number | null>;
   previewUrl(content: string, size: "grid" | "loupe"): string;
   originalUrl(fileId: number): string;
 }

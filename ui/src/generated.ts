@@ -272,6 +272,28 @@ export type ApiError = {
  */
 code: string, message: string, };
 
+export type About = { version: string, licence: string, catalog: string, backend: string, places: Array<DataPlace>, 
+/**
+ * Each model: id, licence, here or not.
+ */
+models: Array<ModelLicence>, 
+/**
+ * Other data and its credit (GeoNames when places are used).
+ */
+notices: Array<string>, 
+/**
+ * Worker threads for jobs; null: all cores.
+ */
+threads: number | null, cores: number, };
+
+export type DataPlace = { what: string, path: string, 
+/**
+ * Bytes in it, when counted (the cache).
+ */
+bytes: number | null, };
+
+export type ModelLicence = { id: string, licence: string, ready: boolean, };
+
 export type ModelInfo = { id: string, task: string, licence: string, 
 /**
  * Each weights file: name, expected sha256, where it is looked for, present and intact.

@@ -2,7 +2,7 @@
 // in unit tests without the app. Photos are generated pictures; decisions
 // live in a Map; jobs count up and finish.
 import type { Backend } from "./backend";
-import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 function picture(i: number, w: number, h: number): string {
   const hue = (i * 47) % 360;
@@ -196,6 +196,24 @@ export class MemoryBackend implements Backend {
   }
   async models() {
     return this.modelList.map((m) => ({ ...m }));
+  }
+  threads: number | null = null;
+  async about(): Promise<About> {
+    return {
+      version: "test",
+      licence: "MIT OR Apache-2.0",
+      catalog: "memory",
+      backend: "memory",
+      places: [{ what: "previews (cache)", path: "/tmp/cache", bytes: 12_500_000 }],
+      models: this.modelList.map((m) => ({ id: m.id, licence: m.licence, ready: m.ready })),
+      notices: [],
+      threads: this.threads,
+      cores: 8,
+    };
+  }
+  async setThreads(t: number | null) {
+    this.threads = t;
+    return t;
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     const i = parseInt(content, 16) - 0x1000;

@@ -77,3 +77,20 @@ describe("culling state", () => {
     expect(s.next()).toBe(false);
   });
 });
+
+import { dateBound } from "./views/lightbox";
+
+describe("date filters", () => {
+  it("are empty when unset, and take a year, a month or a day", () => {
+    expect(dateBound("", false)).toBe(null);
+    expect(dateBound("  ", true)).toBe(null);
+    expect(dateBound("2024", false)).toBe("2024-01-01");
+    expect(dateBound("2024", true)).toBe("2024-12-31");
+    expect(dateBound("2024-2", true)).toBe("2024-02-29");
+    expect(dateBound("2023-02", true)).toBe("2023-02-28");
+    expect(dateBound("2024-06-15", false)).toBe("2024-06-15");
+    expect(dateBound("2024-13", false)).toBe("invalid");
+    expect(dateBound("2024-02-30", false)).toBe("invalid");
+    expect(dateBound("yesterday", false)).toBe("invalid");
+  });
+});

@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Backend } from "./backend";
-import type { Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
 
 // Windows' webview reaches custom protocols as http://<scheme>.localhost.
 const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
@@ -72,6 +72,12 @@ export class TauriBackend implements Backend {
   }
   models() {
     return invoke<ModelInfo[]>("models");
+  }
+  about() {
+    return invoke<About>("about");
+  }
+  setThreads(threads: number | null) {
+    return invoke<number | null>("set_threads", { threads });
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     return `${base}preview/${content}/${size}`;

@@ -14,6 +14,7 @@ pub mod jpeg;
 pub mod lineage;
 pub mod makernote;
 pub mod path;
+pub mod portable;
 pub mod rawmeta;
 pub mod sniff;
 pub mod walk;

@@ -4,13 +4,16 @@ import { $, h } from "../dom";
 import type { JobKind, Status } from "../types";
 import type { Context } from "./context";
 import { jobDom } from "./jobs";
+import { AboutView } from "./about";
 import { ModelsView } from "./models";
 
 export class LibraryView {
   private models: ModelsView;
+  private about: AboutView;
 
   constructor(private ctx: Context) {
     this.models = new ModelsView(ctx);
+    this.about = new AboutView(ctx);
   }
 
   dom() {
@@ -18,6 +21,20 @@ export class LibraryView {
       "section",
       { id: "library" },
       h("header", {}, h("h1", { text: "Home Media AI" }), h("span", { id: "catalog-info", class: "muted" })),
+      // First run (no folders yet): the three steps.
+      h(
+        "div",
+        { class: "panel hidden", id: "welcome" },
+        h("h2", { text: "Welcome" }),
+        h(
+          "ol",
+          {},
+          h("li", { text: "Add the folders or drives that hold your photos. Nothing in them is ever moved, changed or deleted." }),
+          h("li", { text: "The analysis runs on its own: sharpness, exposure, duplicates and bursts at once; objects, faces and eyes once the models are here (below, one download)." }),
+          h("li", { text: "Cull the best with the keyboard (P pick, X reject, 1–5 stars), then export your picks to a folder." }),
+        ),
+        h("button", { id: "welcome-add", type: "button", class: "primary", text: "Add a photo folder…" }),
+      ),
       h(
         "div",
         { class: "panel" },
@@ -41,6 +58,7 @@ export class LibraryView {
         h("div", { class: "row" }, h("button", { id: "rescan", type: "button", text: "Scan and analyse again" }), h("button", { id: "open-lightbox", type: "button", class: "primary", text: "Cull the best photos →" })),
       ),
       this.models.dom(),
+      this.about.dom(),
       h(
         "div",
         { class: "panel" },
@@ -56,6 +74,7 @@ export class LibraryView {
   }
 
   wire() {
+    $("#welcome-add").addEventListener("click", () => $("#browse-root").click());
     $("#browse-root").addEventListener("click", async () => {
       const p = await this.ctx.backend.pickFolder("Add a photo folder").catch((e) => this.ctx.toast(e));
       if (p) await this.addRoot(p);
@@ -83,6 +102,7 @@ export class LibraryView {
     });
     for (const kind of ["scan", "analyze"] as JobKind[]) this.ctx.jobs.wireCancel(kind);
     this.models.wire();
+    this.about.wire();
   }
 
   private async addRoot(path: string) {
@@ -138,6 +158,7 @@ export class LibraryView {
         return h("li", {}, h("b", { text: r.name }), " ", h("span", { class: r.connected ? "muted" : "warn", text: r.path ?? "(not on this machine)" }), " ", sc, " ", rm);
       }),
     );
+    $("#welcome").classList.toggle("hidden", st.roots.length > 0);
     if (st.roots.length === 0) $("#roots").append(h("li", { class: "muted", text: "No folders yet: add the folders or drives that hold your photos. Nothing in them is ever changed." }));
   }
 }

@@ -30,8 +30,10 @@ export class LightboxView {
       { class: "toolbar" },
       h("button", { id: "to-library", type: "button", text: "← Library" }),
       h("label", {}, "Top ", h("input", { id: "f-n", type: "number", min: 1, max: 100000, value: 2000 })),
-      h("label", {}, "from ", h("input", { id: "f-from", type: "date" })),
-      h("label", {}, "to ", h("input", { id: "f-to", type: "date" })),
+      // Text, not type=date: an empty date field in the webview shows today's
+      // date greyed, which reads as a filter that is not there.
+      h("label", {}, "from ", h("input", { id: "f-from", type: "text", class: "date", placeholder: "YYYY-MM-DD", title: "Taken on or after: a year (2024), a month (2024-06) or a day", spellcheck: "false" })),
+      h("label", {}, "to ", h("input", { id: "f-to", type: "text", class: "date", placeholder: "YYYY-MM-DD", title: "Taken up to the end of: a year (2024), a month (2024-06) or a day", spellcheck: "false" })),
       h("select", { id: "f-month" }, ...MONTHS.map((m, i) => h("option", { value: i || "", text: m }))),
       h("select", { id: "f-root" }, h("option", { value: "", text: "all folders" })),
       h("label", {}, "score ≥ ", h("input", { id: "f-min-score", type: "number", min: 0, max: 1, step: 0.05, placeholder: "0" })),
@@ -61,8 +63,15 @@ export class LightboxView {
   readFilter(): ListFilter {
     const val = (id: string) => ($(`#${id}`) as HTMLInputElement).value.trim();
     const f: ListFilter = { n: Number(val("f-n")) || 2000 };
-    if (val("f-from")) f.from = val("f-from");
-    if (val("f-to")) f.to = val("f-to");
+    for (const [id, end] of [["f-from", false], ["f-to", true]] as const) {
+      const input = $(`#${id}`) as HTMLInputElement;
+      const day = dateBound(input.value, end);
+      input.classList.toggle("invalid", day === "invalid");
+      if (day && day !== "invalid") {
+        if (end) f.to = day;
+        else f.from = day;
+      }
+    }
     if (val("f-month")) f.month = Number(val("f-month"));
     if (val("f-root")) f.root = val("f-root");
     if (val("f-min-score")) f.minScore = Number(val("f-min-score"));
@@ -147,4 +156,21 @@ export class LightboxView {
     }
     strip.replaceChildren(...cells);
   }
+}
+
+/** A date field's day: a year (2024) or a month (2024-06) is its first day,
+ * or with `end` its last; a day as it is; "" is no bound (null), anything
+ * else "invalid". */
+export function dateBound(text: string, end: boolean): string | null | "invalid" {
+  const t = text.trim();
+  if (!t) return null;
+  const m = /^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$/.exec(t);
+  if (!m) return "invalid";
+  const y = Number(m[1]);
+  const mo = m[2] ? Number(m[2]) : end ? 12 : 1;
+  const last = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const d = m[3] ? Number(m[3]) : end ? last : 1;
+  if (mo < 1 || mo > 12 || d < 1 || d > last) return "invalid";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${y}-${pad(mo)}-${pad(d)}`;
 }
