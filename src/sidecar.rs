@@ -315,20 +315,14 @@ fn sync_one(
     // Another program's change since our last write, newer than the decision
     // before this change: its values win for the fields this change leaves.
     let last = cat.sidecars_of(capture_id)?.into_iter().find(|l| l.root_id == f.root_id && l.rel_path == rel);
-    if let (Some(m), Some(d)) = (&meta, before) {
+    if let Some(m) = &meta {
         let ours = last.as_ref().is_some_and(|l| l.size == m.len() as i64 && l.mtime_ms == mtime_ms(m));
-        if !ours && mtime_ms(m) > d.updated_ms {
-            let now: Option<DecisionRow> = cat.decisions_of(&[capture_id])?.into_iter().next();
-            if let Some(now) = now {
-                if let Some(merged) = merge(&now, &parsed, last.is_some(), changed) {
-                    tracing::info!(
-                        capture_id,
-                        "a sidecar changed by another program is newer: its values win for the fields not changed now"
-                    );
-                    cat.put_decision(&merged)?;
-                }
-            }
-            // The capture's XMP fields as the sidecar says now (the scan reads it again later, to the same values).
+        if !ours {
+            // Another program wrote it since our last write (or we never
+            // wrote it): the capture's XMP fields are what it says now, so
+            // what shows for fields never decided here is its value, not
+            // what the last scan read (the scan reads it again later, to
+            // the same values).
             if let Some(c) = cat.capture(capture_id)? {
                 let mut fields = c.fields.clone();
                 fields.rating = parsed.rating;
@@ -336,6 +330,18 @@ fn sync_one(
                 fields.pick = parsed.pick;
                 if fields != c.fields {
                     cat.update_capture(capture_id, &fields)?;
+                }
+            }
+            // Newer than the decision before this change: its values win for
+            // the fields this change leaves alone.
+            if before.is_some_and(|d| mtime_ms(m) > d.updated_ms) {
+                let now: Option<DecisionRow> = cat.decisions_of(&[capture_id])?.into_iter().next();
+                if let Some(merged) = now.and_then(|now| merge(&now, &parsed, last.is_some(), changed)) {
+                    tracing::info!(
+                        capture_id,
+                        "a sidecar changed by another program is newer: its values win for the fields not changed now"
+                    );
+                    cat.put_decision(&merged)?;
                 }
             }
         }

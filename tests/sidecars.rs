@@ -55,6 +55,13 @@ catalog_test!(sidecars_are_written_merged_and_never_touch_a_photo, |db| {
         put(off.path(), name, &bytes);
     }
     put(lib.path(), "b.jpg.xmp", DARKTABLE.as_bytes());
+    // f.jpg has Lightroom's sidecar from before (1 star).
+    put(
+        lib.path(),
+        "f.jpg",
+        &std::fs::read(common::fixtures().join("immich__metadata_dates_time-created.jpg")).unwrap(),
+    );
+    put(lib.path(), "f.xmp", br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="1"/></rdf:RDF></x:xmpmeta>"#);
     let photos_before = originals(lib.path());
     let hma = |args: &[&str]| db.hma_cached(cache.path(), args);
     let path = |n: &str| lib.path().join(n).to_str().unwrap().to_string();
@@ -159,6 +166,22 @@ catalog_test!(sidecars_are_written_merged_and_never_touch_a_photo, |db| {
     assert_eq!(marked[0]["marks"]["label"], "blue", "{marked}");
     let e = exiftool(&a_xmp);
     assert_eq!((e["XMP-xmp:Rating"].as_i64(), e["XMP-xmp:Label"].as_str()), (Some(5), Some("Blue")), "{e}");
+
+    // Lightroom gives f.jpg 3 stars after our scan; the first decision made
+    // here (a pick, no rescan between) keeps them: the sidecar's newer
+    // stars show and are written back, not the 1 star the scan had read.
+    later();
+    let f_xmp = lib.path().join("f.xmp");
+    let out = Command::new("exiftool").args(["-overwrite_original", "-XMP-xmp:Rating=3"]).arg(&f_xmp).output().unwrap();
+    assert!(out.status.success());
+    let marked = json(hma(&["mark", &path("f.jpg"), "--pick", "--json"]), "mark f");
+    assert_eq!(
+        (marked[0]["marks"]["rating"].as_i64(), marked[0]["marks"]["flag"].as_i64()),
+        (Some(3), Some(1)),
+        "{marked}"
+    );
+    let e = exiftool(&f_xmp);
+    assert_eq!((e["XMP-xmp:Rating"].as_i64(), e["XMP-xmpDM:Pick"].as_i64()), (Some(3), Some(1)), "{e}");
 
     // A sidecar that is a link is not followed; a folder where sidecars cannot
     // be written is said once, and the decisions are kept.

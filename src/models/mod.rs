@@ -190,17 +190,22 @@ pub(crate) fn model_info(model: ManifestModel, models_dir: &Path) -> ModelInfo {
     }
 }
 
-/// The weights file of manifest model `id` in `models_dir`, checked
-/// against the manifest's sha256: absent or corrupt is an error that says
-/// how to get it.
-pub fn ready_weights(models_dir: &Path, id: &str) -> Result<PathBuf> {
-    // This model's files alone: a check of one model hashes no other's weights.
-    let m = manifest()?
+/// Manifest model `id` with the state of its files in `models_dir` (this
+/// model's files alone: a check of one model hashes no other's weights).
+fn model_state(models_dir: &Path, id: &str) -> Result<ModelInfo> {
+    manifest()?
         .models
         .into_iter()
         .find(|m| m.id == id)
         .map(|m| model_info(m, models_dir))
-        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
+        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))
+}
+
+/// The weights file of manifest model `id` in `models_dir`, checked
+/// against the manifest's sha256: absent or corrupt is an error that says
+/// how to get it.
+pub fn ready_weights(models_dir: &Path, id: &str) -> Result<PathBuf> {
+    let m = model_state(models_dir, &id)?;
     let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
     let fix = m.how_to_get.clone().unwrap_or_default();
     match f.intact {
@@ -259,13 +264,7 @@ pub fn import_model(file: &Path, models_dir: &Path) -> Result<ImportReport> {
             )))
         }
     };
-    // This model's files alone: a check of one model hashes no other's weights.
-    let m = manifest()?
-        .models
-        .into_iter()
-        .find(|m| m.id == id)
-        .map(|m| model_info(m, models_dir))
-        .ok_or_else(|| EngineError::Model(format!("{id} is not in models/manifest.json")))?;
+    let m = model_state(models_dir, &id)?;
     let f =
         m.files.first().cloned().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
     let out = PathBuf::from(&f.path);

@@ -118,7 +118,9 @@ try {
   const places = await js(() => [...document.querySelectorAll("#places tr")].map((r) => r.textContent));
   console.log(`data kept in: ${places.join(" | ")}`);
   check(places.some((p) => p.startsWith("previews (cache)") && / MB$/.test(p)), "the cache's place and size are shown");
+  await js(() => (document.querySelector("#about").scrollIntoView(), true));
   await shot("1-settings-about.png");
+  await js(() => (window.scrollTo(0, 0), true));
   await click("#about summary");
   // XMP sidecars on for this folder: the decisions below go into NAME.xmp too.
   await click(".root-sidecars");

@@ -50,7 +50,7 @@ export class Jobs {
           bar.max = total ?? 1;
           bar.value = 0;
           text.textContent = `${stage}…`;
-          line?.classList.replace("running", "done");
+          finish(line, "done");
           line = h("li", { class: "running", "data-stage": stage }, h("b", { text: stage }), " ", h("span", { text: total ? `0 / ${count(total)}` : "…" }));
           stages.append(line);
         } else {
@@ -61,13 +61,13 @@ export class Jobs {
         }
       });
       const cancelled = summary.cancelled === true;
-      line?.classList.replace("running", cancelled ? "cancelled" : "done");
+      finish(line, cancelled ? "cancelled" : "done");
       box.className = cancelled ? "job cancelled" : "job done";
       if (!cancelled) bar.value = bar.max;
       text.textContent = (cancelled ? "cancelled — " : "done — ") + summarise(kind, summary);
       return cancelled ? null : summary;
     } catch (e) {
-      line?.classList.replace("running", errorCode(e) === "cancelled" ? "cancelled" : "failed");
+      finish(line, errorCode(e) === "cancelled" ? "cancelled" : "failed");
       // A job stopped at the user's request is no failure: said as such, no alert.
       if (errorCode(e) === "cancelled") {
         box.className = "job cancelled";
@@ -82,6 +82,14 @@ export class Jobs {
       this.running.delete(kind);
     }
   }
+}
+
+/** A stage's line at its end: its state, and "done" where it had no count. */
+function finish(line: HTMLElement | null, state: "done" | "cancelled" | "failed") {
+  if (!line) return;
+  line.classList.replace("running", state);
+  const count = line.lastChild as HTMLElement;
+  if (count.textContent === "…") count.textContent = state;
 }
 
 function summarise(kind: JobKind, s: Record<string, unknown>): string {

@@ -131,8 +131,9 @@ export class LibraryView {
       const [info, st] = await Promise.all([this.ctx.backend.info(), this.ctx.backend.status()]);
       $("#catalog-info").textContent = `${info.backend} catalogue · ${info.catalog}`;
       this.renderRoots(st);
-      await this.models.refresh();
       $("#counts").textContent = `${st.files} files · ${st.captures} photos · ${st.analysed} analysed · ${st.analysis_failed + st.errors} with errors · ${st.duplicate_groups} duplicate groups`;
+      // The models' state (their weights are hashed) follows without holding the counts back.
+      void this.models.refresh();
       return st;
     } catch (e) {
       this.ctx.toast(e);
