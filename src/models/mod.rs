@@ -205,7 +205,7 @@ fn model_state(models_dir: &Path, id: &str) -> Result<ModelInfo> {
 /// against the manifest's sha256: absent or corrupt is an error that says
 /// how to get it.
 pub fn ready_weights(models_dir: &Path, id: &str) -> Result<PathBuf> {
-    let m = model_state(models_dir, &id)?;
+    let m = model_state(models_dir, id)?;
     let f = m.files.first().ok_or_else(|| EngineError::Model(format!("{id}: no weights file in the manifest")))?;
     let fix = m.how_to_get.clone().unwrap_or_default();
     match f.intact {
