@@ -423,3 +423,41 @@ pub fn sync_faces(cat: &mut Catalog, ctx: &JobContext, face_ids: &[i64]) -> Resu
     }
     Ok(told)
 }
+
+/// What writing a root's sidecars did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct WriteAll {
+    /// Captures with a decision or a named person.
+    pub captures: u64,
+    pub written: u64,
+    pub unchanged: u64,
+    /// Folders where sidecars could not be written, and why (once each).
+    pub errors: Vec<String>,
+    pub cancelled: bool,
+}
+
+/// Writes the sidecars of every capture of `root_id` that has a decision or
+/// a named person (when sidecars were just turned on: what was decided
+/// before shows in Lightroom too). Progress per capture; cancellable.
+pub fn write_all(cat: &mut Catalog, ctx: &JobContext, root_id: i64) -> Result<WriteAll> {
+    let places = Places::load(cat, &ctx.machine)?;
+    let ids = cat.captures_for_sidecars(root_id)?;
+    let mut out = WriteAll { captures: ids.len() as u64, ..Default::default() };
+    let mut reporter = Reporter::default();
+    ctx.progress.stage("sidecars", Some(ids.len() as u64));
+    for cid in ids {
+        if ctx.cancelled() {
+            out.cancelled = true;
+            break;
+        }
+        let before = cat.decisions_of(&[cid])?.into_iter().next();
+        match sync(cat, &places, cid, before.as_ref(), Changed::default(), ctx.now())? {
+            Ok(Synced::Written(_)) => out.written += 1,
+            Ok(Synced::Unchanged(_)) => out.unchanged += 1,
+            Ok(Synced::Off) => {}
+            Err(e) => out.errors.extend(reporter.first(&e)),
+        }
+        ctx.progress.advance(1);
+    }
+    Ok(out)
+}

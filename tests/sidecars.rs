@@ -72,6 +72,11 @@ catalog_test!(sidecars_are_written_merged_and_never_touch_a_photo, |db| {
     let c_off = off.path().join("c.jpg");
     json(hma(&["mark", c_off.to_str().unwrap(), "--pick", "--json"]), "mark");
     assert!(!off.path().join("c.xmp").exists() && !off.path().join("c.jpg.xmp").exists());
+    // Turned on later, what was decided before is written at once.
+    let set = json(hma(&["root", "set", "off", "--sidecars", "on", "--json"]), "root set on");
+    assert_eq!((set["written"]["captures"].as_u64(), set["written"]["written"].as_u64()), (Some(1), Some(1)), "{set}");
+    assert_eq!(exiftool(&off.path().join("c.xmp"))["XMP-xmpDM:Pick"], 1);
+    json(hma(&["root", "set", "off", "--sidecars", "off", "--json"]), "root set off");
 
     let added =
         json(hma(&["root", "add", lib.path().to_str().unwrap(), "--name", "home", "--sidecars", "--json"]), "root add");

@@ -204,13 +204,28 @@ async fn add_root(shell: State<'_, Shell>, path: String, name: Option<String>) -
     Ok(r)
 }
 
-/// Turns a root's XMP sidecars on or off (decisions from then on).
+/// Turns a root's XMP sidecars on or off; on writes those of the photos
+/// already decided or named, then every decision from then on.
 #[tauri::command]
 async fn set_root_sidecars(shell: State<'_, Shell>, name: String, on: bool) -> ApiResult<bool> {
+    let ctx = shell.context();
     shell.with_cat(|cat, _| {
         let r =
             cat.root_by_name(&name)?.ok_or_else(|| ApiError::new("not_found", format!("no folder named {name}")))?;
         cat.set_root_sidecars(r.id, on)?;
+        if on {
+            // What was decided before goes into the sidecars now.
+            let w = hma::sidecar::write_all(cat, &ctx, r.id)?;
+            tracing::info!(
+                written = w.written,
+                unchanged = w.unchanged,
+                failed_folders = w.errors.len(),
+                "sidecars turned on"
+            );
+            if let Some(e) = w.errors.first() {
+                return Err(ApiError::new("io", e.clone()));
+            }
+        }
         Ok(on)
     })
 }

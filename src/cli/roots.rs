@@ -29,8 +29,9 @@ pub enum RootCmd {
     Set {
         /// The root's name.
         name: String,
-        /// XMP sidecars beside its photos: on or off (on writes every decision
-        /// made from now on; run `hma mark` again to write earlier ones).
+        /// XMP sidecars beside its photos: on or off (on writes the sidecars of
+        /// every photo already decided or with a named person, then every
+        /// decision from then on).
         #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
         sidecars: Option<String>,
     },
@@ -66,8 +67,21 @@ pub fn run(cmd: &RootCmd, env: &Env) -> anyhow::Result<u8> {
             let root = cat.root_by_name(name)?.with_context(|| format!("no root named '{name}'"))?;
             let Some(s) = sidecars else { anyhow::bail!("nothing to set: give --sidecars on|off") };
             cat.set_root_sidecars(root.id, s == "on")?;
-            let v = serde_json::json!({"name": root.name, "sidecars": s == "on"});
-            env.print(&v, |_| println!("root '{}': XMP sidecars {s}", root.name))?;
+            // Turned on: what was decided before goes into the sidecars now.
+            let wrote = if s == "on" { Some(hma::sidecar::write_all(&mut cat, ctx, root.id)?) } else { None };
+            for e in wrote.iter().flat_map(|w| &w.errors) {
+                eprintln!("hma: {e}");
+            }
+            let v = serde_json::json!({"name": root.name, "sidecars": s == "on", "written": wrote});
+            env.print(&v, |_| {
+                println!("root '{}': XMP sidecars {s}", root.name);
+                if let Some(w) = &wrote {
+                    println!(
+                        "  {} photos with decisions or names: {} sidecars written, {} already right",
+                        w.captures, w.written, w.unchanged
+                    );
+                }
+            })?;
         }
         RootCmd::Remove { name } => {
             let n = hma::roots::remove_root(&mut cat, name, ctx)?;

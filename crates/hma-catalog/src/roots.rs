@@ -89,6 +89,30 @@ impl Catalog {
         })
     }
 
+    /// The captures with a file in `root_id` that a sidecar has something
+    /// to say about: a decision made here, or a face of a named person or
+    /// pet (those in other roots too; the sidecar writer skips roots with
+    /// sidecars off).
+    pub fn captures_for_sidecars(&mut self, root_id: i64) -> Result<Vec<i64>> {
+        let mut ids: Vec<i64> = with_conn!(self, c => files::table
+            .inner_join(decisions::table.on(files::capture_id.eq(decisions::capture_id.nullable())))
+            .filter(files::root_id.eq(root_id))
+            .select(decisions::capture_id)
+            .distinct()
+            .load(c))?;
+        let named_faces: Vec<i64> = with_conn!(self, c => face_people::table
+            .inner_join(people::table.on(face_people::person_id.eq(people::id.nullable())))
+            .filter(people::name.is_not_null())
+            .filter(face_people::source.ne("rejected"))
+            .select(face_people::face_id)
+            .distinct()
+            .load(c))?;
+        ids.extend(self.captures_of_faces(&named_faces)?);
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// Roots by id.
     pub fn root(&mut self, id: i64) -> Result<Root> {
         Ok(with_conn!(self, c => roots::table.find(id).select(Root::as_select()).first(c))?)
