@@ -70,13 +70,11 @@ impl Marks {
     pub fn of(d: Option<&DecisionRow>, xmp: Option<&CaptureFields>) -> Marks {
         let decided =
             d.map(|d| Decision { flag: d.flag, rating: d.rating, label: d.label.clone() }).unwrap_or_default();
-        // XMP: rating −1 is Lightroom's reject; pick ±1 (digiKam, Lightroom).
-        let xmp_flag = xmp.and_then(|c| c.pick.or(c.rating.filter(|&r| r < 0).map(|_| -1)));
-        let xmp_rating = xmp.and_then(|c| c.rating).filter(|&r| r >= 0);
-        let xmp_label = xmp.and_then(|c| c.label.as_deref()).map(normalise_label).filter(|l| !l.is_empty());
+        let (xmp_flag, xmp_rating, xmp_label) =
+            xmp.map(|c| from_xmp(c.pick, c.rating, c.label.as_deref())).unwrap_or_default();
         Marks {
-            flag: decided.flag.or(xmp_flag.map(|f| f.signum() as i16)).unwrap_or(0),
-            rating: decided.rating.or(xmp_rating.map(|r| r.min(5) as i16)).unwrap_or(0),
+            flag: decided.flag.or(xmp_flag).unwrap_or(0),
+            rating: decided.rating.or(xmp_rating).unwrap_or(0),
             label: match &decided.label {
                 Some(l) if l.is_empty() => None,
                 Some(l) => Some(l.clone()),
@@ -86,6 +84,21 @@ impl Marks {
             sidecar: None,
         }
     }
+}
+
+/// What XMP says, as our marks read it: the flag (pick ±1 or 0; a rating
+/// of −1 is Lightroom's and darktable's reject), the stars (0–5; a −1
+/// rating says nothing about them) and the label (as stored; an empty one
+/// is none). Each None when XMP does not say.
+pub fn from_xmp(
+    pick: Option<i32>,
+    rating: Option<i32>,
+    label: Option<&str>,
+) -> (Option<i16>, Option<i16>, Option<String>) {
+    let flag = pick.or(rating.filter(|&r| r < 0).map(|_| -1)).map(|f| f.signum() as i16);
+    let stars = rating.filter(|&r| r >= 0).map(|r| r.min(5) as i16);
+    let label = label.map(normalise_label).filter(|l| !l.is_empty());
+    (flag, stars, label)
 }
 
 /// A label as stored: lower case, trimmed ("Red" → "red").

@@ -33,7 +33,7 @@ use hma_media::xmp::Xmp;
 use hma_media::xmp_write;
 use hma_media::Kind;
 
-use crate::marks::normalise_label;
+use crate::marks::from_xmp;
 use crate::report::Places;
 use crate::{JobContext, Result};
 
@@ -44,10 +44,6 @@ pub struct Changed {
     pub flag: bool,
     pub rating: bool,
     pub label: bool,
-}
-
-impl Changed {
-    pub const ALL: Changed = Changed { flag: true, rating: true, label: true };
 }
 
 /// What a sync did.
@@ -135,14 +131,9 @@ fn mtime_ms(m: &std::fs::Metadata) -> i64 {
 /// each None when the sidecar does not say (a rejected photo's rating −1
 /// says nothing about its stars).
 fn expressed(x: &Xmp, ours_before: bool) -> (Option<i16>, Option<i16>, Option<Option<String>>) {
-    let flag = x.pick.map(|p| p.signum() as i16).or(x.rating.filter(|&r| r < 0).map(|_| -1));
-    let rating = x.rating.filter(|&r| r >= 0).map(|r| r.min(5) as i16);
-    let label = match &x.label {
-        Some(l) => Some(Some(normalise_label(l)).filter(|l| !l.is_empty())),
-        // No label: a removal only in a file we wrote before (we always write ours).
-        None if ours_before => Some(None),
-        None => None,
-    };
+    let (flag, rating, label) = from_xmp(x.pick, x.rating, x.label.as_deref());
+    // No label: a removal only in a file we wrote before (we always write ours).
+    let label = (x.label.is_some() || ours_before).then_some(label);
     (flag, rating, label)
 }
 
