@@ -116,12 +116,8 @@ fn store_preview(cache: &Path, content_hash: ContentHash, size: PreviewSize, jpe
     if path.exists() {
         return Ok(());
     }
-    let dir = path.parent().expect("previews sit in a folder");
-    std::fs::create_dir_all(dir)?;
-    let tmp =
-        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
-    std::fs::write(&tmp, jpeg)?;
-    std::fs::rename(&tmp, &path)
+    std::fs::create_dir_all(path.parent().expect("previews sit in a folder"))?;
+    crate::write_atomically(&path, jpeg, false)
 }
 
 /// The quality of one picture file without a catalogue (`hma quality`):

@@ -165,6 +165,30 @@ impl JobContext {
     }
 }
 
+/// Writes `bytes` to `path` through a temporary file in the same folder,
+/// then renames it over `path`: a reader sees the old file or the new one,
+/// never half of one; the temporary file is removed on failure. `durable`
+/// flushes it to disk first (a sidecar; not a preview, which is made again
+/// if lost).
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Milliseconds since the Unix epoch by the system clock.
 pub fn system_now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)

@@ -67,13 +67,15 @@ fn merge(
 /// Links the files of the given folders of a root. `xmps` holds the XMP
 /// read in this batch (sidecars' content, packets embedded in files).
 pub fn link_dirs(cat: &mut Catalog, root_id: i64, dirs: &HashSet<i64>, xmps: &HashMap<i64, Xmp>) -> Result<()> {
+    // Whether a changed sidecar may overrule a decision (roots with sidecars on).
+    let sidecars_on = cat.root(root_id)?.sidecars;
     for &d in dirs {
-        link_dir(cat, root_id, d, xmps)?;
+        link_dir(cat, root_id, d, xmps, sidecars_on)?;
     }
     Ok(())
 }
 
-fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, Xmp>) -> Result<()> {
+fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, Xmp>, sidecars_on: bool) -> Result<()> {
     let mut files: Vec<FileRow> = cat.files_in_dir(root_id, dir_key)?.into_iter().filter(|f| !f.missing).collect();
     let cap_ids: Vec<i64> = files.iter().filter_map(|f| f.capture_id).collect::<HashSet<_>>().into_iter().collect();
     let mut caps: HashMap<i64, CaptureFields> =
@@ -138,7 +140,9 @@ fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, X
             if let (Some(x), Some(cid)) = (xmps.get(&files[s].id), files[target].capture_id) {
                 apply_xmp(cat, &mut caps, cid, x, true)?;
                 // Another program's sidecar, newer than the decision here, wins.
-                crate::sidecar::newer_sidecar_wins(cat, cid, &files[s], x)?;
+                if sidecars_on {
+                    crate::sidecar::newer_sidecar_wins(cat, cid, &files[s], x)?;
+                }
             }
         }
     }

@@ -25,7 +25,6 @@
 //!   is stored first; the error comes back to be said once per folder.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use hma_catalog::{Catalog, DecisionRow, FileRow, SidecarRow};
@@ -163,13 +162,11 @@ fn merge(d: &DecisionRow, x: &Xmp, ours_before: bool, leave: Changed) -> Option<
 /// and time of our last write) after the decision here, its values win
 /// where they differ (the decision's fields are cleared, the XMP shows).
 ///
-/// Only in roots with sidecars on: there the sidecar is the record both
-/// sides write. Elsewhere XMP is what other programs said before, and a
-/// decision made here stays over it (as it always has).
+/// Only for roots with sidecars on (the caller checks, once per batch):
+/// there the sidecar is the record both sides write. Elsewhere XMP is what
+/// other programs said before, and a decision made here stays over it (as
+/// it always has).
 pub fn newer_sidecar_wins(cat: &mut Catalog, capture_id: i64, sidecar: &FileRow, x: &Xmp) -> Result<bool> {
-    if !cat.root(sidecar.root_id)?.sidecars {
-        return Ok(false);
-    }
     let last = cat
         .sidecars_of(capture_id)?
         .into_iter()
@@ -237,13 +234,8 @@ pub fn sync(
 ) -> Result<std::result::Result<Synced, SidecarError>> {
     let files = cat.files_of_capture(capture_id)?;
     let mut result = Ok(Synced::Off);
-    let mut on: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
     for f in primaries(&files) {
-        let root_on = match on.get(&f.root_id) {
-            Some(v) => *v,
-            None => *on.entry(f.root_id).or_insert(cat.root(f.root_id)?.sidecars),
-        };
-        if !root_on {
+        if !cat.root(f.root_id)?.sidecars {
             continue;
         }
         let one = sync_one(cat, places, capture_id, f, before, changed, now_ms)?;
@@ -357,7 +349,7 @@ fn sync_one(
     };
     let unchanged = existing.as_deref() == Some(bytes.as_slice());
     if !unchanged {
-        if let Err(e) = write_atomically(&path, &bytes) {
+        if let Err(e) = crate::write_atomically(&path, &bytes, true) {
             return Ok(Err(fail(e.to_string())));
         }
     }
@@ -374,25 +366,6 @@ fn sync_one(
         written_ms: now_ms,
     })?;
     Ok(Ok(if unchanged { Synced::Unchanged(path) } else { Synced::Written(path) }))
-}
-
-/// Writes `bytes` to `path` through a new temporary file in the same folder,
-/// flushed to disk, then renamed over `path`: a reader sees the old file or
-/// the new one, never half of one. The temporary file is removed on failure.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.hma-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// After people changed (named, merged, split, a face rejected): the
