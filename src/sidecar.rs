@@ -376,16 +376,8 @@ pub fn sync_faces(cat: &mut Catalog, ctx: &JobContext, face_ids: &[i64]) -> Resu
     if !cat.roots(&ctx.machine)?.iter().any(|(r, _)| r.sidecars) {
         return Ok(vec![]);
     }
-    let places = Places::load(cat, &ctx.machine)?;
-    let mut reporter = Reporter::default();
-    let mut told = Vec::new();
-    for cid in cat.captures_of_faces(face_ids)? {
-        let before = cat.decisions_of(&[cid])?.into_iter().next();
-        if let Err(e) = sync(cat, &places, cid, before.as_ref(), Changed::default(), ctx.now())? {
-            told.extend(reporter.first(&e));
-        }
-    }
-    Ok(told)
+    let ids = cat.captures_of_faces(face_ids)?;
+    Ok(sync_each(cat, ctx, ids)?.errors)
 }
 
 /// What writing a root's sidecars did.
@@ -402,10 +394,17 @@ pub struct WriteAll {
 
 /// Writes the sidecars of every capture of `root_id` that has a decision or
 /// a named person (when sidecars were just turned on: what was decided
-/// before shows in Lightroom too). Progress per capture; cancellable.
+/// before shows in Lightroom too).
 pub fn write_all(cat: &mut Catalog, ctx: &JobContext, root_id: i64) -> Result<WriteAll> {
-    let places = Places::load(cat, &ctx.machine)?;
     let ids = cat.captures_for_sidecars(root_id)?;
+    sync_each(cat, ctx, ids)
+}
+
+/// The sidecars of these captures, nothing decided in this change (a newer
+/// sidecar's marks win); progress per capture, cancellable; each failing
+/// folder told once.
+fn sync_each(cat: &mut Catalog, ctx: &JobContext, ids: Vec<i64>) -> Result<WriteAll> {
+    let places = Places::load(cat, &ctx.machine)?;
     let mut out = WriteAll { captures: ids.len() as u64, ..Default::default() };
     let mut reporter = Reporter::default();
     ctx.progress.stage("sidecars", Some(ids.len() as u64));
