@@ -25,3 +25,8 @@ export function $(sel: string, root: ParentNode = document): HTMLElement {
   if (!el) throw new Error(`missing element ${sel}`);
   return el as HTMLElement;
 }
+
+/** A size in bytes as a person reads it: "12.7 MB", "1.4 GB". */
+export function bytesText(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}

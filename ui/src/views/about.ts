@@ -1,11 +1,9 @@
 // Settings and About, on the library screen: where the app keeps its data
 // (catalogue, previews with their size, models, settings, log), the threads
 // jobs use, versions and licences (ours and each model's).
-import { $, h } from "../dom";
+import { $, bytesText, h } from "../dom";
 import type { About } from "../types";
 import type { Context } from "./context";
-
-const size = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`);
 
 export class AboutView {
   constructor(private ctx: Context) {}
@@ -48,7 +46,7 @@ export class AboutView {
     ($("#threads") as HTMLInputElement).value = a.threads ? String(a.threads) : "";
     $("#threads-note").textContent = `this machine has ${a.cores} cores`;
     $("#places").replaceChildren(
-      ...a.places.map((p) => h("tr", { "data-place": p.what }, h("td", { text: p.what }), h("td", { class: "path", text: p.path }), h("td", { class: "muted", text: p.bytes == null ? "" : size(p.bytes) }))),
+      ...a.places.map((p) => h("tr", { "data-place": p.what }, h("td", { text: p.what }), h("td", { class: "path", text: p.path }), h("td", { class: "muted", text: p.bytes == null ? "" : bytesText(p.bytes) }))),
     );
     $("#about-version").textContent = `Home Media AI ${a.version} · ${a.licence} · ${a.backend} catalogue`;
     $("#about-licences").replaceChildren(

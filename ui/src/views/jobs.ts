@@ -1,6 +1,6 @@
 // Long jobs (scan, analyse, export): a row with live progress and a Cancel
 // button, in the library and in the export panel alike.
-import { $, h } from "../dom";
+import { $, bytesText, h } from "../dom";
 import { errorCode, errorText, type JobKind } from "../types";
 import type { Context } from "./context";
 
@@ -40,7 +40,7 @@ export class Jobs {
     let total: number | null = null;
     let stage = kind as string;
     let bytes = false;
-    const count = (n: number) => (bytes ? `${(n / 1e6).toFixed(1)} MB` : String(n));
+    const count = (n: number) => (bytes ? bytesText(n) : String(n));
     try {
       const summary = await this.ctx.backend.runJob(kind, options, (ev) => {
         if (ev.event === "stage") {
@@ -111,7 +111,7 @@ function summarise(kind: JobKind, s: Record<string, unknown>): string {
   if (kind === "models") {
     const models = (s.models as { id: string; state: string }[] | undefined) ?? [];
     const fetched = models.filter((m) => m.state === "fetched").length;
-    return `${fetched} fetched, ${models.length - fetched} already here · ${(n("downloaded") / 1e6).toFixed(1)} MB downloaded`;
+    return `${fetched} fetched, ${models.length - fetched} already here · ${bytesText(n("downloaded"))} downloaded`;
   }
   return `${(s.copied as unknown[] | undefined)?.length ?? 0} copied`;
 }

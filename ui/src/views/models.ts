@@ -3,12 +3,10 @@
 // button fetches the missing ones from their registries (progress in the
 // job row, Cancel keeps what was downloaded to resume). The YOLO weights'
 // AGPL-3.0 licence is said before anything is downloaded.
-import { $, h } from "../dom";
+import { $, bytesText, h } from "../dom";
 import type { ModelInfo } from "../types";
 import type { Context } from "./context";
 import { jobDom } from "./jobs";
-
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 /** What a model does, in a few words (the manifest's task up to its first colon or bracket). */
 export function shortTask(task: string): string {
@@ -64,7 +62,7 @@ export class ModelsView {
           h("td", { text: m.id }),
           h("td", { text: shortTask(m.task) }),
           h("td", { class: /AGPL/.test(m.licence) ? "warn" : "", text: m.licence.split(" (")[0], title: m.licence }),
-          h("td", { text: m.package ? mb(m.package.size) : "—", title: m.package ? `${m.package.name} — ${m.package.url}` : "" }),
+          h("td", { text: m.package ? bytesText(m.package.size) : "—", title: m.package ? `${m.package.name} — ${m.package.url}` : "" }),
           h("td", { class: "model-state", text: state }),
         );
       }),
@@ -73,7 +71,7 @@ export class ModelsView {
     // Packages shared by two models are downloaded once.
     const bytes = [...new Map(missing.filter((m) => m.package).map((m) => [m.package!.url, m.package!.size])).values()].reduce((a, b) => a + b, 0);
     ($("#fetch-models") as HTMLButtonElement).disabled = missing.length === 0;
-    $("#models-size").textContent = missing.length ? `${missing.length} missing · ${mb(bytes)} to download` : "all models are here";
+    $("#models-size").textContent = missing.length ? `${missing.length} missing · ${bytesText(bytes)} to download` : "all models are here";
   }
 
   private async fetchMissing() {
