@@ -110,6 +110,7 @@ pub fn coco_nodes(cat: &mut Catalog, now_ms: i64) -> Result<HashMap<String, i64>
                     name: name.clone(),
                     taxon_rank: Some(rank.clone()),
                     status: Some("accepted".into()),
+                    name_key: Some(hma_catalog::taxon_key(name)),
                 })
                 .collect();
             cat.insert_taxa(&nodes)?;

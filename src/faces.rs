@@ -282,6 +282,9 @@ pub struct FaceReport {
     pub person: Option<String>,
     /// Its person's or unnamed cluster's id (`hma people`), null when none.
     pub person_id: Option<i64>,
+    /// Whether the score and search count it (confident, not tiny): what
+    /// `faces:N` and `eyes:` look at.
+    pub counted: bool,
 }
 
 /// A face's eyes: openness of the subject's left and right eye (lid gap
@@ -370,5 +373,7 @@ fn report(r: &FaceRow, (w, h): (f64, f64)) -> FaceReport {
         },
         person: None,
         person_id: None,
+        counted: r.confidence >= hma_vision::score::FACE_CONFIDENCE
+            && r.box_w.max(r.box_h) >= hma_vision::score::FACE_MIN_SHARE,
     }
 }

@@ -22,6 +22,7 @@ pub mod marks;
 pub mod models;
 pub mod people;
 pub mod pipeline;
+pub mod places;
 pub mod rank;
 pub mod report;
 pub mod roots;
@@ -30,6 +31,7 @@ pub mod scoring;
 pub mod search;
 pub mod serve;
 pub mod sidecar;
+pub mod tags;
 pub mod taxonomy;
 
 pub use hma_catalog::{Catalog, CatalogError};
@@ -62,6 +64,15 @@ pub enum EngineError {
     /// The user asked the job to stop; what it had finished is kept.
     #[error("cancelled")]
     Cancelled,
+    /// A search query that cannot be read: the column (1-based, in
+    /// characters) of the token at fault, and why.
+    #[error("error at column {column}: {message}")]
+    Query {
+        /// Where.
+        column: usize,
+        /// Why.
+        message: String,
+    },
     /// A bug or a broken invariant of ours (a worker thread panicked…).
     #[error("{0}")]
     Internal(String),
@@ -76,6 +87,7 @@ impl EngineError {
             EngineError::Catalog(_) => "catalog",
             EngineError::Io { .. } => "io",
             EngineError::Invalid(_) => "invalid",
+            EngineError::Query { .. } => "query",
             EngineError::NotFound(_) => "not_found",
             EngineError::Model(_) => "model",
             EngineError::Cancelled => "cancelled",

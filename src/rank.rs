@@ -114,6 +114,17 @@ pub fn month_of(ms: i64) -> u32 {
     civil(ms).1
 }
 
+/// Year of a local-time timestamp (ms).
+pub fn year_of(ms: i64) -> i32 {
+    civil(ms).0
+}
+
+/// The start (ms) of a day that exists (none for 2023-02-29 or 04-31).
+pub fn date_ms(y: i32, m: u32, d: u32) -> Option<i64> {
+    let days = hma_media::exif::days_from_civil(y, m, d);
+    (hma_media::exif::civil_from_days(days) == (y, m, d)).then_some(days * 86_400_000)
+}
+
 /// (year, month, day) of a ms timestamp (proleptic Gregorian, UTC arithmetic).
 fn civil(ms: i64) -> (i32, u32, u32) {
     hma_media::exif::civil_from_days(ms.div_euclid(86_400_000))

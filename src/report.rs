@@ -332,10 +332,19 @@ pub struct FileDetail {
     /// The faces found (`hma faces`), best first, in pixels of the picture
     /// as displayed.
     pub faces: Vec<crate::faces::FaceReport>,
+    /// Whether the faces model looked at it (without error): `faces:0`
+    /// means looked at and none found.
+    pub faces_looked_at: bool,
     /// The pets named in it (`hma people pet`).
     pub pets: Vec<crate::people::PetReport>,
     /// The culling state (the same answer as `flags`, with what was decided here).
     pub marks: Option<crate::marks::Marks>,
+    /// Where it was taken (from its GPS position, offline), null without
+    /// GPS or when the position has no place.
+    pub place: Option<crate::places::Place>,
+    /// Its capture's tags, `taxonomy:path/to/node` (keywords, places,
+    /// people, species…).
+    pub tags: Vec<String>,
     pub history: Vec<HistoryStep>,
 }
 
@@ -354,6 +363,10 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
         rank,
         size: g.size,
     });
+    let faces_looked_at = match row.content_hash {
+        Some(h) => cat.face_run(h, crate::faces::MODEL_ID)?.is_some_and(|r| r.error.is_none()),
+        None => false,
+    };
     let (quality, detections, faces, pets) = match row.content_hash {
         Some(h) => {
             let found = crate::scoring::found_of(cat, h)?;
@@ -377,5 +390,10 @@ pub fn file_detail(cat: &mut Catalog, places: &Places, path: &Path) -> Result<Fi
         Some(c) => Some(crate::cull::marks_of(cat, c)?),
         None => None,
     };
-    Ok(FileDetail { file, quality, group, detections, faces, pets, marks, history })
+    let place = file.exif.gps.as_ref().and_then(|g| crate::places::locate(g.lat, g.lon).ok());
+    let tags = match row.capture_id {
+        Some(c) => crate::tags::tags_of(cat, c)?,
+        None => vec![],
+    };
+    Ok(FileDetail { file, quality, group, detections, faces, faces_looked_at, pets, marks, place, tags, history })
 }

@@ -129,6 +129,11 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
             break;
         }
     }
+    if total.wrote && !total.cancelled {
+        // New GPS positions get their place, new XMP keywords their tags.
+        crate::places::update(cat, ctx)?;
+        crate::tags::sync_keywords(cat, ctx)?;
+    }
     if total.wrote || !stats_were_current {
         cat.refresh_stats(ctx.now())?;
     } else {

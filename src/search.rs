@@ -1,67 +1,568 @@
-//! `hma search 'person:Anna has:dog -has:cat faces:2+ eyes:open month:12
-//! min-score:0.5'`: captures by what was detected in them (AND of classes
-//! or COCO super-categories such as `animal`, `-has:` to exclude; who is in
-//! them, named people and pets, `-person:` to exclude; how many faces; open
-//! or closed eyes) and the `top` filters, ranked by score. A
-//! capture has a class (faces, eyes) when any of its files does (the JPEG
-//! of a RAW+JPEG pair, say). Faces count as in the score: confident and not
-//! tiny (`hma_vision::score::FaceFacts::counts`).
+//! The search language: `hma search 'person:Anna has:dog place:Bavaria
+//! (month:7 OR month:8) -eyes:closed score>=0.5'`, the app's search box and
+//! saved searches.
+//!
+//! A query is parsed into a typed tree ([`Expr`]) with the column of every
+//! term, its names are resolved against the catalogue (people, places,
+//! tags; a name nobody has matches nothing and says so in a note), and the
+//! result ([`hma_catalog::search::Filter`]) is compiled by the catalogue
+//! into one Diesel query for either backend. Terms are joined by AND when
+//! side by side; `OR`, `NOT` or `-`, parentheses and quoted values
+//! (`place:"New York"`) as in a web search.
+//!
+//! What matches is a picture file (its content, its capture, its file); a
+//! capture is found when one of its present pictures matches, and shown by
+//! its best-scored matching one. The parser is hand-written recursive
+//! descent: the grammar is a dozen lines, every error must carry the
+//! column of the token at fault, and the parser crates we looked at
+//! (nom, pest, chumsky) would add a dependency for less control over those
+//! messages.
 
 use std::collections::{HashMap, HashSet};
 
+use hma_catalog::search::{Cmp, Filter, Leaf};
 use hma_catalog::Catalog;
 use serde::Serialize;
 
-use crate::rank::{format_local, month_of, parse_date};
+use crate::rank::{date_ms, format_local, parse_date};
 use crate::report::Places;
 use crate::{EngineError, Result};
 
-/// A parsed query.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Query {
-    /// Each inner list: the classes one `has:` term means (any of them).
-    pub has: Vec<(String, Vec<String>)>,
-    pub has_not: Vec<(String, Vec<String>)>,
-    pub month: Option<u32>,
-    pub from_ms: Option<i64>,
-    pub to_ms: Option<i64>,
-    pub root: Option<String>,
-    pub min_score: Option<f64>,
-    /// `faces:N`, `faces:N+`, `faces:N-M`: how many faces (inclusive; no
-    /// upper bound for `N+`).
-    pub faces: Option<(i64, Option<i64>)>,
-    /// `eyes:open` / `eyes:closed`, each maybe negated (`-eyes:closed`).
-    pub eyes: Vec<(bool, EyesTerm)>,
-    /// `person:NAME` / `pet:NAME` (negated: `-person:NAME`): who must (or
-    /// must not) be in the photo. `_` stands for a space in a name.
-    pub who: Vec<(bool, Who)>,
+/// A query tree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Term(Term),
 }
 
-/// A `person:` or `pet:` term.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Who {
-    /// person or pet.
-    pub kind: String,
-    pub name: String,
+/// One term and where it starts in the query (1-based column).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Term {
+    pub column: usize,
+    #[serde(flatten)]
+    pub kind: TermKind,
 }
 
-/// What an `eyes:` term asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EyesTerm {
-    /// Every face whose eyes could be read has them open (at least one).
-    Open,
-    /// Some face has its eyes closed.
-    Closed,
+/// What a term asks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "term", content = "value", rename_all = "lowercase")]
+pub enum TermKind {
+    Person(String),
+    Pet(String),
+    /// The word as typed, and the COCO classes it means.
+    Has(String, Vec<String>),
+    Place(String),
+    Near {
+        lat: f64,
+        lon: f64,
+        km: f64,
+    },
+    /// `tag:` and `taxon:`: a node (`TAXONOMY:NODE` or a name/path in any).
+    Tag(String),
+    Camera(String),
+    Lens(String),
+    /// Local-time `[from, to)` ranges in ms; `years` when they repeat every year.
+    Taken(DateTerm),
+    Score(CmpOp, f64),
+    Rating(CmpOp, i16),
+    Flag(i16),
+    Label(Option<String>),
+    Faces(i64, Option<i64>),
+    Eyes(bool),
+    Kind(String),
+    Is(String),
+    Root(String),
+    Word(String),
 }
 
-impl Query {
-    /// Whether the query says what to look for (not only filters).
-    fn has_content_terms(&self) -> bool {
-        !self.has.is_empty() || self.faces.is_some() || !self.eyes.is_empty() || !self.who.is_empty()
+/// A date term.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateTerm {
+    /// `[from, to)`, ms of local time.
+    Range(i64, i64),
+    /// A month of any year (1–12).
+    Month(u32),
+    /// A day of any year (month, day).
+    Anniversary(u32, u32),
+}
+
+/// A comparison as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CmpOp {
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "=")]
+    Eq,
+}
+
+impl CmpOp {
+    fn to_catalog(self) -> Cmp {
+        match self {
+            CmpOp::Ge => Cmp::Ge,
+            CmpOp::Gt => Cmp::Gt,
+            CmpOp::Le => Cmp::Le,
+            CmpOp::Lt => Cmp::Lt,
+            CmpOp::Eq => Cmp::Eq,
+        }
     }
 }
 
-const TERMS: &str = "terms are has:CLASS, -has:CLASS, person:NAME, pet:NAME (-person:…, _ for a space), faces:N (N+, N-M), eyes:open, eyes:closed (-eyes:…), month:1-12, from:YYYY-MM-DD, to:YYYY-MM-DD, root:NAME, min-score:0-1";
+/// Every term, for messages and the app's autocomplete.
+pub const TERMS: &str = "person:NAME pet:NAME has:CLASS place:NAME near:LAT,LON,KM tag:NODE taxon:NODE camera:TEXT lens:TEXT year:YYYY month:1-12|july day:YYYY-MM-DD|MM-DD from:DATE to:DATE score>=0.5 rating>=3 flag:pick|reject|none label:red|…|none faces:N|N+|N-M eyes:open|closed kind:raw|jpeg|heic|video is:dup|best|missing root:NAME, a bare word (person, pet, place, tag or file name); AND by juxtaposition, OR, NOT or -, ( ), \"quoted values\"";
+
+const KEYS: [&str; 23] = [
+    "person", "pet", "has", "place", "near", "tag", "taxon", "camera", "lens", "year", "month", "day", "from", "to",
+    "score", "rating", "flag", "label", "faces", "eyes", "kind", "is", "root",
+];
+
+/// A bad query: where and why.
+fn err(column: usize, message: impl Into<String>) -> EngineError {
+    EngineError::Query { column, message: message.into() }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    LParen,
+    RParen,
+    Or,
+    And,
+    Not,
+    Minus,
+    /// A term (`key` set) or a bare word.
+    Word {
+        key: Option<String>,
+        op: CmpOp,
+        value: String,
+        value_col: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    col: usize,
+}
+
+fn lex(q: &str) -> Result<Vec<Token>> {
+    let chars: Vec<char> = q.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let col = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        match c {
+            '(' => {
+                out.push(Token { tok: Tok::LParen, col });
+                i += 1;
+                continue;
+            }
+            ')' => {
+                out.push(Token { tok: Tok::RParen, col });
+                i += 1;
+                continue;
+            }
+            '-' => {
+                if chars.get(i + 1).is_none_or(|n| n.is_whitespace() || *n == ')') {
+                    return Err(err(col, "'-' must stand right before a term (-has:cat)"));
+                }
+                out.push(Token { tok: Tok::Minus, col });
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        // A word: up to a space or a parenthesis; quotes keep spaces.
+        let mut text = String::new();
+        let mut quoted = false;
+        let mut quote_at: Option<usize> = None; // char count of `text` where a quote began
+        while i < chars.len() {
+            let ch = chars[i];
+            if ch == '"' {
+                let open = i + 1;
+                if quote_at.is_none() {
+                    quote_at = Some(text.chars().count());
+                }
+                i += 1;
+                let start = i;
+                while i < chars.len() && chars[i] != '"' {
+                    i += 1;
+                }
+                if i == chars.len() {
+                    return Err(err(open, "this quote is never closed"));
+                }
+                text.extend(&chars[start..i]);
+                quoted = true;
+                i += 1;
+                continue;
+            }
+            if ch.is_whitespace() || ch == '(' || ch == ')' {
+                break;
+            }
+            text.push(ch);
+            i += 1;
+        }
+        if !quoted {
+            match text.as_str() {
+                "OR" => {
+                    out.push(Token { tok: Tok::Or, col });
+                    continue;
+                }
+                "AND" => {
+                    out.push(Token { tok: Tok::And, col });
+                    continue;
+                }
+                "NOT" => {
+                    out.push(Token { tok: Tok::Not, col });
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(Token { tok: split_term(&text, col, quote_at)?, col });
+    }
+    Ok(out)
+}
+
+/// `key:value`, `key>=value`… or a bare word.
+fn split_term(text: &str, col: usize, quote_at: Option<usize>) -> Result<Tok> {
+    let key_len = text.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').count();
+    let bare = |t: &str| Tok::Word { key: None, op: CmpOp::Eq, value: t.to_string(), value_col: col };
+    // A quote before the key's end: a quoted bare word ("a:b").
+    if key_len == 0 || quote_at.is_some_and(|q| q < key_len) {
+        return Ok(bare(text));
+    }
+    let rest: String = text.chars().skip(key_len).collect();
+    let (op, op_len) = if rest.starts_with(">=") {
+        (CmpOp::Ge, 2)
+    } else if rest.starts_with("<=") {
+        (CmpOp::Le, 2)
+    } else if rest.starts_with('>') {
+        (CmpOp::Gt, 1)
+    } else if rest.starts_with('<') {
+        (CmpOp::Lt, 1)
+    } else if rest.starts_with('=') || rest.starts_with(':') {
+        (CmpOp::Eq, 1)
+    } else {
+        return Ok(bare(text));
+    };
+    let key: String = text.chars().take(key_len).collect();
+    if !KEYS.contains(&key.as_str()) {
+        if op_len == 1 && rest.starts_with(':') {
+            return Err(err(col, format!("unknown term '{key}:'; terms are {TERMS}")));
+        }
+        return Ok(bare(text));
+    }
+    let value: String = rest.chars().skip(op_len).collect();
+    let value_col = col + key_len + op_len;
+    if value.is_empty() {
+        return Err(err(value_col, format!("'{key}' needs a value")));
+    }
+    if op != CmpOp::Eq && !matches!(key.as_str(), "score" | "rating")
+        || rest.starts_with('=') && key != "score" && key != "rating"
+    {
+        return Err(err(col + key_len, format!("'{key}' takes ':' (only score and rating compare with >=, >, <=, <)")));
+    }
+    Ok(Tok::Word { key: Some(key), op, value, value_col })
+}
+
+/// Deepest nesting of parentheses and NOTs taken.
+const MAX_DEPTH: usize = 64;
+
+struct Parser {
+    toks: Vec<Token>,
+    pos: usize,
+    end_col: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.toks.get(self.pos)
+    }
+
+    fn col(&self) -> usize {
+        self.peek().map_or(self.end_col, |t| t.col)
+    }
+
+    fn or(&mut self, depth: usize) -> Result<Expr> {
+        let mut parts = vec![self.and(depth)?];
+        while self.peek().is_some_and(|t| t.tok == Tok::Or) {
+            let at = self.col();
+            self.pos += 1;
+            if self.peek().is_none_or(|t| matches!(t.tok, Tok::RParen | Tok::Or | Tok::And)) {
+                return Err(err(at, "OR needs a term on each side"));
+            }
+            parts.push(self.and(depth)?);
+        }
+        Ok(if parts.len() == 1 { parts.pop().unwrap_or_else(|| unreachable!()) } else { Expr::Or(parts) })
+    }
+
+    fn and(&mut self, depth: usize) -> Result<Expr> {
+        let mut parts = vec![self.unary(depth)?];
+        loop {
+            match self.peek().map(|t| &t.tok) {
+                None | Some(Tok::Or) | Some(Tok::RParen) => break,
+                Some(Tok::And) => {
+                    let at = self.col();
+                    self.pos += 1;
+                    if self.peek().is_none_or(|t| matches!(t.tok, Tok::RParen | Tok::Or | Tok::And)) {
+                        return Err(err(at, "AND needs a term on each side"));
+                    }
+                }
+                _ => {}
+            }
+            parts.push(self.unary(depth)?);
+        }
+        Ok(if parts.len() == 1 { parts.pop().unwrap_or_else(|| unreachable!()) } else { Expr::And(parts) })
+    }
+
+    fn unary(&mut self, depth: usize) -> Result<Expr> {
+        if depth > MAX_DEPTH {
+            return Err(err(self.col(), "nested too deeply"));
+        }
+        let Some(t) = self.peek().cloned() else {
+            return Err(err(self.end_col, "the query ends where a term was expected"));
+        };
+        match t.tok {
+            Tok::Minus | Tok::Not => {
+                self.pos += 1;
+                if self.peek().is_none() {
+                    return Err(err(t.col, "NOT (or -) needs a term after it"));
+                }
+                Ok(Expr::Not(Box::new(self.unary(depth + 1)?)))
+            }
+            Tok::LParen => {
+                self.pos += 1;
+                if self.peek().is_some_and(|n| n.tok == Tok::RParen) {
+                    return Err(err(t.col, "empty parentheses"));
+                }
+                let e = self.or(depth + 1)?;
+                match self.peek() {
+                    Some(Token { tok: Tok::RParen, .. }) => {
+                        self.pos += 1;
+                        Ok(e)
+                    }
+                    _ => Err(err(t.col, "this parenthesis is never closed")),
+                }
+            }
+            Tok::RParen => Err(err(t.col, "a ')' without its '('")),
+            Tok::Or | Tok::And => Err(err(t.col, "OR and AND go between two terms")),
+            Tok::Word { key, op, value, value_col } => {
+                self.pos += 1;
+                Ok(Expr::Term(Term { column: t.col, kind: term(key.as_deref(), op, &value, value_col)? }))
+            }
+        }
+    }
+}
+
+/// Parses a query.
+pub fn parse(q: &str) -> Result<Expr> {
+    let toks = lex(q)?;
+    if toks.is_empty() {
+        return Err(err(1, format!("an empty query; {TERMS}")));
+    }
+    let mut p = Parser { toks, pos: 0, end_col: q.chars().count() + 1 };
+    let e = p.or(0)?;
+    if let Some(t) = p.peek() {
+        return Err(err(t.col, if t.tok == Tok::RParen { "a ')' without its '('" } else { "unexpected here" }));
+    }
+    Ok(e)
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn month_of_word(v: &str) -> Option<u32> {
+    if let Ok(m) = v.parse::<u32>() {
+        return (1..=12).contains(&m).then_some(m);
+    }
+    let l = v.to_lowercase();
+    if l.len() < 3 {
+        return None;
+    }
+    MONTHS.iter().position(|m| m.starts_with(&l)).map(|i| i as u32 + 1)
+}
+
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`: the period's `[start, end)`, ms.
+fn period(v: &str) -> Option<(i64, i64)> {
+    let parts: Vec<&str> = v.split('-').collect();
+    let num = |s: &str, w: usize| {
+        (s.len() == w && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i64>().ok()).flatten()
+    };
+    match parts.as_slice() {
+        [y] => {
+            let y = num(y, 4)?;
+            Some((parse_date(&format!("{y:04}-01-01"))?, parse_date(&format!("{:04}-01-01", y + 1))?))
+        }
+        [y, m] => {
+            let (y, m) = (num(y, 4)?, num(m, 2)?);
+            if !(1..=12).contains(&m) {
+                return None;
+            }
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            Some((parse_date(&format!("{y:04}-{m:02}-01"))?, parse_date(&format!("{ny:04}-{nm:02}-01"))?))
+        }
+        [y, m, d] => {
+            let d = date_ms(num(y, 4)? as i32, num(m, 2)? as u32, num(d, 2)? as u32)?;
+            Some((d, d + 86_400_000))
+        }
+        _ => None,
+    }
+}
+
+fn term(key: Option<&str>, op: CmpOp, v: &str, col: usize) -> Result<TermKind> {
+    let bad = |m: &str| err(col, m.to_string());
+    let Some(key) = key else { return Ok(TermKind::Word(v.to_string())) };
+    Ok(match key {
+        "person" => TermKind::Person(v.replace('_', " ")),
+        "pet" => TermKind::Pet(v.replace('_', " ")),
+        "has" => {
+            let ids = hma_detect::coco::expand(v);
+            if ids.is_empty() {
+                return Err(bad(&format!(
+                    "unknown class {v:?}: a COCO class (person, dog, horse, bicycle, car, cat…, _ for spaces) or a group (animal, vehicle, food…)"
+                )));
+            }
+            TermKind::Has(v.to_string(), ids.into_iter().map(|i| hma_detect::coco::CLASSES[i].to_string()).collect())
+        }
+        "place" => TermKind::Place(v.to_string()),
+        "tag" | "taxon" => TermKind::Tag(v.to_string()),
+        "camera" => TermKind::Camera(v.to_string()),
+        "lens" => TermKind::Lens(v.to_string()),
+        "near" => {
+            let p: Vec<&str> = v.split(',').map(str::trim).collect();
+            let f = |s: &str| s.trim_end_matches("km").parse::<f64>().ok().filter(|x| x.is_finite());
+            match p.as_slice() {
+                [la, lo, km] => {
+                    let (Some(lat), Some(lon), Some(km)) = (f(la), f(lo), f(km)) else {
+                        return Err(bad("near:LAT,LON,KM, e.g. near:48.14,11.58,10"));
+                    };
+                    if lat.abs() > 90.0 || lon.abs() > 180.0 || km <= 0.0 || km > 20_000.0 {
+                        return Err(bad("latitude −90…90, longitude −180…180, a distance above 0 km"));
+                    }
+                    TermKind::Near { lat, lon, km }
+                }
+                _ => return Err(bad("near:LAT,LON,KM, e.g. near:48.14,11.58,10")),
+            }
+        }
+        "year" => {
+            let r = match v.split_once('-') {
+                Some((a, b)) if a.len() == 4 && b.len() == 4 => {
+                    period(a).zip(period(b)).map(|(a, b)| (a.0, b.1)).filter(|(a, b)| a < b)
+                }
+                None if v.len() == 4 => period(v),
+                _ => None,
+            };
+            let (a, b) = r.ok_or_else(|| bad("year:YYYY or year:YYYY-YYYY"))?;
+            TermKind::Taken(DateTerm::Range(a, b))
+        }
+        "month" => {
+            if let Some(r) = (v.len() == 7).then(|| period(v)).flatten() {
+                TermKind::Taken(DateTerm::Range(r.0, r.1))
+            } else {
+                TermKind::Taken(DateTerm::Month(
+                    month_of_word(v).ok_or_else(|| bad("month:1-12, month:july or month:YYYY-MM"))?,
+                ))
+            }
+        }
+        "day" => {
+            if v.len() == 10 {
+                let (a, b) = period(v).ok_or_else(|| bad("day:YYYY-MM-DD or day:MM-DD"))?;
+                TermKind::Taken(DateTerm::Range(a, b))
+            } else {
+                let (m, d) = v.split_once('-').ok_or_else(|| bad("day:YYYY-MM-DD or day:MM-DD"))?;
+                let (m, d): (u32, u32) =
+                    (m.parse().map_err(|_| bad("day:MM-DD"))?, d.parse().map_err(|_| bad("day:MM-DD"))?);
+                // 2000 is a leap year: 02-29 is a day.
+                date_ms(2000, m, d).ok_or_else(|| bad("no such day"))?;
+                TermKind::Taken(DateTerm::Anniversary(m, d))
+            }
+        }
+        "from" => {
+            let (a, _) = period(v).ok_or_else(|| bad("from:YYYY, from:YYYY-MM or from:YYYY-MM-DD"))?;
+            TermKind::Taken(DateTerm::Range(a, i64::MAX))
+        }
+        "to" => {
+            let (_, b) =
+                period(v).ok_or_else(|| bad("to:YYYY, to:YYYY-MM or to:YYYY-MM-DD (the whole period counts)"))?;
+            TermKind::Taken(DateTerm::Range(i64::MIN, b))
+        }
+        "score" => {
+            let s: f64 =
+                v.parse().ok().filter(|s: &f64| (0.0..=1.0).contains(s)).ok_or_else(|| bad("a score 0 to 1"))?;
+            // `score:0.5` reads as "at least".
+            TermKind::Score(if op == CmpOp::Eq { CmpOp::Ge } else { op }, s)
+        }
+        "rating" => {
+            let r: i16 = v.parse().ok().filter(|r: &i16| (0..=5).contains(r)).ok_or_else(|| bad("stars 0 to 5"))?;
+            TermKind::Rating(op, r)
+        }
+        "flag" => TermKind::Flag(match v {
+            "pick" | "picked" => 1,
+            "reject" | "rejected" => -1,
+            "none" | "unflagged" => 0,
+            _ => return Err(bad("flag:pick, flag:reject or flag:none")),
+        }),
+        "label" => {
+            let l = v.to_lowercase();
+            if l == "none" {
+                TermKind::Label(None)
+            } else if crate::marks::LABELS.contains(&l.as_str()) {
+                TermKind::Label(Some(l))
+            } else {
+                return Err(bad("label:red, yellow, green, blue, purple or none"));
+            }
+        }
+        "faces" => {
+            let r = face_range(v).ok_or_else(|| bad("faces:N, faces:N+ or faces:N-M"))?;
+            TermKind::Faces(r.0, r.1)
+        }
+        "eyes" => TermKind::Eyes(match v {
+            "open" => true,
+            "closed" => false,
+            _ => return Err(bad("eyes:open or eyes:closed")),
+        }),
+        "kind" => {
+            let k = v.to_lowercase();
+            let known = ["raw", "image", "video", "jpeg", "heic", "png", "tiff", "webp", "avif", "jxl", "gif", "bmp"];
+            if !known.contains(&k.as_str()) {
+                return Err(bad("kind:raw, jpeg, heic, video, image, png, tiff, webp, avif, jxl, gif or bmp"));
+            }
+            TermKind::Kind(if k == "jpg" { "jpeg".into() } else { k })
+        }
+        "is" => match v {
+            "dup" | "best" | "missing" => TermKind::Is(v.to_string()),
+            _ => return Err(bad("is:dup, is:best or is:missing")),
+        },
+        "root" => TermKind::Root(v.to_string()),
+        _ => return Err(bad("unknown term")),
+    })
+}
 
 /// `2`, `2+`, `1-3`.
 fn face_range(v: &str) -> Option<(i64, Option<i64>)> {
@@ -76,249 +577,361 @@ fn face_range(v: &str) -> Option<(i64, Option<i64>)> {
     Some((n, Some(n)))
 }
 
-fn classes_of(word: &str) -> Result<Vec<String>> {
-    let ids = hma_detect::coco::expand(word);
-    if ids.is_empty() {
-        return Err(EngineError::Invalid(format!(
-            "unknown class {word:?}: a COCO class (person, dog, horse, bicycle, car, cat…, with _ for spaces) or a group (animal, vehicle, food…)"
-        )));
-    }
-    Ok(ids.into_iter().map(|i| hma_detect::coco::CLASSES[i].to_string()).collect())
+/// A parsed query resolved against a catalogue.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub filter: Filter,
+    /// Names nobody has, and the like ("no person named Ana").
+    pub notes: Vec<String>,
 }
 
-/// Parses a query (terms separated by spaces).
-pub fn parse(q: &str) -> Result<Query> {
-    let mut out = Query::default();
-    for term in q.split_whitespace() {
-        let (neg, t) = match term.strip_prefix('-') {
-            Some(t) => (true, t),
-            None => (false, term),
-        };
-        let Some((key, value)) = t.split_once(':') else {
-            return Err(EngineError::Invalid(format!("{term:?}: {TERMS}")));
-        };
-        let bad = |what: &str| EngineError::Invalid(format!("{term:?}: {what}"));
-        match (neg, key) {
-            (false, "has") => out.has.push((value.to_string(), classes_of(value)?)),
-            (true, "has") => out.has_not.push((value.to_string(), classes_of(value)?)),
-            (false, "month") => {
-                out.month =
-                    Some(value.parse().ok().filter(|m| (1..=12).contains(m)).ok_or_else(|| bad("month is 1 to 12"))?)
-            }
-            (false, "from") => out.from_ms = Some(parse_date(value).ok_or_else(|| bad("use YYYY-MM-DD"))?),
-            (false, "to") => out.to_ms = Some(parse_date(value).ok_or_else(|| bad("use YYYY-MM-DD"))? + 86_400_000),
-            (false, "root") => out.root = Some(value.to_string()),
-            (false, "faces") => {
-                out.faces = Some(face_range(value).ok_or_else(|| bad("faces:N, faces:N+ or faces:N-M"))?)
-            }
-            (_, "person" | "pet") => {
-                if value.is_empty() {
-                    return Err(bad("person:NAME or pet:NAME"));
-                }
-                out.who.push((neg, Who { kind: key.to_string(), name: value.replace('_', " ") }))
-            }
-            (_, "eyes") => out.eyes.push((
-                neg,
-                match value {
-                    "open" => EyesTerm::Open,
-                    "closed" => EyesTerm::Closed,
-                    _ => return Err(bad("eyes:open or eyes:closed")),
-                },
-            )),
-            (false, "min-score") => {
-                out.min_score = Some(
-                    value
-                        .parse()
-                        .ok()
-                        .filter(|s: &f64| (0.0..=1.0).contains(s))
-                        .ok_or_else(|| bad("a score 0 to 1"))?,
-                )
-            }
-            _ => return Err(bad(&format!("unknown term; {TERMS}"))),
+struct Resolver<'a> {
+    cat: &'a mut Catalog,
+    notes: Vec<String>,
+    years: Option<Option<(i32, i32)>>,
+    people: Option<Vec<(i64, String, String)>>,
+}
+
+impl Resolver<'_> {
+    fn years(&mut self) -> Result<Option<(i32, i32)>> {
+        if let Some(y) = self.years {
+            return Ok(y);
         }
+        let y = self.cat.taken_years()?.map(|(a, b)| (crate::rank::year_of(a), crate::rank::year_of(b)));
+        self.years = Some(y);
+        Ok(y)
     }
-    Ok(out)
+
+    /// People and pets named so (any case): ids.
+    fn named(&mut self, kind: Option<&str>, name: &str) -> Result<Vec<i64>> {
+        if self.people.is_none() {
+            let all = self.cat.people()?;
+            self.people = Some(
+                all.into_iter()
+                    .filter_map(|p| Some((p.id, hma_catalog::taxon_key(p.name.as_deref()?), p.kind)))
+                    .collect(),
+            );
+        }
+        let key = hma_catalog::taxon_key(name);
+        Ok(self
+            .people
+            .iter()
+            .flatten()
+            .filter(|(_, n, k)| *n == key && kind.is_none_or(|want| want == k))
+            .map(|(id, _, _)| *id)
+            .collect())
+    }
+
+    /// Linked nodes under the nodes a text names, in one taxonomy or all.
+    fn nodes(&mut self, taxonomy: Option<&str>, text: &str) -> Result<Vec<i64>> {
+        let mut tops = Vec::new();
+        let (taxonomy, text) = match (taxonomy, text.split_once(':')) {
+            (None, Some((t, rest))) if self.cat.taxonomy(t)?.is_some() => (Some(t.to_string()), rest.to_string()),
+            (t, _) => (t.map(str::to_string), text.to_string()),
+        };
+        let ts: Vec<hma_catalog::Taxonomy> = match &taxonomy {
+            Some(t) => self.cat.taxonomy(t)?.into_iter().collect(),
+            None => self.cat.taxonomies()?,
+        };
+        for t in ts {
+            if let Some(n) = self.cat.node_by_external_id(t.id, &text)? {
+                tops.push(n.id);
+            }
+            tops.extend(crate::tags::find_by_names(self.cat, t.id, &text)?.into_iter().map(|n| n.id));
+        }
+        tops.sort_unstable();
+        tops.dedup();
+        if tops.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(self.cat.linked_nodes_under(&tops)?)
+    }
+
+    fn resolve(&mut self, e: &Expr) -> Result<Filter> {
+        Ok(match e {
+            Expr::And(v) => Filter::All(v.iter().map(|e| self.resolve(e)).collect::<Result<_>>()?),
+            Expr::Or(v) => Filter::Any(v.iter().map(|e| self.resolve(e)).collect::<Result<_>>()?),
+            Expr::Not(e) => Filter::Not(Box::new(self.resolve(e)?)),
+            Expr::Term(t) => self.leaf(t)?,
+        })
+    }
+
+    fn nothing(&mut self, note: String) -> Leaf {
+        self.notes.push(note);
+        Leaf::Nothing
+    }
+
+    fn leaf(&mut self, t: &Term) -> Result<Filter> {
+        let (model, conf, share) =
+            (crate::faces::MODEL_ID, hma_vision::score::FACE_CONFIDENCE, hma_vision::score::FACE_MIN_SHARE);
+        Ok(Filter::Leaf(match &t.kind {
+            TermKind::Person(n) | TermKind::Pet(n) => {
+                let kind = if matches!(t.kind, TermKind::Person(_)) { "person" } else { "pet" };
+                let ids = self.named(Some(kind), n)?;
+                if ids.is_empty() {
+                    self.nothing(format!("column {}: no {kind} named {n:?} (see `hma people`)", t.column))
+                } else {
+                    Leaf::People(ids)
+                }
+            }
+            TermKind::Has(_, classes) => Leaf::Classes(classes.clone()),
+            TermKind::Place(p) => {
+                let ids = self.nodes(Some(crate::places::TAXONOMY), p)?;
+                if ids.is_empty() {
+                    self.nothing(format!("column {}: no photo is in a place called {p:?}", t.column))
+                } else {
+                    Leaf::Taxa(ids)
+                }
+            }
+            TermKind::Tag(p) => {
+                let ids = self.nodes(None, p)?;
+                if ids.is_empty() {
+                    self.nothing(format!("column {}: no photo is tagged {p:?}", t.column))
+                } else {
+                    Leaf::Taxa(ids)
+                }
+            }
+            TermKind::Near { lat, lon, km } => Leaf::Near { lat: *lat, lon: *lon, km: *km },
+            TermKind::Camera(s) => Leaf::Camera(hma_catalog::taxon_key(s)),
+            TermKind::Lens(s) => Leaf::Lens(hma_catalog::taxon_key(s)),
+            TermKind::Taken(d) => Leaf::Taken(match d {
+                DateTerm::Range(a, b) => vec![(*a, *b)],
+                DateTerm::Month(m) => self.every_year(|y| {
+                    let (ny, nm) = if *m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                    Some((date_ms(y, *m, 1)?, date_ms(ny, nm, 1)?))
+                })?,
+                DateTerm::Anniversary(m, d) => self.every_year(|y| {
+                    let a = date_ms(y, *m, *d)?;
+                    Some((a, a + 86_400_000))
+                })?,
+            }),
+            TermKind::Score(op, v) => Leaf::Score(op.to_catalog(), *v),
+            TermKind::Rating(op, v) => {
+                let (lo, hi) = match op {
+                    CmpOp::Ge => (*v, 5),
+                    CmpOp::Gt => (v + 1, 5),
+                    CmpOp::Le => (0, *v),
+                    CmpOp::Lt => (0, v - 1),
+                    CmpOp::Eq => (*v, *v),
+                };
+                Leaf::Stars { lo, hi }
+            }
+            TermKind::Flag(f) => Leaf::Flag(*f),
+            TermKind::Label(l) => Leaf::Label(l.clone()),
+            TermKind::Faces(lo, hi) => {
+                Leaf::Faces { model: model.into(), min_confidence: conf, min_share: share, lo: *lo, hi: *hi }
+            }
+            TermKind::Eyes(open) => {
+                Leaf::Eyes { model: model.into(), min_confidence: conf, min_share: share, closed: !open }
+            }
+            TermKind::Kind(k) => match k.as_str() {
+                "raw" | "image" | "video" => Leaf::Kind(k.clone()),
+                _ => Leaf::Format(k.clone()),
+            },
+            TermKind::Is(w) => match w.as_str() {
+                "dup" => Leaf::Duplicated,
+                "best" => Leaf::BestOfGroup,
+                _ => Leaf::Missing,
+            },
+            TermKind::Root(r) => match self.cat.root_by_name(r)? {
+                Some(root) => Leaf::Root(root.id),
+                None => self.nothing(format!("column {}: no root named {r:?} (see `hma root list`)", t.column)),
+            },
+            TermKind::Word(w) => {
+                let mut any = Vec::new();
+                let people = self.named(None, w)?;
+                if !people.is_empty() {
+                    any.push(Filter::Leaf(Leaf::People(people)));
+                }
+                let nodes = self.nodes(None, w)?;
+                if !nodes.is_empty() {
+                    any.push(Filter::Leaf(Leaf::Taxa(nodes)));
+                }
+                any.push(Filter::Leaf(Leaf::PathContains(hma_catalog::taxon_key(w))));
+                return Ok(if any.len() == 1 {
+                    any.pop().unwrap_or(Filter::Leaf(Leaf::Nothing))
+                } else {
+                    Filter::Any(any)
+                });
+            }
+        }))
+    }
+
+    fn every_year(&mut self, f: impl Fn(i32) -> Option<(i64, i64)>) -> Result<Vec<(i64, i64)>> {
+        Ok(match self.years()? {
+            Some((a, b)) => (a..=b).filter_map(f).collect(),
+            None => vec![],
+        })
+    }
+}
+
+/// Resolves a parsed query's names against the catalogue.
+pub fn resolve(cat: &mut Catalog, e: &Expr) -> Result<Resolved> {
+    let mut r = Resolver { cat, notes: vec![], years: None, people: None };
+    let filter = r.resolve(e)?;
+    Ok(Resolved { filter, notes: r.notes })
 }
 
 /// One capture found.
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchHit {
-    /// The capture's best-scored present picture.
+    /// The capture's best-scored matching picture.
     pub path: String,
     pub score: Option<f64>,
     pub capture_id: i64,
     pub taken: Option<String>,
-    /// Every class detected in the capture's pictures.
+    /// Every class detected in that picture.
     pub classes: Vec<String>,
 }
 
-/// Captures whose pictures' contents are among `hashes`.
-fn captures_of(cat: &mut Catalog, hashes: &HashSet<hma_catalog::ContentHash>) -> Result<HashSet<i64>> {
-    let list: Vec<(hma_catalog::ContentHash, f64)> = hashes.iter().map(|&h| (h, 0.0)).collect();
-    Ok(cat.files_of_contents(&list, None)?.into_iter().filter_map(|f| f.capture_id).collect())
+/// What a search found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub hits: Vec<SearchHit>,
+    pub notes: Vec<String>,
 }
 
-/// Runs a query; at most `limit` captures, best first.
-pub fn search(cat: &mut Catalog, places: &Places, q: &Query, limit: usize) -> Result<Vec<SearchHit>> {
-    if !q.has_content_terms() {
-        return Err(EngineError::Invalid(
-            "say what to look for: at least one has:CLASS, person:NAME, pet:NAME, faces:N or eyes:open|closed term"
-                .into(),
-        ));
-    }
-    // Each positive term narrows the captures; negative ones remove.
-    let mut caps: Option<HashSet<i64>> = None;
-    let narrow = |caps: &mut Option<HashSet<i64>>, c: HashSet<i64>| {
-        *caps = Some(match caps.take() {
-            None => c,
-            Some(prev) => prev.intersection(&c).copied().collect(),
-        });
-    };
-    for (_, classes) in &q.has {
-        let contents = cat.contents_with_classes(classes)?;
-        narrow(&mut caps, captures_of(cat, &contents)?);
-    }
-    let (model, conf, share) =
-        (crate::faces::MODEL_ID, hma_vision::score::FACE_CONFIDENCE, hma_vision::score::FACE_MIN_SHARE);
-    if let Some((lo, hi)) = q.faces {
-        let contents = if lo == 0 {
-            // Looked at, minus those with more faces than asked.
-            let mut looked = cat.faced_contents(model)?;
-            let more = cat.contents_by_face_count(model, conf, share, hi.map_or(i64::MAX, |h| h + 1), None)?;
-            looked.retain(|h| !more.contains(h));
-            looked
-        } else {
-            cat.contents_by_face_count(model, conf, share, lo, hi)?
-        };
-        narrow(&mut caps, captures_of(cat, &contents)?);
-    }
-    let mut exclude: Vec<HashSet<i64>> = Vec::new();
-    for (neg, who) in &q.who {
-        let p = cat
-            .person_named(&who.name)?
-            .filter(|p| p.kind == who.kind)
-            .ok_or_else(|| EngineError::NotFound(format!("no {} named {:?} (see `hma people`)", who.kind, who.name)))?;
-        let contents: HashSet<hma_catalog::ContentHash> = cat.contents_of_people(&[p.id])?.into_iter().collect();
-        let c = captures_of(cat, &contents)?;
-        if *neg {
-            exclude.push(c);
-        } else {
-            narrow(&mut caps, c);
-        }
-    }
-    for &(neg, e) in &q.eyes {
-        let closed = cat.contents_with_eyes(model, conf, share, "closed")?;
-        let contents = match e {
-            EyesTerm::Closed => closed,
-            EyesTerm::Open => {
-                let mut open = cat.contents_with_eyes(model, conf, share, "open")?;
-                open.retain(|h| !closed.contains(h));
-                open
+/// Runs a query: at most `limit` captures, best first.
+pub fn search(cat: &mut Catalog, places: &Places, query: &str, limit: usize) -> Result<SearchResult> {
+    let e = parse(query)?;
+    let r = resolve(cat, &e)?;
+    let hits = run(cat, places, &r.filter, limit)?;
+    Ok(SearchResult { hits, notes: r.notes })
+}
+
+/// The captures a filter finds, best first.
+pub fn run(cat: &mut Catalog, places: &Places, f: &Filter, limit: usize) -> Result<Vec<SearchHit>> {
+    let page = (limit.saturating_mul(2)).clamp(64, 2000) as i64;
+    let mut offset = 0;
+    let mut seen = HashSet::new();
+    let mut rows = Vec::new();
+    'pages: loop {
+        let got = cat.search_files(f, offset, page)?;
+        let n = got.len() as i64;
+        for r in got {
+            let Some(c) = r.capture_id else { continue };
+            if seen.insert(c) {
+                rows.push(r);
+                if rows.len() >= limit {
+                    break 'pages;
+                }
             }
-        };
-        let c = captures_of(cat, &contents)?;
-        if neg {
-            exclude.push(c);
-        } else {
-            narrow(&mut caps, c);
         }
-    }
-    let mut caps = match caps {
-        Some(c) => c,
-        // Only negative terms: start from every capture looked at for faces.
-        None => {
-            let looked = cat.faced_contents(model)?;
-            captures_of(cat, &looked)?
+        if n < page {
+            break;
         }
-    };
-    for c in exclude {
-        caps.retain(|x| !c.contains(x));
+        offset += page;
     }
-    for (_, classes) in &q.has_not {
-        let contents = cat.contents_with_classes(classes)?;
-        let c = captures_of(cat, &contents)?;
-        caps.retain(|x| !c.contains(x));
+    let capture_ids: Vec<i64> = rows.iter().filter_map(|r| r.capture_id).collect();
+    let taken: HashMap<i64, Option<i64>> =
+        cat.captures_by_ids(&capture_ids)?.into_iter().map(|c| (c.id, c.fields.taken_local_ms)).collect();
+    let contents: Vec<hma_catalog::ContentHash> = rows.iter().filter_map(|r| r.content_hash).collect();
+    let mut classes: HashMap<hma_catalog::ContentHash, Vec<String>> = HashMap::new();
+    for d in cat.detections_of_many(&contents)? {
+        classes.entry(d.content_hash).or_default().push(d.class_name);
     }
-    let root_id = match &q.root {
-        Some(r) => Some(cat.root_by_name(r)?.ok_or_else(|| EngineError::NotFound(format!("no root named '{r}'")))?.id),
-        None => None,
-    };
-    let ids: Vec<i64> = caps.into_iter().collect();
-    let files = cat.picture_files_of_captures(&ids)?;
-    // Best present picture per capture.
-    let mut best: HashMap<i64, hma_catalog::CaptureFile> = HashMap::new();
-    for f in files {
-        let Some(c) = f.capture_id else { continue };
-        let better = match best.get(&c) {
-            None => true,
-            Some(b) => f.score.unwrap_or(-1.0) > b.score.unwrap_or(-1.0),
-        };
-        if better {
-            best.insert(c, f);
-        }
-    }
-    let mut hits: Vec<(i64, hma_catalog::CaptureFile)> = best
+    Ok(rows
         .into_iter()
-        .filter(|(_, f)| root_id.is_none_or(|r| f.root_id == r))
-        .filter(|(_, f)| q.min_score.is_none_or(|m| f.score.unwrap_or(-1.0) >= m))
-        .filter(|(_, f)| q.month.is_none_or(|m| f.taken_local_ms.is_some_and(|t| month_of(t) == m)))
-        .filter(|(_, f)| q.from_ms.is_none_or(|m| f.taken_local_ms.is_some_and(|t| t >= m)))
-        .filter(|(_, f)| q.to_ms.is_none_or(|m| f.taken_local_ms.is_some_and(|t| t < m)))
-        .collect();
-    hits.sort_by(|a, b| b.1.score.unwrap_or(-1.0).total_cmp(&a.1.score.unwrap_or(-1.0)).then(a.0.cmp(&b.0)));
-    hits.truncate(limit);
-    let mut out = Vec::new();
-    for (c, f) in hits {
-        let contents: Vec<hma_catalog::ContentHash> =
-            cat.picture_files_of_captures(&[c])?.into_iter().filter_map(|f| f.content_hash).collect();
-        let mut classes: Vec<String> = cat.detections_of_many(&contents)?.into_iter().map(|d| d.class_name).collect();
-        classes.sort();
-        classes.dedup();
-        out.push(SearchHit {
-            path: places.path_in(f.root_id, &f.rel_path),
-            score: f.score,
-            capture_id: c,
-            taken: f.taken_local_ms.map(format_local),
-            classes,
-        });
-    }
-    Ok(out)
+        .filter_map(|r| {
+            let c = r.capture_id?;
+            let mut cl = r.content_hash.and_then(|h| classes.get(&h).cloned()).unwrap_or_default();
+            cl.sort();
+            cl.dedup();
+            Some(SearchHit {
+                path: places.path_in(r.root_id, &r.rel_path),
+                score: r.score,
+                capture_id: c,
+                taken: taken.get(&c).copied().flatten().map(format_local),
+                classes: cl,
+            })
+        })
+        .collect())
+}
+
+/// `hma search --explain`: the tree, what it became, the SQL and the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explained {
+    pub query: String,
+    pub ast: Expr,
+    pub filter: String,
+    pub sql: String,
+    pub plan: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Explains a query without running it.
+pub fn explain(cat: &mut Catalog, query: &str, limit: usize) -> Result<Explained> {
+    let ast = parse(query)?;
+    let r = resolve(cat, &ast)?;
+    let (sql, plan) = cat.explain_search(&r.filter, limit as i64)?;
+    Ok(Explained { query: query.into(), ast, filter: format!("{:#?}", r.filter), sql, plan, notes: r.notes })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn col_of(q: &str) -> usize {
+        match parse(q) {
+            Err(EngineError::Query { column, .. }) => column,
+            other => panic!("{q:?} parsed: {other:?}"),
+        }
+    }
+
     #[test]
-    fn queries_parse_and_refuse_nonsense() {
-        let q = parse("has:dog -has:cat has:animal month:12 min-score:0.5 root:family").unwrap();
-        assert_eq!(q.has[0].1, vec!["dog".to_string()]);
-        assert_eq!(q.has[1].1.len(), 10);
-        assert_eq!(q.has_not[0].1, vec!["cat".to_string()]);
-        assert_eq!((q.month, q.min_score, q.root.as_deref()), (Some(12), Some(0.5), Some("family")));
-        assert!(parse("has:unicorn").is_err());
-        assert!(parse("month:13").is_err());
-        assert!(parse("dog").is_err());
-        assert!(parse("-month:3").is_err());
-        let f = parse("faces:2+ eyes:open -eyes:closed").unwrap();
-        assert_eq!(
-            (f.faces, f.eyes.clone()),
-            (Some((2, None)), vec![(false, EyesTerm::Open), (true, EyesTerm::Closed)])
+    fn the_grammar() {
+        let e = parse(r#"has:dog (person:Anna OR pet:Rex) -has:cat place:"New York" score>=0.5"#).unwrap();
+        let Expr::And(parts) = &e else { panic!("{e:?}") };
+        assert_eq!(parts.len(), 5);
+        assert!(matches!(&parts[1], Expr::Or(v) if v.len() == 2));
+        assert!(matches!(&parts[2], Expr::Not(_)));
+        assert!(matches!(&parts[3], Expr::Term(Term { kind: TermKind::Place(p), column: 43 }) if p == "New York"));
+        assert!(matches!(&parts[4], Expr::Term(Term { kind: TermKind::Score(CmpOp::Ge, s), .. }) if *s == 0.5));
+        fn strip(e: Expr) -> Expr {
+            match e {
+                Expr::And(v) => Expr::And(v.into_iter().map(strip).collect()),
+                Expr::Or(v) => Expr::Or(v.into_iter().map(strip).collect()),
+                Expr::Not(e) => Expr::Not(Box::new(strip(*e))),
+                Expr::Term(t) => Expr::Term(Term { column: 0, kind: t.kind }),
+            }
+        }
+        assert_eq!(strip(parse("a OR b c").unwrap()), strip(parse("a OR (b AND c)").unwrap()));
+        assert_eq!(strip(parse("a b OR c").unwrap()), strip(parse("(a b) OR c").unwrap()));
+        assert!(matches!(parse("NOT has:cat").unwrap(), Expr::Not(_)));
+        assert!(
+            matches!(parse("\"beach house\"").unwrap(), Expr::Term(Term { kind: TermKind::Word(w), .. }) if w == "beach house")
         );
-        assert_eq!(parse("faces:1-3").unwrap().faces, Some((1, Some(3))));
-        assert_eq!(parse("faces:0").unwrap().faces, Some((0, Some(0))));
-        assert!(parse("faces:3-1").is_err() && parse("faces:x").is_err() && parse("eyes:half").is_err());
-        assert_eq!(parse("has:cell_phone").unwrap().has[0].1, vec!["cell phone".to_string()]);
-        let w = parse("person:Anna_Maria -person:Ben pet:Rex").unwrap();
-        assert_eq!(
-            w.who,
-            vec![
-                (false, Who { kind: "person".into(), name: "Anna Maria".into() }),
-                (true, Who { kind: "person".into(), name: "Ben".into() }),
-                (false, Who { kind: "pet".into(), name: "Rex".into() }),
-            ]
+        assert!(matches!(
+            parse("month:jul").unwrap(),
+            Expr::Term(Term { kind: TermKind::Taken(DateTerm::Month(7)), .. })
+        ));
+        assert!(matches!(parse("rating<3").unwrap(), Expr::Term(Term { kind: TermKind::Rating(CmpOp::Lt, 3), .. })));
+        assert!(
+            matches!(parse("has:cell_phone").unwrap(), Expr::Term(Term { kind: TermKind::Has(_, c), .. }) if *c == vec!["cell phone".to_string()])
         );
-        assert!(parse("person:").is_err());
-        assert!(parse("-person:Ben").unwrap().has_content_terms());
+    }
+
+    #[test]
+    fn every_error_has_its_column() {
+        assert_eq!(col_of("has:dog has:unicorn"), 13);
+        assert_eq!(col_of("has:dog (person:Anna"), 9);
+        assert_eq!(col_of("has:dog )"), 9);
+        assert_eq!(col_of("has:dog OR"), 9);
+        assert_eq!(col_of("OR has:dog"), 1);
+        assert_eq!(col_of("month:13"), 7);
+        assert_eq!(col_of("colour:red"), 1);
+        assert_eq!(col_of("place:\"New York"), 7);
+        assert_eq!(col_of(""), 1);
+        assert_eq!(col_of("   "), 1);
+        assert_eq!(col_of("has:dog -"), 9);
+        assert_eq!(col_of("()"), 1);
+        assert_eq!(col_of("has>=dog"), 4);
+        assert_eq!(col_of("score>=2"), 8);
+        assert_eq!(col_of("near:1,2"), 6);
+        assert_eq!(col_of(&"(".repeat(100)), 66);
+        match parse("has:dog has:unicorn") {
+            Err(e) => assert!(e.to_string().starts_with("error at column 13: unknown class"), "{e}"),
+            Ok(_) => panic!(),
+        }
     }
 }

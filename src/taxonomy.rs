@@ -96,11 +96,13 @@ pub fn import(cat: &mut Catalog, file: &Path, name: &str, ctx: &JobContext) -> R
                 c.and_then(|c| rec.get(c)).map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty())
             };
             let Some(external_id) = get(Some(id_c)) else { continue };
+            let name = get(Some(name_c)).unwrap_or_default();
             batch.push(NewTaxon {
                 taxonomy_id: tid,
                 external_id,
                 parent_external_id: get(parent_c),
-                name: get(Some(name_c)).unwrap_or_default(),
+                name_key: Some(hma_catalog::taxon_key(&name)),
+                name,
                 taxon_rank: get(rank_c),
                 status: get(status_c),
             });

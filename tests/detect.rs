@@ -176,7 +176,8 @@ catalog_test!(detect_then_search_by_class, |db| {
     assert!(animals.contains(&"horses.jpg".to_string()), "{animals:?}");
     assert_eq!(animals, with_animal, "has:animal = every capture with a detection of an animal class");
     let bad = hma(&["search", "has:unicorn"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(64), "a query that cannot be read");
+    assert!(String::from_utf8_lossy(&bad.stderr).starts_with("error at column 5: unknown class"), "{bad:?}");
 
     // The COCO taxonomy is in the catalogue; the originals are untouched.
     let tax = json(hma(&["taxonomy", "list", "--json"]), "taxonomy list");

@@ -237,7 +237,7 @@ catalog_test!(faces_are_found_stored_shown_and_incremental, |db| {
         got.sort();
         assert_eq!(got, want, "{q}");
     }
-    assert_eq!(hma(&["search", "faces:many"]).status.code(), Some(1));
+    assert_eq!(hma(&["search", "faces:many"]).status.code(), Some(64), "a query that cannot be read: exit 64");
     assert_eq!(snapshot(lib.path()), before, "originals untouched");
 });
 

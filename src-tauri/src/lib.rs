@@ -431,7 +431,10 @@ async fn about(app: tauri::AppHandle, shell: State<'_, Shell>) -> ApiResult<Abou
             models,
             notices: vec![
                 "Your photos are only read: everything the app knows lives in the catalogue, the cache and (when you turn them on) XMP sidecars.".into(),
-                "Place names are not used yet (no GeoNames data is shipped).".into(),
+                format!(
+                    "{} — place names come from GeoNames' table of towns of 1,000+ inhabitants, built into the app; your positions never leave this computer.",
+                    hma::places::ATTRIBUTION
+                ),
             ],
             threads,
             cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),

@@ -1,9 +1,8 @@
 //! What is in the pictures: `detect`, `faces` and `search`.
 
 use clap::Args;
-use hma::report::Places;
 
-use super::{exit, Env};
+use super::Env;
 
 #[derive(Args, Debug)]
 pub struct DetectArgs {
@@ -84,33 +83,4 @@ pub(super) fn print_faces(s: &hma::faces::FacesSummary) {
     for f in s.failures.iter().take(20) {
         println!("  {}: {}", f.path, f.error);
     }
-}
-
-#[derive(Args, Debug)]
-pub struct SearchArgs {
-    /// The query (quote it).
-    pub query: String,
-    /// At most this many.
-    #[arg(long, default_value_t = 100)]
-    pub limit: usize,
-}
-
-pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
-    let mut cat = env.open()?;
-    let places = Places::load(&mut cat, &env.ctx.machine)?;
-    let q = hma::search::parse(&a.query)?;
-    let hits = hma::search::search(&mut cat, &places, &q, a.limit)?;
-    env.print(&hits, |hits| {
-        for h in hits {
-            println!(
-                "{}  {}  {}  [{}]",
-                h.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "  - ".into()),
-                h.taken.as_deref().unwrap_or("(no date)         "),
-                h.path,
-                h.classes.join(", ")
-            );
-        }
-        println!("{} captures", hits.len());
-    })?;
-    Ok(exit::OK)
 }

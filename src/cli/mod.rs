@@ -11,6 +11,7 @@ pub mod library;
 pub mod models;
 pub mod people;
 pub mod roots;
+pub mod search;
 pub mod taxonomy;
 
 use std::io::{IsTerminal, Write};
@@ -30,6 +31,9 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// Done, but some files had errors (listed in the output).
     pub const PROBLEMS: u8 = 2;
+    /// The command line or a search query could not be read (EX_USAGE);
+    /// the message says where.
+    pub const USAGE: u8 = 64;
     /// Cancelled (Ctrl-C); what was finished is kept.
     pub const CANCELLED: u8 = 130;
 }

@@ -18,6 +18,14 @@ pub enum TaxonomyCmd {
     },
     /// List taxonomies.
     List,
+    /// Browse a taxonomy: a node (or the top) and its children, each with how many
+    /// photos are under it (`hma taxonomy show places Germany`, `hma taxonomy show keywords`).
+    Show {
+        /// The taxonomy (places, keywords, people, coco, or one imported).
+        name: String,
+        /// A node: its path of names (Germany/Bavaria), its id, or a name found once.
+        node: Option<String>,
+    },
 }
 
 pub fn run(cmd: &TaxonomyCmd, env: &Env) -> anyhow::Result<u8> {
@@ -38,6 +46,21 @@ pub fn run(cmd: &TaxonomyCmd, env: &Env) -> anyhow::Result<u8> {
                     );
                 }
             })
+        }
+        TaxonomyCmd::Show { name, node } => {
+            let v = hma::tags::browse(&mut cat, name, node.as_deref())?;
+            env.print(&v, |v| {
+                println!("{}  ({} photos)", v.path, v.photos);
+                for c in &v.children {
+                    println!(
+                        "  {:<40} {:>8} photos{}",
+                        c.name,
+                        c.photos,
+                        if c.children > 0 { format!("  ({} below)", c.children) } else { String::new() }
+                    );
+                }
+            })?;
+            Ok(super::exit::OK)
         }
         TaxonomyCmd::List => {
             let ts = cat.taxonomies()?;

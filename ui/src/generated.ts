@@ -199,7 +199,12 @@ person: string | null,
 /**
  * Its person's or unnamed cluster's id (`hma people`), null when none.
  */
-person_id: number | null, };
+person_id: number | null, 
+/**
+ * Whether the score and search count it (confident, not tiny): what
+ * `faces:N` and `eyes:` look at.
+ */
+counted: boolean, };
 
 export type ListFilter = { 
 /**

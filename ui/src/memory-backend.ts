@@ -192,6 +192,7 @@ export class MemoryBackend implements Backend {
         eyes: { left: 0.3, right: 0.3, blink_left: 0.05, blink_right: 0.06, verdict: "open" },
         person: this.persons.find((p) => p.id === o.person)?.name ?? null,
         person_id: o.person,
+        counted: true,
       }));
   }
   async models() {

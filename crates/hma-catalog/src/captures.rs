@@ -52,8 +52,20 @@ impl Catalog {
         })
     }
 
-    /// Overwrites a capture's fields.
+    /// Overwrites a capture's fields. When its GPS position changes, its
+    /// place (the link from source `gps`) goes, for the places job to set again.
     pub fn update_capture(&mut self, id: i64, fields: &CaptureFields) -> Result<()> {
+        let old: Option<(Option<f64>, Option<f64>)> = with_conn!(self, c => captures::table
+            .find(id)
+            .select((captures::gps_lat, captures::gps_lon))
+            .first(c)
+            .optional())?;
+        if old.is_some_and(|o| o != (fields.gps_lat, fields.gps_lon)) {
+            with_conn!(self, c => diesel::delete(capture_taxa::table
+                .filter(capture_taxa::capture_id.eq(id))
+                .filter(capture_taxa::source.eq("gps")))
+                .execute(c))?;
+        }
         with_conn!(self, c => diesel::update(captures::table.find(id)).set(fields).execute(c))?;
         Ok(())
     }

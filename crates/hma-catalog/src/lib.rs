@@ -28,6 +28,7 @@ mod relations;
 mod roots;
 mod scans;
 pub mod schema;
+pub mod search;
 mod stats;
 mod taxonomies;
 
@@ -59,6 +60,7 @@ pub use relations::RelationKind;
 pub use roots::SidecarRow;
 pub use scans::ProblemRow;
 pub use stats::*;
+pub use taxonomies::{NodeSpec, TaxonNode};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");

@@ -251,6 +251,14 @@ pub struct NewTaxon {
     pub taxon_rank: Option<String>,
     /// accepted, synonym…
     pub status: Option<String>,
+    /// The name as searched ([`taxon_key`]).
+    pub name_key: Option<String>,
+}
+
+/// A name as the catalogue searches it: trimmed, lower case (Unicode), at
+/// most 190 characters (the indexed column's width on MariaDB).
+pub fn taxon_key(name: &str) -> String {
+    name.trim().to_lowercase().chars().take(190).collect()
 }
 
 /// A taxonomy as listed.

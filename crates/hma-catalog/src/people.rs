@@ -505,6 +505,7 @@ impl Catalog {
                     name: p.name.clone().unwrap_or_default(),
                     taxon_rank: Some(p.kind.clone()),
                     status: None,
+                    name_key: Some(crate::taxon_key(p.name.as_deref().unwrap_or_default())),
                 })
                 .collect();
             cat.insert_taxa(&nodes)?;

@@ -168,6 +168,23 @@ diesel::table! {
         name -> Text,
         taxon_rank -> Nullable<Text>,
         status -> Nullable<Text>,
+        name_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    job_marks (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    saved_searches (id) {
+        id -> BigInt,
+        name -> Text,
+        query -> Text,
+        created_ms -> BigInt,
     }
 }
 
@@ -389,4 +406,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     photo_groups,
     photo_group_members,
     analysis_state,
+    job_marks,
+    saved_searches,
 );

@@ -1,5 +1,7 @@
 //! Hierarchical taxonomies (COCO, species, places…): import, lineage.
 
+use std::collections::{HashMap, HashSet};
+
 use diesel::prelude::*;
 use hma_media::ContentHash;
 
@@ -126,5 +128,311 @@ impl Catalog {
             .filter(taxonomy_nodes::parent_id.is_null())
             .count()
             .get_result(c))?)
+    }
+}
+
+/// A node the caller wants to exist: its id in the source (a place's path,
+/// a keyword's path), its parent's, name and rank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    pub external_id: String,
+    pub parent: Option<String>,
+    pub name: String,
+    pub rank: Option<String>,
+}
+
+/// A taxonomy node as read back.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = taxonomy_nodes)]
+pub struct TaxonNode {
+    pub id: i64,
+    pub taxonomy_id: i64,
+    pub external_id: String,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub taxon_rank: Option<String>,
+    pub status: Option<String>,
+}
+
+impl Catalog {
+    /// The taxonomy `name`, created empty (format `format`) when missing;
+    /// returns its id. Unlike [`Catalog::reset_taxonomy`] it never empties one.
+    pub fn ensure_taxonomy(&mut self, name: &str, format: &str, now_ms: i64) -> Result<i64> {
+        if let Some(t) = self.taxonomy(name)? {
+            return Ok(t.id);
+        }
+        with_conn!(self, c => diesel::insert_into(taxonomies::table)
+            .values((
+                taxonomies::name.eq(name),
+                taxonomies::source_format.eq(format),
+                taxonomies::source_hash.eq(ContentHash(0)),
+                taxonomies::node_count.eq(0),
+                taxonomies::imported_ms.eq(now_ms),
+            ))
+            .execute(c))?;
+        self.taxonomy(name)?.map(|t| t.id).ok_or_else(|| CatalogError::Invalid(format!("taxonomy '{name}' vanished")))
+    }
+
+    /// Makes sure these nodes exist in taxonomy `tid` (parents listed before
+    /// their children, or already there); returns each one's row id by its
+    /// source id. Existing nodes are left as they are.
+    pub fn ensure_nodes(&mut self, tid: i64, specs: &[NodeSpec]) -> Result<HashMap<String, i64>> {
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        let wanted: Vec<&str> =
+            specs.iter().flat_map(|s| std::iter::once(s.external_id.as_str()).chain(s.parent.as_deref())).collect();
+        for chunk in wanted.chunks(BATCH) {
+            let v: Vec<(String, i64)> = with_conn!(self, c => taxonomy_nodes::table
+                .filter(taxonomy_nodes::taxonomy_id.eq(tid))
+                .filter(taxonomy_nodes::external_id.eq_any(chunk))
+                .select((taxonomy_nodes::external_id, taxonomy_nodes::id))
+                .load(c))?;
+            ids.extend(v);
+        }
+        let mut added = 0i64;
+        for s in specs {
+            if ids.contains_key(&s.external_id) {
+                continue;
+            }
+            let parent_id = s.parent.as_ref().and_then(|p| ids.get(p).copied());
+            with_conn!(self, c => diesel::insert_into(taxonomy_nodes::table)
+                .values((
+                    taxonomy_nodes::taxonomy_id.eq(tid),
+                    taxonomy_nodes::external_id.eq(&s.external_id),
+                    taxonomy_nodes::parent_external_id.eq(&s.parent),
+                    taxonomy_nodes::parent_id.eq(parent_id),
+                    taxonomy_nodes::name.eq(&s.name),
+                    taxonomy_nodes::taxon_rank.eq(&s.rank),
+                    taxonomy_nodes::name_key.eq(crate::taxon_key(&s.name)),
+                ))
+                .execute(c))?;
+            let id: i64 = with_conn!(self, c => taxonomy_nodes::table
+                .filter(taxonomy_nodes::taxonomy_id.eq(tid))
+                .filter(taxonomy_nodes::external_id.eq(&s.external_id))
+                .select(taxonomy_nodes::id)
+                .first(c))?;
+            ids.insert(s.external_id.clone(), id);
+            added += 1;
+        }
+        if added > 0 {
+            with_conn!(self, c => diesel::update(taxonomies::table.find(tid))
+                .set(taxonomies::node_count.eq(taxonomies::node_count + added))
+                .execute(c))?;
+        }
+        Ok(ids)
+    }
+
+    /// Links captures to nodes (`(capture, node)` pairs) from `source`
+    /// (gps, xmp, user…); pairs already linked from it stay as they are.
+    pub fn link_taxa(&mut self, links: &[(i64, i64)], source: &str, version: Option<&str>, now_ms: i64) -> Result<()> {
+        for chunk in links.chunks(BATCH) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|&(capture, node)| {
+                    (
+                        capture_taxa::capture_id.eq(capture),
+                        capture_taxa::node_id.eq(node),
+                        capture_taxa::source.eq(source),
+                        capture_taxa::confidence.eq(None::<f64>),
+                        capture_taxa::model_version.eq(version),
+                        capture_taxa::created_ms.eq(now_ms),
+                    )
+                })
+                .collect();
+            with_conn!(self, c => diesel::insert_or_ignore_into(capture_taxa::table).values(&rows).execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// Removes these captures' links to `node_id` from `source`; returns how many went.
+    pub fn unlink_taxa(&mut self, capture_ids: &[i64], node_id: i64, source: &str) -> Result<usize> {
+        let mut n = 0;
+        for chunk in capture_ids.chunks(BATCH) {
+            n += with_conn!(self, c => diesel::delete(capture_taxa::table
+                .filter(capture_taxa::capture_id.eq_any(chunk))
+                .filter(capture_taxa::node_id.eq(node_id))
+                .filter(capture_taxa::source.eq(source)))
+                .execute(c))?;
+        }
+        Ok(n)
+    }
+
+    /// Removes every link of these captures from `source`.
+    pub fn unlink_source(&mut self, capture_ids: &[i64], source: &str) -> Result<usize> {
+        let mut n = 0;
+        for chunk in capture_ids.chunks(BATCH) {
+            n += with_conn!(self, c => diesel::delete(capture_taxa::table
+                .filter(capture_taxa::capture_id.eq_any(chunk))
+                .filter(capture_taxa::source.eq(source)))
+                .execute(c))?;
+        }
+        Ok(n)
+    }
+
+    /// Captures with GPS coordinates and no link from `source`, `limit`
+    /// after capture id `after`, as (id, latitude, longitude).
+    pub fn gps_captures_without(&mut self, source: &str, after: i64, limit: i64) -> Result<Vec<(i64, f64, f64)>> {
+        let v: Vec<(i64, Option<f64>, Option<f64>)> = with_conn!(self, c => captures::table
+            .left_join(capture_taxa::table.on(capture_taxa::capture_id.eq(captures::id).and(capture_taxa::source.eq(source))))
+            .filter(captures::id.gt(after))
+            .filter(captures::gps_lat.is_not_null())
+            .filter(captures::gps_lon.is_not_null())
+            .filter(capture_taxa::id.nullable().is_null())
+            .order(captures::id)
+            .limit(limit)
+            .select((captures::id, captures::gps_lat, captures::gps_lon))
+            .load(c))?;
+        Ok(v.into_iter().filter_map(|(id, la, lo)| Some((id, la?, lo?))).collect())
+    }
+
+    /// One node by its source id.
+    pub fn node_by_external_id(&mut self, tid: i64, external_id: &str) -> Result<Option<TaxonNode>> {
+        Ok(with_conn!(self, c => taxonomy_nodes::table
+            .filter(taxonomy_nodes::taxonomy_id.eq(tid))
+            .filter(taxonomy_nodes::external_id.eq(external_id))
+            .select(TaxonNode::as_select())
+            .first(c)
+            .optional())?)
+    }
+
+    /// Nodes whose name is `name` (any case), in one taxonomy or in all.
+    pub fn nodes_named(&mut self, tid: Option<i64>, name: &str) -> Result<Vec<TaxonNode>> {
+        let key = crate::taxon_key(name);
+        Ok(with_conn!(self, c => {
+            let mut q = taxonomy_nodes::table.filter(taxonomy_nodes::name_key.eq(&key)).into_boxed();
+            if let Some(t) = tid {
+                q = q.filter(taxonomy_nodes::taxonomy_id.eq(t));
+            }
+            q.order(taxonomy_nodes::id).select(TaxonNode::as_select()).load(c)
+        })?)
+    }
+
+    /// Nodes by row id.
+    pub fn nodes_by_ids(&mut self, ids: &[i64]) -> Result<Vec<TaxonNode>> {
+        self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => taxonomy_nodes::table
+                .filter(taxonomy_nodes::id.eq_any(chunk))
+                .select(TaxonNode::as_select())
+                .load(c))?)
+        })
+    }
+
+    /// The children of a node (or the top nodes of taxonomy `tid` with `parent` None).
+    pub fn child_nodes(&mut self, tid: i64, parent: Option<i64>) -> Result<Vec<TaxonNode>> {
+        Ok(with_conn!(self, c => {
+            let q = taxonomy_nodes::table.filter(taxonomy_nodes::taxonomy_id.eq(tid)).into_boxed();
+            let q = match parent {
+                Some(p) => q.filter(taxonomy_nodes::parent_id.eq(p)),
+                None => q.filter(taxonomy_nodes::parent_id.is_null()),
+            };
+            q.order(taxonomy_nodes::name).select(TaxonNode::as_select()).load(c)
+        })?)
+    }
+
+    /// Of the nodes in the subtrees under `tops` (themselves included),
+    /// those linked to a capture: what a search for them needs. The tree is
+    /// walked level by level, but only linked nodes are kept, so a query on
+    /// a large backbone binds few ids.
+    pub fn linked_nodes_under(&mut self, tops: &[i64]) -> Result<Vec<i64>> {
+        let mut linked = Vec::new();
+        let mut seen: HashSet<i64> = tops.iter().copied().collect();
+        let mut level: Vec<i64> = tops.to_vec();
+        let mut depth = 0;
+        while !level.is_empty() && depth < 200 {
+            for chunk in level.chunks(BATCH) {
+                let v: Vec<i64> = with_conn!(self, c => capture_taxa::table
+                    .filter(capture_taxa::node_id.eq_any(chunk))
+                    .select(capture_taxa::node_id)
+                    .distinct()
+                    .load(c))?;
+                linked.extend(v);
+            }
+            let mut next = Vec::new();
+            for chunk in level.chunks(BATCH) {
+                let v: Vec<i64> = with_conn!(self, c => taxonomy_nodes::table
+                    .filter(taxonomy_nodes::parent_id.eq_any(chunk))
+                    .select(taxonomy_nodes::id)
+                    .load(c))?;
+                next.extend(v.into_iter().filter(|id| seen.insert(*id)));
+            }
+            level = next;
+            depth += 1;
+        }
+        linked.sort_unstable();
+        linked.dedup();
+        Ok(linked)
+    }
+
+    /// Every (capture, node) link of taxonomy `tid`.
+    pub fn taxonomy_links(&mut self, tid: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(with_conn!(self, c => capture_taxa::table
+            .inner_join(taxonomy_nodes::table)
+            .filter(taxonomy_nodes::taxonomy_id.eq(tid))
+            .select((capture_taxa::capture_id, capture_taxa::node_id))
+            .distinct()
+            .load(c))?)
+    }
+
+    /// The links of these captures: (capture, node, source), with each
+    /// node's taxonomy name.
+    pub fn links_of_captures(&mut self, capture_ids: &[i64]) -> Result<Vec<(i64, i64, String, String)>> {
+        self.by_chunks(capture_ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => capture_taxa::table
+                .inner_join(taxonomy_nodes::table.inner_join(taxonomies::table))
+                .filter(capture_taxa::capture_id.eq_any(chunk))
+                .select((capture_taxa::capture_id, capture_taxa::node_id, capture_taxa::source, taxonomies::name))
+                .load(c))?)
+        })
+    }
+
+    /// Captures linked to a node from `source`.
+    pub fn captures_linked(&mut self, node_id: i64, source: &str) -> Result<Vec<i64>> {
+        Ok(with_conn!(self, c => capture_taxa::table
+            .filter(capture_taxa::node_id.eq(node_id))
+            .filter(capture_taxa::source.eq(source))
+            .select(capture_taxa::capture_id)
+            .load(c))?)
+    }
+
+    /// A job's mark (how far it came), 0 when it never ran.
+    pub fn job_mark(&mut self, name: &str) -> Result<i64> {
+        let v: Option<i64> =
+            with_conn!(self, c => job_marks::table.find(name).select(job_marks::value).first(c).optional())?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Sets a job's mark.
+    pub fn set_job_mark(&mut self, name: &str, value: i64) -> Result<()> {
+        let n = with_conn!(self, c => diesel::update(job_marks::table.find(name)).set(job_marks::value.eq(value)).execute(c))?;
+        if n == 0 {
+            with_conn!(self, c => diesel::insert_into(job_marks::table)
+                .values((job_marks::name.eq(name), job_marks::value.eq(value)))
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// Keywords read from XMP with a row id above `after`, as (row id,
+    /// capture, keyword, hierarchical), `limit` of them in id order.
+    pub fn keywords_after(&mut self, after: i64, limit: i64) -> Result<Vec<(i64, i64, String, bool)>> {
+        Ok(with_conn!(self, c => capture_keywords::table
+            .filter(capture_keywords::id.gt(after))
+            .order(capture_keywords::id)
+            .limit(limit)
+            .select((capture_keywords::id, capture_keywords::capture_id, capture_keywords::keyword, capture_keywords::hierarchical))
+            .load(c))?)
+    }
+}
+
+impl Catalog {
+    /// How many children each of these nodes has.
+    pub fn child_counts(&mut self, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        let v: Vec<(Option<i64>, i64)> = self.by_chunks(ids, |cat, chunk| {
+            Ok(with_conn!(cat, c => taxonomy_nodes::table
+                .filter(taxonomy_nodes::parent_id.eq_any(chunk))
+                .group_by(taxonomy_nodes::parent_id)
+                .select((taxonomy_nodes::parent_id, diesel::dsl::count_star()))
+                .load(c))?)
+        })?;
+        Ok(v.into_iter().filter_map(|(p, n)| Some((p?, n))).collect())
     }
 }

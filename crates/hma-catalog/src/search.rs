@@ -1,0 +1,616 @@
+//! The search language's filters as Diesel expressions, both backends, no
+//! SQL built from strings. The engine parses a query and resolves its names
+//! (people, places, tags) to ids; what reaches here is a [`Filter`] tree
+//! over a picture file, its content and its capture, compiled into one
+//! `SELECT … FROM files LEFT JOIN analyses … ORDER BY score DESC`.
+//!
+//! Every leaf is two-valued (true or false, never NULL): a capture's or a
+//! content's property is an `IN (subquery)` whose subquery selects no NULLs,
+//! and files without a capture or a content are outside the search. So
+//! `NOT` means "does not have", as a person reads it.
+
+use diesel::dsl::{count_star, not};
+use diesel::expression::BoxableExpression;
+use diesel::helper_types::LeftJoinQuerySource;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+
+use crate::schema::*;
+use crate::{with_conn, Catalog, ContentHash, Result};
+
+diesel::define_sql_function! {
+    /// Lower case (both backends have it).
+    fn lower(x: Nullable<Text>) -> Nullable<Text>;
+}
+diesel::define_sql_function! {
+    /// Without leading and trailing spaces (both backends have it).
+    fn trim(x: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Ge,
+    Gt,
+    Le,
+    Lt,
+    Eq,
+}
+
+/// What a leaf asks of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Leaf {
+    /// Its content has an object of one of these classes.
+    Classes(Vec<String>),
+    /// Its content shows one of these people or pets (a face of theirs not
+    /// rejected).
+    People(Vec<i64>),
+    /// Its overall score compares so (no score: false).
+    Score(Cmp, f64),
+    /// Between `lo` and `hi` (inclusive, no upper bound when None) faces
+    /// that count (model, confidence, size as the score counts them); with
+    /// `lo` 0 the picture must have been looked at.
+    Faces { model: String, min_confidence: f64, min_share: f64, lo: i64, hi: Option<i64> },
+    /// A counted face with its eyes `closed`; or, for "open", at least one
+    /// with open eyes and none closed.
+    Eyes { model: String, min_confidence: f64, min_share: f64, closed: bool },
+    /// Another present file has the same content.
+    Duplicated,
+    /// The best of its group, or in no group.
+    BestOfGroup,
+    /// Its capture is linked to one of these taxonomy nodes.
+    Taxa(Vec<i64>),
+    /// Taken (local time) in one of these `[from, to)` ranges, ms.
+    Taken(Vec<(i64, i64)>),
+    /// The camera's make or model contains this (lower case).
+    Camera(String),
+    /// The lens contains this (lower case).
+    Lens(String),
+    /// Within `km` of a point (equirectangular distance, the same formula
+    /// as [`near_km`]).
+    Near { lat: f64, lon: f64, km: f64 },
+    /// The stars shown (decided here, else the XMP's, else 0) are within `lo..=hi`.
+    Stars { lo: i16, hi: i16 },
+    /// The flag shown is this (1 picked, −1 rejected, 0 none).
+    Flag(i16),
+    /// The colour label shown is this (lower case), or none.
+    Label(Option<String>),
+    /// The file's kind (image, raw, video).
+    Kind(String),
+    /// The file's format (jpeg, heic, png…).
+    Format(String),
+    /// Its path in its root contains this (lower case).
+    PathContains(String),
+    /// In this root.
+    Root(i64),
+    /// Marked missing.
+    Missing,
+    /// Nothing passes (a name nobody has).
+    Nothing,
+}
+
+/// A filter over picture files.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    All(Vec<Filter>),
+    Any(Vec<Filter>),
+    Not(Box<Filter>),
+    Leaf(Leaf),
+}
+
+/// Distance between two points, km, as `near:` measures it: flat
+/// (equirectangular) around the asked point, good to well under 1 % within
+/// a few hundred km; what the database can compute with arithmetic alone.
+pub fn near_km(lat0: f64, lon0: f64, lat: f64, lon: f64) -> f64 {
+    let k = KM_PER_DEGREE;
+    let dx = (lon - lon0) * lat0.to_radians().cos() * k;
+    let dy = (lat - lat0) * k;
+    (dx * dx + dy * dy).sqrt()
+}
+
+const KM_PER_DEGREE: f64 = 111.195;
+
+/// One file found, in score order.
+#[derive(Debug, Clone, Queryable)]
+pub struct SearchRow {
+    pub file_id: i64,
+    pub capture_id: Option<i64>,
+    pub root_id: i64,
+    pub rel_path: String,
+    pub content_hash: Option<ContentHash>,
+    pub score: Option<f64>,
+}
+
+type Src = LeftJoinQuerySource<files::table, analyses::table>;
+
+const PICTURE_KINDS: [&str; 3] = ["image", "raw", "video"];
+
+macro_rules! compiler {
+    ($name:ident, $db:ty) => {
+        fn $name(f: &Filter) -> Box<dyn BoxableExpression<Src, $db, SqlType = Nullable<Bool>>> {
+            type B = Box<dyn BoxableExpression<Src, $db, SqlType = Nullable<Bool>>>;
+            fn yes() -> B {
+                Box::new(files::id.eq(files::id).nullable())
+            }
+            fn no() -> B {
+                Box::new(files::id.ne(files::id).nullable())
+            }
+            // Captures passing a test on the captures row.
+            macro_rules! captures_where {
+                ($pred:expr) => {
+                    Box::new(
+                        files::capture_id
+                            .eq_any(captures::table.filter($pred).select(captures::id.nullable()))
+                            .nullable(),
+                    ) as B
+                };
+            }
+            // Captures with a decision passing a test.
+            macro_rules! decided_where {
+                ($pred:expr) => {
+                    files::capture_id.eq_any(decisions::table.filter($pred).select(decisions::capture_id.nullable()))
+                };
+            }
+            match f {
+                Filter::All(v) => v.iter().map($name).reduce(|a, b| Box::new(a.and(b)) as B).unwrap_or_else(yes),
+                Filter::Any(v) => v.iter().map($name).reduce(|a, b| Box::new(a.or(b)) as B).unwrap_or_else(no),
+                Filter::Not(e) => Box::new(not($name(e))),
+                Filter::Leaf(l) => match l {
+                    Leaf::Nothing => no(),
+                    Leaf::Classes(c) => Box::new(
+                        files::content_hash
+                            .eq_any(
+                                detections::table
+                                    .filter(detections::class_name.eq_any(c.clone()))
+                                    .select(detections::content_hash.nullable()),
+                            )
+                            .nullable(),
+                    ),
+                    Leaf::People(ids) => Box::new(
+                        files::content_hash
+                            .eq_any(
+                                face_people::table
+                                    .inner_join(faces::table)
+                                    .filter(face_people::person_id.eq_any(ids.clone()))
+                                    .filter(face_people::source.ne("rejected"))
+                                    .select(faces::content_hash.nullable()),
+                            )
+                            .nullable(),
+                    ),
+                    Leaf::Score(op, v) => {
+                        let q = analyses::table.filter(analyses::score.is_not_null()).into_boxed::<$db>();
+                        let q = match op {
+                            Cmp::Ge => q.filter(analyses::score.ge(*v)),
+                            Cmp::Gt => q.filter(analyses::score.gt(*v)),
+                            Cmp::Le => q.filter(analyses::score.le(*v)),
+                            Cmp::Lt => q.filter(analyses::score.lt(*v)),
+                            Cmp::Eq => q.filter(analyses::score.eq(*v)),
+                        };
+                        Box::new(files::content_hash.eq_any(q.select(analyses::content_hash.nullable())).nullable())
+                    }
+                    Leaf::Faces { model, min_confidence, min_share, lo, hi } => {
+                        let counted = |n: i64| {
+                            faces::table
+                                .filter(faces::model.eq(model.clone()))
+                                .filter(faces::confidence.ge(*min_confidence))
+                                .filter(faces::box_w.ge(*min_share).or(faces::box_h.ge(*min_share)))
+                                .filter(
+                                    faces::id.ne_all(
+                                        face_people::table
+                                            .filter(face_people::source.eq("rejected"))
+                                            .filter(face_people::person_id.is_null())
+                                            .select(face_people::face_id),
+                                    ),
+                                )
+                                .group_by(faces::content_hash)
+                                .having(count_star().ge(n))
+                                .select(faces::content_hash.nullable())
+                        };
+                        let at_least = |n: i64| -> B {
+                            if n <= 0 {
+                                Box::new(
+                                    files::content_hash
+                                        .eq_any(
+                                            face_runs::table
+                                                .filter(face_runs::model.eq(model.clone()))
+                                                .filter(face_runs::error.is_null())
+                                                .select(face_runs::content_hash.nullable()),
+                                        )
+                                        .nullable(),
+                                )
+                            } else {
+                                Box::new(files::content_hash.eq_any(counted(n)).nullable())
+                            }
+                        };
+                        match hi {
+                            None => at_least(*lo),
+                            Some(h) => {
+                                let over: B = Box::new(files::content_hash.eq_any(counted(h + 1)).nullable());
+                                Box::new(at_least(*lo).and(not(over)))
+                            }
+                        }
+                    }
+                    Leaf::Eyes { model, min_confidence, min_share, closed } => {
+                        let with = |verdict: &'static str| -> B {
+                            Box::new(
+                                files::content_hash
+                                    .eq_any(
+                                        faces::table
+                                            .filter(faces::model.eq(model.clone()))
+                                            .filter(faces::confidence.ge(*min_confidence))
+                                            .filter(faces::box_w.ge(*min_share).or(faces::box_h.ge(*min_share)))
+                                            .filter(
+                                                faces::id.ne_all(
+                                                    face_people::table
+                                                        .filter(face_people::source.eq("rejected"))
+                                                        .filter(face_people::person_id.is_null())
+                                                        .select(face_people::face_id),
+                                                ),
+                                            )
+                                            .filter(faces::eyes.eq(verdict))
+                                            .select(faces::content_hash.nullable()),
+                                    )
+                                    .nullable(),
+                            )
+                        };
+                        if *closed {
+                            with("closed")
+                        } else {
+                            Box::new(with("open").and(not(with("closed"))))
+                        }
+                    }
+                    Leaf::Duplicated => Box::new(
+                        files::content_hash
+                            .eq_any(duplicate_hashes::table.select(duplicate_hashes::content_hash.nullable()))
+                            .nullable(),
+                    ),
+                    Leaf::BestOfGroup => Box::new(
+                        files::id
+                            .eq_any(photo_groups::table.select(photo_groups::best_file_id))
+                            .or(files::id.ne_all(photo_group_members::table.select(photo_group_members::file_id)))
+                            .nullable(),
+                    ),
+                    Leaf::Taxa(ids) => Box::new(
+                        files::capture_id
+                            .eq_any(
+                                capture_taxa::table
+                                    .filter(capture_taxa::node_id.eq_any(ids.clone()))
+                                    .select(capture_taxa::capture_id.nullable()),
+                            )
+                            .nullable(),
+                    ),
+                    Leaf::Taken(ranges) => {
+                        if ranges.is_empty() {
+                            return no();
+                        }
+                        let mut q = captures::table.into_boxed::<$db>();
+                        for (i, (a, b)) in ranges.iter().enumerate() {
+                            let r = captures::taken_local_ms.ge(*a).and(captures::taken_local_ms.lt(*b));
+                            q = if i == 0 { q.filter(r) } else { q.or_filter(r) };
+                        }
+                        Box::new(files::capture_id.eq_any(q.select(captures::id.nullable())).nullable())
+                    }
+                    Leaf::Camera(s) => {
+                        let pat = like_pattern(s);
+                        captures_where!(lower(captures::make)
+                            .like(pat.clone())
+                            .escape('\\')
+                            .or(lower(captures::model).like(pat).escape('\\')))
+                    }
+                    Leaf::Lens(s) => captures_where!(lower(captures::lens).like(like_pattern(s)).escape('\\')),
+                    Leaf::Near { lat, lon, km } => {
+                        let dlat = km / KM_PER_DEGREE;
+                        let c = lat.to_radians().cos() * KM_PER_DEGREE;
+                        let k = KM_PER_DEGREE;
+                        captures_where!(captures::gps_lat.between(lat - dlat, lat + dlat).and(
+                            ((captures::gps_lon - *lon) * c * ((captures::gps_lon - *lon) * c)
+                                + (captures::gps_lat - *lat) * k * ((captures::gps_lat - *lat) * k))
+                                .le(km * km),
+                        ))
+                    }
+                    Leaf::Stars { lo, hi } => {
+                        // Stars 1–5 shown: decided so, or not decided and
+                        // the XMP's rating (capped at 5) so.
+                        let shown = |lo: i16, hi: i16| -> B {
+                            let xmp_hi = if hi >= 5 { i32::MAX } else { hi as i32 };
+                            Box::new(
+                                decided_where!(decisions::rating.between(lo, hi))
+                                    .or(files::capture_id
+                                        .ne_all(
+                                            decisions::table
+                                                .filter(decisions::rating.is_not_null())
+                                                .select(decisions::capture_id.nullable()),
+                                        )
+                                        .and(
+                                            files::capture_id.eq_any(
+                                                captures::table
+                                                    .filter(captures::rating.between(lo as i32, xmp_hi))
+                                                    .select(captures::id.nullable()),
+                                            ),
+                                        ))
+                                    .nullable(),
+                            )
+                        };
+                        let (lo, hi) = ((*lo).max(0), (*hi).min(5));
+                        if lo > hi {
+                            no()
+                        } else if lo >= 1 {
+                            shown(lo, hi)
+                        } else if hi >= 5 {
+                            yes()
+                        } else {
+                            Box::new(not(shown(hi + 1, 5)))
+                        }
+                    }
+                    Leaf::Flag(v) => {
+                        let undecided = || {
+                            files::capture_id.ne_all(
+                                decisions::table
+                                    .filter(decisions::flag.is_not_null())
+                                    .select(decisions::capture_id.nullable()),
+                            )
+                        };
+                        let picked: B = Box::new(
+                            decided_where!(decisions::flag.eq(1i16))
+                                .or(undecided().and(files::capture_id.eq_any(
+                                    captures::table.filter(captures::pick.gt(0)).select(captures::id.nullable()),
+                                )))
+                                .nullable(),
+                        );
+                        let rejected: B = Box::new(
+                            decided_where!(decisions::flag.eq(-1i16))
+                                .or(undecided().and(
+                                    files::capture_id.eq_any(
+                                        captures::table
+                                            .filter(
+                                                captures::pick
+                                                    .lt(0)
+                                                    .or(captures::pick.is_null().and(captures::rating.lt(0))),
+                                            )
+                                            .select(captures::id.nullable()),
+                                    ),
+                                ))
+                                .nullable(),
+                        );
+                        match v {
+                            1 => picked,
+                            -1 => rejected,
+                            _ => Box::new(not(picked.or(rejected))),
+                        }
+                    }
+                    Leaf::Label(want) => {
+                        let undecided = || {
+                            files::capture_id.ne_all(
+                                decisions::table
+                                    .filter(decisions::label.is_not_null())
+                                    .select(decisions::capture_id.nullable()),
+                            )
+                        };
+                        match want {
+                            Some(l) => Box::new(
+                                decided_where!(decisions::label.eq(l.clone()))
+                                    .or(undecided().and(
+                                        files::capture_id.eq_any(
+                                            captures::table
+                                                .filter(lower(trim(captures::label)).eq(l.clone()))
+                                                .select(captures::id.nullable()),
+                                        ),
+                                    ))
+                                    .nullable(),
+                            ),
+                            None => {
+                                let any: B = Box::new(
+                                    decided_where!(decisions::label.ne(""))
+                                        .or(undecided().and(
+                                            files::capture_id.eq_any(
+                                                captures::table
+                                                    .filter(trim(captures::label).ne(""))
+                                                    .select(captures::id.nullable()),
+                                            ),
+                                        ))
+                                        .nullable(),
+                                );
+                                Box::new(not(any))
+                            }
+                        }
+                    }
+                    Leaf::Kind(k) => Box::new(files::kind.eq(k.clone()).nullable()),
+                    Leaf::Format(k) => Box::new(files::format.eq(k.clone()).nullable()),
+                    Leaf::PathContains(s) => {
+                        Box::new(lower(files::rel_path.nullable()).like(like_pattern(s)).escape('\\').nullable())
+                    }
+                    Leaf::Root(r) => Box::new(files::root_id.eq(*r).nullable()),
+                    Leaf::Missing => Box::new(files::missing.eq(true).nullable()),
+                },
+            }
+        }
+    };
+}
+
+compiler!(compile_sqlite, diesel::sqlite::Sqlite);
+compiler!(compile_mysql, diesel::mysql::Mysql);
+
+/// `%text%` with `\`, `%` and `_` escaped.
+fn like_pattern(s: &str) -> String {
+    let mut p = String::from("%");
+    for ch in s.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// `EXPLAIN` in front of a query Diesel built, its values bound as in
+/// the query itself: the plan of exactly what runs.
+struct Explain<Q>(&'static str, Q);
+
+impl<Q> diesel::query_builder::QueryId for Explain<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> diesel::query_builder::Query for Explain<Q> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Explain<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(self.0);
+        self.1.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q, C> RunQueryDsl<C> for Explain<Q> {}
+
+impl Filter {
+    /// Whether the filter asks about missing files (then they are in the
+    /// search; otherwise only present files are).
+    pub fn mentions_missing(&self) -> bool {
+        match self {
+            Filter::All(v) | Filter::Any(v) => v.iter().any(Filter::mentions_missing),
+            Filter::Not(e) => e.mentions_missing(),
+            Filter::Leaf(l) => *l == Leaf::Missing,
+        }
+    }
+}
+
+macro_rules! search_query {
+    ($f:expr, $compile:ident, $db:ty) => {{
+        let mut q = files::table
+            .left_join(analyses::table)
+            .filter(files::capture_id.is_not_null())
+            .filter(files::content_hash.is_not_null())
+            .filter(files::kind.eq_any(PICTURE_KINDS))
+            .into_boxed::<$db>();
+        if !$f.mentions_missing() {
+            q = q.filter(files::missing.eq(false));
+        }
+        q.filter($compile($f)).order((analyses::score.desc(), files::id)).select((
+            files::id,
+            files::capture_id,
+            files::root_id,
+            files::rel_path,
+            files::content_hash,
+            analyses::score.nullable(),
+        ))
+    }};
+}
+
+impl Catalog {
+    /// Files passing a filter, best score first (no score last), `limit`
+    /// of them after the first `offset`.
+    pub fn search_files(&mut self, f: &Filter, offset: i64, limit: i64) -> Result<Vec<SearchRow>> {
+        Ok(match &mut self.conn {
+            crate::Conn::Sqlite(c) => search_query!(f, compile_sqlite, diesel::sqlite::Sqlite)
+                .offset(offset)
+                .limit(limit)
+                .load::<(i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>)>(c)?,
+            crate::Conn::Mysql(c) => search_query!(f, compile_mysql, diesel::mysql::Mysql)
+                .offset(offset)
+                .limit(limit)
+                .load::<(i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>)>(c)?,
+        }
+        .into_iter()
+        .map(|(file_id, capture_id, root_id, rel_path, content_hash, score)| SearchRow {
+            file_id,
+            capture_id,
+            root_id,
+            rel_path,
+            content_hash,
+            score,
+        })
+        .collect())
+    }
+
+    /// The SQL a filter becomes (with its bound values) and the database's
+    /// plan for it: `hma search --explain`.
+    pub fn explain_search(&mut self, f: &Filter, limit: i64) -> Result<(String, Vec<String>)> {
+        let sql = match &mut self.conn {
+            crate::Conn::Sqlite(_) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+                &search_query!(f, compile_sqlite, diesel::sqlite::Sqlite).limit(limit),
+            )
+            .to_string(),
+            crate::Conn::Mysql(_) => diesel::debug_query::<diesel::mysql::Mysql, _>(
+                &search_query!(f, compile_mysql, diesel::mysql::Mysql).limit(limit),
+            )
+            .to_string(),
+        };
+        let plan = self.query_plan(f, limit)?;
+        Ok((sql, plan))
+    }
+
+    fn query_plan(&mut self, f: &Filter, limit: i64) -> Result<Vec<String>> {
+        #[derive(QueryableByName)]
+        struct SqlitePlan {
+            #[diesel(sql_type = Text)]
+            detail: String,
+        }
+        #[derive(QueryableByName)]
+        struct MysqlPlan {
+            #[diesel(sql_type = Text)]
+            select_type: String,
+            #[diesel(sql_type = Nullable<Text>)]
+            table: Option<String>,
+            #[diesel(sql_type = Nullable<Text>)]
+            r#type: Option<String>,
+            #[diesel(sql_type = Nullable<Text>)]
+            key: Option<String>,
+            #[diesel(sql_type = Nullable<Text>)]
+            rows: Option<String>,
+            #[diesel(sql_type = Nullable<Text>, column_name = Extra)]
+            extra: Option<String>,
+        }
+        Ok(match &mut self.conn {
+            crate::Conn::Sqlite(c) => {
+                let q = Explain(
+                    "EXPLAIN QUERY PLAN ",
+                    search_query!(f, compile_sqlite, diesel::sqlite::Sqlite).limit(limit),
+                );
+                q.load::<SqlitePlan>(c)?.into_iter().map(|r| r.detail).collect()
+            }
+            crate::Conn::Mysql(c) => {
+                let q = Explain("EXPLAIN ", search_query!(f, compile_mysql, diesel::mysql::Mysql).limit(limit));
+                q.load::<MysqlPlan>(c)?
+                    .into_iter()
+                    .map(|r| {
+                        format!(
+                            "{} {} access {} key {} rows {} {}",
+                            r.select_type,
+                            r.table.unwrap_or_default(),
+                            r.r#type.unwrap_or_default(),
+                            r.key.unwrap_or_else(|| "-".into()),
+                            r.rows.unwrap_or_else(|| "-".into()),
+                            r.extra.unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    /// Whether any capture has a taken time, and the first and last year.
+    pub fn taken_years(&mut self) -> Result<Option<(i64, i64)>> {
+        let (lo, hi): (Option<i64>, Option<i64>) = with_conn!(self, c => captures::table
+            .select((diesel::dsl::min(captures::taken_local_ms), diesel::dsl::max(captures::taken_local_ms)))
+            .first(c))?;
+        Ok(lo.zip(hi))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
+        assert!((near_km(48.0, 11.0, 48.0, 12.0) - 74.4).abs() < 0.5);
+    }
+}
