@@ -20,7 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hma_catalog::search::{Cmp, Filter, Leaf};
+use hma_catalog::search::{Cmp, Filter, Leaf, Phase};
 use hma_catalog::Catalog;
 use serde::Serialize;
 
@@ -802,25 +802,36 @@ pub fn search(cat: &mut Catalog, places: &Places, query: &str, limit: usize) -> 
 /// The captures a filter finds, best first.
 pub fn run(cat: &mut Catalog, places: &Places, f: &Filter, limit: usize) -> Result<Vec<SearchHit>> {
     let page = (limit.saturating_mul(2)).clamp(64, 2000) as i64;
-    let mut offset = 0;
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
-    'pages: loop {
-        let got = cat.search_files(f, offset, page)?;
-        let n = got.len() as i64;
-        for r in got {
-            let Some(c) = r.capture_id else { continue };
-            if seen.insert(c) {
-                rows.push(r);
-                if rows.len() >= limit {
-                    break 'pages;
+    // The best first, read in score order (quick when matches are common);
+    // below the walk's floor, from the filter's sets (quick when rare);
+    // then the pictures without a score.
+    let floor = cat.score_at_rank(hma_catalog::search::WALK)?;
+    let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
+    if floor.is_some() {
+        phases.push(Phase::Scored(floor));
+    }
+    phases.push(Phase::Unscored);
+    'phases: for phase in phases {
+        let mut offset = 0;
+        loop {
+            let got = cat.search_files(f, phase, offset, page)?;
+            let n = got.len() as i64;
+            for r in got {
+                let Some(c) = r.capture_id else { continue };
+                if seen.insert(c) {
+                    rows.push(r);
+                    if rows.len() >= limit {
+                        break 'phases;
+                    }
                 }
             }
+            if n < page {
+                break;
+            }
+            offset += page;
         }
-        if n < page {
-            break;
-        }
-        offset += page;
     }
     let capture_ids: Vec<i64> = rows.iter().filter_map(|r| r.capture_id).collect();
     let taken: HashMap<i64, Option<i64>> =
@@ -854,17 +865,38 @@ pub struct Explained {
     pub query: String,
     pub ast: Expr,
     pub filter: String,
+    /// The pictures with a score first (best first), then those without:
+    /// each phase's SQL and the database's plan for it.
+    pub phases: Vec<ExplainedPhase>,
+    pub notes: Vec<String>,
+}
+
+/// One phase of [`Explained`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedPhase {
+    pub phase: &'static str,
     pub sql: String,
     pub plan: Vec<String>,
-    pub notes: Vec<String>,
 }
 
 /// Explains a query without running it.
 pub fn explain(cat: &mut Catalog, query: &str, limit: usize) -> Result<Explained> {
     let ast = parse(query)?;
     let r = resolve(cat, &ast)?;
-    let (sql, plan) = cat.explain_search(&r.filter, limit as i64)?;
-    Ok(Explained { query: query.into(), ast, filter: format!("{:#?}", r.filter), sql, plan, notes: r.notes })
+    let phases = cat
+        .explain_search(&r.filter, limit as i64)?
+        .into_iter()
+        .map(|(phase, sql, plan)| ExplainedPhase {
+            phase: match phase {
+                Phase::Walk(_) => "best, down the score index",
+                Phase::Scored(_) => "scored below that, from the filter's sets",
+                Phase::Unscored => "without a score",
+            },
+            sql,
+            plan,
+        })
+        .collect();
+    Ok(Explained { query: query.into(), ast, filter: format!("{:#?}", r.filter), phases, notes: r.notes })
 }
 
 #[cfg(test)]

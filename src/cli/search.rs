@@ -12,6 +12,7 @@ use super::{exit, Env};
 #[derive(Args, Debug)]
 pub struct SearchArgs {
     /// The query (quote it), e.g. 'person:Anna has:dog place:Bavaria (month:7 OR month:8) -eyes:closed'.
+    #[arg(allow_hyphen_values = true)]
     pub query: String,
     /// At most this many captures.
     #[arg(long, default_value_t = 100)]
@@ -33,10 +34,12 @@ pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
             println!("query: {}", e.query);
             println!("parsed: {}", serde_json::to_string_pretty(&e.ast).unwrap_or_default());
             println!("resolved: {}", e.filter);
-            println!("sql: {}", e.sql);
-            println!("plan:");
-            for p in &e.plan {
-                println!("  {p}");
+            for ph in &e.phases {
+                println!("{} pictures, sql: {}", ph.phase, ph.sql);
+                println!("plan:");
+                for p in &ph.plan {
+                    println!("  {p}");
+                }
             }
             for n in &e.notes {
                 println!("note: {n}");

@@ -11,7 +11,7 @@
 
 use diesel::dsl::{count_star, not};
 use diesel::expression::BoxableExpression;
-use diesel::helper_types::LeftJoinQuerySource;
+use diesel::helper_types::{InnerJoinQuerySource, LeftJoinQuerySource};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 
@@ -121,34 +121,34 @@ pub struct SearchRow {
     pub score: Option<f64>,
 }
 
-type Src = LeftJoinQuerySource<files::table, analyses::table>;
+/// Scored pictures: `files ⋈ analyses ⋈ captures`.
+type Scored = InnerJoinQuerySource<InnerJoinQuerySource<files::table, analyses::table>, captures::table>;
+/// Pictures without a score (not analysed yet, or failed): `files ⟕ analyses ⋈ captures`.
+type Unscored = InnerJoinQuerySource<LeftJoinQuerySource<files::table, analyses::table>, captures::table>;
 
 const PICTURE_KINDS: [&str; 3] = ["image", "raw", "video"];
 
 macro_rules! compiler {
-    ($name:ident, $db:ty) => {
-        fn $name(f: &Filter) -> Box<dyn BoxableExpression<Src, $db, SqlType = Nullable<Bool>>> {
-            type B = Box<dyn BoxableExpression<Src, $db, SqlType = Nullable<Bool>>>;
+    ($name:ident, $db:ty, $src:ty, $scored:literal, $content:expr, $capture:expr, $file:expr) => {
+        fn $name(f: &Filter) -> Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>> {
+            type B = Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>>;
             fn yes() -> B {
                 Box::new(files::id.eq(files::id).nullable())
             }
             fn no() -> B {
                 Box::new(files::id.ne(files::id).nullable())
             }
-            // Captures passing a test on the captures row.
-            macro_rules! captures_where {
+            // A test on the capture's row (joined), written so it is never
+            // NULL: each nullable column is tested for NULL first.
+            macro_rules! on_capture {
                 ($pred:expr) => {
-                    Box::new(
-                        files::capture_id
-                            .eq_any(captures::table.filter($pred).select(captures::id.nullable()))
-                            .nullable(),
-                    ) as B
+                    Box::new(($pred).nullable()) as B
                 };
             }
             // Captures with a decision passing a test.
             macro_rules! decided_where {
                 ($pred:expr) => {
-                    files::capture_id.eq_any(decisions::table.filter($pred).select(decisions::capture_id.nullable()))
+                    ($capture).eq_any(decisions::table.filter($pred).select(decisions::capture_id.nullable()))
                 };
             }
             match f {
@@ -158,7 +158,7 @@ macro_rules! compiler {
                 Filter::Leaf(l) => match l {
                     Leaf::Nothing => no(),
                     Leaf::Classes(c) => Box::new(
-                        files::content_hash
+                        ($content)
                             .eq_any(
                                 detections::table
                                     .filter(detections::class_name.eq_any(c.clone()))
@@ -167,7 +167,7 @@ macro_rules! compiler {
                             .nullable(),
                     ),
                     Leaf::People(ids) => Box::new(
-                        files::content_hash
+                        ($content)
                             .eq_any(
                                 face_people::table
                                     .inner_join(faces::table)
@@ -178,15 +178,19 @@ macro_rules! compiler {
                             .nullable(),
                     ),
                     Leaf::Score(op, v) => {
-                        let q = analyses::table.filter(analyses::score.is_not_null()).into_boxed::<$db>();
-                        let q = match op {
-                            Cmp::Ge => q.filter(analyses::score.ge(*v)),
-                            Cmp::Gt => q.filter(analyses::score.gt(*v)),
-                            Cmp::Le => q.filter(analyses::score.le(*v)),
-                            Cmp::Lt => q.filter(analyses::score.lt(*v)),
-                            Cmp::Eq => q.filter(analyses::score.eq(*v)),
-                        };
-                        Box::new(files::content_hash.eq_any(q.select(analyses::content_hash.nullable())).nullable())
+                        // The scored phase joins the analysis (score not
+                        // NULL there); the other phase has no score.
+                        if !$scored {
+                            return no();
+                        }
+                        let v = *v;
+                        match op {
+                            Cmp::Ge => Box::new(analyses::score.ge(v).nullable()),
+                            Cmp::Gt => Box::new(analyses::score.gt(v).nullable()),
+                            Cmp::Le => Box::new(analyses::score.le(v).nullable()),
+                            Cmp::Lt => Box::new(analyses::score.lt(v).nullable()),
+                            Cmp::Eq => Box::new(analyses::score.eq(v).nullable()),
+                        }
                     }
                     Leaf::Faces { model, min_confidence, min_share, lo, hi } => {
                         let counted = |n: i64| {
@@ -209,7 +213,7 @@ macro_rules! compiler {
                         let at_least = |n: i64| -> B {
                             if n <= 0 {
                                 Box::new(
-                                    files::content_hash
+                                    ($content)
                                         .eq_any(
                                             face_runs::table
                                                 .filter(face_runs::model.eq(model.clone()))
@@ -219,13 +223,13 @@ macro_rules! compiler {
                                         .nullable(),
                                 )
                             } else {
-                                Box::new(files::content_hash.eq_any(counted(n)).nullable())
+                                Box::new(($content).eq_any(counted(n)).nullable())
                             }
                         };
                         match hi {
                             None => at_least(*lo),
                             Some(h) => {
-                                let over: B = Box::new(files::content_hash.eq_any(counted(h + 1)).nullable());
+                                let over: B = Box::new(($content).eq_any(counted(h + 1)).nullable());
                                 Box::new(at_least(*lo).and(not(over)))
                             }
                         }
@@ -233,7 +237,7 @@ macro_rules! compiler {
                     Leaf::Eyes { model, min_confidence, min_share, closed } => {
                         let with = |verdict: &'static str| -> B {
                             Box::new(
-                                files::content_hash
+                                ($content)
                                     .eq_any(
                                         faces::table
                                             .filter(faces::model.eq(model.clone()))
@@ -260,18 +264,18 @@ macro_rules! compiler {
                         }
                     }
                     Leaf::Duplicated => Box::new(
-                        files::content_hash
+                        ($content)
                             .eq_any(duplicate_hashes::table.select(duplicate_hashes::content_hash.nullable()))
                             .nullable(),
                     ),
                     Leaf::BestOfGroup => Box::new(
-                        files::id
+                        ($file)
                             .eq_any(photo_groups::table.select(photo_groups::best_file_id))
-                            .or(files::id.ne_all(photo_group_members::table.select(photo_group_members::file_id)))
+                            .or(($file).ne_all(photo_group_members::table.select(photo_group_members::file_id)))
                             .nullable(),
                     ),
                     Leaf::Taxa(ids) => Box::new(
-                        files::capture_id
+                        ($capture)
                             .eq_any(
                                 capture_taxa::table
                                     .filter(capture_taxa::node_id.eq_any(ids.clone()))
@@ -280,32 +284,34 @@ macro_rules! compiler {
                             .nullable(),
                     ),
                     Leaf::Taken(ranges) => {
-                        if ranges.is_empty() {
-                            return no();
+                        let Some(((a0, b0), rest)) = ranges.split_first() else { return no() };
+                        let t = captures::taken_local_ms;
+                        let mut any: B = Box::new(t.ge(*a0).and(t.lt(*b0)).nullable());
+                        for (a, b) in rest {
+                            any = Box::new(any.or(t.ge(*a).and(t.lt(*b))));
                         }
-                        let mut q = captures::table.into_boxed::<$db>();
-                        for (i, (a, b)) in ranges.iter().enumerate() {
-                            let r = captures::taken_local_ms.ge(*a).and(captures::taken_local_ms.lt(*b));
-                            q = if i == 0 { q.filter(r) } else { q.or_filter(r) };
-                        }
-                        Box::new(files::capture_id.eq_any(q.select(captures::id.nullable())).nullable())
+                        Box::new(t.is_not_null().and(any))
                     }
                     Leaf::Camera(s) => {
                         let pat = like_pattern(s);
-                        captures_where!(lower(captures::make)
-                            .like(pat.clone())
-                            .escape('\\')
-                            .or(lower(captures::model).like(pat).escape('\\')))
+                        on_capture!(captures::make
+                            .is_not_null()
+                            .and(lower(captures::make).like(pat.clone()).escape('\\'))
+                            .or(captures::model.is_not_null().and(lower(captures::model).like(pat).escape('\\'))))
                     }
-                    Leaf::Lens(s) => captures_where!(lower(captures::lens).like(like_pattern(s)).escape('\\')),
+                    Leaf::Lens(s) => on_capture!(captures::lens
+                        .is_not_null()
+                        .and(lower(captures::lens).like(like_pattern(s)).escape('\\'))),
                     Leaf::Near { lat, lon, km } => {
                         let dlat = km / KM_PER_DEGREE;
                         let c = lat.to_radians().cos() * KM_PER_DEGREE;
                         let k = KM_PER_DEGREE;
-                        captures_where!(captures::gps_lat.between(lat - dlat, lat + dlat).and(
-                            ((captures::gps_lon - *lon) * c * ((captures::gps_lon - *lon) * c)
-                                + (captures::gps_lat - *lat) * k * ((captures::gps_lat - *lat) * k))
-                                .le(km * km),
+                        on_capture!(captures::gps_lat.is_not_null().and(captures::gps_lon.is_not_null()).and(
+                            captures::gps_lat.between(lat - dlat, lat + dlat).and(
+                                ((captures::gps_lon - *lon) * c * ((captures::gps_lon - *lon) * c)
+                                    + (captures::gps_lat - *lat) * k * ((captures::gps_lat - *lat) * k))
+                                    .le(km * km),
+                            )
                         ))
                     }
                     Leaf::Stars { lo, hi } => {
@@ -314,21 +320,15 @@ macro_rules! compiler {
                         let shown = |lo: i16, hi: i16| -> B {
                             let xmp_hi = if hi >= 5 { i32::MAX } else { hi as i32 };
                             Box::new(
-                                decided_where!(decisions::rating.between(lo, hi))
-                                    .or(files::capture_id
-                                        .ne_all(
-                                            decisions::table
-                                                .filter(decisions::rating.is_not_null())
-                                                .select(decisions::capture_id.nullable()),
-                                        )
-                                        .and(
-                                            files::capture_id.eq_any(
-                                                captures::table
-                                                    .filter(captures::rating.between(lo as i32, xmp_hi))
-                                                    .select(captures::id.nullable()),
-                                            ),
-                                        ))
-                                    .nullable(),
+                                decided_where!(decisions::rating.between(lo, hi)).nullable().or(($capture)
+                                    .ne_all(
+                                        decisions::table
+                                            .filter(decisions::rating.is_not_null())
+                                            .select(decisions::capture_id.nullable()),
+                                    )
+                                    .nullable()
+                                    .and(captures::rating.is_not_null())
+                                    .and(captures::rating.between(lo as i32, xmp_hi))),
                             )
                         };
                         let (lo, hi) = ((*lo).max(0), (*hi).min(5));
@@ -344,33 +344,26 @@ macro_rules! compiler {
                     }
                     Leaf::Flag(v) => {
                         let undecided = || {
-                            files::capture_id.ne_all(
-                                decisions::table
-                                    .filter(decisions::flag.is_not_null())
-                                    .select(decisions::capture_id.nullable()),
-                            )
+                            ($capture)
+                                .ne_all(
+                                    decisions::table
+                                        .filter(decisions::flag.is_not_null())
+                                        .select(decisions::capture_id.nullable()),
+                                )
+                                .nullable()
                         };
                         let picked: B = Box::new(
                             decided_where!(decisions::flag.eq(1i16))
-                                .or(undecided().and(files::capture_id.eq_any(
-                                    captures::table.filter(captures::pick.gt(0)).select(captures::id.nullable()),
-                                )))
-                                .nullable(),
+                                .nullable()
+                                .or(undecided().and(captures::pick.is_not_null()).and(captures::pick.gt(0))),
                         );
                         let rejected: B = Box::new(
-                            decided_where!(decisions::flag.eq(-1i16))
-                                .or(undecided().and(
-                                    files::capture_id.eq_any(
-                                        captures::table
-                                            .filter(
-                                                captures::pick
-                                                    .lt(0)
-                                                    .or(captures::pick.is_null().and(captures::rating.lt(0))),
-                                            )
-                                            .select(captures::id.nullable()),
-                                    ),
-                                ))
-                                .nullable(),
+                            decided_where!(decisions::flag.eq(-1i16)).nullable().or(undecided().and(
+                                captures::pick.is_not_null().and(captures::pick.lt(0)).or(captures::pick
+                                    .is_null()
+                                    .and(captures::rating.is_not_null())
+                                    .and(captures::rating.lt(0))),
+                            )),
                         );
                         match v {
                             1 => picked,
@@ -380,36 +373,24 @@ macro_rules! compiler {
                     }
                     Leaf::Label(want) => {
                         let undecided = || {
-                            files::capture_id.ne_all(
-                                decisions::table
-                                    .filter(decisions::label.is_not_null())
-                                    .select(decisions::capture_id.nullable()),
-                            )
+                            ($capture)
+                                .ne_all(
+                                    decisions::table
+                                        .filter(decisions::label.is_not_null())
+                                        .select(decisions::capture_id.nullable()),
+                                )
+                                .nullable()
                         };
                         match want {
                             Some(l) => Box::new(
-                                decided_where!(decisions::label.eq(l.clone()))
-                                    .or(undecided().and(
-                                        files::capture_id.eq_any(
-                                            captures::table
-                                                .filter(lower(trim(captures::label)).eq(l.clone()))
-                                                .select(captures::id.nullable()),
-                                        ),
-                                    ))
-                                    .nullable(),
+                                decided_where!(decisions::label.eq(l.clone())).nullable().or(undecided()
+                                    .and(captures::label.is_not_null())
+                                    .and(lower(trim(captures::label)).eq(l.clone()))),
                             ),
                             None => {
-                                let any: B = Box::new(
-                                    decided_where!(decisions::label.ne(""))
-                                        .or(undecided().and(
-                                            files::capture_id.eq_any(
-                                                captures::table
-                                                    .filter(trim(captures::label).ne(""))
-                                                    .select(captures::id.nullable()),
-                                            ),
-                                        ))
-                                        .nullable(),
-                                );
+                                let any: B = Box::new(decided_where!(decisions::label.ne("")).nullable().or(
+                                    undecided().and(captures::label.is_not_null()).and(trim(captures::label).ne("")),
+                                ));
                                 Box::new(not(any))
                             }
                         }
@@ -427,8 +408,28 @@ macro_rules! compiler {
     };
 }
 
-compiler!(compile_sqlite, diesel::sqlite::Sqlite);
-compiler!(compile_mysql, diesel::mysql::Mysql);
+// Where the best pictures are walked down the score index, SQLite gets the
+// file's own columns written `column + 0`: the same values, but no index
+// on them, so it cannot choose to start from a set (all the dogs) and sort
+// it; it reads the pictures in score order and stops at the page's end.
+// MariaDB keeps the plain columns: with `column + 0 IN (subquery) OR …` it
+// returned too few rows (the property test caught it: `has:animal OR
+// kind:raw` lost three of four captures), and its planner walks the score
+// index on its own where that pays.
+compiler!(
+    walk_sqlite,
+    diesel::sqlite::Sqlite,
+    Scored,
+    true,
+    files::content_hash + 0i64,
+    files::capture_id + 0i64,
+    files::id + 0i64
+);
+compiler!(walk_mysql, diesel::mysql::Mysql, Scored, true, files::content_hash, files::capture_id, files::id);
+compiler!(scored_sqlite, diesel::sqlite::Sqlite, Scored, true, files::content_hash, files::capture_id, files::id);
+compiler!(scored_mysql, diesel::mysql::Mysql, Scored, true, files::content_hash, files::capture_id, files::id);
+compiler!(unscored_sqlite, diesel::sqlite::Sqlite, Unscored, false, files::content_hash, files::capture_id, files::id);
+compiler!(unscored_mysql, diesel::mysql::Mysql, Unscored, false, files::content_hash, files::capture_id, files::id);
 
 /// `%text%` with `\`, `%` and `_` escaped.
 fn like_pattern(s: &str) -> String {
@@ -481,18 +482,64 @@ impl Filter {
     }
 }
 
-macro_rules! search_query {
-    ($f:expr, $compile:ident, $db:ty) => {{
-        let mut q = files::table
-            .left_join(analyses::table)
+/// How many of the best contents a search walks down the score index
+/// before it lets the database start from the filter's sets instead.
+pub const WALK: i64 = 20_000;
+
+/// Which pictures a page reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// Those scoring at least this, best first, read down the score index
+    /// (the filter tested on each): quick when matches are not rare.
+    Walk(f64),
+    /// Those with a score below this (all, with None), best first, the
+    /// database starting from the filter's sets: quick when matches are rare.
+    Scored(Option<f64>),
+    /// Then those without one (not analysed yet, or failed), by id.
+    Unscored,
+}
+
+macro_rules! base_filter {
+    ($q:expr, $f:expr) => {{
+        let mut q = $q
             .filter(files::capture_id.is_not_null())
             .filter(files::content_hash.is_not_null())
-            .filter(files::kind.eq_any(PICTURE_KINDS))
-            .into_boxed::<$db>();
+            .filter(files::kind.eq_any(PICTURE_KINDS));
         if !$f.mentions_missing() {
             q = q.filter(files::missing.eq(false));
         }
-        q.filter($compile($f)).order((analyses::score.desc(), files::id)).select((
+        q
+    }};
+}
+
+macro_rules! scored_query {
+    ($f:expr, $compile:ident, $db:ty, $lo:expr, $below:expr) => {{
+        let mut q = files::table
+            .inner_join(analyses::table)
+            .inner_join(captures::table)
+            .filter(analyses::score.is_not_null())
+            .into_boxed::<$db>();
+        if let Some(lo) = $lo {
+            q = q.filter(analyses::score.ge(lo));
+        }
+        if let Some(b) = $below {
+            q = q.filter(analyses::score.lt(b));
+        }
+        // Ties in the order of the score index: (score, content).
+        base_filter!(q, $f).filter($compile($f)).order((analyses::score.desc(), analyses::content_hash.desc())).select(
+            (files::id, files::capture_id, files::root_id, files::rel_path, files::content_hash, analyses::score),
+        )
+    }};
+}
+
+macro_rules! unscored_query {
+    ($f:expr, $compile:ident, $db:ty) => {{
+        let q = files::table
+            .left_join(analyses::table)
+            .inner_join(captures::table)
+            .filter(analyses::score.is_null())
+            .into_boxed::<$db>();
+        base_filter!(q, $f).filter($compile($f)).order(files::id).select((
             files::id,
             files::capture_id,
             files::root_id,
@@ -503,50 +550,100 @@ macro_rules! search_query {
     }};
 }
 
+type Row = (i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>);
+
 impl Catalog {
-    /// Files passing a filter, best score first (no score last), `limit`
-    /// of them after the first `offset`.
-    pub fn search_files(&mut self, f: &Filter, offset: i64, limit: i64) -> Result<Vec<SearchRow>> {
-        Ok(match &mut self.conn {
-            crate::Conn::Sqlite(c) => search_query!(f, compile_sqlite, diesel::sqlite::Sqlite)
-                .offset(offset)
-                .limit(limit)
-                .load::<(i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>)>(c)?,
-            crate::Conn::Mysql(c) => search_query!(f, compile_mysql, diesel::mysql::Mysql)
-                .offset(offset)
-                .limit(limit)
-                .load::<(i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>)>(c)?,
-        }
-        .into_iter()
-        .map(|(file_id, capture_id, root_id, rel_path, content_hash, score)| SearchRow {
-            file_id,
-            capture_id,
-            root_id,
-            rel_path,
-            content_hash,
-            score,
-        })
-        .collect())
-    }
-
-    /// The SQL a filter becomes (with its bound values) and the database's
-    /// plan for it: `hma search --explain`.
-    pub fn explain_search(&mut self, f: &Filter, limit: i64) -> Result<(String, Vec<String>)> {
-        let sql = match &mut self.conn {
-            crate::Conn::Sqlite(_) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
-                &search_query!(f, compile_sqlite, diesel::sqlite::Sqlite).limit(limit),
-            )
-            .to_string(),
-            crate::Conn::Mysql(_) => diesel::debug_query::<diesel::mysql::Mysql, _>(
-                &search_query!(f, compile_mysql, diesel::mysql::Mysql).limit(limit),
-            )
-            .to_string(),
+    /// Files passing a filter, in one phase's order: `limit` of them after
+    /// the first `offset`.
+    pub fn search_files(&mut self, f: &Filter, phase: Phase, offset: i64, limit: i64) -> Result<Vec<SearchRow>> {
+        let rows: Vec<Row> = match (&mut self.conn, phase) {
+            (crate::Conn::Sqlite(c), Phase::Walk(lo)) => {
+                scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>)
+                    .offset(offset)
+                    .limit(limit)
+                    .load(c)?
+            }
+            (crate::Conn::Mysql(c), Phase::Walk(lo)) => {
+                scored_query!(f, walk_mysql, diesel::mysql::Mysql, Some(lo), None::<f64>)
+                    .offset(offset)
+                    .limit(limit)
+                    .load(c)?
+            }
+            (crate::Conn::Sqlite(c), Phase::Scored(below)) => {
+                scored_query!(f, scored_sqlite, diesel::sqlite::Sqlite, None::<f64>, below)
+                    .offset(offset)
+                    .limit(limit)
+                    .load(c)?
+            }
+            (crate::Conn::Mysql(c), Phase::Scored(below)) => {
+                scored_query!(f, scored_mysql, diesel::mysql::Mysql, None::<f64>, below)
+                    .offset(offset)
+                    .limit(limit)
+                    .load(c)?
+            }
+            (crate::Conn::Sqlite(c), Phase::Unscored) => {
+                unscored_query!(f, unscored_sqlite, diesel::sqlite::Sqlite).offset(offset).limit(limit).load(c)?
+            }
+            (crate::Conn::Mysql(c), Phase::Unscored) => {
+                unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).offset(offset).limit(limit).load(c)?
+            }
         };
-        let plan = self.query_plan(f, limit)?;
-        Ok((sql, plan))
+        Ok(rows
+            .into_iter()
+            .map(|(file_id, capture_id, root_id, rel_path, content_hash, score)| SearchRow {
+                file_id,
+                capture_id,
+                root_id,
+                rel_path,
+                content_hash,
+                score,
+            })
+            .collect())
     }
 
-    fn query_plan(&mut self, f: &Filter, limit: i64) -> Result<Vec<String>> {
+    /// The SQL of each phase (with its bound values) and the database's
+    /// plan for it: `hma search --explain`.
+    pub fn explain_search(&mut self, f: &Filter, limit: i64) -> Result<Vec<(Phase, String, Vec<String>)>> {
+        let mut out = Vec::new();
+        let floor = self.score_at_rank(WALK)?;
+        let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
+        if floor.is_some() {
+            phases.push(Phase::Scored(floor));
+        }
+        phases.push(Phase::Unscored);
+        for phase in phases {
+            let sql = match (&self.conn, phase) {
+                (crate::Conn::Sqlite(_), Phase::Walk(lo)) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+                    &scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>).limit(limit),
+                )
+                .to_string(),
+                (crate::Conn::Mysql(_), Phase::Walk(lo)) => diesel::debug_query::<diesel::mysql::Mysql, _>(
+                    &scored_query!(f, walk_mysql, diesel::mysql::Mysql, Some(lo), None::<f64>).limit(limit),
+                )
+                .to_string(),
+                (crate::Conn::Sqlite(_), Phase::Scored(b)) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+                    &scored_query!(f, scored_sqlite, diesel::sqlite::Sqlite, None::<f64>, b).limit(limit),
+                )
+                .to_string(),
+                (crate::Conn::Mysql(_), Phase::Scored(b)) => diesel::debug_query::<diesel::mysql::Mysql, _>(
+                    &scored_query!(f, scored_mysql, diesel::mysql::Mysql, None::<f64>, b).limit(limit),
+                )
+                .to_string(),
+                (crate::Conn::Sqlite(_), Phase::Unscored) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+                    &unscored_query!(f, unscored_sqlite, diesel::sqlite::Sqlite).limit(limit),
+                )
+                .to_string(),
+                (crate::Conn::Mysql(_), Phase::Unscored) => diesel::debug_query::<diesel::mysql::Mysql, _>(
+                    &unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).limit(limit),
+                )
+                .to_string(),
+            };
+            out.push((phase, sql, self.query_plan(f, phase, limit)?));
+        }
+        Ok(out)
+    }
+
+    fn query_plan(&mut self, f: &Filter, phase: Phase, limit: i64) -> Result<Vec<String>> {
         #[derive(QueryableByName)]
         struct SqlitePlan {
             #[diesel(sql_type = Text)]
@@ -567,32 +664,61 @@ impl Catalog {
             #[diesel(sql_type = Nullable<Text>, column_name = Extra)]
             extra: Option<String>,
         }
-        Ok(match &mut self.conn {
-            crate::Conn::Sqlite(c) => {
-                let q = Explain(
-                    "EXPLAIN QUERY PLAN ",
-                    search_query!(f, compile_sqlite, diesel::sqlite::Sqlite).limit(limit),
-                );
-                q.load::<SqlitePlan>(c)?.into_iter().map(|r| r.detail).collect()
+        let sqlite = |rows: Vec<SqlitePlan>| rows.into_iter().map(|r| r.detail).collect::<Vec<_>>();
+        let mysql = |rows: Vec<MysqlPlan>| {
+            rows.into_iter()
+                .map(|r| {
+                    format!(
+                        "{} {} access {} key {} rows {} {}",
+                        r.select_type,
+                        r.table.unwrap_or_default(),
+                        r.r#type.unwrap_or_default(),
+                        r.key.unwrap_or_else(|| "-".into()),
+                        r.rows.unwrap_or_else(|| "-".into()),
+                        r.extra.unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        const SQ: &str = "EXPLAIN QUERY PLAN ";
+        const MQ: &str = "EXPLAIN ";
+        Ok(match (&mut self.conn, phase) {
+            (crate::Conn::Sqlite(c), Phase::Walk(lo)) => sqlite(
+                Explain(SQ, scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>).limit(limit))
+                    .load(c)?,
+            ),
+            (crate::Conn::Mysql(c), Phase::Walk(lo)) => mysql(
+                Explain(MQ, scored_query!(f, walk_mysql, diesel::mysql::Mysql, Some(lo), None::<f64>).limit(limit))
+                    .load(c)?,
+            ),
+            (crate::Conn::Sqlite(c), Phase::Scored(b)) => sqlite(
+                Explain(SQ, scored_query!(f, scored_sqlite, diesel::sqlite::Sqlite, None::<f64>, b).limit(limit))
+                    .load(c)?,
+            ),
+            (crate::Conn::Sqlite(c), Phase::Unscored) => {
+                sqlite(Explain(SQ, unscored_query!(f, unscored_sqlite, diesel::sqlite::Sqlite).limit(limit)).load(c)?)
             }
-            crate::Conn::Mysql(c) => {
-                let q = Explain("EXPLAIN ", search_query!(f, compile_mysql, diesel::mysql::Mysql).limit(limit));
-                q.load::<MysqlPlan>(c)?
-                    .into_iter()
-                    .map(|r| {
-                        format!(
-                            "{} {} access {} key {} rows {} {}",
-                            r.select_type,
-                            r.table.unwrap_or_default(),
-                            r.r#type.unwrap_or_default(),
-                            r.key.unwrap_or_else(|| "-".into()),
-                            r.rows.unwrap_or_else(|| "-".into()),
-                            r.extra.unwrap_or_default()
-                        )
-                    })
-                    .collect()
+            (crate::Conn::Mysql(c), Phase::Scored(b)) => mysql(
+                Explain(MQ, scored_query!(f, scored_mysql, diesel::mysql::Mysql, None::<f64>, b).limit(limit))
+                    .load(c)?,
+            ),
+            (crate::Conn::Mysql(c), Phase::Unscored) => {
+                mysql(Explain(MQ, unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).limit(limit)).load(c)?)
             }
         })
+    }
+
+    /// The score of the `rank`-th best analysed content (0-based), None
+    /// when fewer are scored: where a walk down the score index stops.
+    pub fn score_at_rank(&mut self, rank: i64) -> Result<Option<f64>> {
+        let v: Option<Option<f64>> = with_conn!(self, c => analyses::table
+            .filter(analyses::score.is_not_null())
+            .order((analyses::score.desc(), analyses::content_hash.desc()))
+            .offset(rank)
+            .select(analyses::score)
+            .first(c)
+            .optional())?;
+        Ok(v.flatten())
     }
 
     /// Whether any capture has a taken time, and the first and last year.
