@@ -157,6 +157,8 @@ pub struct TopFilter {
     pub min_rating: Option<i16>,
     /// Only pictures showing this person or pet (their contents).
     pub contents: Option<HashSet<ContentHash>>,
+    /// Only pictures a search-language query finds (`TopQuery::query`).
+    pub search: Option<hma_catalog::search::Filter>,
 }
 
 /// The lightbox's and `hma top`'s request as a person gives it: how many,
@@ -181,6 +183,9 @@ pub struct TopQuery {
     pub min_rating: Option<i16>,
     /// Only photos showing this person or pet (their id, `hma people`).
     pub person: Option<i64>,
+    /// Only photos a query in the search language finds
+    /// (`person:Anna place:Bavaria -flag:reject`, docs/places.md).
+    pub query: Option<String>,
 }
 
 impl TopQuery {
@@ -211,6 +216,10 @@ impl TopQuery {
             t.db.root_id = Some(root.id);
         }
         t.db.min_score = self.min_score;
+        if let Some(q) = self.query.as_deref().filter(|q| !q.trim().is_empty()) {
+            let e = crate::search::parse(q)?;
+            t.search = Some(crate::search::resolve(cat, &e)?.filter);
+        }
         t.flag = self.flag;
         t.min_rating = self.min_rating.filter(|&r| r > 0);
         if let Some(p) = self.person {
@@ -237,8 +246,28 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
     // let the database filter, then sort what passed.
     let mut after_content = None;
     let mut after_file = None;
+    let mut searched = match &filter.search {
+        Some(f) => Some(crate::search::ScoredPages::new(cat, f.clone())?),
+        None => None,
+    };
     'pages: while out.len() + chosen.len() < n {
-        let mut page = if filter.db.by_capture() {
+        let mut page = if let Some(pages) = searched.as_mut() {
+            // A query: its pages in score order, the other filters here.
+            let rows = pages.next(cat, 500)?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut page = crate::search::ranked(cat, rows)?;
+            let db = &filter.db;
+            page.retain(|r| {
+                db.root_id.is_none_or(|id| r.root_id == id)
+                    && db.min_score.is_none_or(|m| r.score >= m)
+                    && db.taken_from_ms.is_none_or(|t| r.taken_local_ms.is_some_and(|x| x >= t))
+                    && db.taken_to_ms.is_none_or(|t| r.taken_local_ms.is_some_and(|x| x < t))
+                    && db.month.is_none_or(|m| r.taken_local_ms.is_some_and(|x| month_of(x) == m))
+            });
+            page
+        } else if filter.db.by_capture() {
             let page = cat.ranked_filtered_page(&filter.db, after_file, 500)?;
             let Some(last) = page.last() else { break };
             after_file = Some((last.score, last.file_id));
@@ -317,7 +346,7 @@ fn best_of_groups(
     page: &mut [hma_catalog::RankedFile],
     groups: &mut HashMap<i64, GroupRef>,
 ) -> Result<()> {
-    if filter.db.by_capture() {
+    if filter.db.by_capture() || filter.search.is_some() {
         return Ok(());
     }
     let mut first = HashSet::new();

@@ -859,6 +859,66 @@ pub fn run(cat: &mut Catalog, places: &Places, f: &Filter, limit: usize) -> Resu
         .collect())
 }
 
+/// A query's scored pictures, a page at a time, best first (the
+/// lightbox's list with a query): the walk down the score index, then the
+/// filter's sets below it.
+#[derive(Debug, Clone)]
+pub struct ScoredPages {
+    filter: Filter,
+    phases: Vec<Phase>,
+    at: usize,
+    offset: i64,
+}
+
+impl ScoredPages {
+    pub fn new(cat: &mut Catalog, filter: Filter) -> Result<ScoredPages> {
+        let floor = cat.score_at_rank(hma_catalog::search::WALK)?;
+        let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
+        if floor.is_some() {
+            phases.push(Phase::Scored(floor));
+        }
+        Ok(ScoredPages { filter, phases, at: 0, offset: 0 })
+    }
+
+    /// The next page (empty at the end).
+    pub fn next(&mut self, cat: &mut Catalog, n: i64) -> Result<Vec<hma_catalog::search::SearchRow>> {
+        while let Some(&phase) = self.phases.get(self.at) {
+            let rows = cat.search_files(&self.filter, phase, self.offset, n)?;
+            if rows.len() as i64 == n {
+                self.offset += n;
+            } else {
+                self.at += 1;
+                self.offset = 0;
+            }
+            if !rows.is_empty() {
+                return Ok(rows);
+            }
+        }
+        Ok(vec![])
+    }
+}
+
+/// Search rows as the ranking reads them (with their capture's time).
+pub fn ranked(cat: &mut Catalog, rows: Vec<hma_catalog::search::SearchRow>) -> Result<Vec<hma_catalog::RankedFile>> {
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.capture_id).collect();
+    let taken: HashMap<i64, Option<i64>> =
+        cat.captures_by_ids(&ids)?.into_iter().map(|c| (c.id, c.fields.taken_local_ms)).collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(hma_catalog::RankedFile {
+                file_id: r.file_id,
+                root_id: r.root_id,
+                capture_id: r.capture_id,
+                content_hash: r.content_hash?,
+                score: r.score?,
+                taken_local_ms: r.capture_id.and_then(|c| taken.get(&c).copied().flatten()),
+                rel_path: r.rel_path,
+            })
+        })
+        .collect())
+}
+
 /// `hma search --explain`: the tree, what it became, the SQL and the plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explained {

@@ -350,6 +350,15 @@ fn term_holds(term: &str, f: &Facts) -> bool {
     }
 }
 
+/// The three fixed queries of the lightbox check, in memory.
+fn top_holds(q: &str, f: &Facts) -> bool {
+    match q {
+        "has:person" => term_holds("has:person", f),
+        "place:Germany OR camera:nikon" => term_holds("place:Germany", f) || term_holds("camera:nikon", f),
+        _ => !term_holds("has:person", f) && term_holds("year:2024", f),
+    }
+}
+
 /// A random query: its text and the same tree for the in-memory filter.
 #[derive(Debug, Clone)]
 enum Q {
@@ -492,6 +501,22 @@ catalog_test!(random_queries_find_what_a_plain_filter_finds, |db| {
     let nonempty = nonempty.get();
     eprintln!("{nonempty} of 64 random queries found something");
     assert!(nonempty >= 8, "only {nonempty} of 64 random queries found anything");
+
+    // The lightbox's list with a query: only matching pictures, best first.
+    for q in ["has:person", "place:Germany OR camera:nikon", "-has:person year:2024"] {
+        let top = db.json(&["top", "100", "--query", q, "--json"]);
+        let top = top.as_array().unwrap();
+        assert!(!top.is_empty(), "{q}");
+        let matching: BTreeSet<String> =
+            facts.iter().filter(|f| !f.missing && top_holds(q, f)).map(|f| f.rel.clone()).collect();
+        for e in top {
+            let rel =
+                Path::new(e["path"].as_str().unwrap()).strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned();
+            assert!(matching.contains(&rel), "{q}: {rel} listed");
+        }
+        let scores: Vec<f64> = top.iter().map(|e| e["score"].as_f64().unwrap()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{q}: best first {scores:?}");
+    }
 
     // Tag round trip: remove undoes add.
     let removed = db.json(&["tag", &p("sydney/img_03.jpg"), "--remove", "keywords:Trips/Alps", "--json"]);

@@ -148,6 +148,9 @@ pub struct TopArgs {
     /// Only photos showing this person or pet (name or id, see `hma people`).
     #[arg(long, value_name = "WHO")]
     pub person: Option<String>,
+    /// Only photos a search finds ('person:Anna place:Bavaria -flag:reject'; see `hma search`).
+    #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
+    pub query: Option<String>,
 }
 
 pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
@@ -166,8 +169,15 @@ pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
             Some(w) => Some(hma::people::resolve(&mut cat, w)?.id),
             None => None,
         },
+        query: a.query.clone(),
     };
-    let top = hma::rank::top_of(&mut cat, &places, &q)?;
+    let top = match hma::rank::top_of(&mut cat, &places, &q) {
+        Err(e @ hma::EngineError::Query { .. }) => {
+            eprintln!("{e}");
+            return Ok(exit::USAGE);
+        }
+        other => other?,
+    };
     env.print(&top, |top| {
         for (i, t) in top.iter().enumerate() {
             println!(

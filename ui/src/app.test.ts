@@ -95,6 +95,30 @@ describe("lightbox view", () => {
     expect(app.readFilter().root).toBe("b");
   });
 
+  it("/ focuses the search box; Enter runs the query; a bad one is outlined at its column", async () => {
+    key("p");
+    key("p");
+    await tick();
+    key("/");
+    const q = document.getElementById("f-query") as HTMLInputElement;
+    expect(document.activeElement).toBe(q);
+    q.value = "flag:pick";
+    q.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await tick();
+    expect(app.state.items.length).toBe(2);
+    expect(app.state.items.every((e) => e.marks.flag === 1)).toBe(true);
+    q.dispatchEvent(new KeyboardEvent("keydown", { key: "p", bubbles: true })); // typing in the box: no decision
+    await tick();
+    expect(backend.saves.length).toBe(2);
+    q.value = "flag:pick colour:red";
+    q.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await tick();
+    expect(q.classList.contains("invalid")).toBe(true);
+    expect(q.selectionStart).toBe(10);
+    expect(document.getElementById("toast")?.textContent).toContain("error at column 11");
+    expect(app.state.items.length).toBe(2); // the last good list stays
+  });
+
   it("C compares the burst's members side by side", async () => {
     key("c");
     await tick();

@@ -6,7 +6,7 @@ import type { Backend } from "./backend";
 import { $, h } from "./dom";
 import { actionFor, type Action } from "./keymap";
 import { CullState } from "./state";
-import { errorText, type ListFilter } from "./types";
+import { errorCode, errorText, type ListFilter } from "./types";
 import { CompareView } from "./views/compare";
 import type { Context, Mode, Overlay } from "./views/context";
 import { ExportView } from "./views/export";
@@ -142,6 +142,14 @@ export class App implements Context {
       $("#lightbox").dataset.count = String(items.length);
     } catch (e) {
       this.toast(e);
+      // A query that cannot be read: outlined, the cursor at the column.
+      if (errorCode(e) === "query") {
+        const q = $("#f-query") as HTMLInputElement;
+        q.classList.add("invalid");
+        const col = Number(/column (\d+)/.exec(errorText(e))?.[1] ?? 1);
+        q.focus();
+        q.setSelectionRange(col - 1, col);
+      }
     }
   }
 
@@ -257,6 +265,12 @@ export class App implements Context {
         return this.mode === "loupe" ? void this.loupe.show() : undefined;
       case "help":
         return this.toggleOverlay("help");
+      case "search": {
+        const q = $("#f-query") as HTMLInputElement;
+        q.focus();
+        q.select();
+        return;
+      }
       case "escape":
         if (this.overlays.open) return this.toggleOverlay(this.overlays.open);
         if (this.zoomed) {

@@ -234,7 +234,12 @@ minRating?: number,
 /**
  * Only photos showing this person or pet (their id, `hma people`).
  */
-person?: number, };
+person?: number, 
+/**
+ * Only photos a query in the search language finds
+ * (`person:Anna place:Bavaria -flag:reject`, docs/places.md).
+ */
+query?: string, };
 
 export type RootInfo = { id: number, name: string, path: string | null, backup: boolean, connected: boolean, 
 /**

@@ -21,7 +21,8 @@ export type Action =
   | { kind: "help" }
   | { kind: "escape" }
   | { kind: "first" }
-  | { kind: "last" };
+  | { kind: "last" }
+  | { kind: "search" };
 
 export interface KeyPress {
   key: string;
@@ -52,6 +53,7 @@ export const KEY_HELP: [string, string][] = [
   ["F", "faces: their boxes, eyes and names over the photo, on/off"],
   ["Ctrl/Cmd+Z", "undo (Ctrl/Cmd+Shift+Z: redo)"],
   ["Caps Lock or A", "auto-advance after a flag, stars or label on/off"],
+  ["/", "search: person:Anna place:Bavaria has:dog year:2024 -flag:reject… (Enter runs it)"],
   ["?", "this list"],
   ["Esc", "close an overlay, leave compare or zoom"],
 ];
@@ -87,6 +89,8 @@ export function actionFor(e: KeyPress): Action | null {
       return { kind: "escape" };
     case "?":
       return { kind: "help" };
+    case "/":
+      return { kind: "search" };
     case "CapsLock":
       return { kind: "autoAdvance" };
   }

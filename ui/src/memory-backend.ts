@@ -106,6 +106,14 @@ export class MemoryBackend implements Backend {
       const shown = new Set([...this.faceOwners.values()].filter((o) => o.person === f.person).map((o) => this.entries[o.entry].file_id));
       out = out.filter((e) => shown.has(e.file_id));
     }
+    // A sliver of the search language (the engine's is tested in Rust):
+    // flag: terms, and any other `key:` is an error at its column.
+    let col = 1;
+    for (const term of (f.query ?? "").split(" ")) {
+      if (term === "flag:pick") out = out.filter((e) => e.marks.flag === 1);
+      else if (term.includes(":")) throw { code: "query", message: `error at column ${col}: unknown term '${term.split(":")[0]}:'` };
+      col += term.length + 1;
+    }
     return structuredClone(out.slice(0, f.n ?? 2000));
   }
   async group(fileId: number): Promise<GroupDetail | null> {

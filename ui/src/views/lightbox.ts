@@ -29,6 +29,15 @@ export class LightboxView {
       "header",
       { class: "toolbar" },
       h("button", { id: "to-library", type: "button", text: "← Library" }),
+      h("input", {
+        id: "f-query",
+        type: "search",
+        class: "query",
+        placeholder: "Search (/): person:Anna place:Bavaria has:dog -flag:reject",
+        title: "One query: person: pet: has: place: near:LAT,LON,KM tag: camera: lens: year: month: day: from: to: score>= rating>= flag: label: faces:N+ eyes:open kind: is:dup|best; side by side = AND, OR, NOT or -, ( ), \"quoted values\"; a bare word finds people, places, tags and file names. Enter runs it, Esc goes back to the photos.",
+        spellcheck: "false",
+        autocomplete: "off",
+      }),
       h("label", {}, "Top ", h("input", { id: "f-n", type: "number", min: 1, max: 100000, value: 2000 })),
       // Text, not type=date: an empty date field in the webview shows today's
       // date greyed, which reads as a filter that is not there.
@@ -53,6 +62,17 @@ export class LightboxView {
   wire() {
     $("#to-library").addEventListener("click", () => this.ctx.showLibrary());
     $("#apply-filter").addEventListener("click", () => this.ctx.reload());
+    const query = $("#f-query") as HTMLInputElement;
+    query.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        query.classList.remove("invalid");
+        query.title = query.title.replace(/^error at column.*\n\n/s, "");
+        void this.ctx.reload();
+      } else if (e.key === "Escape") {
+        query.blur();
+      }
+    });
     $("#auto-advance").addEventListener("change", (e) => (this.ctx.state.autoAdvance = (e.target as HTMLInputElement).checked));
     $("#why-open").addEventListener("click", () => this.ctx.toggleWhy());
     $("#people-open").addEventListener("click", () => this.ctx.showPeople());
@@ -78,6 +98,7 @@ export class LightboxView {
     if (val("f-flag")) f.flag = val("f-flag") as ListFilter["flag"];
     if (Number(val("f-min-rating")) > 0) f.minRating = Number(val("f-min-rating"));
     if (val("f-person")) f.person = Number(val("f-person"));
+    if (val("f-query")) f.query = val("f-query");
     return f;
   }
 
