@@ -84,6 +84,8 @@ enum Command {
     /// tags, file names); side by side = AND, OR, NOT or -, ( ), "quoted values".
     /// A query that cannot be read exits 64 with `error at column N: …`.
     Search(search::SearchArgs),
+    /// The searches kept with `hma search QUERY --save NAME` (the app's smart albums).
+    Searches(search::SearchesArgs),
     /// Tag photos with nodes of any taxonomy (species, places, people, COCO) or with
     /// your own keywords ('keywords:Holidays/Beach', made when new). Kept in the
     /// catalogue; the photos are never written.
@@ -170,6 +172,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Faces(a) => detect::faces(a, env),
         Command::People(a) => people::run(a, env),
         Command::Search(a) => search::search(a, env),
+        Command::Searches(a) => search::searches(a, env),
         Command::Tag(a) => search::tag(a, env),
         Command::Places => search::places(env),
         Command::Models(c) => models::models(c, env),

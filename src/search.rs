@@ -804,33 +804,20 @@ pub fn run(cat: &mut Catalog, places: &Places, f: &Filter, limit: usize) -> Resu
     let page = (limit.saturating_mul(2)).clamp(64, 2000) as i64;
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
-    // The best first, read in score order (quick when matches are common);
-    // below the walk's floor, from the filter's sets (quick when rare);
-    // then the pictures without a score.
-    let floor = cat.score_at_rank(hma_catalog::search::WALK)?;
-    let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
-    if floor.is_some() {
-        phases.push(Phase::Scored(floor));
-    }
-    phases.push(Phase::Unscored);
-    'phases: for phase in phases {
-        let mut offset = 0;
-        loop {
-            let got = cat.search_files(f, phase, offset, page)?;
-            let n = got.len() as i64;
-            for r in got {
-                let Some(c) = r.capture_id else { continue };
-                if seen.insert(c) {
-                    rows.push(r);
-                    if rows.len() >= limit {
-                        break 'phases;
-                    }
+    let mut pages = ScoredPages::with(cat, f.clone(), true)?;
+    'pages: loop {
+        let got = pages.next(cat, page)?;
+        if got.is_empty() {
+            break;
+        }
+        for r in got {
+            let Some(c) = r.capture_id else { continue };
+            if seen.insert(c) {
+                rows.push(r);
+                if rows.len() >= limit {
+                    break 'pages;
                 }
             }
-            if n < page {
-                break;
-            }
-            offset += page;
         }
     }
     let capture_ids: Vec<i64> = rows.iter().filter_map(|r| r.capture_id).collect();
@@ -871,13 +858,14 @@ pub struct ScoredPages {
 }
 
 impl ScoredPages {
+    /// The scored pictures only (what the lightbox lists).
     pub fn new(cat: &mut Catalog, filter: Filter) -> Result<ScoredPages> {
-        let floor = cat.score_at_rank(hma_catalog::search::WALK)?;
-        let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
-        if floor.is_some() {
-            phases.push(Phase::Scored(floor));
-        }
-        Ok(ScoredPages { filter, phases, at: 0, offset: 0 })
+        ScoredPages::with(cat, filter, false)
+    }
+
+    /// Also the pictures without a score, after the rest (`hma search`).
+    pub fn with(cat: &mut Catalog, filter: Filter, unscored: bool) -> Result<ScoredPages> {
+        Ok(ScoredPages { phases: cat.search_phases(unscored)?, filter, at: 0, offset: 0 })
     }
 
     /// The next page (empty at the end).
@@ -959,6 +947,159 @@ pub fn explain(cat: &mut Catalog, query: &str, limit: usize) -> Result<Explained
     Ok(Explained { query: query.into(), ast, filter: format!("{:#?}", r.filter), phases, notes: r.notes })
 }
 
+/// One completion for the search box.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Suggestion {
+    /// What replaces the word being typed (`person:Anna`, `place:"New York"`).
+    pub insert: String,
+    /// What the list shows.
+    pub label: String,
+    /// person, pet, place, tag, class, term or value.
+    pub kind: String,
+}
+
+/// A value as a query writes it: quoted when it has a space or a parenthesis.
+fn quoted(v: &str) -> String {
+    if v.chars().any(|c| c.is_whitespace() || c == '(' || c == ')') {
+        format!("\"{v}\"")
+    } else {
+        v.to_string()
+    }
+}
+
+/// The word being typed at the end of `text` (after the last space outside
+/// quotes), and where it starts (bytes).
+fn last_word(text: &str) -> (usize, &str) {
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && (c.is_whitespace() || c == '(' || c == ')') {
+            start = i + c.len_utf8();
+        }
+    }
+    (start, &text[start..])
+}
+
+/// Completions of the word being typed at the end of `text`: a term's
+/// values (`person:A` → the people whose name starts so; `place:`, `tag:`,
+/// `has:`, and the fixed ones), or, for a bare word, the terms and the
+/// people, places and tags whose names start so. From the catalogue, each
+/// lookup a range on an index; at most `limit`.
+pub fn suggest(cat: &mut Catalog, text: &str, limit: usize) -> Result<Vec<Suggestion>> {
+    let (_, word) = last_word(text);
+    let (neg, word) = match word.strip_prefix('-') {
+        Some(w) => ("-", w),
+        None => ("", word),
+    };
+    let mut out: Vec<Suggestion> = Vec::new();
+    let sug = |insert: String, label: String, kind: &str| Suggestion { insert, label, kind: kind.into() };
+    let people = |cat: &mut Catalog, kind: Option<&str>, prefix: &str| -> Result<Vec<(String, String)>> {
+        let key = hma_catalog::taxon_key(prefix);
+        let mut v: Vec<(String, String)> = cat
+            .people()?
+            .into_iter()
+            .filter(|p| kind.is_none_or(|k| p.kind == k))
+            .filter_map(|p| Some((p.name?, p.kind)))
+            .filter(|(n, _)| hma_catalog::taxon_key(n).starts_with(&key))
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let fixed = |key: &str| -> &'static [&'static str] {
+        match key {
+            "flag" => &["pick", "reject", "none"],
+            "label" => &["red", "yellow", "green", "blue", "purple", "none"],
+            "eyes" => &["open", "closed"],
+            "kind" => &["raw", "jpeg", "heic", "video", "image", "png", "tiff", "webp"],
+            "is" => &["dup", "best", "missing"],
+            "month" => &MONTHS,
+            "faces" => &["0", "1", "2+", "3+", "1-3"],
+            _ => &[],
+        }
+    };
+    if let Some((key, v)) = word.split_once(':').filter(|(k, _)| KEYS.contains(k)) {
+        let v = v.trim_start_matches('"');
+        let lv = v.to_lowercase();
+        match key {
+            "person" | "pet" => {
+                for (n, k) in people(cat, Some(key), v)? {
+                    out.push(sug(format!("{neg}{key}:{}", quoted(&n)), n, &k));
+                }
+            }
+            "place" | "tag" | "taxon" => {
+                let tid = match key {
+                    "place" => cat.taxonomy(crate::places::TAXONOMY)?.map(|t| t.id),
+                    _ => None,
+                };
+                if key != "place" || tid.is_some() {
+                    let names: HashMap<i64, String> = cat.taxonomies()?.into_iter().map(|t| (t.id, t.name)).collect();
+                    for n in cat.nodes_starting(tid, v, limit as i64)? {
+                        let tax = names.get(&n.taxonomy_id).cloned().unwrap_or_default();
+                        let label = format!(
+                            "{} ({}{})",
+                            n.name,
+                            tax,
+                            n.taxon_rank.map(|r| format!(", {r}")).unwrap_or_default()
+                        );
+                        out.push(sug(
+                            format!("{neg}{key}:{}", quoted(&n.name)),
+                            label,
+                            if key == "place" { "place" } else { "tag" },
+                        ));
+                    }
+                }
+            }
+            "has" => {
+                let mut words: Vec<&str> =
+                    hma_detect::coco::CLASSES.iter().chain(hma_detect::coco::SUPER.iter()).copied().collect();
+                words.sort();
+                words.dedup();
+                for w in words.into_iter().filter(|w| w.starts_with(&lv)) {
+                    let w = w.replace(' ', "_");
+                    out.push(sug(format!("{neg}has:{w}"), w.clone(), "class"));
+                }
+            }
+            k => {
+                for w in fixed(k).iter().filter(|w| w.starts_with(&lv)) {
+                    out.push(sug(format!("{neg}{k}:{w}"), w.to_string(), "value"));
+                }
+            }
+        }
+    } else if !word.is_empty() {
+        let lw = word.to_lowercase();
+        for k in KEYS.iter().filter(|k| k.starts_with(&lw)) {
+            let t = if matches!(*k, "score" | "rating") { format!("{k}>=") } else { format!("{k}:") };
+            out.push(sug(format!("{neg}{t}"), t, "term"));
+        }
+        for (n, k) in people(cat, None, word)? {
+            out.push(sug(format!("{neg}{}:{}", if k == "pet" { "pet" } else { "person" }, quoted(&n)), n, &k));
+        }
+        let names: HashMap<i64, String> = cat.taxonomies()?.into_iter().map(|t| (t.id, t.name)).collect();
+        for n in cat.nodes_starting(None, word, limit as i64)? {
+            let tax = names.get(&n.taxonomy_id).cloned().unwrap_or_default();
+            if tax == hma_catalog::PEOPLE_TAXONOMY {
+                continue; // already offered as person:
+            }
+            let (key, kind) = if tax == crate::places::TAXONOMY { ("place", "place") } else { ("tag", "tag") };
+            let label = format!("{} ({}{})", n.name, tax, n.taxon_rank.map(|r| format!(", {r}")).unwrap_or_default());
+            out.push(sug(format!("{neg}{key}:{}", quoted(&n.name)), label, kind));
+        }
+    }
+    let mut seen = HashSet::new();
+    out.retain(|s| seen.insert(s.insert.clone()));
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// `text` with the word being typed replaced by a suggestion (and a space).
+pub fn complete(text: &str, s: &Suggestion) -> String {
+    let (start, _) = last_word(text);
+    let sep = if s.insert.ends_with(':') || s.insert.ends_with('=') { "" } else { " " };
+    format!("{}{}{sep}", &text[..start], s.insert)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1021,6 +1162,9 @@ mod tests {
         assert_eq!(col_of("score>=2"), 8);
         assert_eq!(col_of("near:1,2"), 6);
         assert_eq!(col_of(&"(".repeat(100)), 66);
+        assert_eq!(last_word("has:dog (place:\"New Yo"), (16, "place:\"New Yo"));
+        let s = Suggestion { insert: "place:\"New York\"".into(), label: String::new(), kind: "place".into() };
+        assert_eq!(complete("has:dog place:New", &s), "has:dog place:\"New York\" ");
         match parse("has:dog has:unicorn") {
             Err(e) => assert!(e.to_string().starts_with("error at column 13: unknown class"), "{e}"),
             Ok(_) => panic!(),

@@ -137,13 +137,16 @@ pub fn find_by_names(cat: &mut Catalog, tid: i64, text: &str) -> Result<Vec<Taxo
 }
 
 /// What `hma tag` did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct TagSummary {
     /// Captures of the paths given.
+    #[ts(type = "number")]
     pub captures: usize,
     /// Links added (a capture already tagged so counts nothing).
+    #[ts(type = "number")]
     pub added: usize,
     /// Links removed.
+    #[ts(type = "number")]
     pub removed: usize,
     /// The nodes, as `taxonomy:path`.
     pub tags: Vec<String>,

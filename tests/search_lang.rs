@@ -518,6 +518,28 @@ catalog_test!(random_queries_find_what_a_plain_filter_finds, |db| {
         assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{q}: best first {scores:?}");
     }
 
+    // Completions from the catalogue; kept searches.
+    let sug = db.json(&["search", "--suggest", "place:Bav", "--json"]);
+    assert_eq!(sug[0]["insert"], "place:Bavaria", "{sug}");
+    let sug = db.json(&["search", "--suggest", "has:dog per", "--json"]);
+    assert!(sug.as_array().unwrap().iter().any(|s| s["insert"] == "person:"), "{sug}");
+    let sug = db.json(&["search", "--suggest", "-person:an", "--json"]);
+    assert_eq!(sug[0]["insert"], "-person:Anna", "{sug}");
+    let sug = db.json(&["search", "--suggest", "tag:\"Holi", "--json"]);
+    assert_eq!(sug[0]["insert"], "tag:Holidays", "{sug}");
+    db.json(&["search", "place:Germany -flag:reject", "--save", "Germany", "--json"]);
+    let kept = db.json(&["searches", "--json"]);
+    assert_eq!(
+        (kept[0]["name"].as_str(), kept[0]["query"].as_str()),
+        (Some("Germany"), Some("place:Germany -flag:reject"))
+    );
+    assert_eq!(
+        db.hma(&["search", "colour:red", "--save", "Bad"]).status.code(),
+        Some(64),
+        "a query that cannot be read is not kept"
+    );
+    assert_eq!(db.json(&["searches", "--delete", "Germany", "--json"]), serde_json::json!([]));
+
     // Tag round trip: remove undoes add.
     let removed = db.json(&["tag", &p("sydney/img_03.jpg"), "--remove", "keywords:Trips/Alps", "--json"]);
     assert_eq!(removed["removed"].as_i64(), Some(1));

@@ -304,6 +304,81 @@ async fn person(shell: State<'_, Shell>, id: i64) -> ApiResult<hma::people::Pers
     })
 }
 
+/// Completions of the search box's last word (people, places, tags,
+/// classes, terms): `hma search --suggest`.
+#[tauri::command]
+async fn suggest(shell: State<'_, Shell>, text: String) -> ApiResult<Vec<hma::search::Suggestion>> {
+    shell.with_cat(|cat, _| Ok(hma::search::suggest(cat, &text, 12)?))
+}
+
+/// A search kept under a name (a smart album).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct SavedSearch {
+    pub name: String,
+    pub query: String,
+}
+
+/// The searches kept (`hma searches`).
+#[tauri::command]
+async fn saved_searches(shell: State<'_, Shell>) -> ApiResult<Vec<SavedSearch>> {
+    shell.with_cat(|cat, _| {
+        Ok(cat.saved_searches()?.into_iter().map(|s| SavedSearch { name: s.name, query: s.query }).collect())
+    })
+}
+
+/// Keeps a query under a name (`hma search QUERY --save NAME`); a query
+/// that cannot be read is refused with its column.
+#[tauri::command]
+async fn save_search(shell: State<'_, Shell>, name: String, query: String) -> ApiResult<Vec<SavedSearch>> {
+    let now = shell.context().now();
+    shell.with_cat(|cat, _| {
+        hma::search::parse(&query)?;
+        if name.trim().is_empty() {
+            return Err(hma::EngineError::Invalid("a kept search needs a name".into()).into());
+        }
+        cat.save_search(name.trim(), &query, now)?;
+        Ok(cat.saved_searches()?.into_iter().map(|s| SavedSearch { name: s.name, query: s.query }).collect())
+    })
+}
+
+/// Forgets a kept search (`hma searches --delete NAME`).
+#[tauri::command]
+async fn delete_search(shell: State<'_, Shell>, name: String) -> ApiResult<bool> {
+    shell.with_cat(|cat, _| Ok(cat.delete_search(&name)?))
+}
+
+/// Where a photo was taken and its tags, for the info line.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct PhotoTags {
+    pub place: Option<hma::places::Place>,
+    /// `taxonomy:path` (keywords, places, people, species…).
+    pub tags: Vec<String>,
+}
+
+/// A capture's place and tags.
+#[tauri::command]
+async fn photo_tags(shell: State<'_, Shell>, capture_id: i64) -> ApiResult<PhotoTags> {
+    shell.with_cat(|cat, _| {
+        let place = cat
+            .capture(capture_id)?
+            .and_then(|c| Some((c.fields.gps_lat?, c.fields.gps_lon?)))
+            .and_then(|(la, lo)| hma::places::locate(la, lo).ok());
+        Ok(PhotoTags { place, tags: hma::tags::tags_of(cat, capture_id)? })
+    })
+}
+
+/// Tags photos (`hma tag`): adds and removes tags on these captures.
+#[tauri::command]
+async fn tag_photos(
+    shell: State<'_, Shell>,
+    capture_ids: Vec<i64>,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> ApiResult<hma::tags::TagSummary> {
+    let now = shell.context().now();
+    shell.with_cat(|cat, _| Ok(hma::tags::tag(cat, &capture_ids, &add, &remove, now)?))
+}
+
 /// Names a cluster (or renames a person), with a birthday when given.
 #[tauri::command]
 async fn name_person(
@@ -855,7 +930,13 @@ pub fn run() {
             name_person,
             merge_people,
             reject_face,
-            faces_of_file
+            faces_of_file,
+            suggest,
+            saved_searches,
+            save_search,
+            delete_search,
+            photo_tags,
+            tag_photos
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running the Home Media AI app");
@@ -887,6 +968,11 @@ mod tests {
             hma::faces::EyesReport::decl(&cfg),
             hma::faces::FaceReport::decl(&cfg),
             hma::rank::TopQuery::decl(&cfg),
+            hma::search::Suggestion::decl(&cfg),
+            hma::places::Place::decl(&cfg),
+            hma::tags::TagSummary::decl(&cfg),
+            super::SavedSearch::decl(&cfg),
+            super::PhotoTags::decl(&cfg),
             super::RootInfo::decl(&cfg),
             super::Status::decl(&cfg),
             super::Info::decl(&cfg),

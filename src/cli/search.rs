@@ -21,10 +21,56 @@ pub struct SearchArgs {
     /// database's plan instead of the results.
     #[arg(long)]
     pub explain: bool,
+    /// Keep the query under this name (a smart album; `hma searches` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub save: Option<String>,
+    /// Print the completions of the query's last word instead (what the app's
+    /// search box offers: people, places, tags, classes, terms).
+    #[arg(long)]
+    pub suggest: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchesArgs {
+    /// Forget the search kept under this name.
+    #[arg(long, value_name = "NAME")]
+    pub delete: Option<String>,
+}
+
+pub fn searches(a: &SearchesArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    if let Some(n) = &a.delete {
+        if !cat.delete_search(n)? {
+            anyhow::bail!("no search kept under the name {n:?} (see `hma searches`)");
+        }
+    }
+    let v = cat.saved_searches()?;
+    env.print(&v, |v| {
+        for s in v {
+            println!("{:<24} {}", s.name, s.query);
+        }
+    })?;
+    Ok(exit::OK)
 }
 
 pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
+    if a.suggest {
+        let v = hma::search::suggest(&mut cat, &a.query, a.limit.min(50))?;
+        env.print(&v, |v| {
+            for s in v {
+                println!("{:<40} {:<8} {}", s.insert, s.kind, s.label);
+            }
+        })?;
+        return Ok(exit::OK);
+    }
+    if let Some(name) = &a.save {
+        // Only a query that reads is kept.
+        if let Err(e @ hma::EngineError::Query { .. }) = hma::search::parse(&a.query) {
+            return bad_query(&e);
+        }
+        cat.save_search(name, &a.query, env.ctx.now())?;
+    }
     if a.explain {
         let e = match hma::search::explain(&mut cat, &a.query, a.limit) {
             Err(e @ hma::EngineError::Query { .. }) => return bad_query(&e),

@@ -257,6 +257,35 @@ try {
   await shot("9-faces.png");
   await press("f");
 
+  // Search: / focuses the box; typing offers Anna from the catalogue; Tab
+  // takes her; Enter searches (a chip for the term); T tags the first photo
+  // found with a new keyword; a label culls it.
+  await js(() => (document.activeElement && document.activeElement.blur(), true));
+  await press("/");
+  await until(() => document.activeElement && document.activeElement.id === "f-query", "the search box focused by /");
+  await press("person:An");
+  await until(() => [...document.querySelectorAll("#suggest li")].some((li) => li.textContent.includes("Anna")), "Anna offered as the name is typed");
+  await shot("10-search-suggest.png");
+  await press(Key.TAB);
+  check((await js(() => document.querySelector("#f-query").value)) === "person:Anna ", "Tab put the completion person:Anna in the box");
+  await press(Key.ENTER);
+  await until(() => document.querySelectorAll("#chips .chip").length === 1 && document.querySelector("#loupe-img"), "the search's result and its chip");
+  const found = await items();
+  const listed = hma("top", "2000", "--query", "person:Anna").map((e) => e.path).sort();
+  check(found.length >= 1 && JSON.stringify(found.map((e) => e.path).sort()) === JSON.stringify(listed), `the search box lists what hma top --query person:Anna lists (${found.length})`);
+  await js(() => (document.activeElement && document.activeElement.blur(), true));
+  await press("t");
+  await until(() => document.activeElement && document.activeElement.id === "tag-input", "the tag picker opened by T");
+  await press("Trips/Alps", Key.ENTER);
+  await until(() => document.querySelector("#tag-picker").classList.contains("hidden") && document.querySelector("#info-tags").textContent.includes("Trips/Alps"), "the new tag in the info line");
+  await shot("11-search-tagged.png");
+  check(hma("show", found[0].path).tags.includes("keywords:Trips/Alps"), `hma show lists keywords:Trips/Alps on ${found[0].name}`);
+  const savesTagged = await js(() => window.__hma.saves);
+  await press("8");
+  await until((n) => window.__hma.saves > n, "a green label on the photo found", 10000, savesTagged);
+  check(hma("show", found[0].path).marks.label === "green", `${found[0].name} culled from the search: green label`);
+  check(hma("search", "tag:Alps").map((h) => h.path).includes(found[0].path), "hma search tag:Alps finds the photo tagged in the app");
+
   // The same app switched to a MariaDB catalogue: add, scan, analyse, pick.
   await click("#to-library");
   await setValue("#catalog-url", MYSQL);

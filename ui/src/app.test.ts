@@ -119,6 +119,78 @@ describe("lightbox view", () => {
     expect(app.state.items.length).toBe(2); // the last good list stays
   });
 
+  it("completes the word being typed, shows the terms as chips, and T tags the photo", async () => {
+    const q = document.getElementById("f-query") as HTMLInputElement;
+    const type = async (v: string) => {
+      q.value = v;
+      q.dispatchEvent(new Event("input"));
+      await tick();
+      await tick();
+    };
+    const press = async (k: string) => {
+      q.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+      await tick();
+      await tick();
+    };
+    key("/");
+    await type("ta");
+    const list = () => [...document.querySelectorAll("#suggest li")].map((li) => li.textContent);
+    expect(list()).toEqual(["termtag:"]);
+    await press("Tab");
+    expect(q.value).toBe("tag:");
+    // tag: asks again at once: the keywords.
+    expect(list().length).toBe(3);
+    await type("tag:Hol");
+    expect(list()).toEqual(["tagHolidays (keywords)"]);
+    await press("Enter"); // takes the completion
+    expect(q.value).toBe("tag:Holidays ");
+    // Tag two photos by keyboard: T, a keyword, Enter.
+    q.blur();
+    key("t");
+    const input = document.getElementById("tag-input") as HTMLInputElement;
+    expect(document.activeElement).toBe(input);
+    input.value = "Holidays";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await tick();
+    await tick();
+    expect(document.getElementById("tag-picker")?.classList.contains("hidden")).toBe(true);
+    expect(document.getElementById("toast")?.textContent).toContain("1 photo: 1 added (keywords:Holidays)");
+    expect(document.getElementById("info-tags")?.textContent).toBe("tags: Holidays");
+    // The search finds it; its terms are chips; × takes one away.
+    q.value = "tag:Holidays flag:pick";
+    await press("Enter");
+    expect(app.state.items.length).toBe(0);
+    expect([...document.querySelectorAll("#chips .chip")].map((c) => c.firstChild?.textContent)).toEqual(["tag:Holidays", "flag:pick"]);
+    (document.querySelectorAll("#chips .chip-x")[1] as HTMLButtonElement).click();
+    await tick();
+    await tick();
+    expect(q.value).toBe("tag:Holidays");
+    expect(app.state.items.length).toBe(1);
+  });
+
+  it("keeps a search under a name; the library lists it and opens the lightbox on it", async () => {
+    const q = document.getElementById("f-query") as HTMLInputElement;
+    q.value = "flag:pick";
+    const asked: string[] = [];
+    window.prompt = ((m: string) => (asked.push(m), "Picks")) as typeof window.prompt;
+    (document.getElementById("save-search") as HTMLButtonElement).click();
+    await tick();
+    expect(asked).toEqual(["Keep this search as:"]);
+    expect(await backend.savedSearches()).toEqual([{ name: "Picks", query: "flag:pick" }]);
+    await app.showLibrary();
+    await tick();
+    await tick();
+    const link = document.querySelector("#saved .saved-search") as HTMLButtonElement;
+    expect(link.textContent).toBe("Picks");
+    key("p");
+    q.value = "";
+    link.click();
+    await tick();
+    await tick();
+    expect(app.view).toBe("lightbox");
+    expect(q.value).toBe("flag:pick");
+  });
+
   it("C compares the burst's members side by side", async () => {
     key("c");
     await tick();

@@ -18,6 +18,7 @@ import { LightboxView } from "./views/lightbox";
 import { LoupeView } from "./views/loupe";
 import { OverlaysView } from "./views/overlays";
 import { PeopleView } from "./views/people";
+import { TagPicker } from "./views/search";
 import { ImageCache } from "./views/pictures";
 
 declare global {
@@ -45,6 +46,7 @@ export class App implements Context {
   private overlays = new OverlaysView(this);
   private exporter = new ExportView(this);
   private people = new PeopleView(this);
+  private tagPicker = new TagPicker(this);
   private peopleWired = false;
   private libraryWired = false;
   private lightboxWired = false;
@@ -61,7 +63,7 @@ export class App implements Context {
       // For the end-to-end test: what the lightbox shows, in order.
       items: () => this.state.items.map((e) => ({ path: e.path, name: e.name, file_id: e.file_id, flag: e.marks.flag, rating: e.marks.rating, label: e.marks.label, group: e.group, people: e.people })),
     };
-    const lightbox = this.lightbox.dom([this.loupe.dom(), this.grid.dom(), this.compare.dom()], [...this.overlays.dom(), this.exporter.dom()]);
+    const lightbox = this.lightbox.dom([this.loupe.dom(), this.grid.dom(), this.compare.dom()], [...this.overlays.dom(), this.exporter.dom(), this.tagPicker.dom()]);
     this.root.replaceChildren(this.library.dom(), lightbox, this.people.dom(), h("div", { id: "toast", class: "hidden", role: "alert" }));
     document.addEventListener("keydown", (e) => this.onKey(e));
     window.addEventListener("resize", () => this.mode === "grid" && this.renderGrid());
@@ -91,11 +93,23 @@ export class App implements Context {
     $("#lightbox").classList.remove("hidden");
     if (!this.lightboxWired) {
       this.lightboxWired = true;
-      for (const v of [this.lightbox, this.exporter, this.grid, this.loupe]) v.wire();
+      for (const v of [this.lightbox, this.exporter, this.grid, this.loupe, this.tagPicker]) v.wire();
     }
     await this.refreshStatus();
     await this.lightbox.showPeople();
     await this.reload();
+  }
+
+  async showSearch(query: string) {
+    await this.showLightbox();
+    this.lightbox.search.input.value = query;
+    await this.reload();
+    this.lightbox.search.renderChips();
+  }
+
+  tagged(captureIds: number[]) {
+    this.lightbox.forgetTags(captureIds);
+    this.renderInfo();
   }
 
   async showPerson(id: number) {
@@ -266,11 +280,13 @@ export class App implements Context {
       case "help":
         return this.toggleOverlay("help");
       case "search": {
-        const q = $("#f-query") as HTMLInputElement;
+        const q = this.lightbox.search.input;
         q.focus();
         q.select();
         return;
       }
+      case "tag":
+        return this.tagPicker.show();
       case "escape":
         if (this.overlays.open) return this.toggleOverlay(this.overlays.open);
         if (this.zoomed) {

@@ -1,6 +1,6 @@
 // The one interface between the UI and whatever runs the engine: the Tauri
 // shell in the app, or the in-memory backend in tests and a plain browser.
-import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
 
 export interface Backend {
   info(): Promise<Info>;
@@ -36,6 +36,17 @@ export interface Backend {
   about(): Promise<About>;
   /** Worker threads for jobs (null: all cores). */
   setThreads(threads: number | null): Promise<number | null>;
+  /** Completions of the search box's last word. */
+  suggest(text: string): Promise<Suggestion[]>;
+  /** The searches kept (smart albums), by name. */
+  savedSearches(): Promise<SavedSearch[]>;
+  /** Keeps a query under a name; returns them all. A query that cannot be read is refused. */
+  saveSearch(name: string, query: string): Promise<SavedSearch[]>;
+  deleteSearch(name: string): Promise<boolean>;
+  /** Where a photo was taken, and its tags. */
+  photoTags(captureId: number): Promise<PhotoTags>;
+  /** Adds and removes tags (TAXONOMY:NODE, or a keyword A/B) on photos. */
+  tagPhotos(captureIds: number[], add: string[], remove: string[]): Promise<TagSummary>;
   previewUrl(content: string, size: "grid" | "loupe"): string;
   originalUrl(fileId: number): string;
 }

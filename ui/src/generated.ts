@@ -241,6 +241,68 @@ person?: number,
  */
 query?: string, };
 
+export type Suggestion = { 
+/**
+ * What replaces the word being typed (`person:Anna`, `place:"New York"`).
+ */
+insert: string, 
+/**
+ * What the list shows.
+ */
+label: string, 
+/**
+ * person, pet, place, tag, class, term or value.
+ */
+kind: string, };
+
+export type Place = { 
+/**
+ * ISO 3166 two-letter code.
+ */
+country_code: string, country: string, 
+/**
+ * Region (state, province, Land…), when GeoNames has one.
+ */
+admin1: string | null, 
+/**
+ * District (county, Kreis, département…), when GeoNames has one.
+ */
+admin2: string | null, 
+/**
+ * The nearest town of 1,000 or more inhabitants.
+ */
+city: string, 
+/**
+ * How far the photo was taken from that town's centre, km.
+ */
+distance_km: number, };
+
+export type TagSummary = { 
+/**
+ * Captures of the paths given.
+ */
+captures: number, 
+/**
+ * Links added (a capture already tagged so counts nothing).
+ */
+added: number, 
+/**
+ * Links removed.
+ */
+removed: number, 
+/**
+ * The nodes, as `taxonomy:path`.
+ */
+tags: Array<string>, };
+
+export type SavedSearch = { name: string, query: string, };
+
+export type PhotoTags = { place: Place | null, 
+/**
+ * `taxonomy:path` (keywords, places, people, species…).
+ */
+tags: Array<string>, };
+
 export type RootInfo = { id: number, name: string, path: string | null, backup: boolean, connected: boolean, 
 /**
  * Decisions and names are written into XMP sidecars beside its photos.

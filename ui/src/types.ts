@@ -29,6 +29,11 @@ export type {
   PackageInfo,
   FetchReport,
   FetchedModel,
+  Suggestion,
+  Place,
+  TagSummary,
+  SavedSearch,
+  PhotoTags,
 } from "./generated";
 import type { ApiError } from "./generated";
 

@@ -154,17 +154,6 @@ impl Catalog {
         })
     }
 
-    /// Contents with an object of any of these classes (an index walk on
-    /// `detections (class_name, content_hash)`).
-    pub fn contents_with_classes(&mut self, classes: &[String]) -> Result<HashSet<ContentHash>> {
-        let v: Vec<ContentHash> = with_conn!(self, c => detections::table
-            .filter(detections::class_name.eq_any(classes))
-            .select(detections::content_hash)
-            .distinct()
-            .load(c))?;
-        Ok(v.into_iter().collect())
-    }
-
     /// (contents looked at, objects found) by `model`.
     pub fn detection_counts(&mut self, model: &str) -> Result<(i64, i64)> {
         let runs: i64 =

@@ -85,7 +85,7 @@ type NotFaceRows = diesel::dsl::Filter<
 
 /// The faces the user said are no face at all (`hma people reject
 /// --not-a-face`): they count nowhere.
-fn not_faces() -> diesel::dsl::Select<NotFaceRows, face_people::face_id> {
+pub(crate) fn not_faces() -> diesel::dsl::Select<NotFaceRows, face_people::face_id> {
     face_people::table
         .filter(face_people::source.eq("rejected"))
         .filter(face_people::person_id.is_null())
@@ -267,60 +267,6 @@ impl Catalog {
             .select(FaceRun::as_select())
             .first(c)
             .optional())?)
-    }
-
-    /// Contents with between `lo` and `hi` (inclusive; None: no upper
-    /// bound) faces of `model` at confidence ≥ `min_confidence` whose box
-    /// is at least `min_share` of the picture's width or height (`lo` ≥ 1;
-    /// an index walk on `faces (content_hash)` grouped).
-    pub fn contents_by_face_count(
-        &mut self,
-        model: &str,
-        min_confidence: f64,
-        min_share: f64,
-        lo: i64,
-        hi: Option<i64>,
-    ) -> Result<HashSet<ContentHash>> {
-        let v: Vec<(ContentHash, i64)> = with_conn!(self, c => faces::table
-            .filter(faces::model.eq(model))
-            .filter(faces::confidence.ge(min_confidence))
-            .filter(faces::box_w.ge(min_share).or(faces::box_h.ge(min_share)))
-            .filter(faces::id.ne_all(not_faces()))
-            .group_by(faces::content_hash)
-            .select((faces::content_hash, diesel::dsl::count_star()))
-            .load(c))?;
-        Ok(v.into_iter().filter(|&(_, n)| n >= lo && hi.is_none_or(|h| n <= h)).map(|(h, _)| h).collect())
-    }
-
-    /// Contents `model` looked at without error.
-    pub fn faced_contents(&mut self, model: &str) -> Result<HashSet<ContentHash>> {
-        let v: Vec<ContentHash> = with_conn!(self, c => face_runs::table
-            .filter(face_runs::model.eq(model))
-            .filter(face_runs::error.is_null())
-            .select(face_runs::content_hash)
-            .load(c))?;
-        Ok(v.into_iter().collect())
-    }
-
-    /// Contents with a face of `model` (confidence and size as in
-    /// [`Catalog::contents_by_face_count`]) whose eyes are `verdict`.
-    pub fn contents_with_eyes(
-        &mut self,
-        model: &str,
-        min_confidence: f64,
-        min_share: f64,
-        verdict: &str,
-    ) -> Result<HashSet<ContentHash>> {
-        let v: Vec<ContentHash> = with_conn!(self, c => faces::table
-            .filter(faces::model.eq(model))
-            .filter(faces::confidence.ge(min_confidence))
-            .filter(faces::box_w.ge(min_share).or(faces::box_h.ge(min_share)))
-            .filter(faces::id.ne_all(not_faces()))
-            .filter(faces::eyes.eq(verdict))
-            .select(faces::content_hash)
-            .distinct()
-            .load(c))?;
-        Ok(v.into_iter().collect())
     }
 
     /// (contents looked at, faces found) by face model `model`.

@@ -60,7 +60,7 @@ pub use relations::RelationKind;
 pub use roots::SidecarRow;
 pub use scans::ProblemRow;
 pub use stats::*;
-pub use taxonomies::{NodeSpec, TaxonNode};
+pub use taxonomies::{NodeSpec, SavedSearch, TaxonNode};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");

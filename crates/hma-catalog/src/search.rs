@@ -128,6 +128,18 @@ type Unscored = InnerJoinQuerySource<LeftJoinQuerySource<files::table, analyses:
 
 const PICTURE_KINDS: [&str; 3] = ["image", "raw", "video"];
 
+/// The faces of `model` that count (as the score counts them: confident,
+/// not tiny, not said to be no face).
+macro_rules! counted_faces {
+    ($model:expr, $conf:expr, $share:expr) => {
+        faces::table
+            .filter(faces::model.eq($model.clone()))
+            .filter(faces::confidence.ge(*$conf))
+            .filter(faces::box_w.ge(*$share).or(faces::box_h.ge(*$share)))
+            .filter(faces::id.ne_all(crate::faces::not_faces()))
+    };
+}
+
 macro_rules! compiler {
     ($name:ident, $db:ty, $src:ty, $scored:literal, $content:expr, $capture:expr, $file:expr) => {
         fn $name(f: &Filter) -> Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>> {
@@ -194,18 +206,7 @@ macro_rules! compiler {
                     }
                     Leaf::Faces { model, min_confidence, min_share, lo, hi } => {
                         let counted = |n: i64| {
-                            faces::table
-                                .filter(faces::model.eq(model.clone()))
-                                .filter(faces::confidence.ge(*min_confidence))
-                                .filter(faces::box_w.ge(*min_share).or(faces::box_h.ge(*min_share)))
-                                .filter(
-                                    faces::id.ne_all(
-                                        face_people::table
-                                            .filter(face_people::source.eq("rejected"))
-                                            .filter(face_people::person_id.is_null())
-                                            .select(face_people::face_id),
-                                    ),
-                                )
+                            counted_faces!(model, min_confidence, min_share)
                                 .group_by(faces::content_hash)
                                 .having(count_star().ge(n))
                                 .select(faces::content_hash.nullable())
@@ -239,18 +240,7 @@ macro_rules! compiler {
                             Box::new(
                                 ($content)
                                     .eq_any(
-                                        faces::table
-                                            .filter(faces::model.eq(model.clone()))
-                                            .filter(faces::confidence.ge(*min_confidence))
-                                            .filter(faces::box_w.ge(*min_share).or(faces::box_h.ge(*min_share)))
-                                            .filter(
-                                                faces::id.ne_all(
-                                                    face_people::table
-                                                        .filter(face_people::source.eq("rejected"))
-                                                        .filter(face_people::person_id.is_null())
-                                                        .select(face_people::face_id),
-                                                ),
-                                            )
+                                        counted_faces!(model, min_confidence, min_share)
                                             .filter(faces::eyes.eq(verdict))
                                             .select(faces::content_hash.nullable()),
                                     )
@@ -605,13 +595,7 @@ impl Catalog {
     /// plan for it: `hma search --explain`.
     pub fn explain_search(&mut self, f: &Filter, limit: i64) -> Result<Vec<(Phase, String, Vec<String>)>> {
         let mut out = Vec::new();
-        let floor = self.score_at_rank(WALK)?;
-        let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
-        if floor.is_some() {
-            phases.push(Phase::Scored(floor));
-        }
-        phases.push(Phase::Unscored);
-        for phase in phases {
+        for phase in self.search_phases(true)? {
             let sql = match (&self.conn, phase) {
                 (crate::Conn::Sqlite(_), Phase::Walk(lo)) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
                     &scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>).limit(limit),
@@ -706,6 +690,22 @@ impl Catalog {
                 mysql(Explain(MQ, unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).limit(limit)).load(c)?)
             }
         })
+    }
+
+    /// The order a search reads pictures in: the best [`WALK`] down the
+    /// score index (quick when matches are common), the rest of the scored
+    /// ones from the filter's sets (quick when they are rare), then, when
+    /// asked, those without a score.
+    pub fn search_phases(&mut self, unscored: bool) -> Result<Vec<Phase>> {
+        let floor = self.score_at_rank(WALK)?;
+        let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
+        if floor.is_some() {
+            phases.push(Phase::Scored(floor));
+        }
+        if unscored {
+            phases.push(Phase::Unscored);
+        }
+        Ok(phases)
     }
 
     /// The score of the `rank`-th best analysed content (0-based), None

@@ -436,3 +436,64 @@ impl Catalog {
         Ok(v.into_iter().filter_map(|(p, n)| Some((p?, n))).collect())
     }
 }
+
+/// A search the user kept (a smart album).
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = saved_searches)]
+pub struct SavedSearch {
+    pub id: i64,
+    pub name: String,
+    pub query: String,
+    pub created_ms: i64,
+}
+
+impl Catalog {
+    /// Nodes whose name starts with `prefix` (any case), in one taxonomy
+    /// or all, at most `limit`, shortest names first: autocomplete. A range
+    /// on the indexed `name_key`, not a LIKE, so the index serves it.
+    pub fn nodes_starting(&mut self, tid: Option<i64>, prefix: &str, limit: i64) -> Result<Vec<TaxonNode>> {
+        let lo = crate::taxon_key(prefix);
+        let hi = format!("{lo}\u{10FFFF}");
+        let mut v: Vec<TaxonNode> = with_conn!(self, c => {
+            let mut q = taxonomy_nodes::table
+                .filter(taxonomy_nodes::name_key.ge(&lo))
+                .filter(taxonomy_nodes::name_key.lt(&hi))
+                .into_boxed();
+            if let Some(t) = tid {
+                q = q.filter(taxonomy_nodes::taxonomy_id.eq(t));
+            }
+            q.order(taxonomy_nodes::name_key).limit(limit * 4).select(TaxonNode::as_select()).load(c)
+        })?;
+        v.sort_by_key(|n| (n.name.chars().count(), n.name.clone()));
+        v.truncate(limit as usize);
+        Ok(v)
+    }
+
+    /// The searches kept, by name.
+    pub fn saved_searches(&mut self) -> Result<Vec<SavedSearch>> {
+        Ok(
+            with_conn!(self, c => saved_searches::table.order(saved_searches::name).select(SavedSearch::as_select()).load(c))?,
+        )
+    }
+
+    /// Keeps a search under `name` (replacing the query of one so named).
+    pub fn save_search(&mut self, name: &str, query: &str, now_ms: i64) -> Result<()> {
+        let n = with_conn!(self, c => diesel::update(saved_searches::table.filter(saved_searches::name.eq(name)))
+            .set(saved_searches::query.eq(query))
+            .execute(c))?;
+        if n == 0 {
+            with_conn!(self, c => diesel::insert_into(saved_searches::table)
+                .values((saved_searches::name.eq(name), saved_searches::query.eq(query), saved_searches::created_ms.eq(now_ms)))
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a kept search; false when there was none so named.
+    pub fn delete_search(&mut self, name: &str) -> Result<bool> {
+        Ok(
+            with_conn!(self, c => diesel::delete(saved_searches::table.filter(saved_searches::name.eq(name))).execute(c))?
+                > 0,
+        )
+    }
+}

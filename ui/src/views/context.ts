@@ -40,5 +40,9 @@ export interface Context {
   toggleOverlay(which: Overlay): void;
   toggleWhy(): Promise<void>;
   renderInfo(): void;
+  /** The lightbox with a search (a kept one, from the library). */
+  showSearch(query: string): Promise<void>;
+  /** These captures' tags changed: the info line asks again. */
+  tagged(captureIds: number[]): void;
   renderFilmstrip(): void;
 }

@@ -57,6 +57,13 @@ export class LibraryView {
         jobDom("analyze", "Analyse"),
         h("div", { class: "row" }, h("button", { id: "rescan", type: "button", text: "Scan and analyse again" }), h("button", { id: "open-lightbox", type: "button", class: "primary", text: "Cull the best photos →" })),
       ),
+      h(
+        "div",
+        { class: "panel", id: "saved-panel" },
+        h("h2", { text: "Kept searches" }),
+        h("ul", { id: "saved" }),
+        h("p", { class: "muted", text: "In the lightbox, / searches (person:Anna place:Bavaria has:dog year:2024…) and Keep… keeps a search here." }),
+      ),
       this.models.dom(),
       this.about.dom(),
       h(
@@ -95,6 +102,10 @@ export class LibraryView {
         // means nobody here.
         const person = document.querySelector<HTMLSelectElement>("#f-person");
         if (person) person.replaceChildren(h("option", { value: "", text: "anyone" }));
+        // So is a search (its names are this catalogue's): the box starts empty.
+        const query = document.querySelector<HTMLInputElement>("#f-query");
+        if (query) query.value = "";
+        document.querySelector("#chips")?.replaceChildren();
         await this.ctx.refreshStatus();
       } catch (e) {
         this.ctx.toast(e);
@@ -134,11 +145,35 @@ export class LibraryView {
       $("#counts").textContent = `${st.files} files · ${st.captures} photos · ${st.analysed} analysed · ${st.analysis_failed + st.errors} with errors · ${st.duplicate_groups} duplicate groups`;
       // The models' state (their weights are hashed) follows without holding the counts back.
       void this.models.refresh();
+      void this.renderSaved();
       return st;
     } catch (e) {
       this.ctx.toast(e);
       return null;
     }
+  }
+
+  /** The kept searches: a click opens the lightbox on one; × forgets it. */
+  async renderSaved() {
+    let saved: Awaited<ReturnType<Context["backend"]["savedSearches"]>> = [];
+    try {
+      saved = await this.ctx.backend.savedSearches();
+    } catch (e) {
+      this.ctx.toast(e);
+    }
+    $("#saved").replaceChildren(
+      ...saved.map((s) => {
+        const open = h("button", { type: "button", class: "link saved-search", "data-name": s.name, text: s.name, title: s.query });
+        open.addEventListener("click", () => void this.ctx.showSearch(s.query));
+        const rm = h("button", { type: "button", class: "small", text: "×", title: `Forget “${s.name}”` });
+        rm.addEventListener("click", async () => {
+          await this.ctx.backend.deleteSearch(s.name).catch((e) => this.ctx.toast(e));
+          await this.renderSaved();
+        });
+        return h("li", {}, open, " ", h("code", { class: "muted", text: s.query }), " ", rm);
+      }),
+    );
+    if (!saved.length) $("#saved").append(h("li", { class: "muted", text: "None yet." }));
   }
 
   private renderRoots(st: Status) {

@@ -2,13 +2,25 @@
 // toolbar with the filters, the current photo's info line, the filmstrip and
 // the cull status.
 import { $, h } from "../dom";
-import type { ListFilter, RootInfo } from "../types";
+import type { ListFilter, PhotoTags, RootInfo } from "../types";
 import type { Context } from "./context";
+import { SearchBox } from "./search";
 
 const MONTHS = ["any month", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 export class LightboxView {
-  constructor(private ctx: Context) {}
+  readonly search: SearchBox;
+  /** Each capture's place and tags, as last asked (dropped when tagged). */
+  private tags = new Map<number, PhotoTags>();
+
+  constructor(private ctx: Context) {
+    this.search = new SearchBox(ctx);
+  }
+
+  /** Forgets the tags shown for these captures (after a tagging). */
+  forgetTags(captureIds: number[]) {
+    for (const c of captureIds) this.tags.delete(c);
+  }
 
   /** The screen, with the modes' stages and the panels shown over them. */
   dom(modes: HTMLElement[], panels: HTMLElement[]) {
@@ -29,15 +41,7 @@ export class LightboxView {
       "header",
       { class: "toolbar" },
       h("button", { id: "to-library", type: "button", text: "← Library" }),
-      h("input", {
-        id: "f-query",
-        type: "search",
-        class: "query",
-        placeholder: "Search (/): person:Anna place:Bavaria has:dog -flag:reject",
-        title: "One query: person: pet: has: place: near:LAT,LON,KM tag: camera: lens: year: month: day: from: to: score>= rating>= flag: label: faces:N+ eyes:open kind: is:dup|best; side by side = AND, OR, NOT or -, ( ), \"quoted values\"; a bare word finds people, places, tags and file names. Enter runs it, Esc goes back to the photos.",
-        spellcheck: "false",
-        autocomplete: "off",
-      }),
+      this.search.dom(),
       h("label", {}, "Top ", h("input", { id: "f-n", type: "number", min: 1, max: 100000, value: 2000 })),
       // Text, not type=date: an empty date field in the webview shows today's
       // date greyed, which reads as a filter that is not there.
@@ -62,17 +66,7 @@ export class LightboxView {
   wire() {
     $("#to-library").addEventListener("click", () => this.ctx.showLibrary());
     $("#apply-filter").addEventListener("click", () => this.ctx.reload());
-    const query = $("#f-query") as HTMLInputElement;
-    query.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") {
-        e.preventDefault();
-        query.classList.remove("invalid");
-        query.title = query.title.replace(/^error at column.*\n\n/s, "");
-        void this.ctx.reload();
-      } else if (e.key === "Escape") {
-        query.blur();
-      }
-    });
+    this.search.wire();
     $("#auto-advance").addEventListener("change", (e) => (this.ctx.state.autoAdvance = (e.target as HTMLInputElement).checked));
     $("#why-open").addEventListener("click", () => this.ctx.toggleWhy());
     $("#people-open").addEventListener("click", () => this.ctx.showPeople());
@@ -152,9 +146,32 @@ export class LightboxView {
       e.objects && e.objects.length ? h("span", { class: "objects", text: e.objects.join(", ") }) : null,
       h("span", { class: "muted", text: `${state.index + 1} of ${state.items.length}` }),
     ];
-    box.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
+    const where = h("span", { id: "info-place", class: "place" });
+    const tagged = h("span", { id: "info-tags", class: "tags" });
+    box.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null), where, tagged);
+    if (e.capture_id !== null) void this.showTags(e.capture_id, where, tagged);
     const c = state.counts();
     $("#cull-status").textContent = `${c.picked} picked · ${c.rejected} rejected · ${c.rated} rated · auto-advance ${state.autoAdvance ? "on" : "off"}${zoomed ? " · 100 %" : ""}`;
+  }
+
+  /** The photo's place and tags in the info line (asked once per capture). */
+  private async showTags(capture: number, where: HTMLElement, tagged: HTMLElement) {
+    let t = this.tags.get(capture);
+    if (!t) {
+      try {
+        t = await this.ctx.backend.photoTags(capture);
+      } catch {
+        return;
+      }
+      this.tags.set(capture, t);
+    }
+    const p = t.place;
+    // Words, not emoji: the webview's fonts may not have them.
+    where.textContent = p ? `in ${[p.city, p.admin1, p.country].filter(Boolean).join(", ")}` : "";
+    where.title = p ? `${p.distance_km} km from ${p.city}; places: GeoNames` : "";
+    // Places, people and objects are shown already; the rest are tags.
+    const mine = t.tags.filter((x) => !/^(places|people|coco):/.test(x));
+    tagged.textContent = mine.length ? `tags: ${mine.map((x) => x.replace(/^keywords:/, "")).join(", ")}` : "";
   }
 
   /** The photos around the current one; a click shows one in the loupe. */
