@@ -113,7 +113,8 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Hierarchical taxonomies (species, places, family members…).
+    /// Hierarchical taxonomies (species, places, keywords, people, COCO): import, list, and
+    /// show one with how many photos are under each node.
     #[command(subcommand)]
     Taxonomy(taxonomy::TaxonomyCmd),
 }

@@ -662,8 +662,7 @@ impl Resolver<'_> {
     }
 
     fn leaf(&mut self, t: &Term) -> Result<Filter> {
-        let (model, conf, share) =
-            (crate::faces::MODEL_ID, hma_vision::score::FACE_CONFIDENCE, hma_vision::score::FACE_MIN_SHARE);
+        let model = crate::faces::MODEL_ID;
         Ok(Filter::Leaf(match &t.kind {
             TermKind::Person(n) | TermKind::Pet(n) => {
                 let kind = if matches!(t.kind, TermKind::Person(_)) { "person" } else { "pet" };
@@ -718,12 +717,8 @@ impl Resolver<'_> {
             }
             TermKind::Flag(f) => Leaf::Flag(*f),
             TermKind::Label(l) => Leaf::Label(l.clone()),
-            TermKind::Faces(lo, hi) => {
-                Leaf::Faces { model: model.into(), min_confidence: conf, min_share: share, lo: *lo, hi: *hi }
-            }
-            TermKind::Eyes(open) => {
-                Leaf::Eyes { model: model.into(), min_confidence: conf, min_share: share, closed: !open }
-            }
+            TermKind::Faces(lo, hi) => Leaf::Faces { model: model.into(), lo: *lo, hi: *hi },
+            TermKind::Eyes(open) => Leaf::Eyes { model: model.into(), closed: !open },
             TermKind::Kind(k) => match k.as_str() {
                 "raw" | "image" | "video" => Leaf::Kind(k.clone()),
                 _ => Leaf::Format(k.clone()),
@@ -1145,6 +1140,12 @@ mod tests {
     }
 
     #[test]
+    fn the_catalogue_counts_faces_as_the_score_does() {
+        assert_eq!(hma_catalog::FACE_COUNT_CONFIDENCE, hma_vision::score::FACE_CONFIDENCE);
+        assert_eq!(hma_catalog::FACE_COUNT_SHARE, hma_vision::score::FACE_MIN_SHARE);
+    }
+
+    #[test]
     fn every_error_has_its_column() {
         assert_eq!(col_of("has:dog has:unicorn"), 13);
         assert_eq!(col_of("has:dog (person:Anna"), 9);
@@ -1162,7 +1163,7 @@ mod tests {
         assert_eq!(col_of("score>=2"), 8);
         assert_eq!(col_of("near:1,2"), 6);
         assert_eq!(col_of(&"(".repeat(100)), 66);
-        assert_eq!(last_word("has:dog (place:\"New Yo"), (16, "place:\"New Yo"));
+        assert_eq!(last_word("has:dog (place:\"New Yo"), (9, "place:\"New Yo"));
         let s = Suggestion { insert: "place:\"New York\"".into(), label: String::new(), kind: "place".into() };
         assert_eq!(complete("has:dog place:New", &s), "has:dog place:\"New York\" ");
         match parse("has:dog has:unicorn") {

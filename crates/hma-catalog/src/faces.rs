@@ -9,6 +9,14 @@ use hma_media::ContentHash;
 use crate::schema::*;
 use crate::{with_conn, Catalog, Result};
 
+/// The faces that count (in the score, in `faces:N` and `eyes:`): at least
+/// this confident… (the same numbers as `hma_vision::score::FACE_CONFIDENCE`
+/// and `FACE_MIN_SHARE`; the engine's tests check they agree, and
+/// migration 9 filled the stored facts with them).
+pub const FACE_COUNT_CONFIDENCE: f64 = 0.6;
+/// …and at least this wide or tall, as a share of the picture.
+pub const FACE_COUNT_SHARE: f64 = 0.02;
+
 /// A picture looked at by a face model.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = face_runs, treat_none_as_default_value = false)]
@@ -127,6 +135,39 @@ impl Catalog {
         Ok(v.into_iter().filter_map(|(id, e)| Some((id, e?))).collect())
     }
 
+    /// Recounts what search asks of these contents' faces (every model's
+    /// runs): the faces that count, and how many of them have their eyes
+    /// open and closed. After faces are stored and after "not a face".
+    pub fn refresh_face_facts(&mut self, hashes: &[ContentHash]) -> Result<()> {
+        for chunk in hashes.chunks(crate::BATCH) {
+            with_conn!(self, c => diesel::update(face_runs::table.filter(face_runs::content_hash.eq_any(chunk)))
+                .set((face_runs::counted.eq(Some(0)), face_runs::eyes_open.eq(Some(0)), face_runs::eyes_closed.eq(Some(0))))
+                .execute(c))?;
+            let rows: Vec<(ContentHash, String, String)> = with_conn!(self, c => faces::table
+                .filter(faces::content_hash.eq_any(chunk))
+                .filter(faces::confidence.ge(FACE_COUNT_CONFIDENCE))
+                .filter(faces::box_w.ge(FACE_COUNT_SHARE).or(faces::box_h.ge(FACE_COUNT_SHARE)))
+                .filter(faces::id.ne_all(not_faces()))
+                .select((faces::content_hash, faces::model, faces::eyes))
+                .load(c))?;
+            let mut per: HashMap<(ContentHash, String), (i32, i32, i32)> = HashMap::new();
+            for (h, m, eyes) in rows {
+                let e = per.entry((h, m)).or_default();
+                e.0 += 1;
+                e.1 += (eyes == "open") as i32;
+                e.2 += (eyes == "closed") as i32;
+            }
+            for ((h, m), (n, open, closed)) in per {
+                with_conn!(self, c => diesel::update(face_runs::table
+                    .filter(face_runs::content_hash.eq(h))
+                    .filter(face_runs::model.eq(&m)))
+                    .set((face_runs::counted.eq(Some(n)), face_runs::eyes_open.eq(Some(open)), face_runs::eyes_closed.eq(Some(closed))))
+                    .execute(c))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Which of these contents face model `model` has looked at, at `version`.
     pub fn faced_hashes(&mut self, hashes: &[ContentHash], model: &str, version: i32) -> Result<HashSet<ContentHash>> {
         let v = self.by_chunks(hashes, |cat, chunk| {
@@ -190,6 +231,7 @@ impl Catalog {
                     with_conn!(cat, c => diesel::delete(face_people::table.filter(face_people::face_id.eq_any(chunk))).execute(c))?;
                 }
             }
+            cat.refresh_face_facts(&hashes)?;
             Ok(())
         })
     }

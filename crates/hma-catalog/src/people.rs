@@ -298,6 +298,12 @@ impl Catalog {
                     face_people::created_ms.eq(now_ms),
                 ))
                 .execute(c))?;
+            if person_id.is_none() {
+                // No face at all: it no longer counts in its picture.
+                let h: Option<ContentHash> =
+                    with_conn!(cat, c => faces::table.find(face_id).select(faces::content_hash).first(c).optional())?;
+                cat.refresh_face_facts(&h.into_iter().collect::<Vec<_>>())?;
+            }
             Ok(())
         })
     }

@@ -321,6 +321,9 @@ diesel::table! {
         faces -> Integer,
         width -> Integer,
         height -> Integer,
+        counted -> Nullable<Integer>,
+        eyes_open -> Nullable<Integer>,
+        eyes_closed -> Nullable<Integer>,
     }
 }
 diesel::table! {

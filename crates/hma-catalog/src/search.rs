@@ -9,7 +9,7 @@
 //! and files without a capture or a content are outside the search. So
 //! `NOT` means "does not have", as a person reads it.
 
-use diesel::dsl::{count_star, not};
+use diesel::dsl::not;
 use diesel::expression::BoxableExpression;
 use diesel::helper_types::{InnerJoinQuerySource, LeftJoinQuerySource};
 use diesel::prelude::*;
@@ -48,12 +48,12 @@ pub enum Leaf {
     /// Its overall score compares so (no score: false).
     Score(Cmp, f64),
     /// Between `lo` and `hi` (inclusive, no upper bound when None) faces
-    /// that count (model, confidence, size as the score counts them); with
-    /// `lo` 0 the picture must have been looked at.
-    Faces { model: String, min_confidence: f64, min_share: f64, lo: i64, hi: Option<i64> },
+    /// of `model` that count ([`crate::FACE_COUNT_CONFIDENCE`], size, not
+    /// said to be no face); the picture must have been looked at.
+    Faces { model: String, lo: i64, hi: Option<i64> },
     /// A counted face with its eyes `closed`; or, for "open", at least one
     /// with open eyes and none closed.
-    Eyes { model: String, min_confidence: f64, min_share: f64, closed: bool },
+    Eyes { model: String, closed: bool },
     /// Another present file has the same content.
     Duplicated,
     /// The best of its group, or in no group.
@@ -128,18 +128,6 @@ type Unscored = InnerJoinQuerySource<LeftJoinQuerySource<files::table, analyses:
 
 const PICTURE_KINDS: [&str; 3] = ["image", "raw", "video"];
 
-/// The faces of `model` that count (as the score counts them: confident,
-/// not tiny, not said to be no face).
-macro_rules! counted_faces {
-    ($model:expr, $conf:expr, $share:expr) => {
-        faces::table
-            .filter(faces::model.eq($model.clone()))
-            .filter(faces::confidence.ge(*$conf))
-            .filter(faces::box_w.ge(*$share).or(faces::box_h.ge(*$share)))
-            .filter(faces::id.ne_all(crate::faces::not_faces()))
-    };
-}
-
 macro_rules! compiler {
     ($name:ident, $db:ty, $src:ty, $scored:literal, $content:expr, $capture:expr, $file:expr) => {
         fn $name(f: &Filter) -> Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>> {
@@ -204,54 +192,32 @@ macro_rules! compiler {
                             Cmp::Eq => Box::new(analyses::score.eq(v).nullable()),
                         }
                     }
-                    Leaf::Faces { model, min_confidence, min_share, lo, hi } => {
-                        let counted = |n: i64| {
-                            counted_faces!(model, min_confidence, min_share)
-                                .group_by(faces::content_hash)
-                                .having(count_star().ge(n))
-                                .select(faces::content_hash.nullable())
+                    // The faces' facts kept with each face run (migration 9:
+                    // counted faces, eyes open and closed among them), so a
+                    // term reads one indexed table, not every face.
+                    Leaf::Faces { model, lo, hi } => {
+                        let q = face_runs::table
+                            .filter(face_runs::model.eq(model.clone()))
+                            .filter(face_runs::error.is_null())
+                            .filter(face_runs::counted.ge(*lo as i32))
+                            .into_boxed::<$db>();
+                        let q = match hi {
+                            Some(h) => q.filter(face_runs::counted.le(*h as i32)),
+                            None => q,
                         };
-                        let at_least = |n: i64| -> B {
-                            if n <= 0 {
-                                Box::new(
-                                    ($content)
-                                        .eq_any(
-                                            face_runs::table
-                                                .filter(face_runs::model.eq(model.clone()))
-                                                .filter(face_runs::error.is_null())
-                                                .select(face_runs::content_hash.nullable()),
-                                        )
-                                        .nullable(),
-                                )
-                            } else {
-                                Box::new(($content).eq_any(counted(n)).nullable())
-                            }
-                        };
-                        match hi {
-                            None => at_least(*lo),
-                            Some(h) => {
-                                let over: B = Box::new(($content).eq_any(counted(h + 1)).nullable());
-                                Box::new(at_least(*lo).and(not(over)))
-                            }
-                        }
+                        Box::new(($content).eq_any(q.select(face_runs::content_hash.nullable())).nullable())
                     }
-                    Leaf::Eyes { model, min_confidence, min_share, closed } => {
-                        let with = |verdict: &'static str| -> B {
-                            Box::new(
-                                ($content)
-                                    .eq_any(
-                                        counted_faces!(model, min_confidence, min_share)
-                                            .filter(faces::eyes.eq(verdict))
-                                            .select(faces::content_hash.nullable()),
-                                    )
-                                    .nullable(),
-                            )
-                        };
-                        if *closed {
-                            with("closed")
+                    Leaf::Eyes { model, closed } => {
+                        let q = face_runs::table
+                            .filter(face_runs::model.eq(model.clone()))
+                            .filter(face_runs::error.is_null())
+                            .into_boxed::<$db>();
+                        let q = if *closed {
+                            q.filter(face_runs::eyes_closed.gt(0))
                         } else {
-                            Box::new(with("open").and(not(with("closed"))))
-                        }
+                            q.filter(face_runs::eyes_closed.eq(0)).filter(face_runs::eyes_open.gt(0))
+                        };
+                        Box::new(($content).eq_any(q.select(face_runs::content_hash.nullable())).nullable())
                     }
                     Leaf::Duplicated => Box::new(
                         ($content)
