@@ -11,7 +11,6 @@
 //! drops a capture's place when its position changes), and `hma places`
 //! does the same for a whole catalogue.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use hma_catalog::{Catalog, NodeSpec};
@@ -161,25 +160,11 @@ impl Place {
     /// Its nodes in the `places` taxonomy, from the country down (each
     /// one's source id is its path: `DE/Bavaria/Upper Bavaria/Munich`).
     pub fn nodes(&self) -> Vec<NodeSpec> {
-        let mut out = vec![NodeSpec {
-            external_id: self.country_code.clone(),
-            parent: None,
-            name: self.country.clone(),
-            rank: Some("country".into()),
-        }];
-        let levels = [(&self.admin1, "region"), (&self.admin2, "district")];
-        for (name, rank) in
-            levels.iter().filter_map(|(n, r)| n.as_ref().map(|n| (n, *r))).chain(std::iter::once((&self.city, "town")))
-        {
-            let parent = out.last().map(|n| n.external_id.clone());
-            out.push(NodeSpec {
-                external_id: format!("{}/{}", parent.as_deref().unwrap_or_default(), name),
-                parent,
-                name: name.clone(),
-                rank: Some(rank.into()),
-            });
-        }
-        out
+        let mut levels = vec![(self.country_code.as_str(), self.country.as_str(), "country")];
+        levels.extend(self.admin1.as_deref().map(|a| (a, a, "region")));
+        levels.extend(self.admin2.as_deref().map(|a| (a, a, "district")));
+        levels.push((&self.city, &self.city, "town"));
+        NodeSpec::chain(levels)
     }
 
     /// The names from country to town, `/` between them.
@@ -235,12 +220,8 @@ pub fn update(cat: &mut Catalog, ctx: &JobContext) -> Result<PlacesSummary> {
             continue;
         }
         let now = ctx.now();
-        let mut seen = HashSet::new();
-        let specs: Vec<NodeSpec> =
-            found.iter().flat_map(|(_, p)| p.nodes()).filter(|n| seen.insert(n.external_id.clone())).collect();
-        // Parents first: a node's path is longer than its parent's.
-        let mut specs = specs;
-        specs.sort_by_key(|n| n.external_id.matches('/').count());
+        let chains: Vec<(i64, Vec<NodeSpec>)> = found.iter().map(|(c, p)| (*c, p.nodes())).collect();
+        let specs: Vec<NodeSpec> = chains.iter().flat_map(|(_, n)| n.iter().cloned()).collect();
         let placed = cat.transaction(|cat| -> Result<u64> {
             let t = match tid {
                 Some(t) => t,
@@ -248,7 +229,7 @@ pub fn update(cat: &mut Catalog, ctx: &JobContext) -> Result<PlacesSummary> {
             };
             let ids = cat.ensure_nodes(t, &specs)?;
             let links: Vec<(i64, i64)> =
-                found.iter().filter_map(|(c, p)| Some((*c, *ids.get(&p.nodes().last()?.external_id)?))).collect();
+                chains.iter().filter_map(|(c, n)| Some((*c, *ids.get(&n.last()?.external_id)?))).collect();
             cat.link_taxa(&links, SOURCE, Some(DATA_VERSION), now)?;
             tid = Some(t);
             Ok(links.len() as u64)

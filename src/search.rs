@@ -66,8 +66,8 @@ pub enum TermKind {
     Lens(String),
     /// Local-time `[from, to)` ranges in ms; `years` when they repeat every year.
     Taken(DateTerm),
-    Score(CmpOp, f64),
-    Rating(CmpOp, i16),
+    Score(Cmp, f64),
+    Rating(Cmp, i16),
     Flag(i16),
     Label(Option<String>),
     Faces(i64, Option<i64>),
@@ -88,33 +88,6 @@ pub enum DateTerm {
     Month(u32),
     /// A day of any year (month, day).
     Anniversary(u32, u32),
-}
-
-/// A comparison as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum CmpOp {
-    #[serde(rename = ">=")]
-    Ge,
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "=")]
-    Eq,
-}
-
-impl CmpOp {
-    fn to_catalog(self) -> Cmp {
-        match self {
-            CmpOp::Ge => Cmp::Ge,
-            CmpOp::Gt => Cmp::Gt,
-            CmpOp::Le => Cmp::Le,
-            CmpOp::Lt => Cmp::Lt,
-            CmpOp::Eq => Cmp::Eq,
-        }
-    }
 }
 
 /// Every term, for messages and the app's autocomplete.
@@ -141,7 +114,7 @@ enum Tok {
     /// A term (`key` set) or a bare word.
     Word {
         key: Option<String>,
-        op: CmpOp,
+        op: Cmp,
         value: String,
         value_col: usize,
     },
@@ -240,22 +213,22 @@ fn lex(q: &str) -> Result<Vec<Token>> {
 /// `key:value`, `key>=value`… or a bare word.
 fn split_term(text: &str, col: usize, quote_at: Option<usize>) -> Result<Tok> {
     let key_len = text.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').count();
-    let bare = |t: &str| Tok::Word { key: None, op: CmpOp::Eq, value: t.to_string(), value_col: col };
+    let bare = |t: &str| Tok::Word { key: None, op: Cmp::Eq, value: t.to_string(), value_col: col };
     // A quote before the key's end: a quoted bare word ("a:b").
     if key_len == 0 || quote_at.is_some_and(|q| q < key_len) {
         return Ok(bare(text));
     }
     let rest: String = text.chars().skip(key_len).collect();
     let (op, op_len) = if rest.starts_with(">=") {
-        (CmpOp::Ge, 2)
+        (Cmp::Ge, 2)
     } else if rest.starts_with("<=") {
-        (CmpOp::Le, 2)
+        (Cmp::Le, 2)
     } else if rest.starts_with('>') {
-        (CmpOp::Gt, 1)
+        (Cmp::Gt, 1)
     } else if rest.starts_with('<') {
-        (CmpOp::Lt, 1)
+        (Cmp::Lt, 1)
     } else if rest.starts_with('=') || rest.starts_with(':') {
-        (CmpOp::Eq, 1)
+        (Cmp::Eq, 1)
     } else {
         return Ok(bare(text));
     };
@@ -271,7 +244,7 @@ fn split_term(text: &str, col: usize, quote_at: Option<usize>) -> Result<Tok> {
     if value.is_empty() {
         return Err(err(value_col, format!("'{key}' needs a value")));
     }
-    if op != CmpOp::Eq && !matches!(key.as_str(), "score" | "rating")
+    if op != Cmp::Eq && !matches!(key.as_str(), "score" | "rating")
         || rest.starts_with('=') && key != "score" && key != "rating"
     {
         return Err(err(col + key_len, format!("'{key}' takes ':' (only score and rating compare with >=, >, <=, <)")));
@@ -435,7 +408,7 @@ fn period(v: &str) -> Option<(i64, i64)> {
     }
 }
 
-fn term(key: Option<&str>, op: CmpOp, v: &str, col: usize) -> Result<TermKind> {
+fn term(key: Option<&str>, op: Cmp, v: &str, col: usize) -> Result<TermKind> {
     let bad = |m: &str| err(col, m.to_string());
     let Some(key) = key else { return Ok(TermKind::Word(v.to_string())) };
     Ok(match key {
@@ -516,7 +489,7 @@ fn term(key: Option<&str>, op: CmpOp, v: &str, col: usize) -> Result<TermKind> {
             let s: f64 =
                 v.parse().ok().filter(|s: &f64| (0.0..=1.0).contains(s)).ok_or_else(|| bad("a score 0 to 1"))?;
             // `score:0.5` reads as "at least".
-            TermKind::Score(if op == CmpOp::Eq { CmpOp::Ge } else { op }, s)
+            TermKind::Score(if op == Cmp::Eq { Cmp::Ge } else { op }, s)
         }
         "rating" => {
             let r: i16 = v.parse().ok().filter(|r: &i16| (0..=5).contains(r)).ok_or_else(|| bad("stars 0 to 5"))?;
@@ -704,14 +677,14 @@ impl Resolver<'_> {
                     Some((a, a + 86_400_000))
                 })?,
             }),
-            TermKind::Score(op, v) => Leaf::Score(op.to_catalog(), *v),
+            TermKind::Score(op, v) => Leaf::Score(*op, *v),
             TermKind::Rating(op, v) => {
                 let (lo, hi) = match op {
-                    CmpOp::Ge => (*v, 5),
-                    CmpOp::Gt => (v + 1, 5),
-                    CmpOp::Le => (0, *v),
-                    CmpOp::Lt => (0, v - 1),
-                    CmpOp::Eq => (*v, *v),
+                    Cmp::Ge => (*v, 5),
+                    Cmp::Gt => (v + 1, 5),
+                    Cmp::Le => (0, *v),
+                    Cmp::Lt => (0, v - 1),
+                    Cmp::Eq => (*v, *v),
                 };
                 Leaf::Stars { lo, hi }
             }
@@ -1088,13 +1061,6 @@ pub fn suggest(cat: &mut Catalog, text: &str, limit: usize) -> Result<Vec<Sugges
     Ok(out)
 }
 
-/// `text` with the word being typed replaced by a suggestion (and a space).
-pub fn complete(text: &str, s: &Suggestion) -> String {
-    let (start, _) = last_word(text);
-    let sep = if s.insert.ends_with(':') || s.insert.ends_with('=') { "" } else { " " };
-    format!("{}{}{sep}", &text[..start], s.insert)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1114,7 +1080,7 @@ mod tests {
         assert!(matches!(&parts[1], Expr::Or(v) if v.len() == 2));
         assert!(matches!(&parts[2], Expr::Not(_)));
         assert!(matches!(&parts[3], Expr::Term(Term { kind: TermKind::Place(p), column: 43 }) if p == "New York"));
-        assert!(matches!(&parts[4], Expr::Term(Term { kind: TermKind::Score(CmpOp::Ge, s), .. }) if *s == 0.5));
+        assert!(matches!(&parts[4], Expr::Term(Term { kind: TermKind::Score(Cmp::Ge, s), .. }) if *s == 0.5));
         fn strip(e: Expr) -> Expr {
             match e {
                 Expr::And(v) => Expr::And(v.into_iter().map(strip).collect()),
@@ -1133,7 +1099,7 @@ mod tests {
             parse("month:jul").unwrap(),
             Expr::Term(Term { kind: TermKind::Taken(DateTerm::Month(7)), .. })
         ));
-        assert!(matches!(parse("rating<3").unwrap(), Expr::Term(Term { kind: TermKind::Rating(CmpOp::Lt, 3), .. })));
+        assert!(matches!(parse("rating<3").unwrap(), Expr::Term(Term { kind: TermKind::Rating(Cmp::Lt, 3), .. })));
         assert!(
             matches!(parse("has:cell_phone").unwrap(), Expr::Term(Term { kind: TermKind::Has(_, c), .. }) if *c == vec!["cell phone".to_string()])
         );
@@ -1164,8 +1130,6 @@ mod tests {
         assert_eq!(col_of("near:1,2"), 6);
         assert_eq!(col_of(&"(".repeat(100)), 66);
         assert_eq!(last_word("has:dog (place:\"New Yo"), (9, "place:\"New Yo"));
-        let s = Suggestion { insert: "place:\"New York\"".into(), label: String::new(), kind: "place".into() };
-        assert_eq!(complete("has:dog place:New", &s), "has:dog place:\"New York\" ");
         match parse("has:dog has:unicorn") {
             Err(e) => assert!(e.to_string().starts_with("error at column 13: unknown class"), "{e}"),
             Ok(_) => panic!(),

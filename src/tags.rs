@@ -50,20 +50,7 @@ pub fn parse_tag(s: &str) -> Result<TagRef> {
 
 /// The nodes of a `keywords` path, from the top (`Holidays`, `Holidays/Beach`).
 fn keyword_nodes(path: &str) -> Vec<NodeSpec> {
-    let mut out: Vec<NodeSpec> = Vec::new();
-    for part in path.split('/').map(str::trim).filter(|p| !p.is_empty()) {
-        let parent = out.last().map(|n| n.external_id.clone());
-        out.push(NodeSpec {
-            external_id: match &parent {
-                Some(p) => format!("{p}/{part}"),
-                None => part.to_string(),
-            },
-            parent,
-            name: part.to_string(),
-            rank: Some("keyword".into()),
-        });
-    }
-    out
+    NodeSpec::chain(path.split('/').map(str::trim).filter(|p| !p.is_empty()).map(|p| (p, p, "keyword")))
 }
 
 /// The node a tag names. In `keywords`, a missing path is made when `create`.
@@ -162,10 +149,8 @@ pub fn tag(cat: &mut Catalog, captures: &[i64], add: &[String], remove: &[String
     cat.transaction(|cat| -> Result<()> {
         for t in &add {
             let n = resolve(cat, t, true, now_ms)?;
-            let before = linked_count(cat, captures, n.id)?;
             let links: Vec<(i64, i64)> = captures.iter().map(|&c| (c, n.id)).collect();
-            cat.link_taxa(&links, USER, None, now_ms)?;
-            s.added += linked_count(cat, captures, n.id)? - before;
+            s.added += cat.link_taxa(&links, USER, None, now_ms)?;
             s.tags.push(format!("{}:{}", t.taxonomy, node_path(cat, &n)?));
         }
         for t in &remove {
@@ -178,24 +163,10 @@ pub fn tag(cat: &mut Catalog, captures: &[i64], add: &[String], remove: &[String
     Ok(s)
 }
 
-fn linked_count(cat: &mut Catalog, captures: &[i64], node: i64) -> Result<usize> {
-    let set: HashSet<i64> = cat.captures_linked(node, USER)?.into_iter().collect();
-    Ok(captures.iter().filter(|c| set.contains(c)).count())
-}
-
 /// A node's names from the top, `/` between them.
 pub fn node_path(cat: &mut Catalog, n: &TaxonNode) -> Result<String> {
-    let mut names = vec![n.name.clone()];
-    let mut cur = n.parent_id;
-    while let Some(p) = cur {
-        let Some(pn) = cat.nodes_by_ids(&[p])?.pop() else { break };
-        names.push(pn.name);
-        cur = pn.parent_id;
-        if names.len() > 200 {
-            break; // a cycle in bad source data
-        }
-    }
-    names.reverse();
+    let names: Vec<String> =
+        cat.taxon_lineage(n.taxonomy_id, &n.external_id)?.into_iter().map(|(name, _)| name).collect();
     Ok(names.join("/"))
 }
 
@@ -275,14 +246,7 @@ pub fn sync_keywords(cat: &mut Catalog, ctx: &JobContext) -> Result<KeywordSumma
                 let kws = cat.keywords(c)?;
                 wanted.insert(c, keyword_paths(&kws));
             }
-            let mut seen = HashSet::new();
-            let mut specs: Vec<NodeSpec> = wanted
-                .values()
-                .flatten()
-                .flat_map(|p| keyword_nodes(p))
-                .filter(|n| seen.insert(n.external_id.clone()))
-                .collect();
-            specs.sort_by_key(|n| n.external_id.matches('/').count());
+            let specs: Vec<NodeSpec> = wanted.values().flatten().flat_map(|p| keyword_nodes(p)).collect();
             let tid = cat.ensure_taxonomy(KEYWORDS, "keywords", now)?;
             let ids = cat.ensure_nodes(tid, &specs)?;
             let links: Vec<(i64, i64)> =

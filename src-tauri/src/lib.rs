@@ -318,12 +318,15 @@ pub struct SavedSearch {
     pub query: String,
 }
 
+/// The kept searches as the UI takes them.
+fn kept(cat: &mut Catalog) -> ApiResult<Vec<SavedSearch>> {
+    Ok(cat.saved_searches()?.into_iter().map(|s| SavedSearch { name: s.name, query: s.query }).collect())
+}
+
 /// The searches kept (`hma searches`).
 #[tauri::command]
 async fn saved_searches(shell: State<'_, Shell>) -> ApiResult<Vec<SavedSearch>> {
-    shell.with_cat(|cat, _| {
-        Ok(cat.saved_searches()?.into_iter().map(|s| SavedSearch { name: s.name, query: s.query }).collect())
-    })
+    shell.with_cat(|cat, _| kept(cat))
 }
 
 /// Keeps a query under a name (`hma search QUERY --save NAME`); a query
@@ -337,7 +340,7 @@ async fn save_search(shell: State<'_, Shell>, name: String, query: String) -> Ap
             return Err(hma::EngineError::Invalid("a kept search needs a name".into()).into());
         }
         cat.save_search(name.trim(), &query, now)?;
-        Ok(cat.saved_searches()?.into_iter().map(|s| SavedSearch { name: s.name, query: s.query }).collect())
+        kept(cat)
     })
 }
 

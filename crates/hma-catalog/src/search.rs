@@ -27,13 +27,18 @@ diesel::define_sql_function! {
     fn trim(x: Nullable<Text>) -> Nullable<Text>;
 }
 
-/// A comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A comparison (as a query writes it, in `--explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Cmp {
+    #[serde(rename = ">=")]
     Ge,
+    #[serde(rename = ">")]
     Gt,
+    #[serde(rename = "<=")]
     Le,
+    #[serde(rename = "<")]
     Lt,
+    #[serde(rename = "=")]
     Eq,
 }
 
@@ -508,42 +513,53 @@ macro_rules! unscored_query {
 
 type Row = (i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>);
 
+/// One phase's query on this connection: `$body` evaluated with `$c` the
+/// connection, `$q` the query, `$db` the backend's type and `$sqlite`
+/// whether it is SQLite; the six (phase, backend) pairs written once for
+/// the search, its SQL and its plan.
+macro_rules! with_phase_query {
+    ($conn:expr, $f:expr, $phase:expr, |$c:ident, $q:ident, $db:ident, $sqlite:ident| $body:expr) => {
+        match ($conn, $phase) {
+            (crate::Conn::Sqlite($c), Phase::Walk(lo)) => {
+                type $db = diesel::sqlite::Sqlite;
+                let ($sqlite, $q) = (true, scored_query!($f, walk_sqlite, $db, Some(lo), None::<f64>));
+                $body
+            }
+            (crate::Conn::Mysql($c), Phase::Walk(lo)) => {
+                type $db = diesel::mysql::Mysql;
+                let ($sqlite, $q) = (false, scored_query!($f, walk_mysql, $db, Some(lo), None::<f64>));
+                $body
+            }
+            (crate::Conn::Sqlite($c), Phase::Scored(below)) => {
+                type $db = diesel::sqlite::Sqlite;
+                let ($sqlite, $q) = (true, scored_query!($f, scored_sqlite, $db, None::<f64>, below));
+                $body
+            }
+            (crate::Conn::Mysql($c), Phase::Scored(below)) => {
+                type $db = diesel::mysql::Mysql;
+                let ($sqlite, $q) = (false, scored_query!($f, scored_mysql, $db, None::<f64>, below));
+                $body
+            }
+            (crate::Conn::Sqlite($c), Phase::Unscored) => {
+                type $db = diesel::sqlite::Sqlite;
+                let ($sqlite, $q) = (true, unscored_query!($f, unscored_sqlite, $db));
+                $body
+            }
+            (crate::Conn::Mysql($c), Phase::Unscored) => {
+                type $db = diesel::mysql::Mysql;
+                let ($sqlite, $q) = (false, unscored_query!($f, unscored_mysql, $db));
+                $body
+            }
+        }
+    };
+}
+
 impl Catalog {
     /// Files passing a filter, in one phase's order: `limit` of them after
     /// the first `offset`.
     pub fn search_files(&mut self, f: &Filter, phase: Phase, offset: i64, limit: i64) -> Result<Vec<SearchRow>> {
-        let rows: Vec<Row> = match (&mut self.conn, phase) {
-            (crate::Conn::Sqlite(c), Phase::Walk(lo)) => {
-                scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>)
-                    .offset(offset)
-                    .limit(limit)
-                    .load(c)?
-            }
-            (crate::Conn::Mysql(c), Phase::Walk(lo)) => {
-                scored_query!(f, walk_mysql, diesel::mysql::Mysql, Some(lo), None::<f64>)
-                    .offset(offset)
-                    .limit(limit)
-                    .load(c)?
-            }
-            (crate::Conn::Sqlite(c), Phase::Scored(below)) => {
-                scored_query!(f, scored_sqlite, diesel::sqlite::Sqlite, None::<f64>, below)
-                    .offset(offset)
-                    .limit(limit)
-                    .load(c)?
-            }
-            (crate::Conn::Mysql(c), Phase::Scored(below)) => {
-                scored_query!(f, scored_mysql, diesel::mysql::Mysql, None::<f64>, below)
-                    .offset(offset)
-                    .limit(limit)
-                    .load(c)?
-            }
-            (crate::Conn::Sqlite(c), Phase::Unscored) => {
-                unscored_query!(f, unscored_sqlite, diesel::sqlite::Sqlite).offset(offset).limit(limit).load(c)?
-            }
-            (crate::Conn::Mysql(c), Phase::Unscored) => {
-                unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).offset(offset).limit(limit).load(c)?
-            }
-        };
+        let rows: Vec<Row> =
+            with_phase_query!(&mut self.conn, f, phase, |c, q, _Db, _sqlite| q.offset(offset).limit(limit).load(c)?);
         Ok(rows
             .into_iter()
             .map(|(file_id, capture_id, root_id, rel_path, content_hash, score)| SearchRow {
@@ -562,37 +578,17 @@ impl Catalog {
     pub fn explain_search(&mut self, f: &Filter, limit: i64) -> Result<Vec<(Phase, String, Vec<String>)>> {
         let mut out = Vec::new();
         for phase in self.search_phases(true)? {
-            let sql = match (&self.conn, phase) {
-                (crate::Conn::Sqlite(_), Phase::Walk(lo)) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
-                    &scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>).limit(limit),
-                )
-                .to_string(),
-                (crate::Conn::Mysql(_), Phase::Walk(lo)) => diesel::debug_query::<diesel::mysql::Mysql, _>(
-                    &scored_query!(f, walk_mysql, diesel::mysql::Mysql, Some(lo), None::<f64>).limit(limit),
-                )
-                .to_string(),
-                (crate::Conn::Sqlite(_), Phase::Scored(b)) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
-                    &scored_query!(f, scored_sqlite, diesel::sqlite::Sqlite, None::<f64>, b).limit(limit),
-                )
-                .to_string(),
-                (crate::Conn::Mysql(_), Phase::Scored(b)) => diesel::debug_query::<diesel::mysql::Mysql, _>(
-                    &scored_query!(f, scored_mysql, diesel::mysql::Mysql, None::<f64>, b).limit(limit),
-                )
-                .to_string(),
-                (crate::Conn::Sqlite(_), Phase::Unscored) => diesel::debug_query::<diesel::sqlite::Sqlite, _>(
-                    &unscored_query!(f, unscored_sqlite, diesel::sqlite::Sqlite).limit(limit),
-                )
-                .to_string(),
-                (crate::Conn::Mysql(_), Phase::Unscored) => diesel::debug_query::<diesel::mysql::Mysql, _>(
-                    &unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).limit(limit),
-                )
-                .to_string(),
-            };
+            let sql = with_phase_query!(&mut self.conn, f, phase, |_c, q, Db, _sqlite| diesel::debug_query::<Db, _>(
+                &q.limit(limit)
+            )
+            .to_string());
             out.push((phase, sql, self.query_plan(f, phase, limit)?));
         }
         Ok(out)
     }
 
+    /// The database's own plan of one phase's query: `EXPLAIN QUERY PLAN`
+    /// (SQLite) or `EXPLAIN` (MariaDB) in front of the very statement.
     fn query_plan(&mut self, f: &Filter, phase: Phase, limit: i64) -> Result<Vec<String>> {
         #[derive(QueryableByName)]
         struct SqlitePlan {
@@ -630,32 +626,11 @@ impl Catalog {
                 })
                 .collect::<Vec<_>>()
         };
-        const SQ: &str = "EXPLAIN QUERY PLAN ";
-        const MQ: &str = "EXPLAIN ";
-        Ok(match (&mut self.conn, phase) {
-            (crate::Conn::Sqlite(c), Phase::Walk(lo)) => sqlite(
-                Explain(SQ, scored_query!(f, walk_sqlite, diesel::sqlite::Sqlite, Some(lo), None::<f64>).limit(limit))
-                    .load(c)?,
-            ),
-            (crate::Conn::Mysql(c), Phase::Walk(lo)) => mysql(
-                Explain(MQ, scored_query!(f, walk_mysql, diesel::mysql::Mysql, Some(lo), None::<f64>).limit(limit))
-                    .load(c)?,
-            ),
-            (crate::Conn::Sqlite(c), Phase::Scored(b)) => sqlite(
-                Explain(SQ, scored_query!(f, scored_sqlite, diesel::sqlite::Sqlite, None::<f64>, b).limit(limit))
-                    .load(c)?,
-            ),
-            (crate::Conn::Sqlite(c), Phase::Unscored) => {
-                sqlite(Explain(SQ, unscored_query!(f, unscored_sqlite, diesel::sqlite::Sqlite).limit(limit)).load(c)?)
-            }
-            (crate::Conn::Mysql(c), Phase::Scored(b)) => mysql(
-                Explain(MQ, scored_query!(f, scored_mysql, diesel::mysql::Mysql, None::<f64>, b).limit(limit))
-                    .load(c)?,
-            ),
-            (crate::Conn::Mysql(c), Phase::Unscored) => {
-                mysql(Explain(MQ, unscored_query!(f, unscored_mysql, diesel::mysql::Mysql).limit(limit)).load(c)?)
-            }
-        })
+        Ok(with_phase_query!(&mut self.conn, f, phase, |c, q, _Db, is_sqlite| if is_sqlite {
+            sqlite(Explain("EXPLAIN QUERY PLAN ", q.limit(limit)).load(c)?)
+        } else {
+            mysql(Explain("EXPLAIN ", q.limit(limit)).load(c)?)
+        }))
     }
 
     /// The order a search reads pictures in: the best [`WALK`] down the

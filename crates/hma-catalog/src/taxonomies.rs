@@ -141,6 +141,30 @@ pub struct NodeSpec {
     pub rank: Option<String>,
 }
 
+impl NodeSpec {
+    /// The nodes of one path from the top, each level `(id part, name,
+    /// rank)`: a level's source id is the id parts so far joined by `/`
+    /// (`DE/Bavaria/Munich`), its parent the level above. Parents come
+    /// first, as [`Catalog::ensure_nodes`] wants them; several chains may
+    /// share their upper levels (ensure_nodes makes each node once).
+    pub fn chain<'a>(levels: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Vec<NodeSpec> {
+        let mut out: Vec<NodeSpec> = Vec::new();
+        for (part, name, rank) in levels {
+            let parent = out.last().map(|n| n.external_id.clone());
+            out.push(NodeSpec {
+                external_id: match &parent {
+                    Some(p) => format!("{p}/{part}"),
+                    None => part.to_string(),
+                },
+                parent,
+                name: name.to_string(),
+                rank: Some(rank.to_string()),
+            });
+        }
+        out
+    }
+}
+
 /// A taxonomy node as read back.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = taxonomy_nodes)]
@@ -174,12 +198,15 @@ impl Catalog {
     }
 
     /// Makes sure these nodes exist in taxonomy `tid` (parents listed before
-    /// their children, or already there); returns each one's row id by its
-    /// source id. Existing nodes are left as they are.
+    /// their children, or already there; a node listed twice is made once);
+    /// returns each one's row id by its source id. Existing nodes are left
+    /// as they are.
     pub fn ensure_nodes(&mut self, tid: i64, specs: &[NodeSpec]) -> Result<HashMap<String, i64>> {
         let mut ids: HashMap<String, i64> = HashMap::new();
-        let wanted: Vec<&str> =
+        let mut wanted: Vec<&str> =
             specs.iter().flat_map(|s| std::iter::once(s.external_id.as_str()).chain(s.parent.as_deref())).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
         for chunk in wanted.chunks(BATCH) {
             let v: Vec<(String, i64)> = with_conn!(self, c => taxonomy_nodes::table
                 .filter(taxonomy_nodes::taxonomy_id.eq(tid))
@@ -223,7 +250,15 @@ impl Catalog {
 
     /// Links captures to nodes (`(capture, node)` pairs) from `source`
     /// (gps, xmp, user…); pairs already linked from it stay as they are.
-    pub fn link_taxa(&mut self, links: &[(i64, i64)], source: &str, version: Option<&str>, now_ms: i64) -> Result<()> {
+    /// Returns how many links are new.
+    pub fn link_taxa(
+        &mut self,
+        links: &[(i64, i64)],
+        source: &str,
+        version: Option<&str>,
+        now_ms: i64,
+    ) -> Result<usize> {
+        let mut added = 0;
         for chunk in links.chunks(BATCH) {
             let rows: Vec<_> = chunk
                 .iter()
@@ -238,9 +273,10 @@ impl Catalog {
                     )
                 })
                 .collect();
-            with_conn!(self, c => diesel::insert_or_ignore_into(capture_taxa::table).values(&rows).execute(c))?;
+            added +=
+                with_conn!(self, c => diesel::insert_or_ignore_into(capture_taxa::table).values(&rows).execute(c))?;
         }
-        Ok(())
+        Ok(added)
     }
 
     /// Removes these captures' links to `node_id` from `source`; returns how many went.
@@ -382,15 +418,6 @@ impl Catalog {
                 .select((capture_taxa::capture_id, capture_taxa::node_id, capture_taxa::source, taxonomies::name))
                 .load(c))?)
         })
-    }
-
-    /// Captures linked to a node from `source`.
-    pub fn captures_linked(&mut self, node_id: i64, source: &str) -> Result<Vec<i64>> {
-        Ok(with_conn!(self, c => capture_taxa::table
-            .filter(capture_taxa::node_id.eq(node_id))
-            .filter(capture_taxa::source.eq(source))
-            .select(capture_taxa::capture_id)
-            .load(c))?)
     }
 
     /// A job's mark (how far it came), 0 when it never ran.

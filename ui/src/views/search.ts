@@ -173,7 +173,6 @@ export class SearchBox {
 
 /** T: tag the current photo (or the selected ones) from the keyboard. */
 export class TagPicker {
-  private box: SearchBox | null = null;
   private items: Suggestion[] = [];
   private at = -1;
 
@@ -194,7 +193,6 @@ export class TagPicker {
     const input = $("#tag-input") as HTMLInputElement;
     input.addEventListener("input", () => void this.refresh());
     input.addEventListener("keydown", (e) => this.onKey(e));
-    void this.box;
   }
 
   get open() {
