@@ -761,20 +761,30 @@ pub struct SearchResult {
 
 /// Runs a query: at most `limit` captures, best first.
 pub fn search(cat: &mut Catalog, places: &Places, query: &str, limit: usize) -> Result<SearchResult> {
+    search_walking(cat, places, query, limit, FIRST_WALK)
+}
+
+/// [`search`] with the first walk `first_walk` pictures long (see
+/// [`ScoredPages::walking`]).
+pub fn search_walking(
+    cat: &mut Catalog,
+    places: &Places,
+    query: &str,
+    limit: usize,
+    first_walk: i64,
+) -> Result<SearchResult> {
     let e = parse(query)?;
     let r = resolve(cat, &e)?;
-    let hits = run(cat, places, &r.filter, limit)?;
+    let pages = ScoredPages::walking(cat, r.filter, true, first_walk)?;
+    let hits = run_pages(cat, places, pages, limit)?;
     Ok(SearchResult { hits, notes: r.notes })
 }
 
-/// The captures a filter finds, best first.
-pub fn run(cat: &mut Catalog, places: &Places, f: &Filter, limit: usize) -> Result<Vec<SearchHit>> {
-    let page = (limit.saturating_mul(2)).clamp(64, 2000) as i64;
+fn run_pages(cat: &mut Catalog, places: &Places, mut pages: ScoredPages, limit: usize) -> Result<Vec<SearchHit>> {
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
-    let mut pages = ScoredPages::with(cat, f.clone(), true)?;
     'pages: loop {
-        let got = pages.next(cat, page)?;
+        let got = pages.next(cat, (limit - rows.len()).max(1) as i64)?;
         if got.is_empty() {
             break;
         }
@@ -814,15 +824,55 @@ pub fn run(cat: &mut Catalog, places: &Places, f: &Filter, limit: usize) -> Resu
         .collect())
 }
 
+/// How many of the best pictures a search reads down the score index
+/// before it weighs where else to start.
+pub const FIRST_WALK: i64 = 2_000;
+/// The most one later walk window reads.
+const MAX_WINDOW: i64 = 250_000;
+
 /// A query's scored pictures, a page at a time, best first (the
-/// lightbox's list with a query): the walk down the score index, then the
-/// filter's sets below it.
+/// lightbox's list with a query), read in the cheapest order it can tell:
+///
+/// 1. the best [`FIRST_WALK`] pictures down the score index, the filter
+///    tested on each (matches are common: done here);
+/// 2. from what that found, how far a walk must go for the rest; if one
+///    of the sets every match is in (a person, a class, a place or tag,
+///    a time range, an area, a face count) is smaller than that, the
+///    pictures below the walk are read from that set and sorted
+///    (`Driven`); else the walk goes on, a window sized by the same guess,
+///    and the choice is made again after it;
+/// 3. then, when asked, the pictures without a score.
+///
+/// Each step is a query of its own ([`Phase`]), and [`ScoredPages::steps`]
+/// says what was chosen and why (`hma search --explain`).
 #[derive(Debug, Clone)]
 pub struct ScoredPages {
+    first_walk: i64,
     filter: Filter,
-    phases: Vec<Phase>,
-    at: usize,
+    unscored: bool,
+    /// The phase being read, the filter it tests and the rows read from it.
+    now: Option<(Phase, Filter)>,
     offset: i64,
+    /// Ranks walked, matches found there, and the lowest score walked.
+    walked: i64,
+    found: i64,
+    floor: Option<f64>,
+    /// The scored pictures are all read (or planned).
+    scored_done: bool,
+    finished: bool,
+    /// How many the caller wants in all (grows with each page asked).
+    want: i64,
+    returned: i64,
+    sizes: Option<Vec<(usize, Leaf, i64)>>,
+    steps: Vec<Step>,
+}
+
+/// One step a search took: its phase and why.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub phase: Phase,
+    pub filter: Filter,
+    pub why: String,
 }
 
 impl ScoredPages {
@@ -833,24 +883,133 @@ impl ScoredPages {
 
     /// Also the pictures without a score, after the rest (`hma search`).
     pub fn with(cat: &mut Catalog, filter: Filter, unscored: bool) -> Result<ScoredPages> {
-        Ok(ScoredPages { phases: cat.search_phases(unscored)?, filter, at: 0, offset: 0 })
+        ScoredPages::walking(cat, filter, unscored, FIRST_WALK)
     }
 
-    /// The next page (empty at the end).
+    /// As [`ScoredPages::with`], the first walk `first_walk` pictures long
+    /// (the tests make it short, so that every kind of step is taken on a
+    /// small library).
+    pub fn walking(_cat: &mut Catalog, filter: Filter, unscored: bool, first_walk: i64) -> Result<ScoredPages> {
+        Ok(ScoredPages {
+            first_walk: first_walk.max(1),
+            filter: filter.simplified(),
+            unscored,
+            now: None,
+            offset: 0,
+            walked: 0,
+            found: 0,
+            floor: None,
+            scored_done: false,
+            finished: false,
+            want: 0,
+            returned: 0,
+            sizes: None,
+            steps: Vec::new(),
+        })
+    }
+
+    /// The steps taken so far.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The next page of at most `n` (empty at the end).
     pub fn next(&mut self, cat: &mut Catalog, n: i64) -> Result<Vec<hma_catalog::search::SearchRow>> {
-        while let Some(&phase) = self.phases.get(self.at) {
-            let rows = cat.search_files(&self.filter, phase, self.offset, n)?;
+        self.want = self.want.max(self.returned + n);
+        loop {
+            if self.now.is_none() && !self.plan(cat)? {
+                return Ok(vec![]);
+            }
+            let Some((phase, filter)) = &self.now else { return Ok(vec![]) };
+            let rows = cat.search_files(filter, phase, self.offset, n)?;
             if rows.len() as i64 == n {
                 self.offset += n;
             } else {
-                self.at += 1;
+                if matches!(phase, Phase::Walk { .. }) {
+                    self.found += self.offset + rows.len() as i64;
+                }
+                self.now = None;
                 self.offset = 0;
             }
             if !rows.is_empty() {
+                self.returned += rows.len() as i64;
                 return Ok(rows);
             }
         }
-        Ok(vec![])
+    }
+
+    /// Chooses the next phase; false at the end.
+    fn plan(&mut self, cat: &mut Catalog) -> Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        let step = if self.scored_done {
+            self.finished = true;
+            if !self.unscored {
+                return Ok(false);
+            }
+            Step { phase: Phase::Unscored, filter: self.filter.clone(), why: "the pictures without a score".into() }
+        } else if self.floor.is_none() && self.walked == 0 {
+            let lo = cat.score_at_rank(self.first_walk)?;
+            self.walked = self.first_walk;
+            self.scored_done = lo.is_none();
+            self.floor = lo;
+            Step {
+                phase: Phase::Walk { lo: lo.unwrap_or(f64::MIN), hi: None },
+                filter: self.filter.clone(),
+                why: format!("the best {} pictures, down the score index", self.first_walk),
+            }
+        } else {
+            // A guess of how far a walk must still go: the matches so far
+            // per picture walked (half a match when none), assumed to hold.
+            let need = (self.want - self.found).max(1);
+            let density = (self.found as f64 + 0.5) / self.walked as f64;
+            let rows_needed = (need as f64 / density).ceil() as i64;
+            if self.sizes.is_none() {
+                let mut sizes = Vec::new();
+                for (at, leaf) in self.filter.required() {
+                    if let Some(n) = cat.driver_size(leaf)? {
+                        sizes.push((at, leaf.clone(), n));
+                    }
+                }
+                self.sizes = Some(sizes);
+            }
+            let smallest = self.sizes.iter().flatten().min_by_key(|(_, _, n)| *n).cloned();
+            let found = format!("{} found in the best {}", self.found, self.walked);
+            match smallest {
+                Some((at, driver, size)) if size <= rows_needed && size <= hma_catalog::search::SIZE_CAP => {
+                    self.scored_done = true;
+                    Step {
+                        phase: Phase::Driven { driver: driver.clone(), below: self.floor },
+                        filter: self.filter.without(at),
+                        why: format!(
+                            "{found}, so about {rows_needed} more to walk; the rest from the smallest set every \
+                             match is in ({size} rows), sorted by score"
+                        ),
+                    }
+                }
+                _ => {
+                    let window = (rows_needed + rows_needed / 2).clamp(self.walked, MAX_WINDOW);
+                    let lo = cat.score_at_rank(self.walked + window)?;
+                    let hi = self.floor;
+                    self.walked += window;
+                    self.scored_done = lo.is_none();
+                    self.floor = lo;
+                    let sets = match &smallest {
+                        Some((_, _, size)) => format!("the smallest set every match is in has {size}+ rows"),
+                        None => "no set every match is in can start it".into(),
+                    };
+                    Step {
+                        phase: Phase::Walk { lo: lo.unwrap_or(f64::MIN), hi },
+                        filter: self.filter.clone(),
+                        why: format!("{found}, so about {rows_needed} more to walk and {sets}: walk {window} more"),
+                    }
+                }
+            }
+        };
+        self.now = Some((step.phase.clone(), step.filter.clone()));
+        self.steps.push(step);
+        Ok(true)
     }
 }
 
@@ -881,8 +1040,8 @@ pub struct Explained {
     pub query: String,
     pub ast: Expr,
     pub filter: String,
-    /// The pictures with a score first (best first), then those without:
-    /// each phase's SQL and the database's plan for it.
+    /// The steps the search took for the first `limit` (best first, then
+    /// those without a score): why, the SQL and the database's plan.
     pub phases: Vec<ExplainedPhase>,
     pub notes: Vec<String>,
 }
@@ -891,27 +1050,40 @@ pub struct Explained {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExplainedPhase {
     pub phase: &'static str,
+    /// Why the search took this step.
+    pub why: String,
     pub sql: String,
     pub plan: Vec<String>,
 }
 
-/// Explains a query without running it.
+/// Explains a query: the search run to `limit` as `hma search` runs it,
+/// then each step it took with why, its SQL and the database's plan.
 pub fn explain(cat: &mut Catalog, query: &str, limit: usize) -> Result<Explained> {
     let ast = parse(query)?;
     let r = resolve(cat, &ast)?;
-    let phases = cat
-        .explain_search(&r.filter, limit as i64)?
-        .into_iter()
-        .map(|(phase, sql, plan)| ExplainedPhase {
-            phase: match phase {
-                Phase::Walk(_) => "best, down the score index",
-                Phase::Scored(_) => "scored below that, from the filter's sets",
+    let mut pages = ScoredPages::with(cat, r.filter.clone(), true)?;
+    let mut got = 0;
+    while got < limit {
+        let rows = pages.next(cat, (limit - got) as i64)?;
+        if rows.is_empty() {
+            break;
+        }
+        got += rows.len();
+    }
+    let mut phases = Vec::new();
+    for step in pages.steps() {
+        let (sql, plan) = cat.explain_phase(&step.filter, &step.phase, limit as i64)?;
+        phases.push(ExplainedPhase {
+            phase: match step.phase {
+                Phase::Walk { .. } => "walk down the score index",
+                Phase::Driven { .. } => "from one set, sorted",
                 Phase::Unscored => "without a score",
             },
+            why: step.why.clone(),
             sql,
             plan,
-        })
-        .collect();
+        });
+    }
     Ok(Explained { query: query.into(), ast, filter: format!("{:#?}", r.filter), phases, notes: r.notes })
 }
 

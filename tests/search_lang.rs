@@ -469,14 +469,30 @@ catalog_test!(random_queries_find_what_a_plain_filter_finds, |db| {
     let cat = std::cell::RefCell::new(cat);
     let check = |text: &str, holds: &dyn Fn(&Facts) -> bool| {
         let want: BTreeSet<i64> = facts.iter().filter(|f| !f.missing && holds(f)).map(|f| f.capture).collect();
-        let got: BTreeSet<i64> = hma::search::search(&mut cat.borrow_mut(), &places, text, 100_000)
-            .unwrap_or_else(|e| panic!("{text}: {e}"))
-            .hits
-            .iter()
-            .map(|h| h.capture_id)
-            .collect();
-        assert_eq!(got, want, "query {text}");
-        got.len()
+        // (score, capture) in the order found; captures of one score (copies
+        // of one content) in either order, so they are put in id order.
+        let found = |limit: usize, first_walk: i64| -> Vec<(i64, i64)> {
+            let hits = hma::search::search_walking(&mut cat.borrow_mut(), &places, text, limit, first_walk)
+                .unwrap_or_else(|e| panic!("{text}: {e}"))
+                .hits;
+            let mut v: Vec<(i64, i64)> =
+                hits.iter().map(|h| ((h.score.unwrap_or(-1.0) * 1e9).round() as i64, h.capture_id)).collect();
+            v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            v
+        };
+        // As the search runs it (one walk covers this small library), and
+        // with a first walk of one picture: then it plans from what that
+        // found and takes every kind of step (walk windows, a start from
+        // the smallest set); the same captures in the same order either
+        // way, and a short page is the start of the long one.
+        let all = found(100_000, hma::search::FIRST_WALK);
+        assert_eq!(all.iter().map(|h| h.1).collect::<BTreeSet<i64>>(), want, "query {text}");
+        assert_eq!(found(100_000, 1), all, "query {text}, planned from a walk of 1");
+        let short = found(3, 2);
+        let scores = |v: &[(i64, i64)]| v.iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(scores(&short), scores(&all[..all.len().min(3)]), "query {text}, first 3, from a walk of 2");
+        assert!(short.iter().all(|h| all.contains(h)), "query {text}, first 3, from a walk of 2");
+        all.len()
     };
     // Each term alone first (none may be vacuous on this library except where said).
     let mut empty = Vec::new();
@@ -500,6 +516,21 @@ catalog_test!(random_queries_find_what_a_plain_filter_finds, |db| {
         .unwrap();
     let nonempty = nonempty.get();
     eprintln!("{nonempty} of 64 random queries found something");
+    // The steps the checks above took with a first walk of one picture:
+    // a person's faces are a small set to start from; a camera is no set,
+    // so the walk goes on in windows.
+    let steps = |q: &str| -> Vec<hma_catalog::search::Phase> {
+        let mut c = cat.borrow_mut();
+        let f = hma::search::resolve(&mut c, &hma::search::parse(q).unwrap()).unwrap().filter;
+        let mut pages = hma::search::ScoredPages::walking(&mut c, f, true, 1).unwrap();
+        while !pages.next(&mut c, 1000).unwrap().is_empty() {}
+        pages.steps().iter().map(|s| s.phase.clone()).collect()
+    };
+    let anna = steps("person:Anna");
+    assert!(anna.iter().any(|p| matches!(p, hma_catalog::search::Phase::Driven { .. })), "{anna:?}");
+    let camera = steps("camera:nikon");
+    assert!(camera.iter().filter(|p| matches!(p, hma_catalog::search::Phase::Walk { .. })).count() >= 2, "{camera:?}");
+    assert!(!camera.iter().any(|p| matches!(p, hma_catalog::search::Phase::Driven { .. })), "{camera:?}");
     assert!(nonempty >= 8, "only {nonempty} of 64 random queries found anything");
 
     // The lightbox's list with a query: only matching pictures, best first.

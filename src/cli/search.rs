@@ -81,7 +81,8 @@ pub fn search(a: &SearchArgs, env: &Env) -> anyhow::Result<u8> {
             println!("parsed: {}", serde_json::to_string_pretty(&e.ast).unwrap_or_default());
             println!("resolved: {}", e.filter);
             for ph in &e.phases {
-                println!("{} pictures, sql: {}", ph.phase, ph.sql);
+                println!("step: {} ({})", ph.phase, ph.why);
+                println!("sql: {}", ph.sql);
                 println!("plan:");
                 for p in &ph.plan {
                     println!("  {p}");

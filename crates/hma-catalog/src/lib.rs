@@ -281,14 +281,30 @@ impl Catalog {
     fn prepare(&mut self) -> Result<()> {
         match &mut self.conn {
             Conn::Sqlite(c) => {
+                // mmap_size: reads of the catalogue's pages come from the
+                // OS's page cache without a read() call each (a search at a
+                // million captures seeks tens of thousands of index pages:
+                // `has:person has:dog month:12` 341 → 266 ms, `munich` 772 →
+                // 473 ms, median of 5, scripts/bench-search). Writes still
+                // go through SQLite's own calls (the WAL).
                 c.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
+                     PRAGMA mmap_size = 1073741824;",
                 )?;
                 c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| CatalogError::Migrate(e.to_string()))?;
             }
             Conn::Mysql(c) => {
-                c.batch_execute("SET NAMES utf8mb4 COLLATE utf8mb4_bin")?;
+                // exists_to_in off: a search tests a picture's sets with
+                // correlated EXISTS probes, one index seek each, and reads
+                // the best pictures down the score index; left on, MariaDB
+                // turns each probe into a semi-join and starts from the
+                // whole set (every dog, then a sort: 0.5 s at a million
+                // captures where the walk takes 20 ms). Sets a search may
+                // start from are written IN (subquery) and keep semi-joins.
+                c.batch_execute(
+                    "SET NAMES utf8mb4 COLLATE utf8mb4_bin; SET SESSION optimizer_switch = 'exists_to_in=off'",
+                )?;
                 c.run_pending_migrations(MYSQL_MIGRATIONS).map_err(|e| CatalogError::Migrate(e.to_string()))?;
             }
         }

@@ -9,7 +9,7 @@
 //! and files without a capture or a content are outside the search. So
 //! `NOT` means "does not have", as a person reads it.
 
-use diesel::dsl::not;
+use diesel::dsl::{exists, not};
 use diesel::expression::BoxableExpression;
 use diesel::helper_types::{InnerJoinQuerySource, LeftJoinQuerySource};
 use diesel::prelude::*;
@@ -133,8 +133,26 @@ type Unscored = InnerJoinQuerySource<LeftJoinQuerySource<files::table, analyses:
 
 const PICTURE_KINDS: [&str; 3] = ["image", "raw", "video"];
 
+// Each leaf about another table is a correlated `EXISTS` probe: for the
+// picture at hand, one seek into that table's index. An `IN (subquery)`
+// would make the database build the whole set first (every picture with a
+// person: 300,000 rows at a million) before it can test the first picture;
+// a probe costs the same whether the set is ten pictures or all of them.
+// The one set a search may start from (its driver) is compiled apart, by
+// `driver!`, as an `IN` over a plain indexed column.
 macro_rules! compiler {
-    ($name:ident, $db:ty, $src:ty, $scored:literal, $content:expr, $capture:expr, $file:expr) => {
+    (
+        $name:ident,
+        $db:ty,
+        $src:ty,
+        $scored:literal,
+        $content:expr,
+        $capture:expr,
+        $file:expr,
+        $score:expr,
+        $taken:expr,
+        $lat:expr
+    ) => {
         fn $name(f: &Filter) -> Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>> {
             type B = Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>>;
             fn yes() -> B {
@@ -150,10 +168,15 @@ macro_rules! compiler {
                     Box::new(($pred).nullable()) as B
                 };
             }
-            // Captures with a decision passing a test.
+            // The capture has a decision passing a test.
             macro_rules! decided_where {
                 ($pred:expr) => {
-                    ($capture).eq_any(decisions::table.filter($pred).select(decisions::capture_id.nullable()))
+                    exists(
+                        decisions::table
+                            .filter(decisions::capture_id.nullable().eq($capture))
+                            .filter($pred)
+                            .select(decisions::capture_id),
+                    )
                 };
             }
             match f {
@@ -163,90 +186,105 @@ macro_rules! compiler {
                 Filter::Leaf(l) => match l {
                     Leaf::Nothing => no(),
                     Leaf::Classes(c) => Box::new(
-                        ($content)
-                            .eq_any(
-                                detections::table
-                                    .filter(detections::class_name.eq_any(c.clone()))
-                                    .select(detections::content_hash.nullable()),
-                            )
-                            .nullable(),
+                        exists(
+                            detections::table
+                                .filter(detections::content_hash.nullable().eq($content))
+                                .filter(detections::class_name.eq_any(c.clone()))
+                                .select(detections::content_hash),
+                        )
+                        .nullable(),
                     ),
                     Leaf::People(ids) => Box::new(
-                        ($content)
-                            .eq_any(
-                                face_people::table
-                                    .inner_join(faces::table)
-                                    .filter(face_people::person_id.eq_any(ids.clone()))
-                                    .filter(face_people::source.ne("rejected"))
-                                    .select(faces::content_hash.nullable()),
-                            )
-                            .nullable(),
+                        exists(
+                            faces::table
+                                .inner_join(face_people::table)
+                                .filter(faces::content_hash.nullable().eq($content))
+                                .filter(face_people::person_id.eq_any(ids.clone()))
+                                .filter(face_people::source.ne("rejected"))
+                                .select(faces::id),
+                        )
+                        .nullable(),
                     ),
                     Leaf::Score(op, v) => {
-                        // The scored phase joins the analysis (score not
+                        // The scored phases join the analysis (score not
                         // NULL there); the other phase has no score.
                         if !$scored {
                             return no();
                         }
-                        let v = *v;
+                        let (v, s) = (*v, $score);
                         match op {
-                            Cmp::Ge => Box::new(analyses::score.ge(v).nullable()),
-                            Cmp::Gt => Box::new(analyses::score.gt(v).nullable()),
-                            Cmp::Le => Box::new(analyses::score.le(v).nullable()),
-                            Cmp::Lt => Box::new(analyses::score.lt(v).nullable()),
-                            Cmp::Eq => Box::new(analyses::score.eq(v).nullable()),
+                            Cmp::Ge => Box::new(s.ge(v).nullable()),
+                            Cmp::Gt => Box::new(s.gt(v).nullable()),
+                            Cmp::Le => Box::new(s.le(v).nullable()),
+                            Cmp::Lt => Box::new(s.lt(v).nullable()),
+                            Cmp::Eq => Box::new(s.eq(v).nullable()),
                         }
                     }
                     // The faces' facts kept with each face run (migration 9:
                     // counted faces, eyes open and closed among them), so a
-                    // term reads one indexed table, not every face.
-                    Leaf::Faces { model, lo, hi } => {
-                        let q = face_runs::table
-                            .filter(face_runs::model.eq(model.clone()))
-                            .filter(face_runs::error.is_null())
-                            .filter(face_runs::counted.ge(*lo as i32))
-                            .into_boxed::<$db>();
-                        let q = match hi {
-                            Some(h) => q.filter(face_runs::counted.le(*h as i32)),
-                            None => q,
-                        };
-                        Box::new(($content).eq_any(q.select(face_runs::content_hash.nullable())).nullable())
-                    }
+                    // term reads one row, not every face.
+                    Leaf::Faces { model, lo, hi } => Box::new(
+                        exists(
+                            face_runs::table
+                                .filter(face_runs::content_hash.nullable().eq($content))
+                                .filter(face_runs::model.eq(model.clone()))
+                                .filter(face_runs::error.is_null())
+                                .filter(face_runs::counted.between(*lo as i32, hi.map_or(i32::MAX, |h| h as i32)))
+                                .select(face_runs::content_hash),
+                        )
+                        .nullable(),
+                    ),
                     Leaf::Eyes { model, closed } => {
-                        let q = face_runs::table
+                        let runs = face_runs::table
+                            .filter(face_runs::content_hash.nullable().eq($content))
                             .filter(face_runs::model.eq(model.clone()))
                             .filter(face_runs::error.is_null())
-                            .into_boxed::<$db>();
-                        let q = if *closed {
-                            q.filter(face_runs::eyes_closed.gt(0))
+                            .select(face_runs::content_hash);
+                        if *closed {
+                            Box::new(exists(runs.filter(face_runs::eyes_closed.gt(0))).nullable())
                         } else {
-                            q.filter(face_runs::eyes_closed.eq(0)).filter(face_runs::eyes_open.gt(0))
-                        };
-                        Box::new(($content).eq_any(q.select(face_runs::content_hash.nullable())).nullable())
+                            Box::new(
+                                exists(runs.filter(face_runs::eyes_closed.eq(0)).filter(face_runs::eyes_open.gt(0)))
+                                    .nullable(),
+                            )
+                        }
                     }
                     Leaf::Duplicated => Box::new(
-                        ($content)
-                            .eq_any(duplicate_hashes::table.select(duplicate_hashes::content_hash.nullable()))
-                            .nullable(),
+                        exists(
+                            duplicate_hashes::table
+                                .filter(duplicate_hashes::content_hash.nullable().eq($content))
+                                .select(duplicate_hashes::content_hash),
+                        )
+                        .nullable(),
                     ),
+                    // In no group, or its group's best.
                     Leaf::BestOfGroup => Box::new(
-                        ($file)
-                            .eq_any(photo_groups::table.select(photo_groups::best_file_id))
-                            .or(($file).ne_all(photo_group_members::table.select(photo_group_members::file_id)))
-                            .nullable(),
+                        not(exists(
+                            photo_group_members::table
+                                .filter(photo_group_members::file_id.eq($file))
+                                .select(photo_group_members::file_id),
+                        ))
+                        .or(exists(
+                            photo_group_members::table
+                                .inner_join(photo_groups::table)
+                                .filter(photo_group_members::file_id.eq($file))
+                                .filter(photo_groups::best_file_id.eq($file))
+                                .select(photo_group_members::file_id),
+                        ))
+                        .nullable(),
                     ),
                     Leaf::Taxa(ids) => Box::new(
-                        ($capture)
-                            .eq_any(
-                                capture_taxa::table
-                                    .filter(capture_taxa::node_id.eq_any(ids.clone()))
-                                    .select(capture_taxa::capture_id.nullable()),
-                            )
-                            .nullable(),
+                        exists(
+                            capture_taxa::table
+                                .filter(capture_taxa::capture_id.nullable().eq($capture))
+                                .filter(capture_taxa::node_id.eq_any(ids.clone()))
+                                .select(capture_taxa::capture_id),
+                        )
+                        .nullable(),
                     ),
                     Leaf::Taken(ranges) => {
                         let Some(((a0, b0), rest)) = ranges.split_first() else { return no() };
-                        let t = captures::taken_local_ms;
+                        let t = $taken;
                         let mut any: B = Box::new(t.ge(*a0).and(t.lt(*b0)).nullable());
                         for (a, b) in rest {
                             any = Box::new(any.or(t.ge(*a).and(t.lt(*b))));
@@ -268,7 +306,7 @@ macro_rules! compiler {
                         let c = lat.to_radians().cos() * KM_PER_DEGREE;
                         let k = KM_PER_DEGREE;
                         on_capture!(captures::gps_lat.is_not_null().and(captures::gps_lon.is_not_null()).and(
-                            captures::gps_lat.between(lat - dlat, lat + dlat).and(
+                            ($lat).between(lat - dlat, lat + dlat).and(
                                 ((captures::gps_lon - *lon) * c * ((captures::gps_lon - *lon) * c)
                                     + (captures::gps_lat - *lat) * k * ((captures::gps_lat - *lat) * k))
                                     .le(km * km),
@@ -281,15 +319,12 @@ macro_rules! compiler {
                         let shown = |lo: i16, hi: i16| -> B {
                             let xmp_hi = if hi >= 5 { i32::MAX } else { hi as i32 };
                             Box::new(
-                                decided_where!(decisions::rating.between(lo, hi)).nullable().or(($capture)
-                                    .ne_all(
-                                        decisions::table
-                                            .filter(decisions::rating.is_not_null())
-                                            .select(decisions::capture_id.nullable()),
-                                    )
-                                    .nullable()
-                                    .and(captures::rating.is_not_null())
-                                    .and(captures::rating.between(lo as i32, xmp_hi))),
+                                decided_where!(decisions::rating.between(lo, hi)).nullable().or(not(decided_where!(
+                                    decisions::rating.is_not_null()
+                                ))
+                                .nullable()
+                                .and(captures::rating.is_not_null())
+                                .and(captures::rating.between(lo as i32, xmp_hi))),
                             )
                         };
                         let (lo, hi) = ((*lo).max(0), (*hi).min(5));
@@ -304,15 +339,7 @@ macro_rules! compiler {
                         }
                     }
                     Leaf::Flag(v) => {
-                        let undecided = || {
-                            ($capture)
-                                .ne_all(
-                                    decisions::table
-                                        .filter(decisions::flag.is_not_null())
-                                        .select(decisions::capture_id.nullable()),
-                                )
-                                .nullable()
-                        };
+                        let undecided = || not(decided_where!(decisions::flag.is_not_null())).nullable();
                         let picked: B = Box::new(
                             decided_where!(decisions::flag.eq(1i16))
                                 .nullable()
@@ -333,15 +360,7 @@ macro_rules! compiler {
                         }
                     }
                     Leaf::Label(want) => {
-                        let undecided = || {
-                            ($capture)
-                                .ne_all(
-                                    decisions::table
-                                        .filter(decisions::label.is_not_null())
-                                        .select(decisions::capture_id.nullable()),
-                                )
-                                .nullable()
-                        };
+                        let undecided = || not(decided_where!(decisions::label.is_not_null())).nullable();
                         match want {
                             Some(l) => Box::new(
                                 decided_where!(decisions::label.eq(l.clone())).nullable().or(undecided()
@@ -369,14 +388,103 @@ macro_rules! compiler {
     };
 }
 
-// Where the best pictures are walked down the score index, SQLite gets the
-// file's own columns written `column + 0`: the same values, but no index
-// on them, so it cannot choose to start from a set (all the dogs) and sort
-// it; it reads the pictures in score order and stops at the page's end.
-// MariaDB keeps the plain columns: with `column + 0 IN (subquery) OR …` it
-// returned too few rows (the property test caught it: `has:animal OR
-// kind:raw` lost three of four captures), and its planner walks the score
-// index on its own where that pays.
+// The set a driven search starts from: an `IN (subquery)` over a plain
+// indexed column of the picture (its content, its capture) or the capture's
+// own indexed columns (time, GPS latitude), so the database reads that set
+// first and joins the rest to it. None for a leaf that is no such set.
+macro_rules! driver {
+    ($name:ident, $db:ty, $src:ty) => {
+        fn $name(l: &Leaf) -> Option<Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>>> {
+            type B = Box<dyn BoxableExpression<$src, $db, SqlType = Nullable<Bool>>>;
+            let content = files::content_hash;
+            Some(match l {
+                Leaf::Classes(c) => Box::new(
+                    content.eq_any(
+                        detections::table
+                            .filter(detections::class_name.eq_any(c.clone()))
+                            .select(detections::content_hash.nullable()),
+                    ),
+                ) as B,
+                Leaf::People(ids) => Box::new(
+                    content.eq_any(
+                        face_people::table
+                            .inner_join(faces::table)
+                            .filter(face_people::person_id.eq_any(ids.clone()))
+                            .filter(face_people::source.ne("rejected"))
+                            .select(faces::content_hash.nullable()),
+                    ),
+                ),
+                Leaf::Faces { model, lo, hi } => Box::new(
+                    content.eq_any(
+                        face_runs::table
+                            .filter(face_runs::model.eq(model.clone()))
+                            .filter(face_runs::counted.between(*lo as i32, hi.map_or(i32::MAX, |h| h as i32)))
+                            .filter(face_runs::error.is_null())
+                            .select(face_runs::content_hash.nullable()),
+                    ),
+                ),
+                Leaf::Eyes { model, closed } => {
+                    let runs = face_runs::table
+                        .filter(face_runs::model.eq(model.clone()))
+                        .filter(face_runs::error.is_null())
+                        .select(face_runs::content_hash.nullable());
+                    if *closed {
+                        Box::new(content.eq_any(runs.filter(face_runs::eyes_closed.gt(0))))
+                    } else {
+                        Box::new(
+                            content
+                                .eq_any(runs.filter(face_runs::eyes_closed.eq(0)).filter(face_runs::eyes_open.gt(0))),
+                        )
+                    }
+                }
+                Leaf::Duplicated => {
+                    Box::new(content.eq_any(duplicate_hashes::table.select(duplicate_hashes::content_hash.nullable())))
+                }
+                Leaf::Taxa(ids) => Box::new(
+                    files::capture_id.eq_any(
+                        capture_taxa::table
+                            .filter(capture_taxa::node_id.eq_any(ids.clone()))
+                            .select(capture_taxa::capture_id.nullable()),
+                    ),
+                ),
+                Leaf::Taken(ranges) => {
+                    let ((a0, b0), rest) = ranges.split_first()?;
+                    let t = captures::taken_local_ms;
+                    let mut any: B = Box::new(t.ge(*a0).and(t.lt(*b0)));
+                    for (a, b) in rest {
+                        any = Box::new(any.or(t.ge(*a).and(t.lt(*b))));
+                    }
+                    any
+                }
+                // The latitude band (indexed) and the distance itself: the
+                // driver leaves the rest of the filter, so it is exact.
+                Leaf::Near { lat, lon, km } => {
+                    let dlat = km / KM_PER_DEGREE;
+                    let c = lat.to_radians().cos() * KM_PER_DEGREE;
+                    let k = KM_PER_DEGREE;
+                    Box::new(
+                        captures::gps_lat.between(lat - dlat, lat + dlat).and(
+                            ((captures::gps_lon - *lon) * c * ((captures::gps_lon - *lon) * c)
+                                + (captures::gps_lat - *lat) * k * ((captures::gps_lat - *lat) * k))
+                                .le(km * km),
+                        ),
+                    )
+                }
+                _ => return None,
+            })
+        }
+    };
+}
+
+// The walk reads the best pictures in score order and tests each; the
+// indexed columns a leaf tests are written `column + 0` there (the same
+// values, no index: the capture's time and latitude, and on SQLite the
+// file's content, capture and id), so the database cannot choose to start
+// from a set and sort it. (MariaDB keeps the file's plain columns: its
+// probes are dependent subqueries that cannot drive, and with `column + 0
+// IN (subquery) OR …` it once returned too few rows.) A driven phase also
+// hides the score (`score + 0`): it starts from its driver alone and
+// sorts what passed.
 compiler!(
     walk_sqlite,
     diesel::sqlite::Sqlite,
@@ -384,13 +492,73 @@ compiler!(
     true,
     files::content_hash + 0i64,
     files::capture_id + 0i64,
-    files::id + 0i64
+    files::id + 0i64,
+    analyses::score,
+    captures::taken_local_ms + 0i64,
+    captures::gps_lat + 0.0
 );
-compiler!(walk_mysql, diesel::mysql::Mysql, Scored, true, files::content_hash, files::capture_id, files::id);
-compiler!(scored_sqlite, diesel::sqlite::Sqlite, Scored, true, files::content_hash, files::capture_id, files::id);
-compiler!(scored_mysql, diesel::mysql::Mysql, Scored, true, files::content_hash, files::capture_id, files::id);
-compiler!(unscored_sqlite, diesel::sqlite::Sqlite, Unscored, false, files::content_hash, files::capture_id, files::id);
-compiler!(unscored_mysql, diesel::mysql::Mysql, Unscored, false, files::content_hash, files::capture_id, files::id);
+compiler!(
+    walk_mysql,
+    diesel::mysql::Mysql,
+    Scored,
+    true,
+    files::content_hash,
+    files::capture_id,
+    files::id,
+    analyses::score,
+    captures::taken_local_ms + 0i64,
+    captures::gps_lat + 0.0
+);
+compiler!(
+    driven_sqlite,
+    diesel::sqlite::Sqlite,
+    Scored,
+    true,
+    files::content_hash + 0i64,
+    files::capture_id + 0i64,
+    files::id + 0i64,
+    analyses::score + 0.0,
+    captures::taken_local_ms + 0i64,
+    captures::gps_lat + 0.0
+);
+compiler!(
+    driven_mysql,
+    diesel::mysql::Mysql,
+    Scored,
+    true,
+    files::content_hash,
+    files::capture_id,
+    files::id,
+    analyses::score + 0.0,
+    captures::taken_local_ms + 0i64,
+    captures::gps_lat + 0.0
+);
+driver!(driver_sqlite, diesel::sqlite::Sqlite, Scored);
+driver!(driver_mysql, diesel::mysql::Mysql, Scored);
+compiler!(
+    unscored_sqlite,
+    diesel::sqlite::Sqlite,
+    Unscored,
+    false,
+    files::content_hash,
+    files::capture_id,
+    files::id,
+    analyses::score,
+    captures::taken_local_ms,
+    captures::gps_lat
+);
+compiler!(
+    unscored_mysql,
+    diesel::mysql::Mysql,
+    Unscored,
+    false,
+    files::content_hash,
+    files::capture_id,
+    files::id,
+    analyses::score,
+    captures::taken_local_ms,
+    captures::gps_lat
+);
 
 /// `%text%` with `\`, `%` and `_` escaped.
 fn like_pattern(s: &str) -> String {
@@ -441,22 +609,107 @@ impl Filter {
             Filter::Leaf(l) => *l == Leaf::Missing,
         }
     }
+
+    /// The same filter with nested ANDs and ORs flattened, and alternatives
+    /// of one kind made one leaf (`has:cat OR has:dog` is the classes
+    /// {cat, dog}; `tag:A OR tag:B` the nodes of both): the same pictures
+    /// pass, and the merged leaf is one set a search can start from.
+    pub fn simplified(self) -> Filter {
+        match self {
+            Filter::All(v) => {
+                let mut out = Vec::new();
+                for f in v.into_iter().map(Filter::simplified) {
+                    match f {
+                        Filter::All(w) => out.extend(w),
+                        f => out.push(f),
+                    }
+                }
+                if out.len() == 1 {
+                    out.pop().unwrap_or(Filter::All(vec![]))
+                } else {
+                    Filter::All(out)
+                }
+            }
+            Filter::Any(v) => {
+                let mut out: Vec<Filter> = Vec::new();
+                for f in v.into_iter().map(Filter::simplified) {
+                    let parts = match f {
+                        Filter::Any(w) => w,
+                        f => vec![f],
+                    };
+                    for f in parts {
+                        let merged = out.iter_mut().any(|o| match (o, &f) {
+                            (Filter::Leaf(Leaf::Classes(a)), Filter::Leaf(Leaf::Classes(b))) => {
+                                a.extend(b.iter().cloned());
+                                true
+                            }
+                            (Filter::Leaf(Leaf::People(a)), Filter::Leaf(Leaf::People(b)))
+                            | (Filter::Leaf(Leaf::Taxa(a)), Filter::Leaf(Leaf::Taxa(b))) => {
+                                a.extend(b.iter().copied());
+                                true
+                            }
+                            (Filter::Leaf(Leaf::Taken(a)), Filter::Leaf(Leaf::Taken(b))) => {
+                                a.extend(b.iter().copied());
+                                true
+                            }
+                            _ => false,
+                        });
+                        if !merged {
+                            out.push(f);
+                        }
+                    }
+                }
+                if out.len() == 1 {
+                    out.pop().unwrap_or(Filter::Any(vec![]))
+                } else {
+                    Filter::Any(out)
+                }
+            }
+            Filter::Not(e) => Filter::Not(Box::new(e.simplified())),
+            Filter::Leaf(l) => Filter::Leaf(l),
+        }
+    }
+
+    /// The leaves every passing picture must pass (the top level's AND),
+    /// with their place in it.
+    pub fn required(&self) -> Vec<(usize, &Leaf)> {
+        match self {
+            Filter::All(v) => v
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| match f {
+                    Filter::Leaf(l) => Some((i, l)),
+                    _ => None,
+                })
+                .collect(),
+            Filter::Leaf(l) => vec![(0, l)],
+            _ => vec![],
+        }
+    }
+
+    /// The filter without its required leaf at `at` (see [`Filter::required`]).
+    pub fn without(&self, at: usize) -> Filter {
+        match self {
+            Filter::All(v) => {
+                Filter::All(v.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, f)| f.clone()).collect())
+            }
+            _ => Filter::All(vec![]),
+        }
+    }
 }
 
-/// How many of the best contents a search walks down the score index
-/// before it lets the database start from the filter's sets instead.
-pub const WALK: i64 = 20_000;
-
 /// Which pictures a page reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
-    /// Those scoring at least this, best first, read down the score index
-    /// (the filter tested on each): quick when matches are not rare.
-    Walk(f64),
-    /// Those with a score below this (all, with None), best first, the
-    /// database starting from the filter's sets: quick when matches are rare.
-    Scored(Option<f64>),
-    /// Then those without one (not analysed yet, or failed), by id.
+    /// Those scoring at least `lo` and below `hi` (no upper bound with
+    /// None), best first, read down the score index with the filter tested
+    /// on each: quick when matches are not rare.
+    Walk { lo: f64, hi: Option<f64> },
+    /// Those scoring below `below` (all, with None) in the `driver` set,
+    /// the database starting from that set, the filter tested on each and
+    /// what passed sorted by score: quick when the set is small.
+    Driven { driver: Leaf, below: Option<f64> },
+    /// Then those without a score (not analysed yet, or failed), by id.
     Unscored,
 }
 
@@ -474,7 +727,7 @@ macro_rules! base_filter {
 }
 
 macro_rules! scored_query {
-    ($f:expr, $compile:ident, $db:ty, $lo:expr, $below:expr) => {{
+    ($f:expr, $compile:ident, $db:ty, $lo:expr, $hi:expr) => {{
         let mut q = files::table
             .inner_join(analyses::table)
             .inner_join(captures::table)
@@ -483,13 +736,42 @@ macro_rules! scored_query {
         if let Some(lo) = $lo {
             q = q.filter(analyses::score.ge(lo));
         }
-        if let Some(b) = $below {
-            q = q.filter(analyses::score.lt(b));
+        if let Some(hi) = $hi {
+            q = q.filter(analyses::score.lt(hi));
         }
-        // Ties in the order of the score index: (score, content).
+        // Ties in the order of the score index: (score, content). (Not
+        // the file too: on MariaDB a key from a second table makes it sort
+        // every match instead of walking the index.)
         base_filter!(q, $f).filter($compile($f)).order((analyses::score.desc(), analyses::content_hash.desc())).select(
             (files::id, files::capture_id, files::root_id, files::rel_path, files::content_hash, analyses::score),
         )
+    }};
+}
+
+// A driven phase: the score hidden from the planner (`score + 0`), so it
+// cannot prefer the score index; the driver set first, then a sort.
+macro_rules! driven_query {
+    ($f:expr, $compile:ident, $driver:ident, $db:ty, $leaf:expr, $below:expr) => {{
+        let hidden = analyses::score + 0.0;
+        let mut q = files::table
+            .inner_join(analyses::table)
+            .inner_join(captures::table)
+            .filter(analyses::score.is_not_null())
+            .into_boxed::<$db>();
+        if let Some(b) = $below {
+            q = q.filter(hidden.lt(b));
+        }
+        if let Some(d) = $driver($leaf) {
+            q = q.filter(d);
+        }
+        base_filter!(q, $f).filter($compile($f)).order((hidden.desc(), analyses::content_hash.desc())).select((
+            files::id,
+            files::capture_id,
+            files::root_id,
+            files::rel_path,
+            files::content_hash,
+            analyses::score,
+        ))
     }};
 }
 
@@ -520,24 +802,24 @@ type Row = (i64, Option<i64>, i64, String, Option<ContentHash>, Option<f64>);
 macro_rules! with_phase_query {
     ($conn:expr, $f:expr, $phase:expr, |$c:ident, $q:ident, $db:ident, $sqlite:ident| $body:expr) => {
         match ($conn, $phase) {
-            (crate::Conn::Sqlite($c), Phase::Walk(lo)) => {
+            (crate::Conn::Sqlite($c), Phase::Walk { lo, hi }) => {
                 type $db = diesel::sqlite::Sqlite;
-                let ($sqlite, $q) = (true, scored_query!($f, walk_sqlite, $db, Some(lo), None::<f64>));
+                let ($sqlite, $q) = (true, scored_query!($f, walk_sqlite, $db, Some(*lo), *hi));
                 $body
             }
-            (crate::Conn::Mysql($c), Phase::Walk(lo)) => {
+            (crate::Conn::Mysql($c), Phase::Walk { lo, hi }) => {
                 type $db = diesel::mysql::Mysql;
-                let ($sqlite, $q) = (false, scored_query!($f, walk_mysql, $db, Some(lo), None::<f64>));
+                let ($sqlite, $q) = (false, scored_query!($f, walk_mysql, $db, Some(*lo), *hi));
                 $body
             }
-            (crate::Conn::Sqlite($c), Phase::Scored(below)) => {
+            (crate::Conn::Sqlite($c), Phase::Driven { driver, below }) => {
                 type $db = diesel::sqlite::Sqlite;
-                let ($sqlite, $q) = (true, scored_query!($f, scored_sqlite, $db, None::<f64>, below));
+                let ($sqlite, $q) = (true, driven_query!($f, driven_sqlite, driver_sqlite, $db, driver, *below));
                 $body
             }
-            (crate::Conn::Mysql($c), Phase::Scored(below)) => {
+            (crate::Conn::Mysql($c), Phase::Driven { driver, below }) => {
                 type $db = diesel::mysql::Mysql;
-                let ($sqlite, $q) = (false, scored_query!($f, scored_mysql, $db, None::<f64>, below));
+                let ($sqlite, $q) = (false, driven_query!($f, driven_mysql, driver_mysql, $db, driver, *below));
                 $body
             }
             (crate::Conn::Sqlite($c), Phase::Unscored) => {
@@ -554,10 +836,28 @@ macro_rules! with_phase_query {
     };
 }
 
+/// How many rows a set is counted to at most when a search weighs where
+/// to start ([`Catalog::driver_size`]): beyond it, a set is too big to
+/// start from.
+pub const SIZE_CAP: i64 = 100_000;
+
+// The size of one set, counted to [`SIZE_CAP`] + 1 at most: a probe past
+// the cap (one index range step per row), then an exact count below it.
+macro_rules! capped_count {
+    ($c:expr, $q:expr, $col:expr) => {{
+        let past: Option<i64> = $q.select($col).offset(SIZE_CAP).first($c).optional()?;
+        if past.is_some() {
+            SIZE_CAP + 1
+        } else {
+            $q.count().get_result::<i64>($c)?
+        }
+    }};
+}
+
 impl Catalog {
     /// Files passing a filter, in one phase's order: `limit` of them after
     /// the first `offset`.
-    pub fn search_files(&mut self, f: &Filter, phase: Phase, offset: i64, limit: i64) -> Result<Vec<SearchRow>> {
+    pub fn search_files(&mut self, f: &Filter, phase: &Phase, offset: i64, limit: i64) -> Result<Vec<SearchRow>> {
         let rows: Vec<Row> =
             with_phase_query!(&mut self.conn, f, phase, |c, q, _Db, _sqlite| q.offset(offset).limit(limit).load(c)?);
         Ok(rows
@@ -573,23 +873,10 @@ impl Catalog {
             .collect())
     }
 
-    /// The SQL of each phase (with its bound values) and the database's
-    /// plan for it: `hma search --explain`.
-    pub fn explain_search(&mut self, f: &Filter, limit: i64) -> Result<Vec<(Phase, String, Vec<String>)>> {
-        let mut out = Vec::new();
-        for phase in self.search_phases(true)? {
-            let sql = with_phase_query!(&mut self.conn, f, phase, |_c, q, Db, _sqlite| diesel::debug_query::<Db, _>(
-                &q.limit(limit)
-            )
-            .to_string());
-            out.push((phase, sql, self.query_plan(f, phase, limit)?));
-        }
-        Ok(out)
-    }
-
-    /// The database's own plan of one phase's query: `EXPLAIN QUERY PLAN`
-    /// (SQLite) or `EXPLAIN` (MariaDB) in front of the very statement.
-    fn query_plan(&mut self, f: &Filter, phase: Phase, limit: i64) -> Result<Vec<String>> {
+    /// One phase's SQL (with its bound values) and the database's plan for
+    /// it (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on MariaDB, in front of
+    /// the very statement): `hma search --explain`.
+    pub fn explain_phase(&mut self, f: &Filter, phase: &Phase, limit: i64) -> Result<(String, Vec<String>)> {
         #[derive(QueryableByName)]
         struct SqlitePlan {
             #[diesel(sql_type = Text)]
@@ -626,27 +913,73 @@ impl Catalog {
                 })
                 .collect::<Vec<_>>()
         };
-        Ok(with_phase_query!(&mut self.conn, f, phase, |c, q, _Db, is_sqlite| if is_sqlite {
+        let sql = with_phase_query!(&mut self.conn, f, phase, |_c, q, Db, _sqlite| diesel::debug_query::<Db, _>(
+            &q.limit(limit)
+        )
+        .to_string());
+        let plan = with_phase_query!(&mut self.conn, f, phase, |c, q, _Db, is_sqlite| if is_sqlite {
             sqlite(Explain("EXPLAIN QUERY PLAN ", q.limit(limit)).load(c)?)
         } else {
             mysql(Explain("EXPLAIN ", q.limit(limit)).load(c)?)
-        }))
+        });
+        Ok((sql, plan))
     }
 
-    /// The order a search reads pictures in: the best [`WALK`] down the
-    /// score index (quick when matches are common), the rest of the scored
-    /// ones from the filter's sets (quick when they are rare), then, when
-    /// asked, those without a score.
-    pub fn search_phases(&mut self, unscored: bool) -> Result<Vec<Phase>> {
-        let floor = self.score_at_rank(WALK)?;
-        let mut phases = vec![Phase::Walk(floor.unwrap_or(f64::MIN))];
-        if floor.is_some() {
-            phases.push(Phase::Scored(floor));
+    /// How many rows the set a leaf names has, counted to [`SIZE_CAP`] + 1
+    /// at most (a face, detection or link each, so about the pictures it
+    /// holds); None for a leaf that is no set a search can start from.
+    pub fn driver_size(&mut self, l: &Leaf) -> Result<Option<i64>> {
+        macro_rules! size {
+            ($q:expr, $col:expr) => {
+                with_conn!(self, c => capped_count!(c, $q, $col))
+            };
         }
-        if unscored {
-            phases.push(Phase::Unscored);
-        }
-        Ok(phases)
+        Ok(Some(match l {
+            Leaf::Classes(v) => size!(detections::table.filter(detections::class_name.eq_any(v)), detections::id),
+            Leaf::People(ids) => size!(
+                face_people::table
+                    .filter(face_people::person_id.eq_any(ids))
+                    .filter(face_people::source.ne("rejected")),
+                face_people::id
+            ),
+            Leaf::Faces { model, lo, hi } => size!(
+                face_runs::table
+                    .filter(face_runs::model.eq(model))
+                    .filter(face_runs::counted.between(*lo as i32, hi.map_or(i32::MAX, |h| h as i32))),
+                face_runs::content_hash
+            ),
+            Leaf::Eyes { model, closed } => {
+                let runs = face_runs::table.filter(face_runs::model.eq(model)).filter(face_runs::error.is_null());
+                if *closed {
+                    size!(runs.filter(face_runs::eyes_closed.gt(0)), face_runs::content_hash)
+                } else {
+                    size!(
+                        runs.filter(face_runs::eyes_closed.eq(0)).filter(face_runs::eyes_open.gt(0)),
+                        face_runs::content_hash
+                    )
+                }
+            }
+            Leaf::Duplicated => size!(duplicate_hashes::table, duplicate_hashes::content_hash),
+            Leaf::Taxa(ids) => size!(capture_taxa::table.filter(capture_taxa::node_id.eq_any(ids)), capture_taxa::id),
+            Leaf::Taken(ranges) => {
+                let mut n = 0;
+                for (a, b) in ranges {
+                    n += size!(
+                        captures::table.filter(captures::taken_local_ms.ge(a)).filter(captures::taken_local_ms.lt(b)),
+                        captures::id
+                    );
+                    if n > SIZE_CAP {
+                        break;
+                    }
+                }
+                n.min(SIZE_CAP + 1)
+            }
+            Leaf::Near { lat, km, .. } => {
+                let dlat = km / KM_PER_DEGREE;
+                size!(captures::table.filter(captures::gps_lat.between(lat - dlat, lat + dlat)), captures::id)
+            }
+            _ => return Ok(None),
+        }))
     }
 
     /// The score of the `rank`-th best analysed content (0-based), None
