@@ -864,6 +864,8 @@ pub struct ScoredPages {
     want: i64,
     returned: i64,
     sizes: Option<Vec<(usize, Leaf, i64)>>,
+    /// The set the scored pictures below the walk were read from.
+    driver: Option<(usize, Leaf, i64)>,
     steps: Vec<Step>,
 }
 
@@ -904,6 +906,7 @@ impl ScoredPages {
             want: 0,
             returned: 0,
             sizes: None,
+            driver: None,
             steps: Vec::new(),
         })
     }
@@ -938,6 +941,21 @@ impl ScoredPages {
         }
     }
 
+    /// The smallest set every match is in (its place in the filter, the
+    /// leaf, its capped size), the sizes counted once.
+    fn smallest(&mut self, cat: &mut Catalog) -> Result<Option<(usize, Leaf, i64)>> {
+        if self.sizes.is_none() {
+            let mut sizes = Vec::new();
+            for (at, leaf) in self.filter.required() {
+                if let Some(n) = cat.driver_size(leaf)? {
+                    sizes.push((at, leaf.clone(), n));
+                }
+            }
+            self.sizes = Some(sizes);
+        }
+        Ok(self.sizes.iter().flatten().min_by_key(|(_, _, n)| *n).cloned())
+    }
+
     /// Chooses the next phase; false at the end.
     fn plan(&mut self, cat: &mut Catalog) -> Result<bool> {
         if self.finished {
@@ -948,7 +966,25 @@ impl ScoredPages {
             if !self.unscored {
                 return Ok(false);
             }
-            Step { phase: Phase::Unscored, filter: self.filter.clone(), why: "the pictures without a score".into() }
+            // From the driver the scored pictures were read from, or the
+            // smallest set every match is in: without one, every file is
+            // read to find those without a score.
+            let driver = match self.driver.clone() {
+                Some(d) => Some(d),
+                None => self.smallest(cat)?.filter(|(_, _, n)| *n <= hma_catalog::search::SIZE_CAP),
+            };
+            match driver {
+                Some((at, leaf, size)) => Step {
+                    phase: Phase::Unscored { driver: Some(leaf) },
+                    filter: self.filter.without(at),
+                    why: format!("the pictures without a score, from the smallest set every match is in ({size} rows)"),
+                },
+                None => Step {
+                    phase: Phase::Unscored { driver: None },
+                    filter: self.filter.clone(),
+                    why: "the pictures without a score (no set every match is in: every file read)".into(),
+                },
+            }
         } else if self.floor.is_none() && self.walked == 0 {
             let lo = cat.score_at_rank(self.first_walk)?;
             self.walked = self.first_walk;
@@ -965,20 +1001,12 @@ impl ScoredPages {
             let need = (self.want - self.found).max(1);
             let density = (self.found as f64 + 0.5) / self.walked as f64;
             let rows_needed = (need as f64 / density).ceil() as i64;
-            if self.sizes.is_none() {
-                let mut sizes = Vec::new();
-                for (at, leaf) in self.filter.required() {
-                    if let Some(n) = cat.driver_size(leaf)? {
-                        sizes.push((at, leaf.clone(), n));
-                    }
-                }
-                self.sizes = Some(sizes);
-            }
-            let smallest = self.sizes.iter().flatten().min_by_key(|(_, _, n)| *n).cloned();
+            let smallest = self.smallest(cat)?;
             let found = format!("{} found in the best {}", self.found, self.walked);
             match smallest {
                 Some((at, driver, size)) if size <= rows_needed && size <= hma_catalog::search::SIZE_CAP => {
                     self.scored_done = true;
+                    self.driver = Some((at, driver.clone(), size));
                     Step {
                         phase: Phase::Driven { driver: driver.clone(), below: self.floor },
                         filter: self.filter.without(at),
@@ -1077,7 +1105,7 @@ pub fn explain(cat: &mut Catalog, query: &str, limit: usize) -> Result<Explained
             phase: match step.phase {
                 Phase::Walk { .. } => "walk down the score index",
                 Phase::Driven { .. } => "from one set, sorted",
-                Phase::Unscored => "without a score",
+                Phase::Unscored { .. } => "without a score",
             },
             why: step.why.clone(),
             sql,

@@ -535,6 +535,8 @@ compiler!(
 );
 driver!(driver_sqlite, diesel::sqlite::Sqlite, Scored);
 driver!(driver_mysql, diesel::mysql::Mysql, Scored);
+driver!(driver_unscored_sqlite, diesel::sqlite::Sqlite, Unscored);
+driver!(driver_unscored_mysql, diesel::mysql::Mysql, Unscored);
 compiler!(
     unscored_sqlite,
     diesel::sqlite::Sqlite,
@@ -709,8 +711,9 @@ pub enum Phase {
     /// the database starting from that set, the filter tested on each and
     /// what passed sorted by score: quick when the set is small.
     Driven { driver: Leaf, below: Option<f64> },
-    /// Then those without a score (not analysed yet, or failed), by id.
-    Unscored,
+    /// Then those without a score (not analysed yet, or failed), by id;
+    /// from the `driver` set when there is one (else every file is read).
+    Unscored { driver: Option<Leaf> },
 }
 
 macro_rules! base_filter {
@@ -776,12 +779,15 @@ macro_rules! driven_query {
 }
 
 macro_rules! unscored_query {
-    ($f:expr, $compile:ident, $db:ty) => {{
-        let q = files::table
+    ($f:expr, $compile:ident, $driver:ident, $db:ty, $leaf:expr) => {{
+        let mut q = files::table
             .left_join(analyses::table)
             .inner_join(captures::table)
             .filter(analyses::score.is_null())
             .into_boxed::<$db>();
+        if let Some(d) = $leaf.as_ref().and_then($driver) {
+            q = q.filter(d);
+        }
         base_filter!(q, $f).filter($compile($f)).order(files::id).select((
             files::id,
             files::capture_id,
@@ -822,14 +828,15 @@ macro_rules! with_phase_query {
                 let ($sqlite, $q) = (false, driven_query!($f, driven_mysql, driver_mysql, $db, driver, *below));
                 $body
             }
-            (crate::Conn::Sqlite($c), Phase::Unscored) => {
+            (crate::Conn::Sqlite($c), Phase::Unscored { driver }) => {
                 type $db = diesel::sqlite::Sqlite;
-                let ($sqlite, $q) = (true, unscored_query!($f, unscored_sqlite, $db));
+                let ($sqlite, $q) =
+                    (true, unscored_query!($f, unscored_sqlite, driver_unscored_sqlite, $db, driver));
                 $body
             }
-            (crate::Conn::Mysql($c), Phase::Unscored) => {
+            (crate::Conn::Mysql($c), Phase::Unscored { driver }) => {
                 type $db = diesel::mysql::Mysql;
-                let ($sqlite, $q) = (false, unscored_query!($f, unscored_mysql, $db));
+                let ($sqlite, $q) = (false, unscored_query!($f, unscored_mysql, driver_unscored_mysql, $db, driver));
                 $body
             }
         }
