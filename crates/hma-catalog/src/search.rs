@@ -717,10 +717,19 @@ pub enum Phase {
 }
 
 macro_rules! base_filter {
-    ($q:expr, $f:expr) => {{
+    ($q:expr, $f:expr) => {
+        base_filter!($q, $f, files::capture_id, files::content_hash)
+    };
+    // In a walk, the file's capture and content written `column + 0`: with
+    // the plain columns MariaDB may read every file with a capture (its
+    // index) and sort them, instead of walking the score index.
+    ($q:expr, $f:expr, walk) => {
+        base_filter!($q, $f, files::capture_id + 0i64, files::content_hash + 0i64)
+    };
+    ($q:expr, $f:expr, $capture:expr, $content:expr) => {{
         let mut q = $q
-            .filter(files::capture_id.is_not_null())
-            .filter(files::content_hash.is_not_null())
+            .filter(($capture).is_not_null())
+            .filter(($content).is_not_null())
             .filter(files::kind.eq_any(PICTURE_KINDS));
         if !$f.mentions_missing() {
             q = q.filter(files::missing.eq(false));
@@ -745,7 +754,7 @@ macro_rules! scored_query {
         // Ties in the order of the score index: (score, content). (Not
         // the file too: on MariaDB a key from a second table makes it sort
         // every match instead of walking the index.)
-        base_filter!(q, $f).filter($compile($f)).order((analyses::score.desc(), analyses::content_hash.desc())).select(
+        base_filter!(q, $f, walk).filter($compile($f)).order((analyses::score.desc(), analyses::content_hash.desc())).select(
             (files::id, files::capture_id, files::root_id, files::rel_path, files::content_hash, analyses::score),
         )
     }};
