@@ -830,6 +830,13 @@ pub const FIRST_WALK: i64 = 2_000;
 /// The most one later walk window reads.
 const MAX_WINDOW: i64 = 250_000;
 
+/// How many more pictures a walk reads next: half again what the guess
+/// says it needs, at least as many as walked so far (a wrong guess costs
+/// a few doublings, not one step per page), at most [`MAX_WINDOW`].
+fn next_window(rows_needed: i64, walked: i64) -> i64 {
+    rows_needed.saturating_add(rows_needed / 2).max(walked).min(MAX_WINDOW)
+}
+
 /// A query's scored pictures, a page at a time, best first (the
 /// lightbox's list with a query), read in the cheapest order it can tell:
 ///
@@ -1017,7 +1024,7 @@ impl ScoredPages {
                     }
                 }
                 _ => {
-                    let window = (rows_needed + rows_needed / 2).clamp(self.walked, MAX_WINDOW);
+                    let window = next_window(rows_needed, self.walked);
                     let lo = cat.score_at_rank(self.walked + window)?;
                     let hi = self.floor;
                     self.walked += window;
@@ -1270,6 +1277,16 @@ mod tests {
             Err(EngineError::Query { column, .. }) => column,
             other => panic!("{q:?} parsed: {other:?}"),
         }
+    }
+
+    #[test]
+    fn walk_windows_grow_and_stay_bounded() {
+        assert_eq!(next_window(100, 2_000), 2_000);
+        assert_eq!(next_window(10_000, 2_000), 15_000);
+        assert_eq!(next_window(i64::MAX, 2_000), MAX_WINDOW);
+        // Past the largest window (a word nothing has, a million pictures):
+        // one more window, no panic.
+        assert_eq!(next_window(50, 3 * MAX_WINDOW), MAX_WINDOW);
     }
 
     #[test]

@@ -754,9 +754,17 @@ macro_rules! scored_query {
         // Ties in the order of the score index: (score, content). (Not
         // the file too: on MariaDB a key from a second table makes it sort
         // every match instead of walking the index.)
-        base_filter!(q, $f, walk).filter($compile($f)).order((analyses::score.desc(), analyses::content_hash.desc())).select(
-            (files::id, files::capture_id, files::root_id, files::rel_path, files::content_hash, analyses::score),
-        )
+        base_filter!(q, $f, walk)
+            .filter($compile($f))
+            .order((analyses::score.desc(), analyses::content_hash.desc()))
+            .select((
+                files::id,
+                files::capture_id,
+                files::root_id,
+                files::rel_path,
+                files::content_hash,
+                analyses::score,
+            ))
     }};
 }
 
@@ -839,8 +847,7 @@ macro_rules! with_phase_query {
             }
             (crate::Conn::Sqlite($c), Phase::Unscored { driver }) => {
                 type $db = diesel::sqlite::Sqlite;
-                let ($sqlite, $q) =
-                    (true, unscored_query!($f, unscored_sqlite, driver_unscored_sqlite, $db, driver));
+                let ($sqlite, $q) = (true, unscored_query!($f, unscored_sqlite, driver_unscored_sqlite, $db, driver));
                 $body
             }
             (crate::Conn::Mysql($c), Phase::Unscored { driver }) => {
