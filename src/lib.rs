@@ -14,6 +14,7 @@ pub mod capture;
 pub mod cull;
 pub mod detect;
 pub mod dupes;
+pub mod events;
 pub mod export;
 pub mod faces;
 pub mod groups;
@@ -31,6 +32,7 @@ pub mod scoring;
 pub mod search;
 pub mod serve;
 pub mod sidecar;
+pub mod spread;
 pub mod tags;
 pub mod taxonomy;
 

@@ -64,6 +64,10 @@ enum Command {
     Export(cull::ExportArgs),
     /// Near-duplicate, burst and exact-copy groups, each with its best picture and why.
     Groups,
+    /// Group the photos into events (gaps against your own shooting rhythm, and
+    /// changes of place; scans keep them) and list them, newest first: time,
+    /// size, best photo, people, place.
+    Events(analysis::EventsArgs),
     /// Find people, pets and objects (YOLOv12n, 80 COCO classes, run natively) in
     /// every picture not looked at yet; stored with boxes and linked to the COCO taxonomy.
     Detect(detect::DetectArgs),
@@ -166,6 +170,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Analyze(a) => analysis::analyze(a, env),
         Command::Top(a) => analysis::top(a, env),
         Command::Groups => analysis::groups(env),
+        Command::Events(a) => analysis::events(a, env),
         Command::Quality(a) => analysis::quality(a, env),
         Command::Mark(a) => cull::mark(a, env),
         Command::Export(a) => cull::export(a, env),

@@ -130,9 +130,11 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
         }
     }
     if total.wrote && !total.cancelled {
-        // New GPS positions get their place, new XMP keywords their tags.
+        // New GPS positions get their place, new XMP keywords their tags,
+        // new and changed times their events.
         crate::places::update(cat, ctx)?;
         crate::tags::sync_keywords(cat, ctx)?;
+        crate::events::update(cat, ctx)?;
     }
     if total.wrote || !stats_were_current {
         cat.refresh_stats(ctx.now())?;

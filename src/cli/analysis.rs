@@ -151,6 +151,14 @@ pub struct TopArgs {
     /// Only photos a search finds ('person:Anna place:Bavaria -flag:reject'; see `hma search`).
     #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
     pub query: Option<String>,
+    /// Spread the list over events, people and months: at most --per-event from
+    /// one event, each named person early, nobody in every photo, months in
+    /// proportion; each pick says why (its first explain line).
+    #[arg(long)]
+    pub spread: bool,
+    /// With --spread: the most photos from one event.
+    #[arg(long, value_name = "K", default_value_t = hma::spread::PER_EVENT, requires = "spread")]
+    pub per_event: usize,
 }
 
 pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
@@ -171,7 +179,13 @@ pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
         },
         query: a.query.clone(),
     };
-    let top = match hma::rank::top_of(&mut cat, &places, &q) {
+    let top = if a.spread {
+        hma::events::update(&mut cat, &env.ctx)?;
+        hma::spread::spread(&mut cat, &places, &q, a.per_event)
+    } else {
+        hma::rank::top_of(&mut cat, &places, &q)
+    };
+    let top = match top {
         Err(e @ hma::EngineError::Query { .. }) => {
             eprintln!("{e}");
             return Ok(exit::USAGE);
@@ -207,6 +221,41 @@ pub fn groups(env: &Env) -> anyhow::Result<u8> {
             }
         }
         println!("{} groups", groups.len());
+    })?;
+    Ok(exit::OK)
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Only the newest N events.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+pub fn events(a: &EventsArgs, env: &Env) -> anyhow::Result<u8> {
+    let mut cat = env.open()?;
+    let s = hma::events::update(&mut cat, &env.ctx)?;
+    let places = Places::load(&mut cat, &env.ctx.machine)?;
+    let events = hma::events::list(&mut cat, &places, a.limit)?;
+    env.print(&events, |events| {
+        println!(
+            "{} photos with a time in {} events ({} new, {} gone; {} photos moved to another event)",
+            s.captures, s.events, s.new_events, s.removed_events, s.moved
+        );
+        for e in events {
+            println!(
+                "{} – {}  {:>5} photo{}  {}{}",
+                e.start,
+                e.end,
+                e.count,
+                if e.count == 1 { " " } else { "s" },
+                e.place.as_deref().unwrap_or("(no place)"),
+                if e.people.is_empty() { String::new() } else { format!("  with {}", e.people.join(", ")) }
+            );
+            if let Some(b) = &e.best {
+                println!("    best {:.2} {}", b.score, b.path);
+            }
+        }
     })?;
     Ok(exit::OK)
 }

@@ -20,6 +20,7 @@ mod analysis;
 mod captures;
 mod decisions;
 mod detections;
+mod events;
 mod faces;
 mod files;
 pub mod models;
@@ -50,6 +51,7 @@ diesel::define_sql_function! {
 pub use analysis::*;
 pub use decisions::*;
 pub use detections::*;
+pub use events::*;
 pub use faces::*;
 pub use files::*;
 /// Content hashes go in and out of the catalogue as themselves (BIGINT, same bits).

@@ -180,6 +180,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    events (id) {
+        id -> BigInt,
+        start_ms -> BigInt,
+        end_ms -> BigInt,
+        captures -> Integer,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    capture_events (capture_id) {
+        capture_id -> BigInt,
+        event_id -> BigInt,
+    }
+}
+
+diesel::table! {
     saved_searches (id) {
         id -> BigInt,
         name -> Text,
@@ -411,4 +428,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     analysis_state,
     job_marks,
     saved_searches,
+    events,
+    capture_events,
 );

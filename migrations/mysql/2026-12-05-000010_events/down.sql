@@ -1,0 +1,2 @@
+DROP TABLE capture_events;
+DROP TABLE events;
