@@ -246,10 +246,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
     // let the database filter, then sort what passed.
     let mut after_content = None;
     let mut after_file = None;
-    let mut searched = match &filter.search {
-        Some(f) => Some(crate::search::ScoredPages::new(cat, f.clone())?),
-        None => None,
-    };
+    let mut searched = filter.search.as_ref().map(|f| crate::search::ScoredPages::new(f.clone()));
     'pages: while out.len() + chosen.len() < n {
         let mut page = if let Some(pages) = searched.as_mut() {
             // A query: its pages in score order, the other filters here.

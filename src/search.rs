@@ -5,8 +5,8 @@
 //! A query is parsed into a typed tree ([`Expr`]) with the column of every
 //! term, its names are resolved against the catalogue (people, places,
 //! tags; a name nobody has matches nothing and says so in a note), and the
-//! result ([`hma_catalog::search::Filter`]) is compiled by the catalogue
-//! into one Diesel query for either backend. Terms are joined by AND when
+//! result ([`hma_catalog::search::Filter`]) is read in steps
+//! ([`ScoredPages`]), each one Diesel query for either backend. Terms are joined by AND when
 //! side by side; `OR`, `NOT` or `-`, parentheses and quoted values
 //! (`place:"New York"`) as in a web search.
 //!
@@ -775,7 +775,7 @@ pub fn search_walking(
 ) -> Result<SearchResult> {
     let e = parse(query)?;
     let r = resolve(cat, &e)?;
-    let pages = ScoredPages::walking(cat, r.filter, true, first_walk)?;
+    let pages = ScoredPages::walking(r.filter, true, first_walk);
     let hits = run_pages(cat, places, pages, limit)?;
     Ok(SearchResult { hits, notes: r.notes })
 }
@@ -783,8 +783,13 @@ pub fn search_walking(
 fn run_pages(cat: &mut Catalog, places: &Places, mut pages: ScoredPages, limit: usize) -> Result<Vec<SearchHit>> {
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
+    // Pictures of one capture (RAW + JPEG) count once: once a page had
+    // such, twice what is missing is asked for, as each page reads its step
+    // again from the start and halving pages would cost more.
+    let mut twins = false;
     'pages: loop {
-        let got = pages.next(cat, (limit - rows.len()).max(1) as i64)?;
+        let missing = limit - rows.len();
+        let got = pages.next(cat, (if twins { 2 * missing } else { missing }) as i64)?;
         if got.is_empty() {
             break;
         }
@@ -795,6 +800,8 @@ fn run_pages(cat: &mut Catalog, places: &Places, mut pages: ScoredPages, limit: 
                 if rows.len() >= limit {
                     break 'pages;
                 }
+            } else {
+                twins = true;
             }
         }
     }
@@ -844,7 +851,8 @@ fn next_window(rows_needed: i64, walked: i64) -> i64 {
 ///    tested on each (matches are common: done here);
 /// 2. from what that found, how far a walk must go for the rest; if one
 ///    of the sets every match is in (a person, a class, a place or tag,
-///    a time range, an area, a face count) is smaller than that, the
+///    a time range, an area, a face count, eyes, duplicates) is smaller
+///    than that, the
 ///    pictures below the walk are read from that set and sorted
 ///    (`Driven`); else the walk goes on, a window sized by the same guess,
 ///    and the choice is made again after it;
@@ -886,20 +894,20 @@ pub struct Step {
 
 impl ScoredPages {
     /// The scored pictures only (what the lightbox lists).
-    pub fn new(cat: &mut Catalog, filter: Filter) -> Result<ScoredPages> {
-        ScoredPages::with(cat, filter, false)
+    pub fn new(filter: Filter) -> ScoredPages {
+        ScoredPages::with(filter, false)
     }
 
     /// Also the pictures without a score, after the rest (`hma search`).
-    pub fn with(cat: &mut Catalog, filter: Filter, unscored: bool) -> Result<ScoredPages> {
-        ScoredPages::walking(cat, filter, unscored, FIRST_WALK)
+    pub fn with(filter: Filter, unscored: bool) -> ScoredPages {
+        ScoredPages::walking(filter, unscored, FIRST_WALK)
     }
 
     /// As [`ScoredPages::with`], the first walk `first_walk` pictures long
     /// (the tests make it short, so that every kind of step is taken on a
     /// small library).
-    pub fn walking(_cat: &mut Catalog, filter: Filter, unscored: bool, first_walk: i64) -> Result<ScoredPages> {
-        Ok(ScoredPages {
+    pub fn walking(filter: Filter, unscored: bool, first_walk: i64) -> ScoredPages {
+        ScoredPages {
             first_walk: first_walk.max(1),
             filter: filter.simplified(),
             unscored,
@@ -915,7 +923,7 @@ impl ScoredPages {
             sizes: None,
             driver: None,
             steps: Vec::new(),
-        })
+        }
     }
 
     /// The steps taken so far.
@@ -925,6 +933,9 @@ impl ScoredPages {
 
     /// The next page of at most `n` (empty at the end).
     pub fn next(&mut self, cat: &mut Catalog, n: i64) -> Result<Vec<hma_catalog::search::SearchRow>> {
+        if n <= 0 {
+            return Ok(vec![]);
+        }
         self.want = self.want.max(self.returned + n);
         loop {
             if self.now.is_none() && !self.plan(cat)? {
@@ -1096,7 +1107,7 @@ pub struct ExplainedPhase {
 pub fn explain(cat: &mut Catalog, query: &str, limit: usize) -> Result<Explained> {
     let ast = parse(query)?;
     let r = resolve(cat, &ast)?;
-    let mut pages = ScoredPages::with(cat, r.filter.clone(), true)?;
+    let mut pages = ScoredPages::with(r.filter.clone(), true);
     let mut got = 0;
     while got < limit {
         let rows = pages.next(cat, (limit - got) as i64)?;

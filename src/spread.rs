@@ -113,11 +113,16 @@ pub fn spread(cat: &mut Catalog, places: &Places, q: &TopQuery, per_event: usize
             Some(e) => {
                 let nth = per_ev.get(&e.id).copied().unwrap_or(0);
                 let day = crate::rank::format_local(e.start_ms);
-                let what = if nth == 0 { "best left of" } else { "second from" };
+                let what = match nth {
+                    0 => "best left of".to_string(),
+                    1 => "second from".to_string(),
+                    n => format!("photo {} from", n + 1),
+                };
                 let photos = if e.captures == 1 { "1 photo".to_string() } else { format!("{} photos", e.captures) };
                 why.push(format!("{what} the {} event ({photos})", &day[..10]));
             }
-            None => why.push("in no event (no date)".into()),
+            None if c.entry.taken.is_none() => why.push("in no event (no date)".into()),
+            None => why.push("in no event yet (`hma events` groups them)".into()),
         }
         let new: Vec<&String> = c.entry.people.iter().filter(|p| !per_person.contains_key(*p)).collect();
         if !new.is_empty() {

@@ -469,14 +469,16 @@ catalog_test!(random_queries_find_what_a_plain_filter_finds, |db| {
     let cat = std::cell::RefCell::new(cat);
     let check = |text: &str, holds: &dyn Fn(&Facts) -> bool| {
         let want: BTreeSet<i64> = facts.iter().filter(|f| !f.missing && holds(f)).map(|f| f.capture).collect();
-        // (score, capture) in the order found; captures of one score (copies
-        // of one content) in either order, so they are put in id order.
+        // (score, capture) in the order found, best first; captures of one
+        // score (copies of one content) in either order, put in id order.
         let found = |limit: usize, first_walk: i64| -> Vec<(i64, i64)> {
             let hits = hma::search::search_walking(&mut cat.borrow_mut(), &places, text, limit, first_walk)
                 .unwrap_or_else(|e| panic!("{text}: {e}"))
                 .hits;
             let mut v: Vec<(i64, i64)> =
                 hits.iter().map(|h| ((h.score.unwrap_or(-1.0) * 1e9).round() as i64, h.capture_id)).collect();
+            assert!(v.windows(2).all(|w| w[0].0 >= w[1].0), "{text}: not best first: {v:?}");
+            // Only captures of one score change places (stable sort).
             v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             v
         };
@@ -522,7 +524,7 @@ catalog_test!(random_queries_find_what_a_plain_filter_finds, |db| {
     let steps = |q: &str| -> Vec<hma_catalog::search::Phase> {
         let mut c = cat.borrow_mut();
         let f = hma::search::resolve(&mut c, &hma::search::parse(q).unwrap()).unwrap().filter;
-        let mut pages = hma::search::ScoredPages::walking(&mut c, f, true, 1).unwrap();
+        let mut pages = hma::search::ScoredPages::walking(f, true, 1);
         while !pages.next(&mut c, 1000).unwrap().is_empty() {}
         pages.steps().iter().map(|s| s.phase.clone()).collect()
     };

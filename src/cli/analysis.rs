@@ -157,7 +157,8 @@ pub struct TopArgs {
     #[arg(long)]
     pub spread: bool,
     /// With --spread: the most photos from one event.
-    #[arg(long, value_name = "K", default_value_t = hma::spread::PER_EVENT, requires = "spread")]
+    #[arg(long, value_name = "K", default_value_t = hma::spread::PER_EVENT, requires = "spread",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub per_event: usize,
 }
 
@@ -180,7 +181,10 @@ pub fn top(a: &TopArgs, env: &Env) -> anyhow::Result<u8> {
         query: a.query.clone(),
     };
     let top = if a.spread {
-        hma::events::update(&mut cat, &env.ctx)?;
+        // Scans keep the events; a catalogue from before them is grouped once.
+        if cat.events_count()? == 0 {
+            hma::events::update(&mut cat, &env.ctx)?;
+        }
         hma::spread::spread(&mut cat, &places, &q, a.per_event)
     } else {
         hma::rank::top_of(&mut cat, &places, &q)

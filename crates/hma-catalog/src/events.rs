@@ -78,6 +78,11 @@ impl Catalog {
         )
     }
 
+    /// How many events are stored.
+    pub fn events_count(&mut self) -> Result<i64> {
+        Ok(with_conn!(self, c => events::table.count().get_result(c)?))
+    }
+
     /// The events with these ids.
     pub fn events_by_ids(&mut self, ids: &[i64]) -> Result<Vec<EventRow>> {
         self.by_chunks(ids, |cat, chunk| {

@@ -2,12 +2,15 @@
 //! SQL built from strings. The engine parses a query and resolves its names
 //! (people, places, tags) to ids; what reaches here is a [`Filter`] tree
 //! over a picture file, its content and its capture, compiled into one
-//! `SELECT … FROM files LEFT JOIN analyses … ORDER BY score DESC`.
+//! `SELECT … FROM files ⋈ analyses ⋈ captures … ORDER BY score DESC` per
+//! step of a search ([`Phase`]: a walk down the score index, a start from
+//! one set, the pictures without a score); the engine chooses the steps.
 //!
-//! Every leaf is two-valued (true or false, never NULL): a capture's or a
-//! content's property is an `IN (subquery)` whose subquery selects no NULLs,
-//! and files without a capture or a content are outside the search. So
-//! `NOT` means "does not have", as a person reads it.
+//! Every leaf is two-valued (true or false, never NULL): a leaf about
+//! another table is an `EXISTS` probe (or, for the set a step starts from,
+//! an `IN (subquery)` selecting no NULLs), and files without a capture or a
+//! content are outside the search. So `NOT` means "does not have", as a
+//! person reads it.
 
 use diesel::dsl::{exists, not};
 use diesel::expression::BoxableExpression;
@@ -229,7 +232,7 @@ macro_rules! compiler {
                                 .filter(face_runs::content_hash.nullable().eq($content))
                                 .filter(face_runs::model.eq(model.clone()))
                                 .filter(face_runs::error.is_null())
-                                .filter(face_runs::counted.between(*lo as i32, hi.map_or(i32::MAX, |h| h as i32)))
+                                .filter(face_runs::counted.between(small(*lo), hi.map_or(i32::MAX, small)))
                                 .select(face_runs::content_hash),
                         )
                         .nullable(),
@@ -418,7 +421,7 @@ macro_rules! driver {
                     content.eq_any(
                         face_runs::table
                             .filter(face_runs::model.eq(model.clone()))
-                            .filter(face_runs::counted.between(*lo as i32, hi.map_or(i32::MAX, |h| h as i32)))
+                            .filter(face_runs::counted.between(small(*lo), hi.map_or(i32::MAX, small)))
                             .filter(face_runs::error.is_null())
                             .select(face_runs::content_hash.nullable()),
                     ),
@@ -448,7 +451,9 @@ macro_rules! driver {
                     ),
                 ),
                 Leaf::Taken(ranges) => {
-                    let ((a0, b0), rest) = ranges.split_first()?;
+                    let Some(((a0, b0), rest)) = ranges.split_first() else {
+                        return Some(Box::new(files::id.ne(files::id).nullable()));
+                    };
                     let t = captures::taken_local_ms;
                     let mut any: B = Box::new(t.ge(*a0).and(t.lt(*b0)));
                     for (a, b) in rest {
@@ -562,6 +567,11 @@ compiler!(
     captures::gps_lat
 );
 
+/// A face count as the column holds it (past its range: its end).
+fn small(v: i64) -> i32 {
+    v.clamp(0, i32::MAX as i64) as i32
+}
+
 /// `%text%` with `\`, `%` and `_` escaped.
 fn like_pattern(s: &str) -> String {
     let mut p = String::from("%");
@@ -668,6 +678,8 @@ impl Filter {
                 }
             }
             Filter::Not(e) => Filter::Not(Box::new(e.simplified())),
+            // No range (a month or day no year of the catalogue has): nothing.
+            Filter::Leaf(Leaf::Taken(r)) if r.is_empty() => Filter::Leaf(Leaf::Nothing),
             Filter::Leaf(l) => Filter::Leaf(l),
         }
     }
@@ -781,17 +793,20 @@ macro_rules! driven_query {
         if let Some(b) = $below {
             q = q.filter(hidden.lt(b));
         }
-        if let Some(d) = $driver($leaf) {
-            q = q.filter(d);
-        }
-        base_filter!(q, $f).filter($compile($f)).order((hidden.desc(), analyses::content_hash.desc())).select((
-            files::id,
-            files::capture_id,
-            files::root_id,
-            files::rel_path,
-            files::content_hash,
-            analyses::score,
-        ))
+        // The driver leaf is not in `$f`: a leaf that is no set (never
+        // chosen as one) must find nothing here, not everything.
+        q = q.filter($driver($leaf).unwrap_or_else(|| Box::new(files::id.ne(files::id).nullable())));
+        base_filter!(q, $f)
+            .filter($compile($f))
+            .order((hidden.desc(), analyses::content_hash.desc(), files::id.desc()))
+            .select((
+                files::id,
+                files::capture_id,
+                files::root_id,
+                files::rel_path,
+                files::content_hash,
+                analyses::score,
+            ))
     }};
 }
 
@@ -802,8 +817,8 @@ macro_rules! unscored_query {
             .inner_join(captures::table)
             .filter(analyses::score.is_null())
             .into_boxed::<$db>();
-        if let Some(d) = $leaf.as_ref().and_then($driver) {
-            q = q.filter(d);
+        if let Some(leaf) = $leaf.as_ref() {
+            q = q.filter($driver(leaf).unwrap_or_else(|| Box::new(files::id.ne(files::id).nullable())));
         }
         base_filter!(q, $f).filter($compile($f)).order(files::id).select((
             files::id,
@@ -968,7 +983,8 @@ impl Catalog {
             Leaf::Faces { model, lo, hi } => size!(
                 face_runs::table
                     .filter(face_runs::model.eq(model))
-                    .filter(face_runs::counted.between(*lo as i32, hi.map_or(i32::MAX, |h| h as i32))),
+                    .filter(face_runs::error.is_null())
+                    .filter(face_runs::counted.between(small(*lo), hi.map_or(i32::MAX, small))),
                 face_runs::content_hash
             ),
             Leaf::Eyes { model, closed } => {
