@@ -1048,6 +1048,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn simplified_merges_alternatives_and_empties_nothing() {
+        let f = Filter::Any(vec![
+            Filter::Leaf(Leaf::Classes(vec!["cat".into()])),
+            Filter::Any(vec![Filter::Leaf(Leaf::Classes(vec!["dog".into()])), Filter::Leaf(Leaf::Taxa(vec![1]))]),
+            Filter::Leaf(Leaf::Taxa(vec![2])),
+        ]);
+        assert_eq!(
+            f.simplified(),
+            Filter::Any(vec![
+                Filter::Leaf(Leaf::Classes(vec!["cat".into(), "dog".into()])),
+                Filter::Leaf(Leaf::Taxa(vec![1, 2])),
+            ])
+        );
+        // A day no year of the catalogue has (29 February without a leap
+        // year) is no range: nothing, not a set of size 0 to start from.
+        let f = Filter::All(vec![Filter::Leaf(Leaf::Taken(vec![])), Filter::Leaf(Leaf::Duplicated)]);
+        assert_eq!(f.simplified().required()[0], (0, &Leaf::Nothing));
+    }
+
+    #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(like_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
         assert!((near_km(48.0, 11.0, 48.0, 12.0) - 74.4).abs() < 0.5);
