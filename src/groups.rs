@@ -289,14 +289,17 @@ impl Ranker {
         };
         m.sort_by_cached_key(key);
         let by_faces = if kind == GroupKind::Exact { None } else { self.by_faces(nodes, m) };
-        let why = match by_faces {
-            Some((beaten, reason)) => {
-                let name = |i: u32| {
-                    let f = self.info.get(&nodes[i as usize].file_id);
-                    f.map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
-                };
-                let what = if kind == GroupKind::Burst { "frames of one burst" } else { "near duplicates" };
-                format!(
+        let by_size = if kind == GroupKind::Exact { None } else { self.by_resolution(nodes, m, kind) };
+        let why = match (by_size, by_faces) {
+            (Some(why), _) => why,
+            (None, by_faces) => match by_faces {
+                Some((beaten, reason)) => {
+                    let name = |i: u32| {
+                        let f = self.info.get(&nodes[i as usize].file_id);
+                        f.map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
+                    };
+                    let what = if kind == GroupKind::Burst { "frames of one burst" } else { "near duplicates" };
+                    format!(
                     "best of {} {what}: {} ({:.2}) beats {} ({:.2}, the best overall score) face by face — {reason}",
                     m.len(),
                     name(m[0]),
@@ -304,8 +307,9 @@ impl Ranker {
                     name(beaten),
                     nodes[beaten as usize].score
                 )
-            }
-            None => explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?,
+                }
+                None => explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?,
+            },
         };
         let row = GroupRow { id, kind, best_file_id: nodes[m[0] as usize].file_id, size: m.len() as i32, why };
         let members = m
@@ -321,7 +325,50 @@ impl Ranker {
     }
 }
 
+/// How much lower a full-size picture may score than a much smaller copy
+/// of it (a preview, a web export) and still lead their group.
+pub const CLEARLY_WORSE: f64 = 0.10;
+
 impl Ranker {
+    /// Resolution counts: when the group's best has less than half the
+    /// pixels of its largest member and that one scores less than
+    /// [`CLEARLY_WORSE`] below it, the full-size picture leads (a 400×250
+    /// preview of a wallpaper looks sharper than its 2560×1600 original at
+    /// the size we measure, but only the original prints). Moves it first
+    /// and says why; None when the best stays.
+    fn by_resolution(&self, nodes: &[Node], m: &mut [u32], kind: GroupKind) -> Option<String> {
+        let pixels = |i: u32| -> Option<i64> {
+            let f = self.info.get(&nodes[i as usize].file_id)?;
+            Some(f.width? as i64 * f.height? as i64)
+        };
+        let best = *m.first()?;
+        let (at, large) = m
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| Some((k, i, pixels(i)?)))
+            .max_by(|a, b| a.2.cmp(&b.2).then(b.0.cmp(&a.0)))
+            .map(|(k, i, _)| (k, i))?;
+        let (pb, pl) = (pixels(best)?, pixels(large)?);
+        let (sb, sl) = (nodes[best as usize].score, nodes[large as usize].score);
+        if at == 0 || pl < 2 * pb || sl < sb - CLEARLY_WORSE {
+            return None;
+        }
+        m[..=at].rotate_right(1);
+        let describe = |i: u32| {
+            let f = self.info.get(&nodes[i as usize].file_id);
+            let name = f.map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default();
+            let (w, h) = f.map_or((0, 0), |f| (f.width.unwrap_or(0), f.height.unwrap_or(0)));
+            format!("{name} ({w}×{h}, {:.1} MP, {:.2})", (w as f64 * h as f64) / 1e6, nodes[i as usize].score)
+        };
+        let what = if kind == GroupKind::Burst { "frames of one burst" } else { "near duplicates" };
+        Some(format!(
+            "best of {} {what}: {} over {}: the full-size picture leads unless it scores {CLEARLY_WORSE:.2} or more below",
+            m.len(),
+            describe(large),
+            describe(best)
+        ))
+    }
+
     /// The frames compared with each other face by face
     /// (`hma_vision::score::compare_frames`: eyes, then sharp faces; the
     /// score order where faces do not decide), each ranked by how many of

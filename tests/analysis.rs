@@ -253,6 +253,9 @@ catalog_test!(analyse_group_rank_and_explain, |db| {
     names.sort();
     assert_eq!(names, ["cyclamen-small.jpg", "cyclamen-turned.jpg", "cyclamen.jpg"]);
     assert!(near[0]["why"].as_str().unwrap().starts_with("best of 3 near duplicates"), "{}", near[0]["why"]);
+    // Resolution counts: the 300-px export never leads its full-size original.
+    eprintln!("near duplicates: {}", near[0]);
+    assert!(!near[0]["best"].as_str().unwrap().ends_with("cyclamen-small.jpg"), "{}", near[0]);
     let burst = by_kind("burst");
     assert_eq!(burst.len(), 1, "{groups}");
     assert!(burst[0]["best"].as_str().unwrap().ends_with("burst/IMG_0101.JPG"), "the sharp frame wins: {}", burst[0]);
@@ -358,4 +361,40 @@ catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
     assert_eq!(sum["analysed"].as_u64().unwrap() + sum["unchanged"].as_u64().unwrap(), 120, "{sum}");
     assert_eq!(sum["unchanged"].as_u64().unwrap() as i64, partial, "nothing done twice: {sum}");
     assert_eq!(cat.analysis_counts().unwrap(), (120, 0));
+});
+
+// Resolution counts (issue 17): a wallpaper's 2560-px original, a little
+// soft and compressed, and its 400-px preview saved crisp. At the size we
+// measure the preview looks better, but only the original prints: it leads
+// their group, and the group says why with both sizes.
+catalog_test!(the_full_size_original_leads_its_small_preview, |db| {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = resized(&rgb(PHOTOS[0]), 2560);
+    std::fs::create_dir_all(tmp.path().join("previews")).unwrap();
+    save(&image::imageops::blur(&img, 1.5), &tmp.path().join("wallpaper.jpg"), 50);
+    save(&resized(&img, 400), &tmp.path().join("previews/wallpaper-400.jpg"), 95);
+    let before = snapshot(tmp.path());
+    db.json(&["root", "add", tmp.path().to_str().unwrap(), "--name", "home", "--json"]);
+    common::assert_ok(&db.hma(&["scan"]), &["scan"]);
+    common::assert_ok(&db.hma(&["analyze", "--only", "analyze"]), &["analyze"]);
+    let groups = db.json(&["groups", "--json"]);
+    let near: Vec<&serde_json::Value> = groups.as_array().unwrap().iter().filter(|g| g["kind"] == "near").collect();
+    assert_eq!(near.len(), 1, "{groups}");
+    let g = near[0];
+    assert!(g["best"].as_str().unwrap().ends_with("/wallpaper.jpg"), "{g}");
+    let ls = db.ls();
+    let score = |name: &str| {
+        let f = ls.iter().find(|f| f["path"].as_str().unwrap().ends_with(name)).unwrap();
+        db.json(&["show", f["path"].as_str().unwrap(), "--json"])["quality"]["score"].as_f64().unwrap()
+    };
+    let (orig, preview) = (score("/wallpaper.jpg"), score("wallpaper-400.jpg"));
+    eprintln!("original {orig}, preview {preview}: {}", g["why"]);
+    // The preview scores higher (softer, more compressed original), yet
+    // the original leads, and the why says so with both sizes.
+    assert!(preview > orig && preview - orig < hma::groups::CLEARLY_WORSE, "original {orig}, preview {preview}");
+    let why = g["why"].as_str().unwrap();
+    assert!(why.contains("(2560×") && why.contains("(400×") && why.contains("full-size picture leads"), "{why}");
+    let top = db.json(&["top", "5", "--json"]);
+    assert!(top[0]["path"].as_str().unwrap().ends_with("/wallpaper.jpg"), "{top}");
+    assert_eq!(snapshot(tmp.path()), before, "originals changed");
 });
