@@ -715,11 +715,20 @@ impl Resolver<'_> {
                 if !nodes.is_empty() {
                     any.push(Filter::Leaf(Leaf::Taxa(nodes)));
                 }
-                any.push(Filter::Leaf(Leaf::PathContains(hma_catalog::taxon_key(w))));
-                return Ok(if any.len() == 1 {
-                    any.pop().unwrap_or(Filter::Leaf(Leaf::Nothing))
-                } else {
-                    Filter::Any(any)
+                // File and folder names no index serves: asked once here, so
+                // a word no name has (a typo) costs one pass over the paths,
+                // not a walk over every picture testing each.
+                let key = hma_catalog::taxon_key(w);
+                if self.cat.any_path_contains(&key)? {
+                    any.push(Filter::Leaf(Leaf::PathContains(key)));
+                }
+                return Ok(match any.len() {
+                    0 => Filter::Leaf(self.nothing(format!(
+                        "column {}: nothing is named {w:?} and no file or folder name contains it",
+                        t.column
+                    ))),
+                    1 => any.pop().unwrap_or(Filter::Leaf(Leaf::Nothing)),
+                    _ => Filter::Any(any),
                 });
             }
         }))
@@ -976,7 +985,8 @@ impl ScoredPages {
 
     /// Chooses the next phase; false at the end.
     fn plan(&mut self, cat: &mut Catalog) -> Result<bool> {
-        if self.finished {
+        // A filter nothing passes (a name nobody has) reads nothing.
+        if self.finished || self.filter == Filter::Leaf(Leaf::Nothing) {
             return Ok(false);
         }
         let step = if self.scored_done {

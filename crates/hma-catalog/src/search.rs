@@ -636,6 +636,10 @@ impl Filter {
                         f => out.push(f),
                     }
                 }
+                // Nothing AND anything is nothing.
+                if out.contains(&Filter::Leaf(Leaf::Nothing)) {
+                    return Filter::Leaf(Leaf::Nothing);
+                }
                 if out.len() == 1 {
                     out.pop().unwrap_or(Filter::All(vec![]))
                 } else {
@@ -666,15 +670,16 @@ impl Filter {
                             }
                             _ => false,
                         });
-                        if !merged {
+                        // Nothing OR anything is that thing.
+                        if !merged && f != Filter::Leaf(Leaf::Nothing) {
                             out.push(f);
                         }
                     }
                 }
-                if out.len() == 1 {
-                    out.pop().unwrap_or(Filter::Any(vec![]))
-                } else {
-                    Filter::Any(out)
+                match out.len() {
+                    0 => Filter::Leaf(Leaf::Nothing),
+                    1 => out.pop().unwrap_or(Filter::Leaf(Leaf::Nothing)),
+                    _ => Filter::Any(out),
                 }
             }
             Filter::Not(e) => Filter::Not(Box::new(e.simplified())),
@@ -1021,6 +1026,18 @@ impl Catalog {
         }))
     }
 
+    /// Whether any file's path in its root contains this (lower case):
+    /// a bare word no file or folder name has is then no name test at all
+    /// (one pass over the paths instead of a walk over every picture).
+    pub fn any_path_contains(&mut self, text: &str) -> Result<bool> {
+        let hit: Option<i64> = with_conn!(self, c => files::table
+            .filter(lower(files::rel_path.nullable()).like(like_pattern(text)).escape('\\'))
+            .select(files::id)
+            .first(c)
+            .optional())?;
+        Ok(hit.is_some())
+    }
+
     /// The score of the `rank`-th best analysed content (0-based), None
     /// when fewer are scored: where a walk down the score index stops.
     pub fn score_at_rank(&mut self, rank: i64) -> Result<Option<f64>> {
@@ -1064,7 +1081,10 @@ mod tests {
         // A day no year of the catalogue has (29 February without a leap
         // year) is no range: nothing, not a set of size 0 to start from.
         let f = Filter::All(vec![Filter::Leaf(Leaf::Taken(vec![])), Filter::Leaf(Leaf::Duplicated)]);
-        assert_eq!(f.simplified().required()[0], (0, &Leaf::Nothing));
+        assert_eq!(f.simplified(), Filter::Leaf(Leaf::Nothing));
+        let f = Filter::Any(vec![Filter::Leaf(Leaf::Nothing), Filter::Leaf(Leaf::Duplicated)]);
+        assert_eq!(f.simplified(), Filter::Leaf(Leaf::Duplicated));
+        assert_eq!(Filter::Any(vec![Filter::Leaf(Leaf::Nothing)]).simplified(), Filter::Leaf(Leaf::Nothing));
     }
 
     #[test]
