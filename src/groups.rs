@@ -292,24 +292,19 @@ impl Ranker {
         let by_size = if kind == GroupKind::Exact { None } else { self.by_resolution(nodes, m, kind) };
         let why = match (by_size, by_faces) {
             (Some(why), _) => why,
-            (None, by_faces) => match by_faces {
-                Some((beaten, reason)) => {
-                    let name = |i: u32| {
-                        let f = self.info.get(&nodes[i as usize].file_id);
-                        f.map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
-                    };
-                    let what = if kind == GroupKind::Burst { "frames of one burst" } else { "near duplicates" };
-                    format!(
-                    "best of {} {what}: {} ({:.2}) beats {} ({:.2}, the best overall score) face by face — {reason}",
+            (None, Some((beaten, reason))) => {
+                let name = |i: u32| file_name(&self.info, nodes[i as usize].file_id);
+                format!(
+                    "best of {} {}: {} ({:.2}) beats {} ({:.2}, the best overall score) face by face — {reason}",
                     m.len(),
+                    members(kind),
                     name(m[0]),
                     nodes[m[0] as usize].score,
                     name(beaten),
                     nodes[beaten as usize].score
                 )
-                }
-                None => explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?,
-            },
+            }
+            (None, None) => explain_best(cat, nodes, m, &self.info, &mut self.parts, kind)?,
         };
         let row = GroupRow { id, kind, best_file_id: nodes[m[0] as usize].file_id, size: m.len() as i32, why };
         let members = m
@@ -355,15 +350,15 @@ impl Ranker {
         }
         m[..=at].rotate_right(1);
         let describe = |i: u32| {
-            let f = self.info.get(&nodes[i as usize].file_id);
-            let name = f.map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default();
-            let (w, h) = f.map_or((0, 0), |f| (f.width.unwrap_or(0), f.height.unwrap_or(0)));
+            let id = nodes[i as usize].file_id;
+            let (w, h) = self.info.get(&id).map_or((0, 0), |f| (f.width.unwrap_or(0), f.height.unwrap_or(0)));
+            let name = file_name(&self.info, id);
             format!("{name} ({w}×{h}, {:.1} MP, {:.2})", (w as f64 * h as f64) / 1e6, nodes[i as usize].score)
         };
-        let what = if kind == GroupKind::Burst { "frames of one burst" } else { "near duplicates" };
         Some(format!(
-            "best of {} {what}: {} over {}: the full-size picture leads unless it scores {CLEARLY_WORSE:.2} or more below",
+            "best of {} {}: {} over {}: the full-size picture leads unless it scores {CLEARLY_WORSE:.2} or more below",
             m.len(),
+            members(kind),
             describe(large),
             describe(best)
         ))
@@ -474,6 +469,20 @@ fn ordered(score: f64) -> i64 {
 }
 
 /// Why the first member beat the others.
+/// A file's name (the last part of its path), for reasons; empty when unknown.
+fn file_name(info: &HashMap<i64, hma_catalog::FileRow>, file_id: i64) -> String {
+    info.get(&file_id).map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
+}
+
+/// What a group's members are called in its reason.
+fn members(kind: GroupKind) -> &'static str {
+    match kind {
+        GroupKind::Exact => "identical copies",
+        GroupKind::Burst => "frames of one burst",
+        GroupKind::Near => "near duplicates",
+    }
+}
+
 fn explain_best(
     cat: &mut Catalog,
     nodes: &[Node],
@@ -483,14 +492,8 @@ fn explain_best(
     kind: GroupKind,
 ) -> Result<String> {
     let best = &nodes[m[0] as usize];
-    let name = |id: i64| {
-        info.get(&id).map(|f| f.rel_path.rsplit('/').next().unwrap_or(&f.rel_path).to_string()).unwrap_or_default()
-    };
-    let what = match kind {
-        GroupKind::Exact => "identical copies",
-        GroupKind::Burst => "frames of one burst",
-        GroupKind::Near => "near duplicates",
-    };
+    let name = |id: i64| file_name(info, id);
+    let what = members(kind);
     // The runner-up with different content (copies score the same).
     let Some(&second) = m.iter().find(|&&i| nodes[i as usize].content_hash != best.content_hash) else {
         let f = info.get(&best.file_id);
