@@ -874,8 +874,8 @@ pub struct ScoredPages {
     first_walk: i64,
     filter: Filter,
     unscored: bool,
-    /// The phase being read, the filter it tests and the rows read from it.
-    now: Option<(Phase, Filter)>,
+    /// Whether the last step is still being read, and the rows read from it.
+    reading: bool,
     offset: i64,
     /// Ranks walked, matches found there, and the lowest score walked.
     walked: i64,
@@ -920,7 +920,7 @@ impl ScoredPages {
             first_walk: first_walk.max(1),
             filter: filter.simplified(),
             unscored,
-            now: None,
+            reading: false,
             offset: 0,
             walked: 0,
             found: 0,
@@ -947,18 +947,18 @@ impl ScoredPages {
         }
         self.want = self.want.max(self.returned + n);
         loop {
-            if self.now.is_none() && !self.plan(cat)? {
+            if !self.reading && !self.plan(cat)? {
                 return Ok(vec![]);
             }
-            let Some((phase, filter)) = &self.now else { return Ok(vec![]) };
-            let rows = cat.search_files(filter, phase, self.offset, n)?;
+            let Some(step) = self.steps.last() else { return Ok(vec![]) };
+            let rows = cat.search_files(&step.filter, &step.phase, self.offset, n)?;
             if rows.len() as i64 == n {
                 self.offset += n;
             } else {
-                if matches!(phase, Phase::Walk { .. }) {
+                if matches!(step.phase, Phase::Walk { .. }) {
                     self.found += self.offset + rows.len() as i64;
                 }
-                self.now = None;
+                self.reading = false;
                 self.offset = 0;
             }
             if !rows.is_empty() {
@@ -1063,8 +1063,8 @@ impl ScoredPages {
                 }
             }
         };
-        self.now = Some((step.phase.clone(), step.filter.clone()));
         self.steps.push(step);
+        self.reading = true;
         Ok(true)
     }
 }
