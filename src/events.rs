@@ -194,11 +194,7 @@ pub struct BestPicture {
 
 /// The events, newest first (`limit` of them when given).
 pub fn list(cat: &mut Catalog, places: &Places, limit: Option<usize>) -> Result<Vec<EventReport>> {
-    let mut all = cat.events()?;
-    all.reverse();
-    if let Some(n) = limit {
-        all.truncate(n);
-    }
+    let all = cat.latest_events(limit.map(|n| n as i64))?;
     let mut out = Vec::with_capacity(all.len());
     for page in all.chunks(500) {
         let ids: Vec<i64> = page.iter().map(|e| e.id).collect();

@@ -78,6 +78,17 @@ impl Catalog {
         )
     }
 
+    /// The newest events (by start), `limit` of them when given.
+    pub fn latest_events(&mut self, limit: Option<i64>) -> Result<Vec<EventRow>> {
+        Ok(with_conn!(self, c => {
+            let q = events::table.order((events::start_ms.desc(), events::id.desc())).select(EventRow::as_select());
+            match limit {
+                Some(n) => q.limit(n).load(c)?,
+                None => q.load(c)?,
+            }
+        }))
+    }
+
     /// How many events are stored.
     pub fn events_count(&mut self) -> Result<i64> {
         Ok(with_conn!(self, c => events::table.count().get_result(c)?))
