@@ -86,13 +86,18 @@ pub fn check_pattern(p: &str) -> Result<()> {
 /// The file name a pattern gives (`date_ms`: capture time, camera local).
 pub fn apply_pattern(p: &str, name: &str, date_ms: i64) -> String {
     let (y, m, d) = hma_media::exif::civil_from_days(date_ms.div_euclid(86_400_000));
+    apply_pattern_parts(p, name, [&format!("{y:04}"), &format!("{m:02}"), &format!("{d:02}")])
+}
+
+/// The file name a pattern gives with `{YYYY}`, `{MM}` and `{DD}` as given.
+pub fn apply_pattern_parts(p: &str, name: &str, [y, m, d]: [&str; 3]) -> String {
     let (stem, ext) = match name.rfind('.') {
         Some(i) if i > 0 => (&name[..i], &name[i + 1..]),
         _ => (name, ""),
     };
-    p.replace("{YYYY}", &format!("{y:04}"))
-        .replace("{MM}", &format!("{m:02}"))
-        .replace("{DD}", &format!("{d:02}"))
+    p.replace("{YYYY}", y)
+        .replace("{MM}", m)
+        .replace("{DD}", d)
         .replace("{name}", name)
         .replace("{stem}", stem)
         .replace("{ext}", ext)
@@ -122,17 +127,10 @@ fn primary(files: &[&CaptureFile]) -> Option<CaptureFile> {
         .map(|f| (*f).clone())
 }
 
-/// Copies every picked photo into `dest` (created if needed).
-pub fn export_picks(
-    cat: &mut Catalog,
-    places: &Places,
-    dest: &Path,
-    pattern: &str,
-    ctx: &JobContext,
-) -> Result<ExportReport> {
+/// Checks the pattern and the folder (never inside a catalogued root: the
+/// copies would be scanned as new photos), creates it, and starts the report.
+fn prepare(places: &Places, dest: &Path, pattern: &str) -> Result<(PathBuf, ExportReport)> {
     check_pattern(pattern)?;
-    // Never export into a catalogued root: the copies would be scanned as
-    // new photos. Checked before anything is created.
     if let Some((root, _)) = places.locate(&resolved(dest)) {
         return Err(EngineError::Invalid(format!(
             "the export folder is inside the catalogued folder {:?}; choose a folder outside your library",
@@ -142,8 +140,112 @@ pub fn export_picks(
     std::fs::create_dir_all(dest).map_err(|e| EngineError::Io { path: dest.display().to_string(), source: e })?;
     let real_dest =
         std::fs::canonicalize(dest).map_err(|e| EngineError::Io { path: dest.display().to_string(), source: e })?;
-    let mut report =
-        ExportReport { dest: dest.display().to_string(), pattern: pattern.to_string(), ..Default::default() };
+    let report = ExportReport { dest: dest.display().to_string(), pattern: pattern.to_string(), ..Default::default() };
+    Ok((real_dest, report))
+}
+
+/// Copies one file into the report: copied, already there, or failed.
+fn export_one(
+    places: &Places,
+    f: &CaptureFile,
+    real_dest: &Path,
+    name_of: &dyn Fn(&str) -> String,
+    report: &mut ExportReport,
+    buf: &mut [u8],
+) {
+    let capture_id = f.capture_id.unwrap_or_default();
+    let shown = places.path_in(f.root_id, &f.rel_path);
+    match copy_one(places, f, real_dest, name_of, buf) {
+        Ok((dest_path, bytes, fresh)) => {
+            let e = Exported {
+                capture_id,
+                file_id: f.file_id,
+                source: shown,
+                dest: dest_path.display().to_string(),
+                bytes,
+                hash: f.content_hash.unwrap_or_default().to_hex(),
+            };
+            if fresh {
+                report.bytes_copied += bytes;
+                report.copied.push(e);
+            } else {
+                report.already_there.push(e);
+            }
+        }
+        Err(error) => report.failed.push(ExportFailure { capture_id, source: Some(shown), error }),
+    }
+}
+
+/// Copies these files into `dest` (created if needed), each named by
+/// `pattern` with its own `{YYYY}`, `{MM}` and `{DD}`: the calendar's
+/// export. A missing file fails (said so) and is never copied.
+pub fn export_files(
+    cat: &mut Catalog,
+    places: &Places,
+    dest: &Path,
+    pattern: &str,
+    items: &[(i64, [String; 3])],
+    ctx: &JobContext,
+) -> Result<ExportReport> {
+    let (real_dest, mut report) = prepare(places, dest, pattern)?;
+    report.picked = items.len() as u64;
+    ctx.progress.stage("export", Some(items.len() as u64));
+    let ids: Vec<i64> = items.iter().map(|i| i.0).collect();
+    let files: std::collections::HashMap<i64, hma_catalog::FileRow> =
+        cat.files_by_ids(&ids)?.into_iter().map(|f| (f.id, f)).collect();
+    let mut buf = vec![0u8; 1 << 20];
+    for (id, parts) in items {
+        if ctx.cancelled() {
+            report.cancelled = true;
+            return Ok(report);
+        }
+        let Some(f) = files.get(id) else {
+            report.failed.push(ExportFailure {
+                capture_id: 0,
+                source: None,
+                error: format!("file {id} is not in the catalogue"),
+            });
+            continue;
+        };
+        if f.missing {
+            report.failed.push(ExportFailure {
+                capture_id: f.capture_id.unwrap_or_default(),
+                source: Some(places.path_of(f)),
+                error: "its file is missing (moved or deleted since the last scan)".into(),
+            });
+            ctx.progress.advance(1);
+            continue;
+        }
+        let cf = CaptureFile {
+            file_id: f.id,
+            capture_id: f.capture_id,
+            root_id: f.root_id,
+            rel_path: f.rel_path.clone(),
+            raw_path: f.raw_path.clone(),
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            content_hash: f.content_hash,
+            format: f.format.clone(),
+            score: None,
+            taken_local_ms: None,
+        };
+        let [y, m, d] = parts;
+        let name_of = |name: &str| apply_pattern_parts(pattern, name, [y, m, d]);
+        export_one(places, &cf, &real_dest, &name_of, &mut report, &mut buf);
+        ctx.progress.advance(1);
+    }
+    Ok(report)
+}
+
+/// Copies every picked photo into `dest` (created if needed).
+pub fn export_picks(
+    cat: &mut Catalog,
+    places: &Places,
+    dest: &Path,
+    pattern: &str,
+    ctx: &JobContext,
+) -> Result<ExportReport> {
+    let (real_dest, mut report) = prepare(places, dest, pattern)?;
     let mut picked = Vec::new();
     let mut after = 0;
     loop {
@@ -172,26 +274,9 @@ pub fn export_picks(
                 ctx.progress.advance(1);
                 continue;
             };
-            let shown = places.path_in(f.root_id, &f.rel_path);
-            match copy_one(places, &f, &real_dest, pattern, &mut buf) {
-                Ok((dest_path, bytes, fresh)) => {
-                    let e = Exported {
-                        capture_id,
-                        file_id: f.file_id,
-                        source: shown,
-                        dest: dest_path.display().to_string(),
-                        bytes,
-                        hash: f.content_hash.unwrap_or_default().to_hex(),
-                    };
-                    if fresh {
-                        report.bytes_copied += bytes;
-                        report.copied.push(e);
-                    } else {
-                        report.already_there.push(e);
-                    }
-                }
-                Err(error) => report.failed.push(ExportFailure { capture_id, source: Some(shown), error }),
-            }
+            let date = f.taken_local_ms.unwrap_or(f.mtime_ns.div_euclid(1_000_000));
+            let name_of = |name: &str| apply_pattern(pattern, name, date);
+            export_one(places, &f, &real_dest, &name_of, &mut report, &mut buf);
             ctx.progress.advance(1);
         }
     }
@@ -242,7 +327,7 @@ fn copy_one(
     places: &Places,
     f: &CaptureFile,
     dest: &Path,
-    pattern: &str,
+    name_of: &dyn Fn(&str) -> String,
     buf: &mut [u8],
 ) -> std::result::Result<(PathBuf, u64, bool), String> {
     let src = places
@@ -250,9 +335,8 @@ fn copy_one(
         .ok_or("its folder is not connected on this machine")?;
     let want = f.content_hash.ok_or("not hashed yet: scan first")?;
     let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let date = f.taken_local_ms.unwrap_or(f.mtime_ns.div_euclid(1_000_000));
     // Valid on the disk it goes to, whatever it is (often an exFAT or NTFS stick).
-    let target_name = hma_media::portable::portable_file_name(&apply_pattern(pattern, &name, date));
+    let target_name = hma_media::portable::portable_file_name(&name_of(&name));
     // Same bytes already there under the name or a numbered one: done before.
     let mut n = 1;
     let final_path = loop {

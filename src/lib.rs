@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 pub mod analyze;
+pub mod calendar;
 pub mod capture;
 pub mod cull;
 pub mod detect;
@@ -18,6 +19,7 @@ pub mod events;
 pub mod export;
 pub mod faces;
 pub mod groups;
+pub mod holidays;
 pub mod link;
 pub mod marks;
 pub mod models;

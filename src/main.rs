@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::{analysis, cull, detect, exit, files, library, models, people, roots, search, taxonomy, Env, Global};
+use cli::{
+    analysis, calendar, cull, detect, exit, files, library, models, people, roots, search, taxonomy, Env, Global,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -19,7 +21,7 @@ use cli::{analysis, cull, detect, exit, files, library, models, people, roots, s
     about = "Home Media AI: find the great photos in a family collection, without touching a file"
 )]
 #[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
-Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'person:Anna has:dog place:Bavaria month:12'\n  hma tag IMG_0042.JPG --add keywords:Holidays/Beach\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
+Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'person:Anna has:dog place:Bavaria month:12'\n  hma tag IMG_0042.JPG --add keywords:Holidays/Beach\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma calendar new 2027 --country DE\n  hma calendar export 2027 ~/Calendar-2027\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -64,6 +66,11 @@ enum Command {
     Export(cull::ExportArgs),
     /// Near-duplicate, burst and exact-copy groups, each with its best picture and why.
     Groups,
+    /// The family calendar: twelve months and a cover suggested from a year of
+    /// photos (birthdays in their months, holidays, never two from one event),
+    /// each explained and print-checked; change any month; export the folder.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCmd),
     /// Group the photos into events (gaps against your own shooting rhythm, and
     /// changes of place; scans keep them) and list them, newest first: time,
     /// size, best photo, people, place.
@@ -170,6 +177,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Analyze(a) => analysis::analyze(a, env),
         Command::Top(a) => analysis::top(a, env),
         Command::Groups => analysis::groups(env),
+        Command::Calendar(c) => calendar::run(c, env),
         Command::Events(a) => analysis::events(a, env),
         Command::Quality(a) => analysis::quality(a, env),
         Command::Mark(a) => cull::mark(a, env),

@@ -149,7 +149,7 @@ pub fn spread(cat: &mut Catalog, places: &Places, q: &TopQuery, per_event: usize
     Ok(out)
 }
 
-const MONTHS: [&str; 12] = [
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

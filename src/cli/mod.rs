@@ -4,6 +4,7 @@
 //! progress bar, the JSON printers and the one rule for exit codes.
 
 pub mod analysis;
+pub mod calendar;
 pub mod cull;
 pub mod detect;
 pub mod files;

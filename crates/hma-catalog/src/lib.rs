@@ -17,6 +17,7 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 mod analysis;
+mod calendars;
 mod captures;
 mod decisions;
 mod detections;
@@ -49,6 +50,7 @@ diesel::define_sql_function! {
 }
 
 pub use analysis::*;
+pub use calendars::*;
 pub use decisions::*;
 pub use detections::*;
 pub use events::*;

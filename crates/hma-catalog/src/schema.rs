@@ -197,6 +197,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendars (id) {
+        id -> BigInt,
+        year -> Integer,
+        name -> Text,
+        from_day -> Text,
+        to_day -> Text,
+        country -> Nullable<Text>,
+        paper -> Text,
+        dpi -> Integer,
+        landscape -> Bool,
+        created_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    calendar_slots (calendar_id, slot) {
+        calendar_id -> BigInt,
+        slot -> Integer,
+        file_id -> Nullable<BigInt>,
+        chosen_by -> Text,
+        why -> Text,
+        note -> Nullable<Text>,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    calendar_suggestions (calendar_id, slot, nth) {
+        calendar_id -> BigInt,
+        slot -> Integer,
+        nth -> Integer,
+        file_id -> BigInt,
+        gain -> Double,
+        why -> Text,
+    }
+}
+
+diesel::table! {
     saved_searches (id) {
         id -> BigInt,
         name -> Text,
@@ -430,4 +469,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_searches,
     events,
     capture_events,
+    calendars,
+    calendar_slots,
+    calendar_suggestions,
 );

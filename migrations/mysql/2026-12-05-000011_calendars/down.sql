@@ -1,0 +1,3 @@
+DROP TABLE calendar_suggestions;
+DROP TABLE calendar_slots;
+DROP TABLE calendars;
