@@ -153,7 +153,8 @@ pub fn assess_file(
     let orientation = orientation_of(&format, buf);
     let a = hma_vision::analyze(buf, format.as_str(), orientation, Some(model), &Default::default())
         .map_err(|e| e.to_string())?;
-    let s = hma_vision::score::score(&a.measurements, a.brisque, a.jpeg_quality, None);
+    let full = Some((a.full_width, a.full_height));
+    let s = hma_vision::score::score_with(&a.measurements, a.brisque, a.jpeg_quality, None, &Default::default(), full);
     let brisque_full = if brisque_full {
         Some(hma_vision::brisque_full(buf, format.as_str(), orientation, model).map_err(|e| e.to_string())?)
     } else {

@@ -24,7 +24,15 @@ const PAGE: i64 = 500;
 pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Option<(Measurements, Scored)> {
     let m: Measurements = serde_json::from_str(a.measurements.as_deref()?).ok()?;
     let none = Found::default();
-    let s = hma_vision::score::score_with(&m, a.brisque, a.jpeg_quality.map(|q| q as u8), iso, found.unwrap_or(&none));
+    let full = a.full_width.zip(a.full_height).map(|(w, h)| (w.max(0) as u32, h.max(0) as u32));
+    let s = hma_vision::score::score_with(
+        &m,
+        a.brisque,
+        a.jpeg_quality.map(|q| q as u8),
+        iso,
+        found.unwrap_or(&none),
+        full,
+    );
     Some((m, s))
 }
 

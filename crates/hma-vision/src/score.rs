@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// Version of the scoring rules (scores are recomputed from stored
 /// measurements, so a change here needs no re-analysis).
-pub const SCORE_VERSION: i32 = 2;
+pub const SCORE_VERSION: i32 = 3;
 
 /// One part of the overall score.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -276,10 +276,35 @@ pub fn eyes(faces: &[&FaceFacts]) -> Option<(f64, String)> {
     Some((open as f64 / n as f64, why))
 }
 
+/// Long sides (px) of the prints a picture fills at 300 dpi, largest
+/// first: A3, A4, 13×18 cm, 10×15 cm.
+const PRINTS: [(&str, f64, f64); 4] = [
+    ("A3", 4961.0, 3508.0),
+    ("A4", 3508.0, 2480.0),
+    ("a 13×18 cm print", 2126.0, 1535.0),
+    ("a 10×15 cm print", 1772.0, 1181.0),
+];
+
+/// Print fitness: how many pixels the picture has, as the largest print it
+/// fills at 300 dpi. 0.5 at 1 MP, 0.78 at 2, 0.92 at 4, 0.98 at A4's
+/// 8.7 MP; a 0.1 MP preview copy scores 0.02.
+pub fn resolution(width: u32, height: u32) -> (f64, String) {
+    let (long, short) = (f64::from(width.max(height)), f64::from(width.min(height)));
+    let mp = long * short / 1e6;
+    let score = log_logistic(mp, 1.0, 1.8);
+    let size = format!("{mp:.1} MP ({width}×{height})");
+    let why = match PRINTS.iter().find(|p| long >= p.1 && short >= p.2) {
+        Some((name, ..)) => format!("{size}: enough for {name} at 300 dpi"),
+        None if mp >= 1.0 => format!("{size}: fine on a screen, too small to print at 300 dpi"),
+        None => format!("{size}: too small to print"),
+    };
+    (score, why)
+}
+
 /// Weights of the parts (renormalised over the parts a picture has).
 /// `eyes` is there only when faces with readable eyes are: closed eyes
 /// cost as much as a blur.
-pub const WEIGHTS: [(&str, f64); 7] = [
+pub const WEIGHTS: [(&str, f64); 8] = [
     ("sharpness", 0.30),
     ("exposure", 0.20),
     ("noise", 0.10),
@@ -287,23 +312,26 @@ pub const WEIGHTS: [(&str, f64); 7] = [
     ("composition", 0.15),
     ("compression", 0.10),
     ("eyes", 0.30),
+    ("resolution", 0.10),
 ];
 
 /// All parts and the overall score: 0.5 + Σ weight × (score − 0.5).
 pub fn score(m: &Measurements, brisque_value: Option<f64>, jpeg_quality: Option<u8>, iso: Option<i64>) -> Scored {
-    score_with(m, brisque_value, jpeg_quality, iso, &Found::default())
+    score_with(m, brisque_value, jpeg_quality, iso, &Found::default(), None)
 }
 
 /// [`score`], with what the detectors found: where faces count, sharpness
 /// is theirs and their eyes are a part of their own; else sharpness and
 /// composition are taken where a detected subject is, when there is one
-/// (`explain` says so).
+/// (`explain` says so). With the picture's full size, print fitness
+/// ([`resolution`]) is a part too.
 pub fn score_with(
     m: &Measurements,
     brisque_value: Option<f64>,
     jpeg_quality: Option<u8>,
     iso: Option<i64>,
     found: &Found,
+    full: Option<(u32, u32)>,
 ) -> Scored {
     let subject = found.subject.as_ref();
     let faces: Vec<&FaceFacts> = found.faces.iter().filter(|f| f.counts()).collect();
@@ -321,6 +349,9 @@ pub fn score_with(
     }
     if let Some(e) = eyes(&faces) {
         raw.push(("eyes", e));
+    }
+    if let Some((w, h)) = full.filter(|&(w, h)| w > 0 && h > 0) {
+        raw.push(("resolution", resolution(w, h)));
     }
     let weight = |name: &str| WEIGHTS.iter().find(|w| w.0 == name).map_or(0.0, |w| w.1);
     let total: f64 = raw.iter().map(|(n, _)| weight(n)).sum();
@@ -437,14 +468,14 @@ mod tests {
             Subject { class: "dog".into(), confidence: 0.9, bbox: [0.58, 0.28, 0.16, 0.12], sharpness: Some(40.0) };
         let plain = score(&m, None, None, None);
         let found = |s: &Subject| Found { subject: Some(s.clone()), faces: vec![] };
-        let aware = score_with(&m, None, None, None, &found(&dog));
+        let aware = score_with(&m, None, None, None, &found(&dog), None);
         assert!(aware.part("sharpness").unwrap() < plain.part("sharpness").unwrap() - 0.3);
         assert!(aware.part("composition").unwrap() > plain.part("composition").unwrap());
         let why = aware.explain().join("\n");
         assert!(why.contains("the dog (detected, 90%)") && why.contains("the dog (detected) as the subject"), "{why}");
         // No box sharpness (tiny box): sharpness falls back to the tiles.
         let tiny = Subject { sharpness: None, ..dog };
-        assert_eq!(score_with(&m, None, None, None, &found(&tiny)).part("sharpness"), plain.part("sharpness"));
+        assert_eq!(score_with(&m, None, None, None, &found(&tiny), None).part("sharpness"), plain.part("sharpness"));
     }
 
     #[test]
@@ -465,8 +496,8 @@ mod tests {
             subject: None,
             faces: vec![face(0.1, 900.0, Some(false), Some("Anna")), face(0.5, 800.0, Some(true), None)],
         };
-        let a = score_with(&m, None, None, None, &all_open);
-        let b = score_with(&m, None, None, None, &blink);
+        let a = score_with(&m, None, None, None, &all_open, None);
+        let b = score_with(&m, None, None, None, &blink, None);
         assert_eq!(a.part("eyes"), Some(1.0));
         assert_eq!(b.part("eyes"), Some(0.5));
         assert!(a.overall > b.overall + 0.1, "a blink costs: {} vs {}", a.overall, b.overall);
@@ -489,12 +520,35 @@ mod tests {
         assert_eq!(compare_frames(&all_open, &Found::default()), None);
         // A soft face is not rescued by a sharp background.
         let soft = Found { subject: None, faces: vec![face(0.1, 40.0, Some(true), None)] };
-        assert!(score_with(&m, None, None, None, &soft).part("sharpness").unwrap() < 0.4);
+        assert!(score_with(&m, None, None, None, &soft, None).part("sharpness").unwrap() < 0.4);
         // Unsure eyes leave the eyes out; faces that do not count change nothing.
         let unsure = Found { subject: None, faces: vec![face(0.1, 900.0, None, None)] };
-        assert_eq!(score_with(&m, None, None, None, &unsure).part("eyes"), None);
+        assert_eq!(score_with(&m, None, None, None, &unsure, None).part("eyes"), None);
         let faint =
             Found { subject: None, faces: vec![FaceFacts { confidence: 0.52, ..face(0.1, 40.0, Some(false), None) }] };
-        assert_eq!(score_with(&m, None, None, None, &faint), score(&m, None, None, None));
+        assert_eq!(score_with(&m, None, None, None, &faint, None), score(&m, None, None, None));
+    }
+
+    #[test]
+    fn resolution_says_which_print_it_fills() {
+        let (s, why) = resolution(6000, 4000);
+        assert!(s > 0.99 && why == "24.0 MP (6000×4000): enough for A3 at 300 dpi", "{s} {why}");
+        assert_eq!(resolution(4032, 3024).1, "12.2 MP (4032×3024): enough for A4 at 300 dpi");
+        assert_eq!(resolution(2048, 1536).1, "3.1 MP (2048×1536): enough for a 10×15 cm print at 300 dpi");
+        // Full HD is short of 10×15 cm's 1181 px on its short side.
+        assert_eq!(resolution(1920, 1080).1, "2.1 MP (1920×1080): fine on a screen, too small to print at 300 dpi");
+        let (s, why) = resolution(400, 250);
+        assert!(s < 0.02 && why == "0.1 MP (400×250): too small to print", "{s} {why}");
+        assert!((resolution(1000, 1000).0 - 0.5).abs() < 1e-9);
+        // The same picture at a quarter of the pixels scores lower, all else equal.
+        let m = Measurements { work_width: 400, work_height: 300, ..Default::default() };
+        let big = score_with(&m, None, None, None, &Found::default(), Some((4000, 3000)));
+        let small = score_with(&m, None, None, None, &Found::default(), Some((400, 300)));
+        assert!(big.overall > small.overall + 0.05, "{} {}", big.overall, small.overall);
+        assert!(
+            small.explain().iter().any(|l| l.starts_with("resolution 0.0") && l.contains("too small to print")),
+            "{:?}",
+            small.explain()
+        );
     }
 }
