@@ -176,8 +176,9 @@ pub fn print_check(width: i32, height: i32, paper: &Paper, dpi: u32, landscape: 
     PrintCheck { verdict: verdict.into(), dpi: at, megapixels: mp, kept: (kept * 100.0).round() / 100.0, words }
 }
 
-/// What `hma calendar new` is asked.
-#[derive(Debug, Clone)]
+/// What `hma calendar new` (and the app's Suggest) is asked.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[serde(default)]
 pub struct CalendarSpec {
     pub year: i32,
     pub name: Option<String>,
@@ -232,6 +233,7 @@ pub struct CalendarView {
 
 /// One slot: the cover (month 0) or a month.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "CalendarSlot")]
 pub struct Slot {
     pub month: u32,
     /// "Cover", "January"…
@@ -248,6 +250,7 @@ pub struct Slot {
 
 /// A slot's photo.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "CalendarChoice")]
 pub struct Choice {
     pub path: String,
     pub taken_at: Option<String>,
@@ -266,6 +269,7 @@ pub struct Choice {
 
 /// One of a slot's next choices.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "CalendarSuggestion")]
 pub struct Suggestion {
     pub path: String,
     pub taken_at: Option<String>,
@@ -293,6 +297,7 @@ pub struct Birthday {
 
 /// A public holiday in a month of the calendar's year.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "CalendarHoliday")]
 pub struct Holiday {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -697,11 +702,13 @@ impl Suggester<'_> {
         let mut taken_now = Taken::default();
         // What the user chose stays, and counts as taken.
         let mut user: HashMap<usize, SlotRow> = HashMap::new();
+        let mut user_cands: HashMap<usize, Candidate> = HashMap::new();
         for (slot, row) in kept {
             if let Some(fid) = row.file_id {
                 let i = *slot as usize;
                 if let Some(c) = self.file_candidate(cat, places, fid)? {
                     taken_now.take(&c);
+                    user_cands.insert(i, c);
                 }
                 user.insert(i, row.clone());
             }
@@ -777,10 +784,17 @@ impl Suggester<'_> {
         let now = ctx.now();
         let mut rows = Vec::new();
         let mut suggestions = Vec::new();
+        // A slot the user chose keeps suggestions too: its pool as it
+        // ranks now, its own choice's event not counted against it.
+        for &i in user.keys() {
+            let ranked = self.rank(&slots[i].pool, i as u32, &taken_now, &born, None);
+            slots[i].ranked = ranked;
+        }
         let holders: Vec<(usize, Option<i64>, Option<i64>)> = slots
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.chosen.as_ref().map(|(c, _)| (i, c.event, c.group())))
+            .chain(user_cands.iter().map(|(&i, c)| (i, c.event, c.group())))
             .collect();
         for (i, s) in slots.iter().enumerate() {
             let slot = i as i32;
@@ -821,35 +835,40 @@ impl Suggester<'_> {
     /// pool ranked for the suggestions.
     fn fill(&self, slots: &mut [Filling], i: usize, taken: &mut Taken, born: &[Born]) {
         let month = i as u32;
-        let mut ranked: Vec<(Candidate, f64, Vec<String>)> = slots[i]
-            .pool
-            .iter()
-            .filter(|c| !taken.blocks(c))
-            .map(|c| {
-                let (g, why) = self.gain(c, month, taken, born);
-                (c.clone(), g, why)
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.entry.file_id.cmp(&b.0.entry.file_id)));
-        let Some((c, g, extra)) = ranked.first().cloned() else { return };
-        let mut why = vec![self.lead(&c, month)];
-        why.extend(extra);
-        why.push(c.print.words.clone());
+        let ranked = self.rank(&slots[i].pool, month, taken, born, Some(taken));
+        let Some((c, g, lines)) = ranked.first().cloned() else { return };
+        let mut why = lines;
         if let Some((r, rg, _)) = ranked.get(1) {
             why.push(format!("ahead of {} ({g:.2} to {rg:.2}, all the above counted)", r.entry.name));
         }
         taken.take(&c);
-        // Each suggestion's why: where it is from, and what adds to it.
-        slots[i].ranked = ranked
-            .into_iter()
-            .map(|(c, g, extra)| {
-                let mut w = vec![self.lead(&c, month)];
-                w.extend(extra);
-                w.push(c.print.words.clone());
-                (c, g, w)
+        slots[i].ranked = ranked;
+        slots[i].chosen = Some((c, why));
+    }
+
+    /// A pool by gain in `month`, each with its why (where it is from,
+    /// what adds to it, the print check); without what `blocked` holds.
+    fn rank(
+        &self,
+        pool: &[Candidate],
+        month: u32,
+        taken: &Taken,
+        born: &[Born],
+        blocked: Option<&Taken>,
+    ) -> Vec<(Candidate, f64, Vec<String>)> {
+        let mut ranked: Vec<(Candidate, f64, Vec<String>)> = pool
+            .iter()
+            .filter(|c| !blocked.is_some_and(|b| b.blocks(c)))
+            .map(|c| {
+                let (g, extra) = self.gain(c, month, taken, born);
+                let mut why = vec![self.lead(c, month)];
+                why.extend(extra);
+                why.push(c.print.words.clone());
+                (c.clone(), g, why)
             })
             .collect();
-        slots[i].chosen = Some((c, why));
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.entry.file_id.cmp(&b.0.entry.file_id)));
+        ranked
     }
 
     /// The first words of a photo's why in a slot.
@@ -925,6 +944,17 @@ pub fn find(cat: &mut Catalog, year: i32, name: Option<&str>) -> Result<Calendar
     cat.calendar(year, name)?.ok_or_else(|| {
         EngineError::NotFound(format!("no calendar {year} named {name:?}: make it with `hma calendar new {year}`"))
     })
+}
+
+/// The calendar for `year` (the newest when None), if there is one: what
+/// the app's Calendar screen opens.
+pub fn open(cat: &mut Catalog, places: &Places, year: Option<i32>, name: Option<&str>) -> Result<Option<CalendarView>> {
+    let all = cat.calendars()?;
+    let found = all.into_iter().find(|c| year.is_none_or(|y| c.year == y) && name.is_none_or(|n| c.name == n));
+    match found {
+        Some(c) => Ok(Some(view(cat, places, &c)?)),
+        None => Ok(None),
+    }
 }
 
 /// Shows a stored calendar: choices, suggestions, birthdays and holidays.
@@ -1088,6 +1118,8 @@ fn view(cat: &mut Catalog, places: &Places, cal: &CalendarRow) -> Result<Calenda
 pub struct SlotChange {
     pub month: u32,
     pub before: Option<String>,
+    /// The file that was there (what undo puts back).
+    pub before_id: Option<i64>,
     pub after: Option<String>,
     pub calendar: CalendarView,
 }
@@ -1102,32 +1134,68 @@ pub fn set(
     path: Option<&Path>,
     now_ms: i64,
 ) -> Result<SlotChange> {
+    let file_id = match path {
+        Some(p) => Some(crate::report::find_file(cat, places, p)?.id),
+        None => None,
+    };
+    set_file(cat, places, year, name, month, file_id, now_ms)
+}
+
+/// Puts the catalogued file `file_id` in `month` (0: the cover), or
+/// empties it: the app's choices, drops and undo.
+pub fn set_file(
+    cat: &mut Catalog,
+    places: &Places,
+    year: i32,
+    name: Option<&str>,
+    month: u32,
+    file_id: Option<i64>,
+    now_ms: i64,
+) -> Result<SlotChange> {
     if month > 12 {
         return Err(EngineError::Invalid(format!("month {month}: use 1 to 12, or 0 for the cover")));
     }
     let cal = find(cat, year, name)?;
-    let before = cat.calendar_slots(cal.id)?.into_iter().find(|s| s.slot == month as i32).and_then(|s| s.file_id);
-    let before = match before {
-        Some(id) => cat.files_by_ids(&[id])?.first().map(|f| places.path_of(f)),
-        None => None,
+    let old = cat.calendar_slots(cal.id)?.into_iter().find(|s| s.slot == month as i32).and_then(|s| s.file_id);
+    let path_of = |cat: &mut Catalog, id: Option<i64>| -> Result<Option<hma_catalog::FileRow>> {
+        Ok(match id {
+            Some(id) => cat.files_by_ids(&[id])?.into_iter().next(),
+            None => None,
+        })
     };
-    let (file_id, after) = match path {
-        Some(p) => {
-            let f = crate::report::find_file(cat, places, p)?;
-            if f.capture_id.is_none() {
-                return Err(EngineError::Invalid(format!("{} is not a photo", p.display())));
+    let before = path_of(cat, old)?;
+    let after = path_of(cat, file_id)?;
+    if let Some(id) = file_id {
+        match &after {
+            None => return Err(EngineError::NotFound(format!("no file {id} in the catalogue"))),
+            Some(f) if f.capture_id.is_none() => {
+                return Err(EngineError::Invalid(format!("{} is not a photo", places.path_of(f))))
             }
-            (Some(f.id), Some(places.path_of(&f)))
+            Some(_) => {}
         }
-        None => (None, None),
+    }
+    // Back to the suggested photo (an undo, or a change of mind): the
+    // suggestion stands again, with its why; another suggestion keeps its why.
+    let suggested = cat
+        .calendar_suggestions(cal.id)?
+        .into_iter()
+        .filter(|s| s.slot == month as i32)
+        .find(|s| Some(s.file_id) == file_id);
+    let (by, why) = match (&suggested, file_id) {
+        (Some(s), _) if s.nth == 0 => (ChosenBy::Suggested, s.why.clone()),
+        (Some(s), _) => (ChosenBy::User, format!("you chose it: {}", s.why)),
+        (None, Some(_)) => (ChosenBy::User, "you chose it".to_string()),
+        (None, None) => (ChosenBy::User, "you emptied it".to_string()),
     };
-    let why = match &after {
-        Some(_) => "you chose it".to_string(),
-        None => "you emptied it".to_string(),
-    };
-    cat.set_calendar_slot(cal.id, month as i32, file_id, ChosenBy::User, &why, now_ms)?;
+    cat.set_calendar_slot(cal.id, month as i32, file_id, by, &why, now_ms)?;
     let calendar = view(cat, places, &cal)?;
-    Ok(SlotChange { month, before, after, calendar })
+    Ok(SlotChange {
+        month,
+        before: before.as_ref().map(|f| places.path_of(f)),
+        before_id: before.map(|f| f.id),
+        after: after.as_ref().map(|f| places.path_of(f)),
+        calendar,
+    })
 }
 
 /// The default naming pattern of a calendar's files: `2027-05_IMG_0042.JPG`,

@@ -25,7 +25,7 @@ use crate::{EngineError, JobContext, Result};
 pub const DEFAULT_PATTERN: &str = "{YYYY}-{MM}_{name}";
 
 /// One copied (or already present) file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Exported {
     pub capture_id: i64,
     pub file_id: i64,
@@ -37,7 +37,7 @@ pub struct Exported {
 }
 
 /// A pick that could not be exported, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ExportFailure {
     pub capture_id: i64,
     pub source: Option<String>,
@@ -45,7 +45,7 @@ pub struct ExportFailure {
 }
 
 /// What an export did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct ExportReport {
     pub dest: String,
     pub pattern: String,

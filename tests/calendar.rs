@@ -223,6 +223,12 @@ catalog_test!(calendar_from_a_year_of_real_photos, |db| {
     assert_eq!(again["months"][4]["chosen_by"], "user");
     let shown = json(hma(&["calendar", "show", "2027", "--json"]), "calendar show");
     assert_eq!(shown["months"][4]["choice"]["path"].as_str(), Some(may_other.as_str()));
+    // Back to the suggested photo (what the app's undo does): the suggestion
+    // stands again, with its own why.
+    let back = json(hma(&["calendar", "set", "2027", "--month", "5", &may_choice, "--json"]), "calendar set back");
+    assert_eq!(back["calendar"]["months"][4]["chosen_by"], "suggested", "{}", back["calendar"]["months"][4]);
+    assert!(back["calendar"]["months"][4]["choice"]["why"].as_str().unwrap().starts_with("best of May"));
+    json(hma(&["calendar", "set", "2027", "--month", "5", &may_other, "--json"]), "calendar set again");
 
     // The spread shortlist over the same year.
     let top = json(hma(&["top", "20", "--spread", "--json"]), "top --spread");

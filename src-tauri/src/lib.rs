@@ -382,6 +382,65 @@ async fn tag_photos(
     shell.with_cat(|cat, _| Ok(hma::tags::tag(cat, &capture_ids, &add, &remove, now)?))
 }
 
+/// The calendar for `year` (the newest when none is given), or null.
+#[tauri::command]
+async fn calendar(
+    shell: State<'_, Shell>,
+    year: Option<i32>,
+    name: Option<String>,
+) -> ApiResult<Option<hma::calendar::CalendarView>> {
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        Ok(hma::calendar::open(cat, &places, year, name.as_deref())?)
+    })
+}
+
+/// Suggests a calendar (or renews one, keeping the months the user chose).
+#[tauri::command]
+async fn calendar_new(
+    shell: State<'_, Shell>,
+    spec: hma::calendar::CalendarSpec,
+) -> ApiResult<hma::calendar::CalendarView> {
+    let ctx = shell.context();
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        Ok(hma::calendar::new(cat, &places, &spec, &ctx)?)
+    })
+}
+
+/// Puts a photo in a month (0: the cover), or empties it; saved at once.
+#[tauri::command]
+async fn calendar_set(
+    shell: State<'_, Shell>,
+    year: i32,
+    name: Option<String>,
+    month: u32,
+    file_id: Option<i64>,
+) -> ApiResult<hma::calendar::SlotChange> {
+    let now = hma::system_now_ms();
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        Ok(hma::calendar::set_file(cat, &places, year, name.as_deref(), month, file_id, now)?)
+    })
+}
+
+/// Copies the calendar's photos into `dest` (hash-verified, never over a file).
+#[tauri::command]
+async fn calendar_export(
+    shell: State<'_, Shell>,
+    year: i32,
+    name: Option<String>,
+    dest: String,
+    pattern: Option<String>,
+) -> ApiResult<hma::export::ExportReport> {
+    let ctx = shell.context();
+    shell.with_cat(|cat, machine| {
+        let places = Places::load(cat, machine)?;
+        let pattern = pattern.filter(|p| !p.is_empty()).unwrap_or_else(|| hma::calendar::DEFAULT_PATTERN.to_string());
+        Ok(hma::calendar::export(cat, &places, year, name.as_deref(), std::path::Path::new(&dest), &pattern, &ctx)?)
+    })
+}
+
 /// Names a cluster (or renames a person), with a birthday when given.
 #[tauri::command]
 async fn name_person(
@@ -939,7 +998,11 @@ pub fn run() {
             save_search,
             delete_search,
             photo_tags,
-            tag_photos
+            tag_photos,
+            calendar,
+            calendar_new,
+            calendar_set,
+            calendar_export
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running the Home Media AI app");
@@ -990,6 +1053,18 @@ mod tests {
             hma::models::PackageInfo::decl(&cfg),
             hma::models::fetch::FetchReport::decl(&cfg),
             hma::models::fetch::FetchedModel::decl(&cfg),
+            hma::calendar::CalendarSpec::decl(&cfg),
+            hma::calendar::PrintCheck::decl(&cfg),
+            hma::calendar::Choice::decl(&cfg),
+            hma::calendar::Suggestion::decl(&cfg),
+            hma::calendar::Birthday::decl(&cfg),
+            hma::calendar::Holiday::decl(&cfg),
+            hma::calendar::Slot::decl(&cfg),
+            hma::calendar::CalendarView::decl(&cfg),
+            hma::calendar::SlotChange::decl(&cfg),
+            hma::export::Exported::decl(&cfg),
+            hma::export::ExportFailure::decl(&cfg),
+            hma::export::ExportReport::decl(&cfg),
         ];
         let mut text = String::from(
             "// Generated from the Rust types by src-tauri's test the_ui_types_are_generated_from_the_rust_ones\n\

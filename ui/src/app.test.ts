@@ -350,3 +350,84 @@ describe("first run and settings", () => {
     expect(backend.threads).toBe(3);
   });
 });
+
+describe("calendar screen", () => {
+  it("suggests, moves with the arrows, chooses with a number and ↓, undoes and redoes, drops a photo on a month", async () => {
+    const { backend, app } = await lightboxOf(60);
+    await app.showCalendar();
+    expect(document.querySelector("#cal-slots .empty")).not.toBeNull();
+    (document.getElementById("cal-year") as HTMLInputElement).value = "2025";
+    document.getElementById("cal-new")!.click();
+    await tick();
+    await tick();
+    expect(document.querySelectorAll(".cal-card").length).toBe(13);
+    expect(document.querySelector(".cal-card.current")?.getAttribute("data-month")).toBe("1");
+    key("ArrowRight");
+    key("ArrowRight");
+    expect(document.querySelector(".cal-card.current")?.getAttribute("data-month")).toBe("3");
+    const march = backend.cal!.months[2];
+    const second = march.suggestions[1].file_id;
+    key("2");
+    await tick();
+    expect(backend.calendarSets).toEqual([{ month: 3, fileId: second }]);
+    expect(document.querySelector('.cal-card[data-month="3"]')?.getAttribute("data-file")).toBe(String(second));
+    expect(document.querySelector('.cal-card[data-month="3"] .cal-mine')).not.toBeNull();
+    // Undo puts the suggestion back; redo the choice again.
+    key("z", { ctrlKey: true });
+    await tick();
+    expect(backend.calendarSets.at(-1)).toEqual({ month: 3, fileId: march.suggestions[0].file_id });
+    key("z", { ctrlKey: true, shiftKey: true });
+    await tick();
+    expect(backend.calendarSets.at(-1)).toEqual({ month: 3, fileId: second });
+    // ↓ takes the next suggestion after the one chosen.
+    key("ArrowDown");
+    await tick();
+    expect(backend.calendarSets.at(-1)).toEqual({ month: 3, fileId: march.suggestions[2].file_id });
+    // A suggestion dropped on another month goes there.
+    const li = document.querySelector("#cal-suggestions li") as HTMLElement;
+    const data = new Map<string, string>();
+    const dt = { setData: (t: string, v: string) => data.set(t, v), getData: (t: string) => data.get(t) ?? "", get types() { return [...data.keys()]; }, effectAllowed: "" };
+    const drag = (el: Element, type: string) => {
+      const ev = new Event(type, { bubbles: true, cancelable: true });
+      Object.defineProperty(ev, "dataTransfer", { value: dt });
+      el.dispatchEvent(ev);
+    };
+    drag(li, "dragstart");
+    const july = document.querySelector('.cal-card[data-month="7"]')!;
+    drag(july, "dragover");
+    drag(july, "drop");
+    await tick();
+    expect(backend.calendarSets.at(-1)).toEqual({ month: 7, fileId: Number(li.dataset.file) });
+    // Escape goes back to the lightbox; the calendar screen keeps no keys there.
+    key("Escape");
+    await tick();
+    expect(app.view).toBe("lightbox");
+  });
+
+  it("Enter opens the month's photos in the lightbox; P picks one and puts it in the month", async () => {
+    const { backend, app } = await lightboxOf(60);
+    await app.showCalendar();
+    (document.getElementById("cal-year") as HTMLInputElement).value = "2025";
+    document.getElementById("cal-new")!.click();
+    await tick();
+    await tick();
+    // A person filter left on in the lightbox does not hide the month's photos.
+    (document.getElementById("f-person") as HTMLSelectElement).append(new Option("x", "1"));
+    (document.getElementById("f-person") as HTMLSelectElement).value = "1";
+    key("ArrowRight"); // February
+    key("Enter");
+    await tick();
+    await tick();
+    expect(app.view).toBe("lightbox");
+    expect((document.getElementById("f-query") as HTMLInputElement).value).toContain("month:2");
+    expect((document.getElementById("f-person") as HTMLSelectElement).value).toBe("");
+    expect(app.state.items.length).toBe(4); // February's photos of the sixty, one per burst
+    const shown = app.state.items[app.state.index].file_id;
+    key("p");
+    await tick();
+    await tick();
+    expect(backend.saves.at(-1)?.decision.flag).toBe(1);
+    expect(backend.calendarSets.at(-1)).toEqual({ month: 2, fileId: shown });
+    expect(app.view).toBe("calendar");
+  });
+});

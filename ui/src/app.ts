@@ -7,6 +7,7 @@ import { $, h } from "./dom";
 import { actionFor, type Action } from "./keymap";
 import { CullState } from "./state";
 import { errorCode, errorText, type ListFilter } from "./types";
+import { CalendarScreen } from "./views/calendar";
 import { CompareView } from "./views/compare";
 import type { Context, Mode, Overlay } from "./views/context";
 import { ExportView } from "./views/export";
@@ -29,7 +30,7 @@ declare global {
 
 export class App implements Context {
   readonly state = new CullState();
-  view: "library" | "lightbox" | "people" = "library";
+  view: "library" | "lightbox" | "people" | "calendar" = "library";
   mode: Mode = "loupe";
   filter: ListFilter = { n: 2000 };
   zoomed = false;
@@ -47,6 +48,10 @@ export class App implements Context {
   private exporter = new ExportView(this);
   private people = new PeopleView(this);
   private tagPicker = new TagPicker(this);
+  private calendar = new CalendarScreen(this);
+  /** The calendar slot the lightbox is choosing for (P puts the photo there). */
+  private calendarTarget: { month: number; title: string } | null = null;
+  private calendarWired = false;
   private peopleWired = false;
   private libraryWired = false;
   private lightboxWired = false;
@@ -64,7 +69,7 @@ export class App implements Context {
       items: () => this.state.items.map((e) => ({ path: e.path, name: e.name, file_id: e.file_id, flag: e.marks.flag, rating: e.marks.rating, label: e.marks.label, group: e.group, people: e.people })),
     };
     const lightbox = this.lightbox.dom([this.loupe.dom(), this.grid.dom(), this.compare.dom()], [...this.overlays.dom(), this.exporter.dom(), this.tagPicker.dom()]);
-    this.root.replaceChildren(this.library.dom(), lightbox, this.people.dom(), h("div", { id: "toast", class: "hidden", role: "alert" }));
+    this.root.replaceChildren(this.library.dom(), lightbox, this.people.dom(), this.calendar.dom(), h("div", { id: "toast", class: "hidden", role: "alert" }));
     document.addEventListener("keydown", (e) => this.onKey(e));
     window.addEventListener("resize", () => this.mode === "grid" && this.renderGrid());
     this.showLibrary();
@@ -78,6 +83,7 @@ export class App implements Context {
     $("#library").classList.remove("hidden");
     $("#lightbox").classList.add("hidden");
     $("#people").classList.add("hidden");
+    $("#calendar").classList.add("hidden");
     if (!this.libraryWired) {
       this.libraryWired = true;
       this.library.wire();
@@ -90,6 +96,7 @@ export class App implements Context {
     window.__hma.view = "lightbox";
     $("#library").classList.add("hidden");
     $("#people").classList.add("hidden");
+    $("#calendar").classList.add("hidden");
     $("#lightbox").classList.remove("hidden");
     if (!this.lightboxWired) {
       this.lightboxWired = true;
@@ -123,6 +130,7 @@ export class App implements Context {
     window.__hma.view = "people";
     $("#library").classList.add("hidden");
     $("#lightbox").classList.add("hidden");
+    $("#calendar").classList.add("hidden");
     $("#people").classList.remove("hidden");
     if (!this.peopleWired) {
       this.peopleWired = true;
@@ -130,6 +138,30 @@ export class App implements Context {
     }
     this.faces.clear();
     await this.people.refresh();
+  }
+
+  async showCalendar() {
+    this.view = "calendar";
+    window.__hma.view = "calendar";
+    if (this.calendarTarget) $("#toast").classList.add("hidden");
+    this.calendarTarget = null;
+    for (const id of ["#library", "#lightbox", "#people"]) $(id).classList.add("hidden");
+    $("#calendar").classList.remove("hidden");
+    if (!this.calendarWired) {
+      this.calendarWired = true;
+      this.calendar.wire();
+    }
+    this.faces.clear();
+    await this.calendar.open();
+  }
+
+  async chooseForCalendar(month: number, title: string, query: string) {
+    // The month's photos whatever the lightbox was filtered by before.
+    await this.showLightbox();
+    this.lightbox.clearFilters();
+    await this.showSearch(query);
+    this.calendarTarget = { month, title };
+    this.toast(`Choosing the photo for ${title}: P puts it there, Esc goes back to the calendar`);
   }
 
   /** The library's status, and the lightbox's folder filter from it. */
@@ -209,6 +241,10 @@ export class App implements Context {
       if (this.people.onKey(ev)) ev.preventDefault();
       return;
     }
+    if (this.view === "calendar") {
+      if (this.calendar.onKey(ev)) ev.preventDefault();
+      return;
+    }
     if (typing && ev.key !== "Escape") return;
     if (this.view !== "lightbox") return;
     const a = actionFor(ev);
@@ -247,8 +283,20 @@ export class App implements Context {
         this.afterMove();
         return;
       }
-      case "flag":
-        return this.save(s.change("flag", a.flag, a.advance));
+      case "flag": {
+        const target = a.flag === 1 ? this.calendarTarget : null;
+        const fileId = s.current?.file_id;
+        this.save(s.change("flag", a.flag, target ? false : a.advance));
+        if (target && fileId !== undefined) {
+          // Choosing for the calendar: the pick goes into its month too.
+          this.calendarTarget = null;
+          void this.calendar.choose(target.month, fileId).then(() => {
+            $("#toast").classList.add("hidden");
+            return this.showCalendar();
+          });
+        }
+        return;
+      }
       case "rate":
         return this.save(s.change("rating", a.stars, a.advance));
       case "label":
@@ -294,6 +342,7 @@ export class App implements Context {
           return this.mode === "compare" ? this.compare.show() : this.loupe.show();
         }
         if (this.mode === "compare") return this.setMode("loupe");
+        if (this.calendarTarget) return void this.showCalendar();
         return;
     }
   }

@@ -1,6 +1,6 @@
 // The one interface between the UI and whatever runs the engine: the Tauri
 // shell in the app, or the in-memory backend in tests and a plain browser.
-import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
+import type { About, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
 
 export interface Backend {
   info(): Promise<Info>;
@@ -47,6 +47,14 @@ export interface Backend {
   photoTags(captureId: number): Promise<PhotoTags>;
   /** Adds and removes tags (TAXONOMY:NODE, or a keyword A/B) on photos. */
   tagPhotos(captureIds: number[], add: string[], remove: string[]): Promise<TagSummary>;
+  /** The calendar for a year (the newest when null), or null when there is none. */
+  calendar(year: number | null): Promise<CalendarView | null>;
+  /** Suggests a calendar, or renews one (the months the user chose stay). */
+  calendarNew(spec: CalendarSpec): Promise<CalendarView>;
+  /** Puts a photo in a month (0: the cover; null empties it); saved at once. */
+  calendarSet(year: number, name: string, month: number, fileId: number | null): Promise<SlotChange>;
+  /** Copies the calendar's photos into a folder, verified, never over a file. */
+  calendarExport(year: number, name: string, dest: string): Promise<ExportReport>;
   previewUrl(content: string, size: "grid" | "loupe"): string;
   originalUrl(fileId: number): string;
 }

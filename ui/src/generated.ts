@@ -429,3 +429,135 @@ path: string | null, error: string | null,
  * Things worth saying: a cached package that failed its check, a resumed download.
  */
 notes: Array<string>, };
+
+export type CalendarSpec = { year: number, name: string | null, 
+/**
+ * First day of the period (default: 1 January of the year before).
+ */
+from: string | null, 
+/**
+ * Last day of the period (default: 31 December of the year before).
+ */
+to: string | null, 
+/**
+ * Whose holidays (default: the locale's country).
+ */
+country: string | null, paper: string, dpi: number, portrait: boolean, };
+
+export type PrintCheck = { 
+/**
+ * `fits`, `soft` (at least 2/3 of the dpi) or `too small`.
+ */
+verdict: string, 
+/**
+ * The dpi it prints at once cropped to the paper's shape.
+ */
+dpi: number, megapixels: number, 
+/**
+ * The share of the picture the crop to the paper's shape keeps.
+ */
+kept: number, 
+/**
+ * In words: "fits A4 at 300 dpi", "too small for A3 (2.1 MP: 150 dpi)".
+ */
+words: string, };
+
+export type CalendarChoice = { path: string, taken_at: string | null, 
+/**
+ * Why it is here, in words.
+ */
+why: string, file_id: number, 
+/**
+ * Content hash (the app asks for previews by it).
+ */
+content: string, width: number | null, height: number | null, score: number | null, 
+/**
+ * Its file is gone (never exported).
+ */
+missing: boolean, print: PrintCheck | null, };
+
+export type CalendarSuggestion = { path: string, taken_at: string | null, score: number | null, 
+/**
+ * Its gain for this slot when the slot was filled.
+ */
+gain: number, why: string, file_id: number, content: string, width: number | null, height: number | null, missing: boolean, print: PrintCheck | null, };
+
+export type Birthday = { name: string, 
+/**
+ * Day of the month.
+ */
+day: number, 
+/**
+ * The age they turn in the calendar's year, when the year of birth is known.
+ */
+turns: number | null, };
+
+export type CalendarHoliday = { 
+/**
+ * `YYYY-MM-DD`.
+ */
+date: string, name: string, };
+
+export type CalendarSlot = { month: number, 
+/**
+ * "Cover", "January"…
+ */
+title: string, choice: CalendarChoice | null, 
+/**
+ * `suggested`, `user` or `none`.
+ */
+chosen_by: string, 
+/**
+ * What the month lacked ("no photos from May 2026: these are from May 2024").
+ */
+note: string | null, suggestions: Array<CalendarSuggestion>, birthdays: Array<Birthday>, holidays: Array<CalendarHoliday>, };
+
+export type CalendarView = { year: number, name: string, 
+/**
+ * The period the photos come from, both days included.
+ */
+from: string, to: string, country: string | null, paper: string, dpi: number, orientation: string, 
+/**
+ * The cover's photo (null: none).
+ */
+cover: CalendarChoice | null, 
+/**
+ * The cover as a slot: its suggestions and note.
+ */
+cover_slot: CalendarSlot, 
+/**
+ * January to December.
+ */
+months: Array<CalendarSlot>, 
+/**
+ * What the calendar lacks or assumed ("holidays: no country given").
+ */
+notes: Array<string>, };
+
+export type SlotChange = { month: number, before: string | null, 
+/**
+ * The file that was there (what undo puts back).
+ */
+before_id: number | null, after: string | null, calendar: CalendarView, };
+
+export type Exported = { capture_id: number, file_id: number, source: string, dest: string, bytes: number, 
+/**
+ * xxh3-64, hex.
+ */
+hash: string, };
+
+export type ExportFailure = { capture_id: number, source: string | null, error: string, };
+
+export type ExportReport = { dest: string, pattern: string, 
+/**
+ * Picked captures found.
+ */
+picked: number, 
+/**
+ * Copied now, verified.
+ */
+copied: Array<Exported>, 
+/**
+ * Already in the folder with the same bytes (an earlier export).
+ */
+already_there: Array<Exported>, failed: Array<ExportFailure>, bytes_copied: number, cancelled: boolean, };

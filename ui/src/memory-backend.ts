@@ -2,7 +2,7 @@
 // in unit tests without the app. Photos are generated pictures; decisions
 // live in a Map; jobs count up and finish.
 import type { Backend } from "./backend";
-import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
+import type { About, CalendarSlot, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
 
 function picture(i: number, w: number, h: number): string {
   const hue = (i * 47) % 360;
@@ -114,6 +114,10 @@ export class MemoryBackend implements Backend {
     let col = 1;
     for (const term of (f.query ?? "").split(" ").filter((t) => t)) {
       if (term === "flag:pick") out = out.filter((e) => e.marks.flag === 1);
+      else if (term === "-flag:reject") out = out.filter((e) => e.marks.flag !== -1);
+      else if (term.startsWith("month:")) out = out.filter((e) => Number(e.taken?.slice(5, 7)) === Number(term.slice(6)));
+      else if (term.startsWith("from:")) out = out.filter((e) => (e.taken ?? "") >= term.slice(5));
+      else if (term.startsWith("to:")) out = out.filter((e) => (e.taken ?? "").slice(0, 10) <= term.slice(3));
       else if (term.startsWith("tag:")) {
         const want = term.slice(4).replace(/"/g, "").toLowerCase();
         out = out.filter((e) => (this.tags.get(e.capture_id ?? -1) ?? []).some((t) => t.toLowerCase().split(/[:/]/).includes(want)));
@@ -264,6 +268,56 @@ export class MemoryBackend implements Backend {
   async setThreads(t: number | null) {
     this.threads = t;
     return t;
+  }
+  /** The calendar: each month's photos of 2024, best first (one per group). */
+  cal: CalendarView | null = null;
+  calendarSets: { month: number; fileId: number | null }[] = [];
+  async calendar(year: number | null) {
+    return this.cal && (year === null || this.cal.year === year) ? structuredClone(this.cal) : null;
+  }
+  private calendarSlot(month: number, entries: Entry[], chosen: Entry | undefined, by: string): CalendarSlot {
+    const titles = ["Cover", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const choice = (e: Entry, why: string) => ({ path: e.path, taken_at: e.taken, why, file_id: e.file_id, content: e.content, width: e.width, height: e.height, score: e.score, missing: false, print: { verdict: "too small", dpi: 100, megapixels: 1, kept: 0.89, words: "too small for A4 (1.0 MP: 100 dpi)" } });
+    return {
+      month,
+      title: titles[month],
+      choice: chosen ? choice(chosen, by === "user" ? "you chose it" : `best of ${titles[month]}`) : null,
+      chosen_by: chosen ? by : "none",
+      note: entries.length ? null : `no photos from ${titles[month]}`,
+      suggestions: entries.slice(0, 9).map((e) => ({ ...choice(e, `best of ${titles[month]}`), gain: e.score })),
+      birthdays: [],
+      holidays: month === 12 ? [{ date: "2025-12-25", name: "Christmas Day" }] : [],
+    };
+  }
+  async calendarNew(spec: CalendarSpec) {
+    const best = this.entries.filter((e) => !e.group || e.group.rank === 1);
+    const months = Array.from({ length: 12 }, (_, i) => {
+      const mine = best.filter((e) => Number(e.taken?.slice(5, 7)) === i + 1);
+      const kept = this.cal?.months[i];
+      const chosen = kept?.chosen_by === "user" ? this.entries.find((e) => e.file_id === kept.choice?.file_id) : mine[0];
+      return this.calendarSlot(i + 1, mine, chosen, kept?.chosen_by === "user" ? "user" : "suggested");
+    });
+    const cover = this.calendarSlot(0, best.slice(12, 21), best[12], "suggested");
+    this.cal = { year: spec.year, name: spec.name ?? "family", from: spec.from ?? `${spec.year - 1}-01-01`, to: spec.to ?? `${spec.year - 1}-12-31`, country: spec.country, paper: spec.paper, dpi: spec.dpi, orientation: "landscape", cover: cover.choice, cover_slot: cover, months, notes: [] };
+    return structuredClone(this.cal);
+  }
+  async calendarSet(year: number, name: string, month: number, fileId: number | null): Promise<SlotChange> {
+    const cal = this.cal;
+    if (!cal || cal.year !== year || cal.name !== name) throw { code: "not_found", message: `no calendar ${year}` };
+    const slot = month === 0 ? cal.cover_slot : cal.months[month - 1];
+    const before = slot.choice;
+    const e = fileId === null ? undefined : this.entries.find((x) => x.file_id === fileId);
+    const fresh = this.calendarSlot(month, [], e, "user");
+    slot.choice = fresh.choice;
+    slot.chosen_by = fresh.chosen_by;
+    if (month === 0) cal.cover = slot.choice;
+    this.calendarSets.push({ month, fileId });
+    return { month, before: before?.path ?? null, before_id: before?.file_id ?? null, after: slot.choice?.path ?? null, calendar: structuredClone(cal) };
+  }
+  async calendarExport(_year: number, _name: string, dest: string): Promise<ExportReport> {
+    const chosen = [this.cal?.cover_slot, ...(this.cal?.months ?? [])].flatMap((s) => (s?.choice ? [s.choice] : []));
+    const copied = chosen.map((c) => ({ capture_id: c.file_id, file_id: c.file_id, source: c.path, dest: `${dest}/${c.path.split("/").pop()}`, bytes: 1000, hash: "0" }));
+    return { dest, pattern: "{YYYY}-{MM}_{name}", picked: chosen.length, copied, already_there: [], failed: [], bytes_copied: copied.length * 1000, cancelled: false };
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     const i = parseInt(content, 16) - 0x1000;

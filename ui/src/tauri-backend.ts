@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Backend } from "./backend";
-import type { About, Changed, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
+import type { About, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
 
 // Windows' webview reaches custom protocols as http://<scheme>.localhost.
 const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
@@ -96,6 +96,18 @@ export class TauriBackend implements Backend {
   }
   setThreads(threads: number | null) {
     return invoke<number | null>("set_threads", { threads });
+  }
+  calendar(year: number | null) {
+    return invoke<CalendarView | null>("calendar", { year, name: null });
+  }
+  calendarNew(spec: CalendarSpec) {
+    return invoke<CalendarView>("calendar_new", { spec });
+  }
+  calendarSet(year: number, name: string, month: number, fileId: number | null) {
+    return invoke<SlotChange>("calendar_set", { year, name, month, fileId });
+  }
+  calendarExport(year: number, name: string, dest: string) {
+    return invoke<ExportReport>("calendar_export", { year, name, dest, pattern: null });
   }
   previewUrl(content: string, size: "grid" | "loupe") {
     return `${base}preview/${content}/${size}`;

@@ -34,6 +34,18 @@ export type {
   TagSummary,
   SavedSearch,
   PhotoTags,
+  CalendarSpec,
+  PrintCheck,
+  CalendarChoice,
+  CalendarSuggestion,
+  Birthday,
+  CalendarHoliday,
+  CalendarSlot,
+  CalendarView,
+  SlotChange,
+  Exported,
+  ExportFailure,
+  ExportReport,
 } from "./generated";
 import type { ApiError } from "./generated";
 

@@ -34,6 +34,9 @@ export interface Context {
   /** The lightbox showing only this person's photos. */
   showPerson(id: number): Promise<void>;
   showPeople(): Promise<void>;
+  showCalendar(): Promise<void>;
+  /** The lightbox on a query's photos, choosing for a calendar slot: P puts the photo there. */
+  chooseForCalendar(month: number, title: string, query: string): Promise<void>;
   refreshStatus(): Promise<void>;
   reload(): Promise<void>;
   setMode(mode: Mode): void;

@@ -55,7 +55,7 @@ export class LibraryView {
         h("div", { id: "counts", class: "muted" }),
         jobDom("scan", "Scan"),
         jobDom("analyze", "Analyse"),
-        h("div", { class: "row" }, h("button", { id: "rescan", type: "button", text: "Scan and analyse again" }), h("button", { id: "open-lightbox", type: "button", class: "primary", text: "Cull the best photos →" })),
+        h("div", { class: "row" }, h("button", { id: "rescan", type: "button", text: "Scan and analyse again" }), h("button", { id: "open-calendar", type: "button", text: "Make the calendar →" }), h("button", { id: "open-lightbox", type: "button", class: "primary", text: "Cull the best photos →" })),
       ),
       h(
         "div",
@@ -92,6 +92,7 @@ export class LibraryView {
     });
     $("#rescan").addEventListener("click", () => this.scanAndAnalyse());
     $("#open-lightbox").addEventListener("click", () => this.ctx.showLightbox());
+    $("#open-calendar").addEventListener("click", () => this.ctx.showCalendar());
     $("#open-catalog").addEventListener("click", async () => {
       const url = ($("#catalog-url") as HTMLInputElement).value.trim();
       if (!url) return;

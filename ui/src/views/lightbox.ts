@@ -58,6 +58,7 @@ export class LightboxView {
       h("label", { title: "Go to the next photo after a flag, stars or label (Caps Lock or A)" }, h("input", { id: "auto-advance", type: "checkbox", checked: true }), " auto-advance"),
       h("button", { id: "why-open", type: "button", text: "Why? (I)" }),
       h("button", { id: "people-open", type: "button", text: "People" }),
+      h("button", { id: "calendar-open", type: "button", text: "Calendar" }),
       h("button", { id: "help-open", type: "button", text: "Keys (?)" }),
       h("button", { id: "export-open", type: "button", class: "primary", text: "Export picks…" }),
     );
@@ -70,8 +71,19 @@ export class LightboxView {
     $("#auto-advance").addEventListener("change", (e) => (this.ctx.state.autoAdvance = (e.target as HTMLInputElement).checked));
     $("#why-open").addEventListener("click", () => this.ctx.toggleWhy());
     $("#people-open").addEventListener("click", () => this.ctx.showPeople());
+    $("#calendar-open").addEventListener("click", () => this.ctx.showCalendar());
     $("#help-open").addEventListener("click", () => this.ctx.toggleOverlay("help"));
     $("#export-open").addEventListener("click", () => this.ctx.toggleOverlay("export"));
+  }
+
+  /** Every filter back to none (the search box is set by the caller). */
+  clearFilters() {
+    for (const id of ["f-from", "f-to", "f-month", "f-root", "f-min-score", "f-flag", "f-min-rating", "f-person"]) {
+      const el = $(`#${id}`) as HTMLInputElement;
+      el.value = id === "f-min-rating" ? "0" : "";
+      el.classList.remove("invalid");
+    }
+    ($("#f-n") as HTMLInputElement).value = "2000";
   }
 
   readFilter(): ListFilter {
