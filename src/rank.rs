@@ -153,6 +153,8 @@ pub struct TopFilter {
     pub db: RankFilter,
     /// Only captures with this flag.
     pub flag: Option<crate::marks::Flag>,
+    /// Never captures with this flag (the calendar leaves rejects out).
+    pub not_flag: Option<crate::marks::Flag>,
     /// Only captures with at least this many stars.
     pub min_rating: Option<i16>,
     /// Only pictures showing this person or pet (their contents).
@@ -312,6 +314,7 @@ pub fn top(cat: &mut Catalog, places: &Places, n: usize, filter: &TopFilter) -> 
             let fields = r.capture_id.and_then(|c| captures.get(&c));
             let marks = crate::marks::Marks::of(r.capture_id.and_then(|c| decisions.get(&c)), fields);
             if filter.flag.is_some_and(|f| marks.flag != f.value())
+                || filter.not_flag.is_some_and(|f| marks.flag == f.value())
                 || filter.min_rating.is_some_and(|m| marks.rating < m)
             {
                 continue;
