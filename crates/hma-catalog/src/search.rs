@@ -106,6 +106,20 @@ pub enum Filter {
     Leaf(Leaf),
 }
 
+/// Where two sets of `[from, to)` ranges overlap.
+fn intersect(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for &(a0, a1) in a {
+        for &(b0, b1) in b {
+            let (lo, hi) = (a0.max(b0), a1.min(b1));
+            if lo < hi {
+                out.push((lo, hi));
+            }
+        }
+    }
+    out
+}
+
 /// Distance between two points, km, as `near:` measures it: flat
 /// (equirectangular) around the asked point, good to well under 1 % within
 /// a few hundred km; what the database can compute with arithmetic alone.
@@ -636,6 +650,23 @@ impl Filter {
                         f => out.push(f),
                     }
                 }
+                // Times ANDed are one time: `from:2019-05-01 to:2019-05-31`
+                // is the month, a set to start from, where each alone is
+                // half the catalogue.
+                let mut time: Option<Vec<(i64, i64)>> = None;
+                out.retain(|f| match f {
+                    Filter::Leaf(Leaf::Taken(r)) => {
+                        time = Some(match time.take() {
+                            None => r.clone(),
+                            Some(t) => intersect(&t, r),
+                        });
+                        false
+                    }
+                    _ => true,
+                });
+                if let Some(t) = time {
+                    out.insert(0, Filter::Leaf(Leaf::Taken(t)).simplified());
+                }
                 // Nothing AND anything is nothing.
                 if out.contains(&Filter::Leaf(Leaf::Nothing)) {
                     return Filter::Leaf(Leaf::Nothing);
@@ -1085,6 +1116,16 @@ mod tests {
         let f = Filter::Any(vec![Filter::Leaf(Leaf::Nothing), Filter::Leaf(Leaf::Duplicated)]);
         assert_eq!(f.simplified(), Filter::Leaf(Leaf::Duplicated));
         assert_eq!(Filter::Any(vec![Filter::Leaf(Leaf::Nothing)]).simplified(), Filter::Leaf(Leaf::Nothing));
+        // Times ANDed are their overlap: from: and to: make one range; a
+        // month of any year within a year is that one month; no overlap is nothing.
+        let taken = |r: Vec<(i64, i64)>| Filter::Leaf(Leaf::Taken(r));
+        let f =
+            Filter::All(vec![taken(vec![(10, i64::MAX)]), Filter::Leaf(Leaf::Duplicated), taken(vec![(i64::MIN, 20)])]);
+        assert_eq!(f.simplified(), Filter::All(vec![taken(vec![(10, 20)]), Filter::Leaf(Leaf::Duplicated)]));
+        let f = Filter::All(vec![taken(vec![(0, 5), (100, 105), (200, 205)]), taken(vec![(90, 150)])]);
+        assert_eq!(f.simplified(), taken(vec![(100, 105)]));
+        let f = Filter::All(vec![taken(vec![(0, 5)]), taken(vec![(5, 10)])]);
+        assert_eq!(f.simplified(), Filter::Leaf(Leaf::Nothing));
     }
 
     #[test]
