@@ -230,6 +230,31 @@ catalog_test!(calendar_from_a_year_of_real_photos, |db| {
     assert!(back["calendar"]["months"][4]["choice"]["why"].as_str().unwrap().starts_with("best of May"));
     json(hma(&["calendar", "set", "2027", "--month", "5", &may_other, "--json"]), "calendar set again");
 
+    // A year with no photos at all (2029 for a 2030 calendar): twelve
+    // slots all the same, each filled from its month of another year, said so.
+    // (A locale without a country: no holidays, said so.)
+    let out = db
+        .hma_cached_command(cache.path(), &["calendar", "new", "2030", "--json"])
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_TIME")
+        .output()
+        .unwrap();
+    let empty = json(out, "calendar new 2030");
+    let months = empty["months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    for (i, m) in months.iter().enumerate() {
+        let note = m["note"].as_str().unwrap_or_default();
+        assert!(note.starts_with(&format!("no photos from {} 2029", m["title"].as_str().unwrap())), "{m}");
+        assert_eq!(month_day(&m["choice"]["taken_at"]).0, i as u32 + 1, "{m}");
+        assert!(m["choice"]["why"].as_str().unwrap().contains("of another year"), "{m}");
+    }
+    assert!(
+        empty["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("no holidays")),
+        "{}",
+        empty["notes"]
+    );
+
     // The spread shortlist over the same year.
     let top = json(hma(&["top", "20", "--spread", "--json"]), "top --spread");
     let mut per_day: HashMap<(u32, u32), usize> = HashMap::new();
