@@ -267,22 +267,16 @@ pub struct Choice {
     pub print: Option<PrintCheck>,
 }
 
-/// One of a slot's next choices.
+/// One of a slot's next choices: the photo (its `why` says why for this
+/// slot) and its gain.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(rename = "CalendarSuggestion")]
 pub struct Suggestion {
-    pub path: String,
-    pub taken_at: Option<String>,
-    pub score: Option<f64>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub photo: Choice,
     /// Its gain for this slot when the slot was filled.
     pub gain: f64,
-    pub why: String,
-    pub file_id: i64,
-    pub content: String,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
-    pub missing: bool,
-    pub print: Option<PrintCheck>,
 }
 
 /// A named person's birthday in a month.
@@ -1047,46 +1041,31 @@ fn view(cat: &mut Catalog, places: &Places, cal: &CalendarRow) -> Result<Calenda
         ),
         Some(c) => notes.push(format!("holidays of {}", crate::places::country_name(c))),
     }
+    let photo = |file_id: i64, f: &FileFacts, why: String| Choice {
+        path: f.path.clone(),
+        taken_at: f.taken.clone(),
+        why,
+        file_id,
+        content: f.content.clone(),
+        width: f.width,
+        height: f.height,
+        score: f.score,
+        missing: f.missing,
+        print: print(f),
+    };
     let mut make = |slot: u32| -> Slot {
         let row = slots.iter().find(|s| s.slot == slot as i32);
         let choice = row.and_then(|r| {
             let id = r.file_id?;
             let f = facts.get(&id)?;
-            let mut why = r.why.clone();
-            if f.missing {
-                why = format!("its file is missing (not exported): {why}");
-            }
-            Some(Choice {
-                path: f.path.clone(),
-                taken_at: f.taken.clone(),
-                why,
-                file_id: id,
-                content: f.content.clone(),
-                width: f.width,
-                height: f.height,
-                score: f.score,
-                missing: f.missing,
-                print: print(f),
-            })
+            let why = if f.missing { format!("its file is missing (not exported): {}", r.why) } else { r.why.clone() };
+            Some(photo(id, f, why))
         });
         let suggestions = sugg
             .iter()
             .filter(|s| s.slot == slot as i32)
             .filter_map(|s| {
-                let f = facts.get(&s.file_id)?;
-                Some(Suggestion {
-                    path: f.path.clone(),
-                    taken_at: f.taken.clone(),
-                    score: f.score,
-                    gain: s.gain,
-                    why: s.why.clone(),
-                    file_id: s.file_id,
-                    content: f.content.clone(),
-                    width: f.width,
-                    height: f.height,
-                    missing: f.missing,
-                    print: print(f),
-                })
+                Some(Suggestion { photo: photo(s.file_id, facts.get(&s.file_id)?, s.why.clone()), gain: s.gain })
             })
             .collect();
         let (birthdays, hols) = if slot == 0 {

@@ -126,20 +126,7 @@ pub fn run(cmd: &CalendarCmd, env: &Env) -> anyhow::Result<u8> {
         CalendarCmd::Export { year, dest, pattern, name } => {
             let rep = calendar::export(&mut cat, &places, *year, name.as_deref(), dest, pattern, &env.ctx)?;
             env.finish("calendar export", &rep, rep.cancelled, !rep.failed.is_empty(), |r| {
-                println!(
-                    "{} photos: copied {} ({} bytes, each verified)  already there {}  failed {}",
-                    r.picked,
-                    r.copied.len(),
-                    r.bytes_copied,
-                    r.already_there.len(),
-                    r.failed.len()
-                );
-                for e in &r.copied {
-                    println!("  {} -> {}", e.source, e.dest);
-                }
-                for f in &r.failed {
-                    println!("  failed: {}: {}", f.source.as_deref().unwrap_or("?"), f.error);
-                }
+                super::cull::print_export("photos in the calendar:", r)
             })
         }
         CalendarCmd::List => {
@@ -204,9 +191,9 @@ fn print_slot(s: &Slot) {
     let next: Vec<&str> = s
         .suggestions
         .iter()
-        .filter(|x| Some(x.file_id) != s.choice.as_ref().map(|c| c.file_id))
+        .filter(|x| Some(x.photo.file_id) != s.choice.as_ref().map(|c| c.file_id))
         .take(3)
-        .map(|x| x.path.as_str())
+        .map(|x| x.photo.path.as_str())
         .collect();
     if !next.is_empty() {
         println!("           next: {}", next.join(", "));

@@ -87,20 +87,23 @@ pub fn export(a: &ExportArgs, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
     let places = Places::load(&mut cat, &env.ctx.machine)?;
     let rep = hma::export::export_picks(&mut cat, &places, &a.dest, &a.pattern, &env.ctx)?;
-    env.finish("export", &rep, rep.cancelled, !rep.failed.is_empty(), |r| {
-        println!(
-            "picked {}  copied {} ({} bytes, each verified)  already there {}  failed {}",
-            r.picked,
-            r.copied.len(),
-            r.bytes_copied,
-            r.already_there.len(),
-            r.failed.len()
-        );
-        for e in &r.copied {
-            println!("  {} -> {}", e.source, e.dest);
-        }
-        for f in &r.failed {
-            println!("  failed: {}: {}", f.source.as_deref().unwrap_or("?"), f.error);
-        }
-    })
+    env.finish("export", &rep, rep.cancelled, !rep.failed.is_empty(), |r| print_export("picked", r))
+}
+
+/// An export's summary and each copy (`hma export`, `hma calendar export`).
+pub fn print_export(what: &str, r: &hma::export::ExportReport) {
+    println!(
+        "{what} {}  copied {} ({} bytes, each verified)  already there {}  failed {}",
+        r.picked,
+        r.copied.len(),
+        r.bytes_copied,
+        r.already_there.len(),
+        r.failed.len()
+    );
+    for e in &r.copied {
+        println!("  {} -> {}", e.source, e.dest);
+    }
+    for f in &r.failed {
+        println!("  failed: {}: {}", f.source.as_deref().unwrap_or("?"), f.error);
+    }
 }

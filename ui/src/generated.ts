@@ -476,11 +476,23 @@ content: string, width: number | null, height: number | null, score: number | nu
  */
 missing: boolean, print: PrintCheck | null, };
 
-export type CalendarSuggestion = { path: string, taken_at: string | null, score: number | null, 
+export type CalendarSuggestion = { 
 /**
  * Its gain for this slot when the slot was filled.
  */
-gain: number, why: string, file_id: number, content: string, width: number | null, height: number | null, missing: boolean, print: PrintCheck | null, };
+gain: number, path: string, taken_at: string | null, 
+/**
+ * Why it is here, in words.
+ */
+why: string, file_id: number, 
+/**
+ * Content hash (the app asks for previews by it).
+ */
+content: string, width: number | null, height: number | null, score: number | null, 
+/**
+ * Its file is gone (never exported).
+ */
+missing: boolean, print: PrintCheck | null, };
 
 export type Birthday = { name: string, 
 /**
