@@ -11,8 +11,10 @@
 //!   (best score under [`WEAK`]), also gets the same month of other years
 //!   (said so), and a month with nothing at all borrows the best photo left
 //!   in the period.
-//! - **Cover,** first: the period's best photo with people (faces), else
-//!   its best; never the only photo of a person in their birthday month.
+//! - **Cover,** first: the period's best photo with a face where the
+//!   object detector also sees a person (else with a person, else with a
+//!   face, else its best);
+//!   never the only photo of a person in their birthday month.
 //! - **Months,** greedily: at each step the (month, photo) pair with the
 //!   highest gain fills its month, where
 //!
@@ -51,6 +53,9 @@ use crate::{EngineError, JobContext, Result};
 
 /// A month whose best photo scores under this also looks at other years.
 pub const WEAK: f64 = 0.40;
+/// So does a month with fewer photos than this (the cover or a birthday
+/// may take them).
+pub const THIN: usize = 3;
 /// What the user's pick adds.
 pub const PICKED: f64 = 0.10;
 /// What each star adds.
@@ -64,6 +69,9 @@ pub const HOLIDAY: f64 = 0.05;
 pub const NEW_PERSON: f64 = crate::spread::NEW_PERSON;
 /// What coming from the same month of another year costs.
 pub const OTHER_YEAR: f64 = 0.05;
+/// What a stand-in from another year costs where the month has good photos
+/// of its own: more than any score, so it only fills in.
+pub const SPARE: f64 = 1.0;
 /// What coming from another month of the period costs.
 pub const BORROWED: f64 = 0.20;
 /// Too few pixels for the print (under 2/3 of its dpi).
@@ -303,8 +311,11 @@ pub struct Holiday {
 enum Origin {
     /// Its month of the period.
     Month,
-    /// The same month of another year.
+    /// The same month of another year (the month has none, or only weak ones).
     OtherYear,
+    /// The same month of another year, standing in only for the month's
+    /// own photos that other slots took.
+    Spare,
     /// Another month of the period (a birthday photo, or a month with nothing).
     Borrowed,
 }
@@ -598,6 +609,7 @@ impl Suggester<'_> {
             match c.origin {
                 Origin::Month => {}
                 Origin::OtherYear => g -= OTHER_YEAR,
+                Origin::Spare => g -= SPARE,
                 Origin::Borrowed => g -= BORROWED,
             }
         }
@@ -623,8 +635,16 @@ impl Suggester<'_> {
         let whole = vec![(period.start, period.end, 0)];
         let mut slots: Vec<Filling> = (0..13).map(|_| Filling::default()).collect();
         // The cover: the period's best with faces, else its best.
-        let with_faces = crate::search::resolve(cat, &crate::search::parse("faces:1+")?)?.filter;
-        let mut cover = best(cat, places, POOL, Filter::All(vec![taken(&whole), with_faces]))?;
+        // A face the detector of people agrees with first: a face alone can
+        // be a false one (a finial on a railing, seen in ../shared/photos).
+        let mut cover = Vec::new();
+        for q in ["faces:1+ has:person", "has:person", "faces:1+"] {
+            let with_people = crate::search::resolve(cat, &crate::search::parse(q)?)?.filter;
+            cover = best(cat, places, POOL, Filter::All(vec![taken(&whole), with_people]))?;
+            if !cover.is_empty() {
+                break;
+            }
+        }
         if cover.is_empty() {
             cover = best(cat, places, POOL, taken(&whole))?;
             if !cover.is_empty() {
@@ -649,17 +669,26 @@ impl Suggester<'_> {
                 format!("{} {}", month_name(m), years.join("/"))
             };
             let best_score = pool.first().map(|c| c.entry.score);
-            if best_score.is_none_or(|s| s < WEAK) {
+            let thin = pool.len() < THIN;
+            if thin || best_score.is_none_or(|s| s < WEAK) {
                 // Other years' same month (outside the period).
                 let other =
                     Filter::All(vec![Filter::Leaf(Leaf::Taken(all_years_of(m))), Filter::Not(Box::new(taken(&whole)))]);
                 let found = best(cat, places, POOL, other)?;
-                let more = self.candidates(cat, found, Origin::OtherYear)?;
+                // A month with good photos of its own keeps them: other
+                // years only stand in for those another slot took.
+                let origin = if best_score.is_none_or(|s| s < WEAK) { Origin::OtherYear } else { Origin::Spare };
+                let more = self.candidates(cat, found, origin)?;
                 if !more.is_empty() {
                     slots[m as usize].note = Some(match best_score {
                         None => format!("no photos from {when}: these are from {} of other years", month_name(m)),
-                        Some(s) => format!(
+                        Some(s) if s < WEAK => format!(
                             "the photos from {when} are weak (best {s:.2}): {} of other years are suggested too",
+                            month_name(m)
+                        ),
+                        Some(_) => format!(
+                            "only {} from {when}: {} of other years stand in for any taken by another slot",
+                            if pool.len() == 1 { "1 photo".to_string() } else { format!("{} photos", pool.len()) },
                             month_name(m)
                         ),
                     });
@@ -900,7 +929,7 @@ impl Suggester<'_> {
         match (month, c.origin) {
             (0, _) => format!("the period's best photo with people{on}, {score}"),
             (m, Origin::Month) => format!("best of {}{on}, {score}", month_name(m)),
-            (m, Origin::OtherYear) => format!("from {} of another year{on}, {score}", month_name(m)),
+            (m, Origin::OtherYear | Origin::Spare) => format!("from {} of another year{on}, {score}", month_name(m)),
             (_, Origin::Borrowed) => format!("borrowed from another month{on}, {score}"),
         }
     }

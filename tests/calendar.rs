@@ -105,6 +105,11 @@ fn make_year(lib: &Path) -> HashMap<u32, String> {
         };
         put(lib, &format!("{folder}/{}", single.0), &jpeg_at(&single.1, &format!("2026:{m:02}:21 15:00:00")));
     }
+    // Two photos of other years, for months that have their own: they may
+    // stand in, never displace.
+    for (m, k) in [(3u32, 20usize), (6, 21)] {
+        put(lib, &format!("2024/{m:02}/old_{m:02}.jpg"), &jpeg_at(&plain_crop(k), &format!("2024:{m:02}:10 12:00:00")));
+    }
     people_photos
 }
 
@@ -150,6 +155,11 @@ catalog_test!(calendar_from_a_year_of_real_photos, |db| {
     // March's other photo picked with five stars: without the birthday rule
     // it would lead March (its score + 0.20 against the blow-up's).
     json(hma(&["mark", &path("2026/03/single_03.jpg"), "--pick", "--stars", "5", "--json"]), "mark");
+    // The other years' photos picked with five stars too: they still only
+    // stand in, never displace a month's own photos.
+    for m in ["03", "06"] {
+        json(hma(&["mark", &path(&format!("2024/{m}/old_{m}.jpg")), "--pick", "--stars", "5", "--json"]), "mark");
+    }
 
     let cal = json(hma(&["calendar", "new", "2027", "--country", "DE", "--json"]), "calendar new");
     println!("{}", serde_json::to_string_pretty(&cal).unwrap());
@@ -164,9 +174,10 @@ catalog_test!(calendar_from_a_year_of_real_photos, |db| {
         let month = i as u32 + 1;
         assert_eq!(m["month"].as_u64(), Some(u64::from(month)));
         let c = &m["choice"];
-        // Every month from its own month (each has photos).
+        // Every month from its own month of the period (each has photos).
         let (cm, cd) = month_day(&c["taken_at"]);
         assert_eq!(cm, month, "month {month}: {c}");
+        assert!(c["taken_at"].as_str().unwrap().starts_with("2026-"), "month {month}: {c}");
         assert!(c["why"].as_str().unwrap().starts_with("best of "), "{c}");
         // Print check in words (900-1700 px is too small for A4 at 300 dpi).
         assert!(c["print"]["words"].as_str().unwrap().contains("A4"), "{c}");
