@@ -9,34 +9,18 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-pub mod analyze;
-pub mod calendar;
-pub mod capture;
-pub mod cull;
-pub mod detect;
-pub mod dupes;
-pub mod events;
-pub mod export;
-pub mod faces;
-pub mod groups;
-pub mod holidays;
-pub mod link;
-pub mod marks;
+pub mod curation;
+pub mod jobs;
 pub mod models;
-pub mod people;
-pub mod pipeline;
-pub mod places;
-pub mod rank;
+pub mod query;
 pub mod report;
-pub mod roots;
-pub mod scan;
-pub mod scoring;
-pub mod search;
 pub mod serve;
-pub mod sidecar;
-pub mod spread;
-pub mod tags;
-pub mod taxonomy;
+
+// Each use case keeps its short path (`hma::scan`, `crate::rank`) whichever
+// domain folder holds it.
+pub use curation::{calendar, cull, export, groups, holidays, marks, rank, spread};
+pub use jobs::{analyze, capture, detect, dupes, events, faces, link, people, pipeline, roots, scan, scoring, sidecar};
+pub use query::{places, search, tags, taxonomy};
 
 pub use hma_catalog::{Catalog, CatalogError};
 

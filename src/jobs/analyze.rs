@@ -69,8 +69,8 @@ pub struct AnalyzeSummary {
 /// The BRISQUE model (OpenCV's LIVE-trained SVM), compiled in from `models/brisque`.
 pub fn brisque_model() -> BrisqueModel {
     BrisqueModel::parse(
-        include_str!("../models/brisque/brisque_model_live.yml"),
-        include_str!("../models/brisque/brisque_range_live.yml"),
+        include_str!("../../models/brisque/brisque_model_live.yml"),
+        include_str!("../../models/brisque/brisque_range_live.yml"),
     )
     .expect("the committed BRISQUE model parses (checked by tests)")
 }
