@@ -134,8 +134,8 @@ pub fn run(cmd: &CalendarCmd, env: &Env) -> anyhow::Result<u8> {
                 .calendars()?
                 .into_iter()
                 .map(|c| {
-                    serde_json::json!({"year": c.year, "name": c.name, "from": c.from_day, "to": c.to_day,
-                        "country": c.country, "paper": c.paper, "dpi": c.dpi})
+                    serde_json::json!({"year": c.spec.year, "name": c.spec.name, "from": c.spec.from_day, "to": c.spec.to_day,
+                        "country": c.spec.country, "paper": c.spec.paper, "dpi": c.spec.dpi})
                 })
                 .collect();
             env.print(&list, |l| {
@@ -157,8 +157,8 @@ pub fn run(cmd: &CalendarCmd, env: &Env) -> anyhow::Result<u8> {
         CalendarCmd::Remove { year, name } => {
             let c = calendar::find(&mut cat, *year, name.as_deref())?;
             cat.delete_calendar(c.id)?;
-            let v = serde_json::json!({"year": c.year, "name": c.name, "removed": true});
-            env.print(&v, |_| println!("calendar {} {} removed (no photo was touched)", c.year, c.name))?;
+            let v = serde_json::json!({"year": c.spec.year, "name": c.spec.name, "removed": true});
+            env.print(&v, |_| println!("calendar {} {} removed (no photo was touched)", c.spec.year, c.spec.name))?;
             Ok(exit::OK)
         }
     }

@@ -498,8 +498,10 @@ pub fn new(cat: &mut Catalog, places: &Places, spec: &CalendarSpec, ctx: &JobCon
         cat.put_calendar_slots(id, &slots, &suggestions)?;
         Ok(id)
     })?;
-    let cal =
-        cat.calendars()?.into_iter().find(|c| c.id == id).ok_or_else(|| EngineError::NotFound("calendar".into()))?;
+    let cal = cat
+        .calendar(spec.year, &name)?
+        .filter(|c| c.id == id)
+        .ok_or_else(|| EngineError::NotFound("calendar".into()))?;
     ctx.progress.advance(1);
     view(cat, places, &cal)
 }
@@ -999,7 +1001,8 @@ pub fn find(cat: &mut Catalog, year: i32, name: Option<&str>) -> Result<Calendar
 /// the app's Calendar screen opens.
 pub fn open(cat: &mut Catalog, places: &Places, year: Option<i32>, name: Option<&str>) -> Result<Option<CalendarView>> {
     let all = cat.calendars()?;
-    let found = all.into_iter().find(|c| year.is_none_or(|y| c.year == y) && name.is_none_or(|n| c.name == n));
+    let found =
+        all.into_iter().find(|c| year.is_none_or(|y| c.spec.year == y) && name.is_none_or(|n| c.spec.name == n));
     match found {
         Some(c) => Ok(Some(view(cat, places, &c)?)),
         None => Ok(None),
@@ -1049,8 +1052,8 @@ fn file_facts(cat: &mut Catalog, places: &Places, ids: &[i64]) -> Result<HashMap
 }
 
 fn view(cat: &mut Catalog, places: &Places, cal: &CalendarRow) -> Result<CalendarView> {
-    let paper = Paper::parse(&cal.paper)?;
-    let dpi = cal.dpi.max(1) as u32;
+    let paper = Paper::parse(&cal.spec.paper)?;
+    let dpi = cal.spec.dpi.max(1) as u32;
     let slots = cat.calendar_slots(cal.id)?;
     let sugg = cat.calendar_suggestions(cal.id)?;
     let mut ids: Vec<i64> = slots.iter().filter_map(|s| s.file_id).chain(sugg.iter().map(|s| s.file_id)).collect();
@@ -1058,13 +1061,13 @@ fn view(cat: &mut Catalog, places: &Places, cal: &CalendarRow) -> Result<Calenda
     ids.dedup();
     let facts = file_facts(cat, places, &ids)?;
     let print = |f: &FileFacts| match (f.width, f.height) {
-        (Some(w), Some(h)) if w > 0 && h > 0 => Some(print_check(w, h, &paper, dpi, cal.landscape)),
+        (Some(w), Some(h)) if w > 0 && h > 0 => Some(print_check(w, h, &paper, dpi, cal.spec.landscape)),
         _ => None,
     };
     let born = birthdays(cat)?;
-    let holidays = cal.country.as_deref().map(|c| crate::holidays::holidays(c, cal.year)).unwrap_or_default();
+    let holidays = cal.spec.country.as_deref().map(|c| crate::holidays::holidays(c, cal.spec.year)).unwrap_or_default();
     let mut notes = Vec::new();
-    match &cal.country {
+    match &cal.spec.country {
         None => notes.push(
             "no holidays: no country given and none in the locale (`hma calendar new YEAR --country DE`)".to_string(),
         ),
@@ -1103,12 +1106,12 @@ fn view(cat: &mut Catalog, places: &Places, cal: &CalendarRow) -> Result<Calenda
             (
                 born.iter()
                     .filter(|b| b.month == slot)
-                    .map(|b| Birthday { name: b.name.clone(), day: b.day, turns: b.year.map(|y| cal.year - y) })
+                    .map(|b| Birthday { name: b.name.clone(), day: b.day, turns: b.year.map(|y| cal.spec.year - y) })
                     .collect(),
                 holidays
                     .iter()
                     .filter(|h| h.0 == slot)
-                    .map(|h| Holiday { date: format!("{:04}-{:02}-{:02}", cal.year, h.0, h.1), name: h.2.clone() })
+                    .map(|h| Holiday { date: format!("{:04}-{:02}-{:02}", cal.spec.year, h.0, h.1), name: h.2.clone() })
                     .collect(),
             )
         };
@@ -1131,14 +1134,14 @@ fn view(cat: &mut Catalog, places: &Places, cal: &CalendarRow) -> Result<Calenda
         }
     }
     Ok(CalendarView {
-        year: cal.year,
-        name: cal.name.clone(),
-        from: cal.from_day.clone(),
-        to: cal.to_day.clone(),
-        country: cal.country.clone(),
-        paper: cal.paper.clone(),
+        year: cal.spec.year,
+        name: cal.spec.name.clone(),
+        from: cal.spec.from_day.clone(),
+        to: cal.spec.to_day.clone(),
+        country: cal.spec.country.clone(),
+        paper: cal.spec.paper.clone(),
         dpi,
-        orientation: if cal.landscape { "landscape" } else { "portrait" }.into(),
+        orientation: if cal.spec.landscape { "landscape" } else { "portrait" }.into(),
         cover: cover_slot.choice.clone(),
         cover_slot,
         months,

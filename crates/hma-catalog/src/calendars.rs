@@ -7,11 +7,21 @@ use diesel::prelude::*;
 use crate::schema::*;
 use crate::{with_conn, Catalog, Result};
 
-/// A calendar as stored.
+/// A calendar as stored: what it is made with, and its id and times.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = calendars)]
 pub struct CalendarRow {
     pub id: i64,
+    #[diesel(embed)]
+    pub spec: CalendarSpecRow,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// What a calendar is made with (new, or renewed).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = calendars, treat_none_as_null = true)]
+pub struct CalendarSpecRow {
     /// The year it is for (the one printed on it).
     pub year: i32,
     pub name: String,
@@ -21,21 +31,6 @@ pub struct CalendarRow {
     /// Whose public holidays it shows (ISO 3166-1 alpha-2).
     pub country: Option<String>,
     /// The print: `A4`, `A3`… or `WxHmm`.
-    pub paper: String,
-    pub dpi: i32,
-    pub landscape: bool,
-    pub created_ms: i64,
-    pub updated_ms: i64,
-}
-
-/// What a calendar is made with (new, or renewed).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CalendarSpecRow {
-    pub year: i32,
-    pub name: String,
-    pub from_day: String,
-    pub to_day: String,
-    pub country: Option<String>,
     pub paper: String,
     pub dpi: i32,
     pub landscape: bool,
@@ -109,26 +104,14 @@ impl Catalog {
     /// Creates the calendar, or updates its period, country and print when
     /// it exists; its id.
     pub fn put_calendar(&mut self, s: &CalendarSpecRow, now_ms: i64) -> Result<i64> {
-        let values = (
-            calendars::from_day.eq(&s.from_day),
-            calendars::to_day.eq(&s.to_day),
-            calendars::country.eq(&s.country),
-            calendars::paper.eq(&s.paper),
-            calendars::dpi.eq(s.dpi),
-            calendars::landscape.eq(s.landscape),
-            calendars::updated_ms.eq(now_ms),
-        );
         if let Some(old) = self.calendar(s.year, &s.name)? {
-            with_conn!(self, c => diesel::update(calendars::table.find(old.id)).set(values).execute(c))?;
+            with_conn!(self, c => diesel::update(calendars::table.find(old.id))
+                .set((s, calendars::updated_ms.eq(now_ms)))
+                .execute(c))?;
             return Ok(old.id);
         }
         with_conn!(self, c => diesel::insert_into(calendars::table)
-            .values((
-                calendars::year.eq(s.year),
-                calendars::name.eq(&s.name),
-                values,
-                calendars::created_ms.eq(now_ms),
-            ))
+            .values((s, calendars::created_ms.eq(now_ms), calendars::updated_ms.eq(now_ms)))
             .execute(c))?;
         Ok(self.calendar(s.year, &s.name)?.map(|c| c.id).unwrap_or_default())
     }
