@@ -19,7 +19,10 @@ pub mod serve;
 // Each use case keeps its short path (`hma::scan`, `crate::rank`) whichever
 // domain folder holds it.
 pub use curation::{calendar, cull, export, groups, holidays, marks, rank, spread};
-pub use jobs::{analyze, capture, detect, dupes, events, faces, link, people, pipeline, roots, scan, scoring, sidecar};
+pub use jobs::{
+    analyze, capture, detect, dupes, events, faces, import, link, people, pipeline, roots, scan, scoring, sidecar,
+    worker,
+};
 pub use query::{places, search, tags, taxonomy};
 
 pub use hma_catalog::{Catalog, CatalogError};
@@ -126,6 +129,10 @@ pub struct JobContext {
     pub cache_dir: PathBuf,
     /// Where fetched and imported model weights live.
     pub models_dir: PathBuf,
+    /// Bytes of originals the jobs run with this context have read (scan,
+    /// analysis, detection, faces): `hma import` reports it, and shows that
+    /// each new file is read once.
+    pub read_bytes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for JobContext {
@@ -151,6 +158,7 @@ impl JobContext {
             progress: Arc::new(NoProgress),
             cache_dir: default_cache_dir(),
             models_dir: default_models_dir(),
+            read_bytes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 

@@ -21,7 +21,7 @@ use cli::{
     about = "Home Media AI: find the great photos in a family collection, without touching a file"
 )]
 #[command(long_about = "Home Media AI catalogues photo folders and drives without changing a byte of them.\n\n\
-Typical use:\n  hma root add ~/Pictures --name family\n  hma scan\n  hma analyze\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'person:Anna has:dog place:Bavaria month:12'\n  hma tag IMG_0042.JPG --add keywords:Holidays/Beach\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma calendar new 2027 --country DE\n  hma calendar export 2027 ~/Calendar-2027\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
+Typical use:\n  hma import ~/Pictures --name family\n  hma top 50 --month 12\n  hma detect --top 2000\n  hma search 'person:Anna has:dog place:Bavaria month:12'\n  hma tag IMG_0042.JPG --add keywords:Holidays/Beach\n  hma mark IMG_0042.JPG --pick --stars 4\n  hma export ~/Calendar\n  hma calendar new 2027 --country DE\n  hma calendar export 2027 ~/Calendar-2027\n  hma groups\n  hma status\n  hma dupes\n\nThe desktop app (hma-app) does the same with a culling lightbox.")]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -34,8 +34,17 @@ enum Command {
     /// Storage roots: the folders and drives the catalogue covers.
     #[command(subcommand)]
     Root(roots::RootCmd),
+    /// Import a folder: make it a root if it is not one, then scan it and analyse,
+    /// detect and look for faces in one pass that reads each new file once. The
+    /// everyday command; `scan` and `analyze` do the same in two passes.
+    Import(library::ImportArgs),
     /// Walk the roots; read new and changed files; record moves and missing files.
     Scan(library::ScanArgs),
+    /// Share a MariaDB catalogue's analysis with other machines: claim batches of
+    /// pictures (leased; a killed worker's batch goes to the others), read each
+    /// from this machine's mount of its root, store the results once. See who
+    /// does what with `hma status --workers`.
+    Worker(library::WorkerArgs),
     /// Counts: roots, files, captures, duplicate groups, files with errors.
     Status(library::StatusArgs),
     /// Everything the catalogue knows about one file.
@@ -169,7 +178,9 @@ fn main() -> ExitCode {
 fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
     match command {
         Command::Root(c) => roots::run(c, env),
+        Command::Import(a) => library::import(a, env),
         Command::Scan(a) => library::scan(a, env),
+        Command::Worker(a) => library::worker(a, env),
         Command::Status(a) => library::status(a, env),
         Command::Show { path } => library::show(path, env),
         Command::Ls { dir } => library::ls(dir.as_ref(), env),

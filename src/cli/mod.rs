@@ -94,11 +94,15 @@ impl<'a> Env<'a> {
 
     /// Opens the catalogue (`--catalog`, else the default file).
     pub fn open(&self) -> anyhow::Result<Catalog> {
-        let url = match &self.g.catalog {
+        Ok(Catalog::open(&self.url()?)?)
+    }
+
+    /// The catalogue's URL (`--catalog`, else the default file's).
+    pub fn url(&self) -> anyhow::Result<String> {
+        Ok(match &self.g.catalog {
             Some(u) => u.clone(),
             None => hma::default_catalog_url().context("no data folder on this system; pass --catalog")?,
-        };
-        Ok(Catalog::open(&url)?)
+        })
     }
 
     /// Prints `v` as JSON with `--json`, else as `text` says.

@@ -212,21 +212,43 @@ fn analyse_one(
     buf: &mut Vec<u8>,
     model: &BrisqueModel,
     opts: &AnalyzeOptions,
-    cache: &Path,
+    ctx: &JobContext,
     now_ms: i64,
 ) -> Outcome {
     if let Err(e) = read_file(path, buf) {
         return Outcome::Unreadable(format!("cannot read file: {e}"));
     }
+    ctx.read_bytes.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let hash = ContentHash::of(buf);
     if hash != file.content_hash {
         return Outcome::Unreadable("changed since the last scan (run `hma scan` first)".into());
     }
-    let loupe = if opts.loupe { hma_vision::Loupe::Always } else { hma_vision::Loupe::NotJpeg };
+    match analyse_bytes(file.content_hash, &file.format, buf, model, opts.loupe, &ctx.cache_dir, now_ms) {
+        Ok(row) => Outcome::Done(Box::new(row)),
+        Err(e) => Outcome::Unreadable(e),
+    }
+}
+
+/// Analyses a picture's bytes (already read, and known to be the content
+/// `content_hash`): decoded once at the working size, measured, hashed, its
+/// previews written to the cache. A picture that cannot be decoded gives a
+/// row with its error (recorded); Err is a preview that could not be
+/// written (not recorded: tried again next run). Shared by `analyze` and
+/// `import`, which hands over the bytes its scan just read.
+pub(crate) fn analyse_bytes(
+    content_hash: ContentHash,
+    format: &Format,
+    bytes: &[u8],
+    model: &BrisqueModel,
+    loupe: bool,
+    cache: &Path,
+    now_ms: i64,
+) -> std::result::Result<AnalysisRow, String> {
+    let loupe = if loupe { hma_vision::Loupe::Always } else { hma_vision::Loupe::NotJpeg };
     let vopts = hma_vision::AnalyzeOptions { loupe, ..Default::default() };
-    let orientation = orientation_of(&file.format, buf);
+    let orientation = orientation_of(format, bytes);
     let mut row = AnalysisRow {
-        content_hash: file.content_hash,
+        content_hash,
         version: hma_vision::ANALYSIS_VERSION,
         analyzed_ms: now_ms,
         error: None,
@@ -240,16 +262,14 @@ fn analyse_one(
         phash_turns: None,
         scores: hma_catalog::Scores { score_version: hma_vision::score::SCORE_VERSION, ..Default::default() },
     };
-    match hma_vision::analyze(buf, file.format.as_str(), orientation, Some(model), &vopts) {
+    match hma_vision::analyze(bytes, format.as_str(), orientation, Some(model), &vopts) {
         Err(e) => row.error = Some(e.to_string()),
         Ok(a) => {
-            if let Err(e) = store_preview(cache, file.content_hash, PreviewSize::Grid, &a.grid_jpeg) {
-                return Outcome::Unreadable(format!("cannot write preview: {e}"));
-            }
+            store_preview(cache, content_hash, PreviewSize::Grid, &a.grid_jpeg)
+                .map_err(|e| format!("cannot write preview: {e}"))?;
             if let Some(loupe) = &a.loupe_jpeg {
-                if let Err(e) = store_preview(cache, file.content_hash, PreviewSize::Loupe, loupe) {
-                    return Outcome::Unreadable(format!("cannot write preview: {e}"));
-                }
+                store_preview(cache, content_hash, PreviewSize::Loupe, loupe)
+                    .map_err(|e| format!("cannot write preview: {e}"))?;
             }
             row.method = Some(a.method);
             row.full_width = Some(a.full_width as i32);
@@ -263,7 +283,7 @@ fn analyse_one(
             }
         }
     }
-    Outcome::Done(Box::new(row))
+    Ok(row)
 }
 
 /// Runs the analysis job.
@@ -314,9 +334,8 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
                 break 'pages;
             }
             let now = ctx.now();
-            let outcomes = crate::par_map(chunk, ctx.threads, |(f, path), buf| {
-                analyse_one(f, path, buf, &model, opts, &ctx.cache_dir, now)
-            });
+            let outcomes =
+                crate::par_map(chunk, ctx.threads, |(f, path), buf| analyse_one(f, path, buf, &model, opts, ctx, now));
             let mut rows = Vec::with_capacity(outcomes.len());
             for (o, (f, _)) in outcomes.into_iter().zip(chunk) {
                 match o {

@@ -209,7 +209,10 @@ pub(crate) fn pages(
 
 /// Runs the detection job.
 pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Result<DetectSummary> {
-    let detector = load_detector(&ctx.models_dir)?;
+    // Checked now (the weights' sha256, once a process), loaded when a
+    // picture needs them: a run with nothing new loads no weights.
+    crate::models::ready_weights(&ctx.models_dir, MODEL_ID)?;
+    let mut detector: Option<Detector> = None;
     let places = Places::load(cat, &ctx.machine)?;
     let nodes = coco_nodes(cat, ctx.now())?;
     let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
@@ -229,7 +232,13 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
             sum.unchanged += (before - jobs.len()) as u64;
         }
         ctx.progress.advance(listed - jobs.len() as u64);
-        run_batches(cat, ctx, &detector, &nodes, &jobs, &mut buf, &mut sum)
+        if jobs.is_empty() {
+            return Ok(true);
+        }
+        if detector.is_none() {
+            detector = Some(load_detector(&ctx.models_dir)?);
+        }
+        run_batches(cat, ctx, detector.as_ref().expect("loaded above"), &nodes, &jobs, &mut buf, &mut sum)
     })?;
     sum.cancelled = !done;
     Ok(sum)
@@ -269,7 +278,9 @@ pub(crate) fn look_at<'j, R>(
 ) -> Vec<(&'j Job, std::result::Result<R, String>)> {
     let mut out = Vec::with_capacity(batch.len());
     for j in batch {
-        let r = read_job(j, buf).map(|()| look(j, buf));
+        let read = read_job(j, buf);
+        ctx.read_bytes.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let r = read.map(|()| look(j, buf));
         match r {
             Err(unavailable) => {
                 *failed += 1;
@@ -305,57 +316,12 @@ fn run_batches(
         }
         let mut runs = Vec::new();
         let mut dets = Vec::new();
-        let looked = look_at(ctx, batch, buf, (&mut sum.failed, &mut sum.failures), |j, bytes| {
-            let img = picture(bytes, &j.format)?;
-            let found = detector.detect(&img).map_err(|e| e.to_string())?;
-            let subject = main_subject(&found).map(|d| {
-                let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
-                let bbox = d.bbox.map(f64::from);
-                hma_vision::score::Subject {
-                    class: d.class.to_string(),
-                    confidence: d.confidence as f64,
-                    bbox,
-                    sharpness: hma_vision::metrics::box_sharpness(&rgb, bbox),
-                }
-            });
-            Ok((found, subject))
-        });
+        let looked =
+            look_at(ctx, batch, buf, (&mut sum.failed, &mut sum.failures), |j, bytes| look(detector, bytes, &j.format));
         for (j, found) in looked {
-            let mut run = DetectionRun {
-                content_hash: j.content_hash,
-                model: MODEL_ID.into(),
-                version: DETECT_VERSION,
-                detected_ms: ctx.now(),
-                error: None,
-                objects: 0,
-                subject: None,
-            };
-            match found {
-                Ok((found, subject)) => {
-                    run.objects = found.len() as i32;
-                    if let Some(s) = &subject {
-                        run.subject = serde_json::to_string(s).ok();
-                    }
-                    sum.detected += 1;
-                    sum.objects += found.len() as u64;
-                    for d in found {
-                        *sum.classes.entry(d.class.to_string()).or_default() += 1;
-                        dets.push(NewDetection {
-                            content_hash: j.content_hash,
-                            model: MODEL_ID.into(),
-                            class_id: d.class_id as i32,
-                            class_name: d.class.to_string(),
-                            confidence: d.confidence as f64,
-                            box_x: d.bbox[0] as f64,
-                            box_y: d.bbox[1] as f64,
-                            box_w: d.bbox[2] as f64,
-                            box_h: d.bbox[3] as f64,
-                        });
-                    }
-                }
-                Err(e) => run.error = Some(e),
-            }
+            let (run, found) = record(j.content_hash, found, ctx.now(), sum);
             runs.push(run);
+            dets.extend(found);
         }
         // The scores follow what was found (sharpness and composition where
         // the subject is; none found: as without a detector), and the
@@ -371,6 +337,77 @@ fn run_batches(
         })?;
     }
     Ok(true)
+}
+
+/// What the detector found in a picture, and its main subject.
+pub(crate) type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
+
+/// Runs the detector on a picture's bytes: decoded at ≥ 640 px, the
+/// objects found and the main subject with its sharpness. Shared by
+/// `detect` and `import`, which hands over the bytes its scan just read.
+pub(crate) fn look(
+    detector: &Detector,
+    bytes: &[u8],
+    format: &hma_media::Format,
+) -> std::result::Result<Found, String> {
+    let img = picture(bytes, format)?;
+    let found = detector.detect(&img).map_err(|e| e.to_string())?;
+    let subject = main_subject(&found).map(|d| {
+        let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
+        let bbox = d.bbox.map(f64::from);
+        hma_vision::score::Subject {
+            class: d.class.to_string(),
+            confidence: d.confidence as f64,
+            bbox,
+            sharpness: hma_vision::metrics::box_sharpness(&rgb, bbox),
+        }
+    });
+    Ok((found, subject))
+}
+
+/// A picture's detection run and rows as stored, counted in `sum`.
+pub(crate) fn record(
+    content_hash: ContentHash,
+    found: std::result::Result<Found, String>,
+    now_ms: i64,
+    sum: &mut DetectSummary,
+) -> (DetectionRun, Vec<NewDetection>) {
+    let mut run = DetectionRun {
+        content_hash,
+        model: MODEL_ID.into(),
+        version: DETECT_VERSION,
+        detected_ms: now_ms,
+        error: None,
+        objects: 0,
+        subject: None,
+    };
+    let mut dets = Vec::new();
+    match found {
+        Ok((found, subject)) => {
+            run.objects = found.len() as i32;
+            if let Some(s) = &subject {
+                run.subject = serde_json::to_string(s).ok();
+            }
+            sum.detected += 1;
+            sum.objects += found.len() as u64;
+            for d in found {
+                *sum.classes.entry(d.class.to_string()).or_default() += 1;
+                dets.push(NewDetection {
+                    content_hash,
+                    model: MODEL_ID.into(),
+                    class_id: d.class_id as i32,
+                    class_name: d.class.to_string(),
+                    confidence: d.confidence as f64,
+                    box_x: d.bbox[0] as f64,
+                    box_y: d.bbox[1] as f64,
+                    box_w: d.bbox[2] as f64,
+                    box_h: d.bbox[3] as f64,
+                });
+            }
+        }
+        Err(e) => run.error = Some(e),
+    }
+    (run, dets)
 }
 
 /// The photo's main subject: the largest confident person or animal, else

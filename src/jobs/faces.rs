@@ -168,13 +168,68 @@ pub fn face_rows(models: &FaceModels, img: &image::RgbImage, content_hash: Conte
 }
 
 /// Six decimals of a share: a millionth of the picture, below a pixel.
+/// The faces found in a picture, and its size as displayed.
+pub(crate) type Found = (Vec<NewFace>, (u32, u32));
+
+/// Looks for faces in a picture's bytes (decoded at the finest size the
+/// face detector uses). Shared by `faces` and `import`, which hands over
+/// the bytes its scan just read.
+pub(crate) fn look(
+    models: &FaceModels,
+    bytes: &[u8],
+    format: &hma_media::Format,
+    content_hash: ContentHash,
+) -> std::result::Result<Found, String> {
+    let (img, full) = picture(bytes, format)?;
+    let faces = face_rows(models, &img, content_hash).map_err(|e| e.to_string())?;
+    Ok((faces, full))
+}
+
+/// A picture's face run and rows as stored, counted in `sum`.
+pub(crate) fn record(
+    content_hash: ContentHash,
+    found: std::result::Result<Found, String>,
+    now_ms: i64,
+    sum: &mut FacesSummary,
+) -> (FaceRun, Vec<NewFace>) {
+    let mut run = FaceRun {
+        content_hash,
+        model: MODEL_ID.into(),
+        version: FACES_VERSION,
+        detected_ms: now_ms,
+        error: None,
+        faces: 0,
+        width: 0,
+        height: 0,
+    };
+    match found {
+        Ok((faces, (w, h))) => {
+            run.faces = faces.len() as i32;
+            (run.width, run.height) = (w as i32, h as i32);
+            sum.looked += 1;
+            sum.faces += faces.len() as u64;
+            sum.with_faces += u64::from(!faces.is_empty());
+            (run, faces)
+        }
+        Err(e) => {
+            run.error = Some(e);
+            (run, Vec::new())
+        }
+    }
+}
+
 fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
 /// Runs the faces job.
 pub fn faces(cat: &mut Catalog, ctx: &JobContext, opts: &FacesOptions) -> Result<FacesSummary> {
-    let models = load_face_models(&ctx.models_dir)?;
+    // Checked now (the weights' sha256, once a process), loaded when a
+    // picture needs them: a run with nothing new loads no weights.
+    for id in MODEL_IDS {
+        crate::models::ready_weights(&ctx.models_dir, id)?;
+    }
+    let mut models: Option<FaceModels> = None;
     let places = Places::load(cat, &ctx.machine)?;
     let mut sum = FacesSummary { model: MODEL_ID.into(), ..Default::default() };
     let total = match opts.top {
@@ -193,7 +248,13 @@ pub fn faces(cat: &mut Catalog, ctx: &JobContext, opts: &FacesOptions) -> Result
             sum.unchanged += (before - jobs.len()) as u64;
         }
         ctx.progress.advance(listed - jobs.len() as u64);
-        run_batches(cat, ctx, &models, &jobs, &mut buf, &mut sum)
+        if jobs.is_empty() {
+            return Ok(true);
+        }
+        if models.is_none() {
+            models = Some(load_face_models(&ctx.models_dir)?);
+        }
+        run_batches(cat, ctx, models.as_ref().expect("loaded above"), &jobs, &mut buf, &mut sum)
     })?;
     sum.cancelled = !done;
     // New faces: who they are. Also when nothing was looked at but faces
@@ -221,33 +282,12 @@ fn run_batches(
         let mut runs = Vec::new();
         let mut rows = Vec::new();
         let looked = look_at(ctx, batch, buf, (&mut sum.failed, &mut sum.failures), |j, bytes| {
-            let (img, full) = picture(bytes, &j.format)?;
-            let faces = face_rows(models, &img, j.content_hash).map_err(|e| e.to_string())?;
-            Ok((faces, full))
+            look(models, bytes, &j.format, j.content_hash)
         });
         for (j, found) in looked {
-            let mut run = FaceRun {
-                content_hash: j.content_hash,
-                model: MODEL_ID.into(),
-                version: FACES_VERSION,
-                detected_ms: ctx.now(),
-                error: None,
-                faces: 0,
-                width: 0,
-                height: 0,
-            };
-            match found {
-                Ok((faces, (w, h))) => {
-                    run.faces = faces.len() as i32;
-                    (run.width, run.height) = (w as i32, h as i32);
-                    sum.looked += 1;
-                    sum.faces += faces.len() as u64;
-                    sum.with_faces += u64::from(!faces.is_empty());
-                    rows.extend(faces);
-                }
-                Err(e) => run.error = Some(e),
-            }
+            let (run, faces) = record(j.content_hash, found, ctx.now(), sum);
             runs.push(run);
+            rows.extend(faces);
         }
         // The scores follow the faces (their sharpness and eyes), and the
         // groups holding these pictures are re-ranked, all in one transaction.

@@ -20,11 +20,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use hma_catalog::{Catalog, ContentUpdate, FileRow, IndexEntry, NewFile, NewPlace, Relation, Root, ScanRow};
+use hma_media::inspect::inspect_whole;
 use hma_media::walk::{walk, Found, WalkItem};
 use hma_media::{inspect, ContentHash, Facts, Kind};
 use serde::Serialize;
 
 use crate::capture::{capture_fields, fill_gaps};
+use crate::import::{LookSummary, Looked, Looker};
 use crate::{EngineError, JobContext, Result};
 
 /// Results written per transaction.
@@ -79,13 +81,36 @@ struct Job {
 }
 
 enum Msg {
-    Read { found: Found, existing: Option<IndexEntry>, result: std::result::Result<Box<Facts>, String> },
-    Returned { found: Found, id: i64 },
-    Problem { rel: String, message: String },
+    Read {
+        found: Found,
+        existing: Option<IndexEntry>,
+        result: std::result::Result<Box<Facts>, String>,
+        /// What `import` found in the picture while its bytes were in memory.
+        looked: Option<Box<Looked>>,
+    },
+    Returned {
+        found: Found,
+        id: i64,
+    },
+    Problem {
+        rel: String,
+        message: String,
+    },
 }
 
 /// Scans the named roots (all roots when `names` is empty).
 pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<ScanSummary> {
+    scan_with(cat, names, ctx, None).map(|(sum, _)| sum)
+}
+
+/// Scans, and with a `looker` (`hma import`) also runs the content stages
+/// on each new picture's bytes while the reader holds them: one read a file.
+pub(crate) fn scan_with(
+    cat: &mut Catalog,
+    names: &[String],
+    ctx: &JobContext,
+    looker: Option<&Looker>,
+) -> Result<(ScanSummary, LookSummary)> {
     crate::roots::check_our_places(cat, ctx)?;
     let roots = cat.roots(&ctx.machine)?;
     for n in names {
@@ -99,6 +124,7 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
     let stats_were_current = cat.stats_current()?;
     cat.mark_stats_dirty()?;
     let mut total = ScanSummary::default();
+    let mut looked = LookSummary::default();
     for (root, loc) in selected {
         let problem = match &loc {
             None => Some("this root has no location on this machine; set one with `hma root relocate`".to_string()),
@@ -114,7 +140,7 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
             continue;
         }
         let base = loc.unwrap_or_default();
-        let s = scan_root(cat, &root, Path::new(&base), scan_id, ctx)?;
+        let s = scan_root(cat, &root, Path::new(&base), scan_id, ctx, looker, &mut looked)?;
         tracing::info!(
             root = root.id,
             seen = s.seen,
@@ -155,16 +181,24 @@ pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<Sca
         missing: total.missing as i64,
         errors: total.errors as i64,
     })?;
-    Ok(total)
+    Ok((total, looked))
 }
 
-fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &JobContext) -> Result<ScanSummary> {
+fn scan_root(
+    cat: &mut Catalog,
+    root: &Root,
+    base: &Path,
+    scan_id: i64,
+    ctx: &JobContext,
+    looker: Option<&Looker>,
+    looked: &mut LookSummary,
+) -> Result<ScanSummary> {
     let started = ctx.now();
     let index: HashMap<i64, IndexEntry> = cat.file_index(root.id)?.into_iter().map(|e| (e.path_key, e)).collect();
-    ctx.progress.stage("scan", None);
+    ctx.progress.stage(if looker.is_some() { "import" } else { "scan" }, None);
     let (job_tx, job_rx) = bounded::<Job>(1024);
     let (msg_tx, msg_rx) = bounded::<Msg>(1024);
-    let mut writer = Writer::new(root.id, scan_id, ctx);
+    let mut writer = Writer::new(root.id, scan_id, ctx, looker, looked);
     let (leftover, walked) = std::thread::scope(|s| -> Result<(HashMap<i64, IndexEntry>, ScanSummary)> {
         let walker = {
             let msg_tx = msg_tx.clone();
@@ -205,12 +239,25 @@ fn scan_root(cat: &mut Catalog, root: &Root, base: &Path, scan_id: i64, ctx: &Jo
                     if ctx.cancelled() {
                         continue; // drain without reading
                     }
-                    let result =
-                        inspect(&job.found.path, &job.found.name, &mut buf).map(Box::new).map_err(|e| e.to_string());
                     // The buffer is kept between files (at most 64 MiB a
                     // reader: larger files are streamed): no page faults and
                     // no zero-filling after the first large file.
-                    if tx.send(Msg::Read { found: job.found, existing: job.existing, result }).is_err() {
+                    let (result, looked) = match looker {
+                        None => (inspect(&job.found.path, &job.found.name, &mut buf), None),
+                        Some(l) => match inspect_whole(&job.found.path, &job.found.name, &mut buf) {
+                            Ok((facts, Some(len))) => {
+                                let looked = l.look(&facts, &buf[..len], ctx.now());
+                                (Ok(facts), looked)
+                            }
+                            Ok((facts, _)) => (Ok(facts), None),
+                            Err(e) => (Err(e), None),
+                        },
+                    };
+                    if let Ok(f) = &result {
+                        ctx.read_bytes.fetch_add(f.size, Ordering::Relaxed);
+                    }
+                    let result = result.map(Box::new).map_err(|e| e.to_string());
+                    if tx.send(Msg::Read { found: job.found, existing: job.existing, result, looked }).is_err() {
                         break;
                     }
                 }
@@ -325,11 +372,19 @@ struct Writer<'a> {
     ctx: &'a JobContext,
     sum: ScanSummary,
     touched: HashSet<i64>,
+    looker: Option<&'a Looker>,
+    looked: &'a mut LookSummary,
 }
 
 impl<'a> Writer<'a> {
-    fn new(root_id: i64, scan_id: i64, ctx: &'a JobContext) -> Self {
-        Writer { root_id, scan_id, ctx, sum: ScanSummary::default(), touched: HashSet::new() }
+    fn new(
+        root_id: i64,
+        scan_id: i64,
+        ctx: &'a JobContext,
+        looker: Option<&'a Looker>,
+        looked: &'a mut LookSummary,
+    ) -> Self {
+        Writer { root_id, scan_id, ctx, sum: ScanSummary::default(), touched: HashSet::new(), looker, looked }
     }
 
     /// Writes a batch of results in one transaction, then links the folders
@@ -345,6 +400,7 @@ impl<'a> Writer<'a> {
         let mut xmps = HashMap::new();
         let msgs = std::mem::take(batch);
         let n = msgs.len() as u64;
+        let mut seen_by_looker = Vec::new();
         cat.transaction(|cat| -> Result<()> {
             let mut problems = Vec::new();
             for msg in msgs {
@@ -357,7 +413,7 @@ impl<'a> Writer<'a> {
                         cat.move_file(id, &place_of(self.root_id, &found), now)?;
                         sum.unchanged += 1;
                     }
-                    Msg::Read { found, existing, result } => {
+                    Msg::Read { found, existing, result, looked } => {
                         let dir_key = hma_media::path::dir_key(found.rel.dir());
                         dirs.insert(dir_key);
                         let (file_id, problem) = match existing {
@@ -372,8 +428,14 @@ impl<'a> Writer<'a> {
                                 xmps.insert(id, x.clone());
                             }
                         }
+                        if let Some(l) = looked {
+                            seen_by_looker.push((found.path.display().to_string(), l));
+                        }
                     }
                 }
+            }
+            if let Some(looker) = self.looker {
+                looker.write(cat, std::mem::take(&mut seen_by_looker), now, self.looked)?;
             }
             cat.add_problems(self.scan_id, self.root_id, &problems)?;
             crate::link::link_dirs(cat, self.root_id, &dirs, &xmps)

@@ -149,6 +149,25 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", h.finalize()))
 }
 
+/// [`sha256_file`], remembered for the life of the process while the
+/// file's size and modification time stay the same: a job checks each
+/// model's weights before it loads them, and several stages ask, so
+/// without this an import would read 57 MB of weights six times.
+fn sha256_remembered(path: &Path) -> std::io::Result<String> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    type Key = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
+    static SEEN: Mutex<Option<HashMap<Key, String>>> = Mutex::new(None);
+    let meta = std::fs::metadata(path)?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    if let Some(s) = SEEN.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).get(&key) {
+        return Ok(s.clone());
+    }
+    let s = sha256_file(path)?;
+    SEEN.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).insert(key, s.clone());
+    Ok(s)
+}
+
 /// Every model of the manifest, with the state of its files in `models_dir`.
 pub fn list_models(models_dir: &Path) -> Result<Vec<ModelInfo>> {
     Ok(manifest()?.models.into_iter().map(|m| model_info(m, models_dir)).collect())
@@ -174,7 +193,7 @@ pub(crate) fn model_info(model: ManifestModel, models_dir: &Path) -> ModelInfo {
             }
             let path = models_dir.join(&f.name);
             let present = path.is_file();
-            let intact = present.then(|| sha256_file(&path).map(|s| s == f.sha256).unwrap_or(false));
+            let intact = present.then(|| sha256_remembered(&path).map(|s| s == f.sha256).unwrap_or(false));
             ModelFile { name: f.name, sha256: f.sha256, path: path.display().to_string(), present, intact }
         })
         .collect();

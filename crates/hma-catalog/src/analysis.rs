@@ -319,6 +319,16 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Every content analysed with `version` (8 bytes each in memory: a
+    /// million is 8 MB, read once by `hma import`).
+    pub fn all_analysed_hashes(&mut self, version: i32) -> Result<HashSet<ContentHash>> {
+        let v: Vec<ContentHash> = with_conn!(self, c => analyses::table
+            .filter(analyses::version.eq(version))
+            .select(analyses::content_hash)
+            .load(c))?;
+        Ok(v.into_iter().collect())
+    }
+
     /// Stores analyses, replacing older ones of the same content.
     pub fn put_analyses(&mut self, rows: &[AnalysisRow]) -> Result<()> {
         for chunk in rows.chunks(BATCH / 4) {

@@ -61,6 +61,23 @@ pub enum InspectError {
 
 /// Reads `path` (named `name`) read-only. `buf` is a reusable buffer.
 pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, InspectError> {
+    read_and_analyse(path, name, buf, true).map(|(facts, _)| facts)
+}
+
+/// As [`inspect`], but a file up to [`WHOLE_READ_LIMIT`] is always kept
+/// whole in `buf` (no JPEG streaming), so later stages can decode it
+/// without reading it again (`hma import`). Returns the facts and, when the
+/// whole file is in `buf`, its length (`&buf[..len]` is the file).
+pub fn inspect_whole(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<(Facts, Option<usize>), InspectError> {
+    read_and_analyse(path, name, buf, false)
+}
+
+fn read_and_analyse(
+    path: &Path,
+    name: &str,
+    buf: &mut Vec<u8>,
+    stream_jpeg: bool,
+) -> Result<(Facts, Option<usize>), InspectError> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     // `buf` keeps its length between files: growing it zero-fills only the
@@ -92,7 +109,11 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
                 Some((_, t)) => t.feed(&buf[at..at + n]),
                 None => {
                     got += n;
-                    if got >= STREAM_JPEG_AFTER && (got as u64) < len && buf.starts_with(&[0xFF, 0xD8, 0xFF]) {
+                    if stream_jpeg
+                        && got >= STREAM_JPEG_AFTER
+                        && (got as u64) < len
+                        && buf.starts_with(&[0xFF, 0xD8, 0xFF])
+                    {
                         if let Some(sos) = crate::jpeg::metadata_end(&buf[..got]) {
                             let mut t = JpegTail::default();
                             t.feed(&buf[sos..got]);
@@ -107,7 +128,7 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
             if !t.ended() && facts.problem.is_none() {
                 facts.problem = Some(TRUNCATED_JPEG.to_string());
             }
-            return Ok(facts);
+            return Ok((facts, None));
         }
         data_len = got;
         (ContentHash(h.digest()), got as u64, true)
@@ -122,7 +143,7 @@ pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, Insp
         let (h, n) = hash_stream(&buf[..got], &mut file, &mut chunk)?;
         (h, n, false)
     };
-    Ok(analyse(&buf[..data_len], name, hash, size, whole))
+    Ok((analyse(&buf[..data_len], name, hash, size, whole), whole.then_some(data_len)))
 }
 
 /// Reads into `buf[*got..upto]` until it is full or the file ends.
