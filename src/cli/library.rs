@@ -188,7 +188,7 @@ struct WorkersReport {
 struct WorkerReport {
     #[serde(flatten)]
     row: hma_catalog::WorkerRow,
-    /// Heard from within two minutes (a worker beats every third of its lease).
+    /// Heard from within its lease (a worker beats every third of it).
     alive: bool,
 }
 
@@ -202,7 +202,7 @@ pub fn status(a: &StatusArgs, env: &Env) -> anyhow::Result<u8> {
                 .workers()?
                 .into_iter()
                 .map(|row| WorkerReport {
-                    alive: row.state != "stopped" && row.state != "failed" && now - row.heartbeat_ms < 120_000,
+                    alive: row.state != "stopped" && row.state != "failed" && now - row.heartbeat_ms <= row.lease_ms,
                     row,
                 })
                 .collect(),

@@ -33,6 +33,7 @@ pub mod schema;
 pub mod search;
 mod stats;
 mod taxonomies;
+mod work;
 
 /// Most rows written or looked up in one statement (keeps both backends well
 /// under their placeholder limits).
@@ -65,6 +66,7 @@ pub use roots::SidecarRow;
 pub use scans::ProblemRow;
 pub use stats::*;
 pub use taxonomies::{NodeSpec, SavedSearch, TaxonNode};
+pub use work::*;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");

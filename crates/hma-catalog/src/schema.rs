@@ -423,6 +423,33 @@ diesel::table! {
         created_ms -> BigInt,
     }
 }
+diesel::table! {
+    work_queue (id) {
+        id -> BigInt,
+        stage -> Text,
+        content_hash -> BigInt,
+        claimed_by -> Nullable<Text>,
+        lease_until -> BigInt,
+        attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    workers (id) {
+        id -> Text,
+        machine -> Text,
+        jobs -> Text,
+        started_ms -> BigInt,
+        heartbeat_ms -> BigInt,
+        lease_ms -> BigInt,
+        state -> Text,
+        stage -> Nullable<Text>,
+        done -> BigInt,
+        failed -> BigInt,
+        lost -> BigInt,
+    }
+}
+
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(decisions -> captures (capture_id));
 diesel::joinable!(files -> analyses (content_hash));
@@ -472,4 +499,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendars,
     calendar_slots,
     calendar_suggestions,
+    work_queue,
+    workers,
 );

@@ -1,0 +1,2 @@
+DROP TABLE workers;
+DROP TABLE work_queue;
