@@ -293,3 +293,94 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Kills every other connection to the catalogue's database (as a server
+/// restart or a network cut would drop them). Returns how many.
+fn kill_connections(url: &str) -> usize {
+    use diesel::prelude::*;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let mut c = diesel::MysqlConnection::establish(url).unwrap();
+    let ids: Vec<Id> = diesel::sql_query(
+        "SELECT CAST(id AS SIGNED) AS id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+    )
+    .load(&mut c)
+    .unwrap();
+    for i in &ids {
+        // A connection may end by itself meanwhile.
+        let _ = diesel::sql_query(format!("KILL CONNECTION {}", i.id)).execute(&mut c);
+    }
+    ids.len()
+}
+
+#[test]
+fn a_worker_survives_losing_its_connection() {
+    let n = 200;
+    let top = tempfile::tempdir().unwrap();
+    let (home, extra) = (top.path().join("home"), top.path().join("extra"));
+    library(&home, &extra, n);
+    let db = Db::mariadb();
+    let cache = tempfile::tempdir().unwrap();
+    for (root, name) in [(&home, "home"), (&extra, "extra")] {
+        run_ok(
+            hma_on(&db, "m0", cache.path(), &["root", "add", root.to_str().unwrap(), "--name", name]),
+            &["root add"],
+        );
+    }
+    run_ok(hma_on(&db, "m0", cache.path(), &["scan", "--json"]), &["scan"]);
+    let w = hma_on(
+        &db,
+        "m0",
+        cache.path(),
+        &[
+            "worker",
+            "--jobs",
+            "analyze",
+            "--lease",
+            "2s",
+            "--batch",
+            "4",
+            "--exit-when-idle",
+            "--threads",
+            "1",
+            "--json",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Twice, while it works: every connection it has is dropped.
+    let mut cat = db.open();
+    let start = Instant::now();
+    let mut killed = 0;
+    for at in [8, 80] {
+        loop {
+            let done = cat.workers().unwrap().first().map_or(0, |w| w.done);
+            if done >= at {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(120), "the worker never stored {at}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(cat);
+        killed += kill_connections(&db.url);
+        cat = db.open();
+    }
+    let out = w.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("killed {killed} connections; worker: {s}");
+    assert!(killed >= 2, "its connections were there to kill");
+    assert!(s["reconnects"].as_u64().unwrap() >= 1, "{s}");
+    // Nothing lost, nothing twice: every content stored once, none left.
+    let contents = n - n / 25;
+    let status = workers(&db, cache.path());
+    assert!(status["queue"].as_array().unwrap().iter().all(|q| q["waiting"] == 0), "{status}");
+    assert_eq!(status["workers"][0]["done"].as_u64(), Some(contents as u64), "{status}");
+    let again = run_ok(hma_on(&db, "m0", cache.path(), &["analyze", "--only", "analyze", "--json"]), &["analyze"]);
+    assert_eq!((again["analysed"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(n as u64)), "{again}");
+}

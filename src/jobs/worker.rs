@@ -255,8 +255,10 @@ fn run(
             }
             // A deadlock with another worker: nothing was stored; again.
             Err(EngineError::Catalog(e)) if e.is_retryable() => {
+                // The batch was dropped: its rows go back to the queue.
                 tracing::debug!("transaction rolled back ({e}); again");
                 std::thread::sleep(Duration::from_millis(50));
+                cat.release_all_work(id)?;
                 continue;
             }
             Err(e) if connection_lost(&e) => {
@@ -269,9 +271,13 @@ fn run(
                 tracing::warn!("catalogue connection lost ({e}); trying again in {backoff:?}");
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(30));
-                if let Ok(c) = open(url) {
-                    *cat = c;
-                    sum.reconnects += 1;
+                if let Ok(mut c) = open(url) {
+                    // The batch in hand was dropped: its rows go back to
+                    // the queue (the heartbeat would keep them leased).
+                    if c.release_all_work(id).is_ok() {
+                        *cat = c;
+                        sum.reconnects += 1;
+                    }
                 }
                 continue;
             }

@@ -90,11 +90,17 @@ impl CatalogError {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
             CatalogError::Connect { .. } => true,
-            CatalogError::Query(q) => matches!(
-                q,
-                Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::Unknown, _)
-                    | Error::BrokenTransactionManager
-            ),
+            CatalogError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
+            | CatalogError::Query(Error::BrokenTransactionManager) => true,
+            // The client library's words for a dropped connection (2006
+            // "server has gone away", 2013 "Lost connection", 2002/2003 while
+            // it restarts, 1927 "Connection was killed").
+            CatalogError::Query(Error::DatabaseError(_, info)) => {
+                let m = info.message();
+                ["gone away", "Lost connection", "Can't connect", "Connection was killed", "Connection refused"]
+                    .iter()
+                    .any(|w| m.contains(w))
+            }
             _ => false,
         }
     }
@@ -229,6 +235,17 @@ impl Catalog {
             .set((work_queue::claimed_by.eq(None::<String>), work_queue::lease_until.eq(free_at)))
             .execute(c)?;
         Ok(())
+    }
+
+    /// Gives back every row `worker` holds (it dropped the batch it was
+    /// working on: a lost connection, a transaction it gave up on), free
+    /// at once; otherwise its own heartbeat would keep renewing them.
+    pub fn release_all_work(&mut self, worker: &str) -> Result<u64> {
+        let Conn::Mysql(c) = &mut self.conn else { return Err(one_machine()) };
+        let n = diesel::update(work_queue::table.filter(work_queue::claimed_by.eq(worker)))
+            .set((work_queue::claimed_by.eq(None::<String>), work_queue::lease_until.eq(0i64)))
+            .execute(c)?;
+        Ok(n as u64)
     }
 
     /// Extends every lease `worker` holds, and its heartbeat.
