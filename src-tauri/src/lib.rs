@@ -733,7 +733,8 @@ pub struct JobOptions {
     pub ids: Vec<String>,
 }
 
-/// Runs a long job — `scan`, `analyze`, `models` (fetch) or `export` — on its own
+/// Runs a long job — `scan` (the import: every root scanned, new pictures
+/// analysed as they are read), `analyze`, `models` (fetch) or `export` — on its own
 /// connection and thread; progress goes to `on_event`; the summary (as the
 /// CLI's `--json` prints it) is the result. One job of a kind at a time.
 #[tauri::command]
@@ -758,7 +759,13 @@ async fn run_job(
     let result = tauri::async_runtime::spawn_blocking(move || -> ApiResult<serde_json::Value> {
         let mut cat = Catalog::open(&url)?;
         match k.as_str() {
-            "scan" => Ok(json(&hma::scan::scan(&mut cat, &[], &ctx)?)),
+            // Every root scanned, and each new picture measured, its
+            // objects and faces found while its bytes are in memory: one
+            // read a file (`hma import`). Analyse then finds little to do.
+            "scan" => {
+                let opts = hma::import::ImportOptions { loupe: true, ..Default::default() };
+                Ok(json(&hma::import::import_roots(&mut cat, &[], &opts, &ctx)?))
+            }
             "analyze" => {
                 // Every stage whose model is here: the measurements, then
                 // objects, then faces and who they are (the CLI's pipeline).

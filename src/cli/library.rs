@@ -125,7 +125,7 @@ pub fn import(a: &ImportArgs, env: &Env) -> anyhow::Result<u8> {
     let problems = sum.scan.errors > 0 || sum.failed > 0;
     env.finish("import", &sum, sum.cancelled, problems, |s| {
         if s.added {
-            println!("added root '{}'", s.root);
+            println!("added root '{}'", s.root.as_deref().unwrap_or_default());
         }
         let c = &s.scan;
         println!(

@@ -52,8 +52,8 @@ impl Default for ImportOptions {
 /// the bytes of originals read (each new file once).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportSummary {
-    /// The root imported.
-    pub root: String,
+    /// The folder's root (None: every root, as the app's Scan imports).
+    pub root: Option<String>,
     /// True when this import made the folder a root.
     pub added: bool,
     #[serde(flatten)]
@@ -251,21 +251,48 @@ fn root_for(cat: &mut Catalog, folder: &Path, name: Option<&str>, ctx: &JobConte
     Ok((root.name, true))
 }
 
-/// Imports a folder: root, scan with every content stage on the bytes each
-/// reader just read, then the pipeline for what is left.
+/// Imports a folder: its root (made one if new), then [`import_roots`].
 pub fn import(cat: &mut Catalog, folder: &Path, opts: &ImportOptions, ctx: &JobContext) -> Result<ImportSummary> {
     crate::roots::check_our_places(cat, ctx)?;
+    // Models are loaded (and checked) before the root is added: a broken
+    // model file fails the import before it changes the catalogue.
     let mut stages = Vec::new();
-    // Models are loaded before the root is added: a broken model file
-    // fails the import before it changes the catalogue.
     let looker = Looker::new(cat, ctx, opts, &mut stages)?;
     let (root, added) = root_for(cat, folder, opts.name.as_deref(), ctx)?;
+    let mut sum = run(cat, std::slice::from_ref(&root), opts, ctx, looker, stages)?;
+    (sum.root, sum.added) = (Some(root), added);
+    Ok(sum)
+}
+
+/// The named roots (every root when `names` is empty), scanned with every
+/// content stage on the bytes each reader just read, then the pipeline for
+/// what is left. The app's Scan runs this over every root.
+pub fn import_roots(
+    cat: &mut Catalog,
+    names: &[String],
+    opts: &ImportOptions,
+    ctx: &JobContext,
+) -> Result<ImportSummary> {
+    crate::roots::check_our_places(cat, ctx)?;
+    let mut stages = Vec::new();
+    let looker = Looker::new(cat, ctx, opts, &mut stages)?;
+    run(cat, names, opts, ctx, looker, stages)
+}
+
+fn run(
+    cat: &mut Catalog,
+    names: &[String],
+    opts: &ImportOptions,
+    ctx: &JobContext,
+    looker: Looker,
+    stages: Vec<StageRun>,
+) -> Result<ImportSummary> {
     let read_before = ctx.read_bytes.load(std::sync::atomic::Ordering::Relaxed);
-    let (scan, looked) = crate::scan::scan_with(cat, std::slice::from_ref(&root), ctx, Some(&looker))?;
+    let (scan, looked) = crate::scan::scan_with(cat, names, ctx, Some(&looker))?;
     drop(looker);
     let mut sum = ImportSummary {
-        root,
-        added,
+        root: None,
+        added: false,
         scan,
         analysed: looked.analysed,
         detected: looked.objects.detected,

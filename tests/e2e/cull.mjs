@@ -104,7 +104,12 @@ try {
     await sleep(100);
   }
   console.log(`stages seen: ${seen.join(" → ")}`);
-  for (const stage of ["scan", "analyse", "detect", "faces"]) check(seen.includes(stage), `the ${stage} stage showed its progress line`);
+  for (const stage of ["import", "analyse", "detect", "faces"]) check(seen.includes(stage), `the ${stage} stage showed its progress line`);
+  // Scan is the import: each new picture analysed, its objects and faces found as it was read.
+  const scanned = await js(() => document.querySelector("#job-scan .job-text").textContent);
+  console.log(`scan: ${scanned}`);
+  const [, analysedAsRead, detectedAsRead, facesAsRead] = (/(\d+) analysed as read, objects looked for in (\d+), (\d+) faces · [\d.]+ MB read/.exec(scanned) ?? []).map(Number);
+  check(analysedAsRead >= 12 && detectedAsRead === analysedAsRead && facesAsRead > 0, "the Scan (the import) analysed the photos as it read them, with their objects and faces");
   const summary = await js(() => document.querySelector("#job-analyze .job-text").textContent);
   console.log(`analyse: ${summary}`);
   check(/objects: \d+ pictures looked at/.test(summary) && /faces: \d+ in \d+ pictures/.test(summary), "the Analyse summary counts objects and faces");

@@ -92,9 +92,14 @@ function finish(line: HTMLElement | null, state: "done" | "cancelled" | "failed"
   if (count.textContent === "…") count.textContent = state;
 }
 
-function summarise(kind: JobKind, s: Record<string, unknown>): string {
+export function summarise(kind: JobKind, s: Record<string, unknown>): string {
   const n = (k: string) => Number(s[k] ?? 0);
-  if (kind === "scan") return `${n("seen")} files seen, ${n("new")} new, ${n("changed")} changed, ${n("moved")} moved, ${n("missing")} missing, ${n("errors")} with errors`;
+  if (kind === "scan") {
+    const scan = `${n("seen")} files seen, ${n("new")} new, ${n("changed")} changed, ${n("moved")} moved, ${n("missing")} missing, ${n("errors")} with errors`;
+    // The import (the app's Scan) also looked at each new picture as it read it.
+    if (s.analysed === undefined) return scan;
+    return `${scan} · ${n("analysed")} analysed as read, objects looked for in ${n("detected")}, ${n("faces")} faces · ${(n("bytes_read") / 1e6).toFixed(1)} MB read`;
+  }
   if (kind === "analyze") {
     const failures = (s.failures as { path: string; error: string }[] | undefined) ?? [];
     const base = `${n("analysed")} analysed, ${n("unchanged")} already done, ${n("failed")} could not be read${failures.length ? ` (first: ${failures[0].error})` : ""}`;
