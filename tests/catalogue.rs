@@ -432,3 +432,28 @@ catalog_test!(our_own_files_never_live_inside_a_root, |db| {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds the catalogue"), "{out:?}");
 });
+
+// A sidecar read before its photo is catalogued (its photo copied in
+// later, or read in a later batch: a large file, or the import analysing
+// it first) still gives the photo its rating, label and keywords.
+catalog_test!(a_sidecar_scanned_before_its_photo_still_applies, |db| {
+    let tmp = tempfile::tempdir().unwrap();
+    put(
+        tmp.path(),
+        "2024/IMG_0009.jpg.xmp",
+        br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmp:Rating="5" xmp:Label="Green">
+<dc:subject><rdf:Bag><rdf:li>Garden</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"#,
+    );
+    add_and_scan(db, tmp.path());
+    assert!(db.ls()[0]["capture_id"].is_null(), "a sidecar alone belongs to nothing yet");
+    put(tmp.path(), "2024/IMG_0009.jpg", &jpeg(9, Some(&ExifSpec::camera("2024:06:01 10:00:00"))));
+    let s = db.json(&["scan", "--json"]);
+    assert_eq!((s["new"].as_u64(), s["unchanged"].as_u64()), (Some(1), Some(1)), "{s}");
+    let ls = db.ls();
+    let photo = entry(&ls, "2024/IMG_0009.jpg");
+    assert_eq!(entry(&ls, "2024/IMG_0009.jpg.xmp")["capture_id"], photo["capture_id"]);
+    assert_eq!(photo["flags"]["rating"], 5, "{photo:#}");
+    assert_eq!(photo["flags"]["label"], "green");
+    assert_eq!(photo["flags"]["keywords"], serde_json::json!(["Garden"]));
+});

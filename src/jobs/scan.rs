@@ -198,7 +198,7 @@ fn scan_root(
     ctx.progress.stage(if looker.is_some() { "import" } else { "scan" }, None);
     let (job_tx, job_rx) = bounded::<Job>(1024);
     let (msg_tx, msg_rx) = bounded::<Msg>(1024);
-    let mut writer = Writer::new(root.id, scan_id, ctx, looker, looked);
+    let mut writer = Writer::new(root.id, scan_id, ctx, looker, looked, base);
     let (leftover, walked) = std::thread::scope(|s| -> Result<(HashMap<i64, IndexEntry>, ScanSummary)> {
         let walker = {
             let msg_tx = msg_tx.clone();
@@ -374,6 +374,10 @@ struct Writer<'a> {
     touched: HashSet<i64>,
     looker: Option<&'a Looker>,
     looked: &'a mut LookSummary,
+    /// The root's folder on this machine.
+    base: &'a Path,
+    /// When this root's scan started.
+    started: i64,
 }
 
 impl<'a> Writer<'a> {
@@ -383,8 +387,20 @@ impl<'a> Writer<'a> {
         ctx: &'a JobContext,
         looker: Option<&'a Looker>,
         looked: &'a mut LookSummary,
+        base: &'a Path,
     ) -> Self {
-        Writer { root_id, scan_id, ctx, sum: ScanSummary::default(), touched: HashSet::new(), looker, looked }
+        let started = ctx.now();
+        Writer {
+            root_id,
+            scan_id,
+            ctx,
+            sum: ScanSummary::default(),
+            touched: HashSet::new(),
+            looker,
+            looked,
+            base,
+            started,
+        }
     }
 
     /// Writes a batch of results in one transaction, then links the folders
@@ -438,7 +454,29 @@ impl<'a> Writer<'a> {
                 looker.write(cat, std::mem::take(&mut seen_by_looker), now, self.looked)?;
             }
             cat.add_problems(self.scan_id, self.root_id, &problems)?;
-            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps)
+            // Sidecars of these folders with no photo yet (read in an
+            // earlier batch or scan than their photo: a big file, or the
+            // import analysing it) are read again, so a photo arriving now
+            // gets their XMP. A few kilobytes each.
+            for &d in &dirs {
+                for f in cat.files_in_dir(self.root_id, d)? {
+                    if f.kind != Kind::Sidecar || f.capture_id.is_some() || f.missing || xmps.contains_key(&f.id) {
+                        continue;
+                    }
+                    let path =
+                        hma_media::RelPath { text: f.rel_path.clone(), raw: f.raw_path.clone() }.to_os_path(self.base);
+                    let name = f.rel_path.rsplit('/').next().unwrap_or_default();
+                    let mut buf = Vec::new();
+                    if let Ok(facts) = hma_media::inspect::read_metadata(&path, name, &mut buf) {
+                        self.ctx.read_bytes.fetch_add(facts.size.min(buf.len() as u64), Ordering::Relaxed);
+                        if let Some(x) = facts.xmp {
+                            xmps.insert(f.id, x);
+                        }
+                    }
+                }
+            }
+            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps)?;
+            Ok(())
         })?;
         self.ctx.progress.advance(n);
         sum.wrote = true;
@@ -535,7 +573,10 @@ impl<'a> Writer<'a> {
             width: None,
             height: None,
             capture_id: None,
-            first_seen_ms: now,
+            // The scan's start: copies found by one scan were catalogued at
+            // the same moment, whatever batch each landed in, so "catalogued
+            // first" (the keeper of exact copies) means "by an earlier scan".
+            first_seen_ms: self.started,
             last_seen_ms: now,
             missing: false,
             error: None,
