@@ -284,6 +284,7 @@ impl Ranker {
                 f.map_or(0, |f| f.first_seen_ms),
                 rel.matches('/').count(),
                 rel.len(),
+                rel.to_string(),
                 node.file_id,
             )
         };

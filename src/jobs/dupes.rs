@@ -77,6 +77,7 @@ pub fn groups(cat: &mut Catalog, places: &Places) -> Result<Vec<DupeGroup>> {
                     f.first_seen_ms,
                     f.rel_path.matches('/').count(),
                     f.rel_path.len(),
+                    f.rel_path.clone(),
                     f.id,
                 )
             };
