@@ -45,7 +45,8 @@ enum Command {
     /// from this machine's mount of its root, store the results once. See who
     /// does what with `hma status --workers`.
     Worker(library::WorkerArgs),
-    /// Counts: roots, files, captures, duplicate groups, files with errors.
+    /// Counts: roots, files, captures, duplicate groups, files with errors; with
+    /// --workers, the workers sharing the catalogue and their queue.
     Status(library::StatusArgs),
     /// Everything the catalogue knows about one file.
     Show {

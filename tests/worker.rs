@@ -107,29 +107,22 @@ fn workers(db: &Db, cache: &Path) -> serde_json::Value {
     run_ok(hma_on(db, "m0", cache, &["status", "--workers", "--json"]), &["status", "--workers"])
 }
 
-fn spawn_worker(db: &Db, machine: &str, cache: &Path) -> Child {
-    hma_on(
-        db,
-        machine,
-        cache,
-        &[
-            "worker",
-            "--jobs",
-            "analyze",
-            "--lease",
-            "2s",
-            "--batch",
-            "8",
-            "--exit-when-idle",
-            "--threads",
-            "1",
-            "--json",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap()
+/// `hma worker` for analysis on `machine`, one thread, a 2-s lease.
+fn spawn_worker(db: &Db, machine: &str, cache: &Path, batch: &str) -> Child {
+    let args = [
+        "worker",
+        "--jobs",
+        "analyze",
+        "--lease",
+        "2s",
+        "--batch",
+        batch,
+        "--exit-when-idle",
+        "--threads",
+        "1",
+        "--json",
+    ];
+    hma_on(db, machine, cache, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
 #[test]
@@ -203,9 +196,9 @@ fn three_workers_one_killed_store_what_one_machine_stores() {
 
     // Three workers; m1 is killed with -9 as soon as it has stored a batch
     // (and holds the next one).
-    let mut w1 = spawn_worker(&db, "m1", caches[0].path());
-    let w2 = spawn_worker(&db, "m2", caches[1].path());
-    let w3 = spawn_worker(&db, "m3", caches[2].path());
+    let mut w1 = spawn_worker(&db, "m1", caches[0].path(), "8");
+    let w2 = spawn_worker(&db, "m2", caches[1].path(), "8");
+    let w3 = spawn_worker(&db, "m3", caches[2].path(), "8");
     let start = Instant::now();
     let mut cat = db.open();
     let ms = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -331,28 +324,7 @@ fn a_worker_survives_losing_its_connection() {
         );
     }
     run_ok(hma_on(&db, "m0", cache.path(), &["scan", "--json"]), &["scan"]);
-    let w = hma_on(
-        &db,
-        "m0",
-        cache.path(),
-        &[
-            "worker",
-            "--jobs",
-            "analyze",
-            "--lease",
-            "2s",
-            "--batch",
-            "4",
-            "--exit-when-idle",
-            "--threads",
-            "1",
-            "--json",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut w = spawn_worker(&db, "m0", cache.path(), "4");
     // Twice, while it works: every connection it has is dropped.
     let mut cat = db.open();
     let start = Instant::now();
@@ -363,7 +335,15 @@ fn a_worker_survives_losing_its_connection() {
             if done >= at {
                 break;
             }
-            assert!(start.elapsed() < Duration::from_secs(120), "the worker never stored {at}");
+            if w.try_wait().unwrap().is_some() || start.elapsed() > Duration::from_secs(120) {
+                let _ = w.kill();
+                let out = w.wait_with_output().unwrap();
+                panic!(
+                    "the worker stopped before storing {at} ({done} stored): {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
         drop(cat);

@@ -219,12 +219,11 @@ pub fn status(a: &StatusArgs, env: &Env) -> anyhow::Result<u8> {
             }
             for w in &r.workers {
                 let ago = (now - w.row.heartbeat_ms).max(0) / 1000;
-                let state = if w.alive {
-                    w.row.state.as_str()
-                } else if w.row.state == "failed" {
-                    "failed"
-                } else {
-                    "gone"
+                // Not heard from within its lease and not stopped: killed or asleep.
+                let state = match w.row.state.as_str() {
+                    s @ ("stopped" | "failed") => s,
+                    s if w.alive => s,
+                    _ => "gone",
                 };
                 println!(
                     "{:<40} {:<8} {:<8} done {:>7}  failed {:>5}  lost {:>4}  heard {}s ago  [{}]",

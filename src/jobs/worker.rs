@@ -497,25 +497,22 @@ fn store(
     let mut faces = crate::faces::FacesSummary::default();
     for (it, shown, made) in kept.iter().copied() {
         let shown = shown.clone();
+        let error = match made {
+            Made::Analysis(row) => row.error.clone(),
+            Made::Objects(found) => found.as_ref().err().cloned(),
+            Made::Faces(found) => found.as_ref().err().cloned(),
+        };
+        if let Some(error) = error {
+            failures.push(Failure { path: shown, error });
+        }
         match made {
-            Made::Analysis(row) => {
-                if let Some(e) = &row.error {
-                    failures.push(Failure { path: shown, error: e.clone() });
-                }
-                rows.push((**row).clone());
-            }
+            Made::Analysis(row) => rows.push((**row).clone()),
             Made::Objects(found) => {
-                if let Err(e) = found {
-                    failures.push(Failure { path: shown, error: e.clone() });
-                }
                 let (run, d) = crate::detect::record(it.content_hash, found.clone(), now, &mut objects);
                 runs.push(run);
                 dets.extend(d);
             }
             Made::Faces(found) => {
-                if let Err(e) = found {
-                    failures.push(Failure { path: shown, error: e.clone() });
-                }
                 let (run, f) = crate::faces::record(it.content_hash, found.clone(), now, &mut faces);
                 face_runs.push(run);
                 face_rows.extend(f);

@@ -95,8 +95,10 @@ impl CatalogError {
             // The client library's words for a dropped connection (2006
             // "server has gone away", 2013 "Lost connection", 2002/2003 while
             // it restarts, 1927 "Connection was killed").
-            CatalogError::Query(Error::DatabaseError(_, info)) => {
-                let m = info.message();
+            // Also when it breaks a commit and the rollback after it
+            // (Diesel's "Transaction rollback failed: Server has gone away").
+            CatalogError::Query(e) => {
+                let m = e.to_string();
                 ["gone away", "Lost connection", "Can't connect", "Connection was killed", "Connection refused"]
                     .iter()
                     .any(|w| m.contains(w))
@@ -138,22 +140,19 @@ impl Catalog {
             .bind::<Text, _>(stage)
             .bind::<Integer, _>(version)
             .execute(c)?,
-            Pending::Detection { model, version } => diesel::sql_query(format!(
-                "{head}AND NOT EXISTS (SELECT 1 FROM detection_runs r WHERE r.content_hash = f.content_hash \
-                 AND r.model = ? AND r.version = ?)"
-            ))
-            .bind::<Text, _>(stage)
-            .bind::<Text, _>(model)
-            .bind::<Integer, _>(version)
-            .execute(c)?,
-            Pending::Faces { model, version } => diesel::sql_query(format!(
-                "{head}AND NOT EXISTS (SELECT 1 FROM face_runs r WHERE r.content_hash = f.content_hash \
-                 AND r.model = ? AND r.version = ?)"
-            ))
-            .bind::<Text, _>(stage)
-            .bind::<Text, _>(model)
-            .bind::<Integer, _>(version)
-            .execute(c)?,
+            // A run of this model and version: the table is one of two
+            // names written here, never text from outside.
+            Pending::Detection { model, version } | Pending::Faces { model, version } => {
+                let runs = if matches!(pending, Pending::Detection { .. }) { "detection_runs" } else { "face_runs" };
+                diesel::sql_query(format!(
+                    "{head}AND NOT EXISTS (SELECT 1 FROM {runs} r WHERE r.content_hash = f.content_hash \
+                     AND r.model = ? AND r.version = ?)"
+                ))
+                .bind::<Text, _>(stage)
+                .bind::<Text, _>(model)
+                .bind::<Integer, _>(version)
+                .execute(c)?
+            }
         };
         // The names above are this module's (schema.rs) tables; checked
         // so a rename breaks the build, not the query.
