@@ -64,19 +64,47 @@ fn merge(
     Ok(())
 }
 
+/// Reads a sidecar's XMP again (None: unreadable, or not wanted).
+pub type ReadSidecar<'a> = dyn Fn(&FileRow) -> Option<Xmp> + 'a;
+
 /// Links the files of the given folders of a root. `xmps` holds the XMP
-/// read in this batch (sidecars' content, packets embedded in files).
-pub fn link_dirs(cat: &mut Catalog, root_id: i64, dirs: &HashSet<i64>, xmps: &HashMap<i64, Xmp>) -> Result<()> {
+/// read in this batch (sidecars' content, packets embedded in files);
+/// `read_sidecar` reads that of a sidecar not linked to a photo yet and not
+/// read in this batch (its photo may arrive now).
+pub fn link_dirs(
+    cat: &mut Catalog,
+    root_id: i64,
+    dirs: &HashSet<i64>,
+    xmps: &HashMap<i64, Xmp>,
+    read_sidecar: &ReadSidecar,
+) -> Result<()> {
     // Whether a changed sidecar may overrule a decision (roots with sidecars on).
     let sidecars_on = cat.root(root_id)?.sidecars;
     for &d in dirs {
-        link_dir(cat, root_id, d, xmps, sidecars_on)?;
+        link_dir(cat, root_id, d, xmps, read_sidecar, sidecars_on)?;
     }
     Ok(())
 }
 
-fn link_dir(cat: &mut Catalog, root_id: i64, dir_key: i64, xmps: &HashMap<i64, Xmp>, sidecars_on: bool) -> Result<()> {
+fn link_dir(
+    cat: &mut Catalog,
+    root_id: i64,
+    dir_key: i64,
+    xmps: &HashMap<i64, Xmp>,
+    read_sidecar: &ReadSidecar,
+    sidecars_on: bool,
+) -> Result<()> {
     let mut files: Vec<FileRow> = cat.files_in_dir(root_id, dir_key)?.into_iter().filter(|f| !f.missing).collect();
+    // Sidecars still without a photo, read again: one may arrive now.
+    let mut xmps = std::borrow::Cow::Borrowed(xmps);
+    for f in &files {
+        if f.kind == Kind::Sidecar && f.capture_id.is_none() && !xmps.contains_key(&f.id) {
+            if let Some(x) = read_sidecar(f) {
+                xmps.to_mut().insert(f.id, x);
+            }
+        }
+    }
+    let xmps = &*xmps;
     let cap_ids: Vec<i64> = files.iter().filter_map(|f| f.capture_id).collect::<HashSet<_>>().into_iter().collect();
     let mut caps: HashMap<i64, CaptureFields> =
         cat.captures_by_ids(&cap_ids)?.into_iter().map(|c| (c.id, c.fields)).collect();

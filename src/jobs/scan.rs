@@ -317,7 +317,7 @@ fn scan_root(
         // A group that held a file now gone gets its best from the rest.
         crate::groups::rerank_files(cat, &missing)?;
         cat.set_root_scanned(root.id, started)?;
-        crate::link::link_dirs(cat, root.id, &touched, &HashMap::new())
+        crate::link::link_dirs(cat, root.id, &touched, &HashMap::new(), &|_| None)
     })?;
     Ok(sum)
 }
@@ -456,27 +456,18 @@ impl<'a> Writer<'a> {
             cat.add_problems(self.scan_id, self.root_id, &problems)?;
             // Sidecars of these folders with no photo yet (read in an
             // earlier batch or scan than their photo: a big file, or the
-            // import analysing it) are read again, so a photo arriving now
-            // gets their XMP. A few kilobytes each.
-            for &d in &dirs {
-                for f in cat.files_in_dir(self.root_id, d)? {
-                    if f.kind != Kind::Sidecar || f.capture_id.is_some() || f.missing || xmps.contains_key(&f.id) {
-                        continue;
-                    }
-                    let path =
-                        hma_media::RelPath { text: f.rel_path.clone(), raw: f.raw_path.clone() }.to_os_path(self.base);
-                    let name = f.rel_path.rsplit('/').next().unwrap_or_default();
-                    let mut buf = Vec::new();
-                    if let Ok(facts) = hma_media::inspect::read_metadata(&path, name, &mut buf) {
-                        self.ctx.read_bytes.fetch_add(facts.size.min(buf.len() as u64), Ordering::Relaxed);
-                        if let Some(x) = facts.xmp {
-                            xmps.insert(f.id, x);
-                        }
-                    }
-                }
-            }
-            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps)?;
-            Ok(())
+            // import analysing it) are read again by the linker, so a photo
+            // arriving now gets their XMP. A few kilobytes each.
+            let read_sidecar = |f: &FileRow| {
+                let path =
+                    hma_media::RelPath { text: f.rel_path.clone(), raw: f.raw_path.clone() }.to_os_path(self.base);
+                let name = f.rel_path.rsplit('/').next().unwrap_or_default();
+                let mut buf = Vec::new();
+                let facts = hma_media::inspect::read_metadata(&path, name, &mut buf).ok()?;
+                self.ctx.read_bytes.fetch_add(facts.size.min(buf.len() as u64), Ordering::Relaxed);
+                facts.xmp
+            };
+            crate::link::link_dirs(cat, self.root_id, &dirs, &xmps, &read_sidecar)
         })?;
         self.ctx.progress.advance(n);
         sum.wrote = true;
