@@ -212,8 +212,6 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
     // Checked now (the weights' sha256, once a process), loaded when a
     // picture needs them: a run with nothing new loads no weights.
     crate::models::ready_weights(&ctx.models_dir, MODEL_ID)?;
-    let mut detector: Option<Detector> = None;
-    let places = Places::load(cat, &ctx.machine)?;
     let nodes = coco_nodes(cat, ctx.now())?;
     let mut sum = DetectSummary { model: MODEL_ID.into(), ..Default::default() };
     let total = match opts.top {
@@ -222,26 +220,55 @@ pub fn detect(cat: &mut Catalog, ctx: &JobContext, opts: &DetectOptions) -> Resu
     };
     ctx.progress.stage("detect", Some(total));
     let mut buf = Vec::new();
-    let done = pages(cat, &places, opts.top, |cat, mut jobs, listed| {
-        sum.pictures += jobs.len() as u64;
-        if !opts.force {
+    let mut counts = (0, 0);
+    let done = pending(
+        cat,
+        ctx,
+        (opts.top, opts.force),
+        |c, hashes| Ok(c.detected_hashes(hashes, MODEL_ID, DETECT_VERSION)?),
+        || load_detector(&ctx.models_dir),
+        &mut counts,
+        |cat, detector, jobs| run_batches(cat, ctx, detector, &nodes, jobs, &mut buf, &mut sum),
+    )?;
+    (sum.pictures, sum.unchanged) = counts;
+    sum.cancelled = !done;
+    Ok(sum)
+}
+
+/// The pictures a content stage has not looked at yet (every one with
+/// `force`), a page at a time ([`pages`]), each page given with the stage's
+/// model to `run`. The model is loaded when a page first has work, so a run
+/// with nothing new loads no weights. `counts` gets the pictures listed and
+/// those done before. False when `run` stopped (cancelled).
+pub(crate) fn pending<M>(
+    cat: &mut Catalog,
+    ctx: &JobContext,
+    (top, force): (Option<usize>, bool),
+    done_of: impl Fn(&mut Catalog, &[ContentHash]) -> Result<std::collections::HashSet<ContentHash>>,
+    load: impl Fn() -> Result<M>,
+    counts: &mut (u64, u64),
+    mut run: impl FnMut(&mut Catalog, &M, &[Job]) -> Result<bool>,
+) -> Result<bool> {
+    let places = Places::load(cat, &ctx.machine)?;
+    let mut model: Option<M> = None;
+    pages(cat, &places, top, |cat, mut jobs, listed| {
+        counts.0 += jobs.len() as u64;
+        if !force {
             let hashes: Vec<ContentHash> = jobs.iter().map(|j| j.content_hash).collect();
-            let done = cat.detected_hashes(&hashes, MODEL_ID, DETECT_VERSION)?;
+            let done = done_of(cat, &hashes)?;
             let before = jobs.len();
             jobs.retain(|j| !done.contains(&j.content_hash));
-            sum.unchanged += (before - jobs.len()) as u64;
+            counts.1 += (before - jobs.len()) as u64;
         }
         ctx.progress.advance(listed - jobs.len() as u64);
         if jobs.is_empty() {
             return Ok(true);
         }
-        if detector.is_none() {
-            detector = Some(load_detector(&ctx.models_dir)?);
+        if model.is_none() {
+            model = Some(load()?);
         }
-        run_batches(cat, ctx, detector.as_ref().expect("loaded above"), &nodes, &jobs, &mut buf, &mut sum)
-    })?;
-    sum.cancelled = !done;
-    Ok(sum)
+        run(cat, model.as_ref().expect("loaded above"), &jobs)
+    })
 }
 
 /// Reads a job's file into `buf` and checks it is still the content the

@@ -16,8 +16,7 @@ use hma_faces::eyes::Landmarker;
 use hma_faces::sface::Embedder;
 use serde::Serialize;
 
-use crate::detect::{look_at, pages, Job};
-use crate::report::Places;
+use crate::detect::{look_at, Job};
 use crate::{EngineError, JobContext, Result};
 
 /// The face detector's manifest id (the faces' `model`).
@@ -229,8 +228,6 @@ pub fn faces(cat: &mut Catalog, ctx: &JobContext, opts: &FacesOptions) -> Result
     for id in MODEL_IDS {
         crate::models::ready_weights(&ctx.models_dir, id)?;
     }
-    let mut models: Option<FaceModels> = None;
-    let places = Places::load(cat, &ctx.machine)?;
     let mut sum = FacesSummary { model: MODEL_ID.into(), ..Default::default() };
     let total = match opts.top {
         Some(n) => n as u64,
@@ -238,24 +235,17 @@ pub fn faces(cat: &mut Catalog, ctx: &JobContext, opts: &FacesOptions) -> Result
     };
     ctx.progress.stage("faces", Some(total));
     let mut buf = Vec::new();
-    let done = pages(cat, &places, opts.top, |cat, mut jobs, listed| {
-        sum.pictures += jobs.len() as u64;
-        if !opts.force {
-            let hashes: Vec<ContentHash> = jobs.iter().map(|j| j.content_hash).collect();
-            let done = cat.faced_hashes(&hashes, MODEL_ID, FACES_VERSION)?;
-            let before = jobs.len();
-            jobs.retain(|j| !done.contains(&j.content_hash));
-            sum.unchanged += (before - jobs.len()) as u64;
-        }
-        ctx.progress.advance(listed - jobs.len() as u64);
-        if jobs.is_empty() {
-            return Ok(true);
-        }
-        if models.is_none() {
-            models = Some(load_face_models(&ctx.models_dir)?);
-        }
-        run_batches(cat, ctx, models.as_ref().expect("loaded above"), &jobs, &mut buf, &mut sum)
-    })?;
+    let mut counts = (0, 0);
+    let done = crate::detect::pending(
+        cat,
+        ctx,
+        (opts.top, opts.force),
+        |c, hashes| Ok(c.faced_hashes(hashes, MODEL_ID, FACES_VERSION)?),
+        || load_face_models(&ctx.models_dir),
+        &mut counts,
+        |cat, models, jobs| run_batches(cat, ctx, models, jobs, &mut buf, &mut sum),
+    )?;
+    (sum.pictures, sum.unchanged) = counts;
     sum.cancelled = !done;
     // New faces: who they are. Also when nothing was looked at but faces
     // with embeddings were never clustered (a catalogue from before people).
