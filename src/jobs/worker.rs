@@ -24,7 +24,6 @@
 //! and who the faces are.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +109,17 @@ struct Models {
     faces: Option<crate::faces::FaceModels>,
 }
 
+/// A running worker: what it does, with what, under which name.
+struct Worker<'a> {
+    url: &'a str,
+    ctx: &'a JobContext,
+    opts: &'a WorkerOptions,
+    jobs: Vec<Stage>,
+    models: Models,
+    coco: HashMap<String, i64>,
+    id: String,
+}
+
 /// One picture's result for a stage.
 enum Made {
     Analysis(Box<hma_catalog::AnalysisRow>),
@@ -175,6 +185,7 @@ pub fn work(url: &str, ctx: &JobContext, opts: &WorkerOptions) -> Result<WorkerS
     let mut sum =
         WorkerSummary { id: id.clone(), machine: ctx.machine.clone(), jobs: jobs.clone(), ..Default::default() };
     let lease_ms = opts.lease.as_millis() as i64;
+    let worker = Worker { url, ctx, opts, jobs, models, coco, id: id.clone() };
     let stop = Arc::new(AtomicBool::new(false));
     let result = std::thread::scope(|s| {
         // The heartbeat: leases renewed every third of their length.
@@ -182,7 +193,7 @@ pub fn work(url: &str, ctx: &JobContext, opts: &WorkerOptions) -> Result<WorkerS
             let (stop, id, ctx) = (stop.clone(), id.clone(), ctx.clone());
             s.spawn(move || heartbeat(url, &id, &ctx, lease_ms, &stop))
         };
-        let r = run(&mut cat, url, ctx, opts, &jobs, &models, &coco, &id, &mut sum);
+        let r = worker.run(&mut cat, &mut sum);
         stop.store(true, Ordering::Relaxed);
         let _ = beat.join();
         r
@@ -224,202 +235,196 @@ fn connection_lost(e: &EngineError) -> bool {
     matches!(e, EngineError::Catalog(c) if c.is_connection_lost())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    cat: &mut Catalog,
-    url: &str,
-    ctx: &JobContext,
-    opts: &WorkerOptions,
-    jobs: &[Stage],
-    models: &Models,
-    coco: &HashMap<String, i64>,
-    id: &str,
-    sum: &mut WorkerSummary,
-) -> Result<()> {
-    let mut places = Places::load(cat, &ctx.machine)?;
-    let mut unfinished = false; // stored something since the last finish
-    let mut backoff = Duration::from_millis(500);
-    let mut failing_since: Option<std::time::Instant> = None;
-    let mut idle_sleep = Duration::from_millis(200);
-    ctx.progress.stage("worker", None);
-    loop {
-        if ctx.cancelled() {
-            return Ok(());
-        }
-        let step = step(cat, ctx, opts, jobs, models, coco, id, &places, sum);
-        let worked = match step {
-            Ok(w) => {
-                failing_since = None;
-                backoff = Duration::from_millis(500);
-                w
+impl Worker<'_> {
+    /// Claims and does batches until cancelled (or idle, with `exit_when_idle`).
+    fn run(&self, cat: &mut Catalog, sum: &mut WorkerSummary) -> Result<()> {
+        let Worker { url, ctx, opts, jobs, id, .. } = self;
+        let mut places = Places::load(cat, &ctx.machine)?;
+        let mut unfinished = false; // stored something since the last finish
+        let mut backoff = Duration::from_millis(500);
+        let mut failing_since: Option<std::time::Instant> = None;
+        let mut idle_sleep = Duration::from_millis(200);
+        ctx.progress.stage("worker", None);
+        loop {
+            if ctx.cancelled() {
+                return Ok(());
             }
-            // A deadlock with another worker: nothing was stored; again.
-            Err(EngineError::Catalog(e)) if e.is_retryable() => {
-                // The batch was dropped: its rows go back to the queue.
-                tracing::debug!("transaction rolled back ({e}); again");
-                std::thread::sleep(Duration::from_millis(50));
-                cat.release_all_work(id)?;
+            let step = self.step(cat, &places, sum);
+            let worked = match step {
+                Ok(w) => {
+                    failing_since = None;
+                    backoff = Duration::from_millis(500);
+                    w
+                }
+                // A deadlock with another worker: nothing was stored; again.
+                Err(EngineError::Catalog(e)) if e.is_retryable() => {
+                    // The batch was dropped: its rows go back to the queue.
+                    tracing::debug!("transaction rolled back ({e}); again");
+                    std::thread::sleep(Duration::from_millis(50));
+                    cat.release_all_work(id)?;
+                    continue;
+                }
+                Err(e) if connection_lost(&e) => {
+                    // Wait, open a new connection, go on. What was claimed and
+                    // not stored comes back to the queue when its lease ends.
+                    let since = *failing_since.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() > Duration::from_secs(300) {
+                        return Err(e);
+                    }
+                    tracing::warn!("catalogue connection lost ({e}); trying again in {backoff:?}");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    if let Ok(mut c) = open(url) {
+                        // The batch in hand was dropped: its rows go back to
+                        // the queue (the heartbeat would keep them leased).
+                        if c.release_all_work(id).is_ok() {
+                            *cat = c;
+                            sum.reconnects += 1;
+                        }
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if worked {
+                unfinished = true;
+                idle_sleep = Duration::from_millis(200);
                 continue;
             }
-            Err(e) if connection_lost(&e) => {
-                // Wait, open a new connection, go on. What was claimed and
-                // not stored comes back to the queue when its lease ends.
-                let since = *failing_since.get_or_insert_with(std::time::Instant::now);
-                if since.elapsed() > Duration::from_secs(300) {
-                    return Err(e);
+            // Nothing to claim: fill the queue from what the catalogue lacks
+            // (new files scanned meanwhile, a root mounted here), then look again.
+            places = Places::load(cat, &ctx.machine)?;
+            let mut added = 0;
+            for &stage in jobs {
+                added += cat.fill_work_queue(queue_name(stage), &pending(stage))?;
+            }
+            if added > 0 {
+                continue;
+            }
+            if unfinished && cat.try_named_lock("hma_finish")? {
+                let r = finish(cat, ctx, jobs);
+                cat.release_named_lock("hma_finish")?;
+                r?;
+                sum.finishes += 1;
+                unfinished = false;
+            }
+            let now = ctx.now();
+            if opts.exit_when_idle && cat.leased_by_others(id, now)? == 0 && !unfinished {
+                // A row still waiting is one this machine cannot read (given
+                // back for a while): other machines' work, or an unreadable file.
+                return Ok(());
+            }
+            cat.worker_progress(id, "idle", None, now, (0, 0, 0))?;
+            std::thread::sleep(idle_sleep);
+            idle_sleep = (idle_sleep * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Claims and does one batch of the first stage with work. False when no
+    /// stage had any.
+    fn step(&self, cat: &mut Catalog, places: &Places, sum: &mut WorkerSummary) -> Result<bool> {
+        let Worker { ctx, opts, jobs, models, coco, id, .. } = self;
+        let lease_ms = opts.lease.as_millis() as i64;
+        for &stage in jobs {
+            let now = ctx.now();
+            let items =
+                cat.claim_work(queue_name(stage), id, &ctx.machine, now, now + lease_ms, opts.batch.max(1) as i64)?;
+            if items.is_empty() {
+                continue;
+            }
+            sum.batches += 1;
+            // Work another worker stored after this row was queued (a fill that
+            // raced a store re-queues it): off the queue, not done again.
+            let hashes: Vec<ContentHash> = items.iter().map(|it| it.content_hash).collect();
+            let stored_already = match stage {
+                Stage::Analyze => cat.analysed_hashes(&hashes, hma_vision::ANALYSIS_VERSION)?,
+                Stage::Detect => cat.detected_hashes(&hashes, hma_detect::MODEL_ID, hma_detect::DETECT_VERSION)?,
+                Stage::Faces => cat.faced_hashes(&hashes, crate::faces::MODEL_ID, crate::faces::FACES_VERSION)?,
+            };
+            let (already, items): (Vec<WorkItem>, Vec<WorkItem>) =
+                items.into_iter().partition(|it| stored_already.contains(&it.content_hash));
+            if !already.is_empty() {
+                let ids: Vec<i64> = already.iter().map(|it| it.id).collect();
+                cat.transaction(|c| c.finish_work(id, &ids))?;
+                sum.already += already.len() as u64;
+            }
+            cat.worker_progress(id, "working", Some(stage.as_str()), now, (0, 0, 0))?;
+            // Where each content is on this machine.
+            let mut jobs_here: Vec<Job> = Vec::with_capacity(items.len());
+            let mut away = Vec::new();
+            for it in &items {
+                let found = cat.files_with_hash(it.content_hash)?.into_iter().find_map(|f| {
+                    Some(crate::detect::Job {
+                        content_hash: it.content_hash,
+                        path: Some(places.os_path_of(&f)?),
+                        shown: places.path_in(f.root_id, &f.rel_path),
+                        format: f.format,
+                    })
+                });
+                match found {
+                    Some(j) => jobs_here.push((it.id, j)),
+                    None => away.push(it.id),
                 }
-                tracing::warn!("catalogue connection lost ({e}); trying again in {backoff:?}");
-                std::thread::sleep(backoff);
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                if let Ok(mut c) = open(url) {
-                    // The batch in hand was dropped: its rows go back to
-                    // the queue (the heartbeat would keep them leased).
-                    if c.release_all_work(id).is_ok() {
-                        *cat = c;
-                        sum.reconnects += 1;
+            }
+            let made = make(stage, &jobs_here, models, opts.loupe, ctx);
+            let mut stored: Vec<(WorkItem, String, Made)> = Vec::new();
+            for ((id, j), m) in jobs_here.iter().zip(made) {
+                match m {
+                    Ok(m) => stored.push((WorkItem { id: *id, content_hash: j.content_hash }, j.shown.clone(), m)),
+                    Err(unreadable) => {
+                        tracing::debug!("cannot read {}: {unreadable}", j.shown);
+                        away.push(*id);
                     }
                 }
-                continue;
             }
-            Err(e) => return Err(e),
-        };
-        if worked {
-            unfinished = true;
-            idle_sleep = Duration::from_millis(200);
-            continue;
+            sum.unavailable += away.len() as u64;
+            if !away.is_empty() {
+                // Free again in a minute (for a machine that can read it, or
+                // this one once the drive is back).
+                cat.release_work(id, &away, ctx.now() + 60_000)?;
+            }
+            let now = ctx.now();
+            let ids: Vec<i64> = stored.iter().map(|(it, _, _)| it.id).collect();
+            // One transaction: the results, the rows off the queue, the counts.
+            // A deadlock with another worker rolls it all back: run it again.
+            let mut tries = 0;
+            let (done, failed, lost, failures) = loop {
+                let r = cat.transaction(|c| -> Result<(u64, u64, u64, Vec<Failure>)> {
+                    let mine: std::collections::HashSet<i64> = c.finish_work(id, &ids)?.into_iter().collect();
+                    let lost = (ids.len() - mine.len()) as u64;
+                    let kept: Vec<&(WorkItem, String, Made)> =
+                        stored.iter().filter(|(it, _, _)| mine.contains(&it.id)).collect();
+                    let (done, failed, failures) = store(c, stage, &kept, coco, now)?;
+                    c.worker_progress(
+                        id,
+                        "working",
+                        Some(stage.as_str()),
+                        now,
+                        (done as i64, failed as i64, lost as i64),
+                    )?;
+                    Ok((done, failed, lost, failures))
+                });
+                match r {
+                    Err(EngineError::Catalog(e)) if e.is_retryable() && tries < 10 => {
+                        tries += 1;
+                        std::thread::sleep(Duration::from_millis(20 << tries.min(6)));
+                    }
+                    r => break r?,
+                }
+            };
+            sum.failures.extend(failures);
+            *sum.done.entry(stage.as_str().to_string()).or_default() += done;
+            sum.failed += failed;
+            sum.lost += lost;
+            ctx.progress.advance(done);
+            return Ok(true);
         }
-        // Nothing to claim: fill the queue from what the catalogue lacks
-        // (new files scanned meanwhile, a root mounted here), then look again.
-        places = Places::load(cat, &ctx.machine)?;
-        let mut added = 0;
-        for &stage in jobs {
-            added += cat.fill_work_queue(queue_name(stage), &pending(stage))?;
-        }
-        if added > 0 {
-            continue;
-        }
-        if unfinished && cat.try_named_lock("hma_finish")? {
-            let r = finish(cat, ctx, jobs);
-            cat.release_named_lock("hma_finish")?;
-            r?;
-            sum.finishes += 1;
-            unfinished = false;
-        }
-        let now = ctx.now();
-        if opts.exit_when_idle && cat.leased_by_others(id, now)? == 0 && !unfinished {
-            // A row still waiting is one this machine cannot read (given
-            // back for a while): other machines' work, or an unreadable file.
-            return Ok(());
-        }
-        cat.worker_progress(id, "idle", None, now, (0, 0, 0))?;
-        std::thread::sleep(idle_sleep);
-        idle_sleep = (idle_sleep * 2).min(Duration::from_secs(5));
+        Ok(false)
     }
 }
 
-/// Claims and does one batch of the first stage with work. False when no
-/// stage had any.
-#[allow(clippy::too_many_arguments)]
-fn step(
-    cat: &mut Catalog,
-    ctx: &JobContext,
-    opts: &WorkerOptions,
-    jobs: &[Stage],
-    models: &Models,
-    coco: &HashMap<String, i64>,
-    id: &str,
-    places: &Places,
-    sum: &mut WorkerSummary,
-) -> Result<bool> {
-    let lease_ms = opts.lease.as_millis() as i64;
-    for &stage in jobs {
-        let now = ctx.now();
-        let items =
-            cat.claim_work(queue_name(stage), id, &ctx.machine, now, now + lease_ms, opts.batch.max(1) as i64)?;
-        if items.is_empty() {
-            continue;
-        }
-        sum.batches += 1;
-        // Work another worker stored after this row was queued (a fill that
-        // raced a store re-queues it): off the queue, not done again.
-        let hashes: Vec<ContentHash> = items.iter().map(|it| it.content_hash).collect();
-        let stored_already = match stage {
-            Stage::Analyze => cat.analysed_hashes(&hashes, hma_vision::ANALYSIS_VERSION)?,
-            Stage::Detect => cat.detected_hashes(&hashes, hma_detect::MODEL_ID, hma_detect::DETECT_VERSION)?,
-            Stage::Faces => cat.faced_hashes(&hashes, crate::faces::MODEL_ID, crate::faces::FACES_VERSION)?,
-        };
-        let (already, items): (Vec<WorkItem>, Vec<WorkItem>) =
-            items.into_iter().partition(|it| stored_already.contains(&it.content_hash));
-        if !already.is_empty() {
-            let ids: Vec<i64> = already.iter().map(|it| it.id).collect();
-            cat.transaction(|c| c.finish_work(id, &ids))?;
-            sum.already += already.len() as u64;
-        }
-        cat.worker_progress(id, "working", Some(stage.as_str()), now, (0, 0, 0))?;
-        // Where each content is on this machine.
-        let mut jobs_here = Vec::with_capacity(items.len());
-        let mut away = Vec::new();
-        for it in &items {
-            let found = cat.files_with_hash(it.content_hash)?.into_iter().find_map(|f| {
-                let path = places.os_path_of(&f)?;
-                Some((path, places.path_in(f.root_id, &f.rel_path), f.format))
-            });
-            match found {
-                Some((path, shown, format)) => jobs_here.push((*it, path, shown, format)),
-                None => away.push(it.id),
-            }
-        }
-        let made = make(stage, &jobs_here, models, opts.loupe, ctx);
-        let mut stored: Vec<(WorkItem, String, Made)> = Vec::new();
-        for ((it, _, shown, _), m) in jobs_here.iter().zip(made) {
-            match m {
-                Ok(m) => stored.push((*it, shown.clone(), m)),
-                Err(unreadable) => {
-                    tracing::debug!("cannot read {shown}: {unreadable}");
-                    away.push(it.id);
-                }
-            }
-        }
-        sum.unavailable += away.len() as u64;
-        if !away.is_empty() {
-            // Free again in a minute (for a machine that can read it, or
-            // this one once the drive is back).
-            cat.release_work(id, &away, ctx.now() + 60_000)?;
-        }
-        let now = ctx.now();
-        let ids: Vec<i64> = stored.iter().map(|(it, _, _)| it.id).collect();
-        // One transaction: the results, the rows off the queue, the counts.
-        // A deadlock with another worker rolls it all back: run it again.
-        let mut tries = 0;
-        let (done, failed, lost, failures) = loop {
-            let r = cat.transaction(|c| -> Result<(u64, u64, u64, Vec<Failure>)> {
-                let mine: std::collections::HashSet<i64> = c.finish_work(id, &ids)?.into_iter().collect();
-                let lost = (ids.len() - mine.len()) as u64;
-                let kept: Vec<&(WorkItem, String, Made)> =
-                    stored.iter().filter(|(it, _, _)| mine.contains(&it.id)).collect();
-                let (done, failed, failures) = store(c, stage, &kept, coco, now)?;
-                c.worker_progress(id, "working", Some(stage.as_str()), now, (done as i64, failed as i64, lost as i64))?;
-                Ok((done, failed, lost, failures))
-            });
-            match r {
-                Err(EngineError::Catalog(e)) if e.is_retryable() && tries < 10 => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(20 << tries.min(6)));
-                }
-                r => break r?,
-            }
-        };
-        sum.failures.extend(failures);
-        *sum.done.entry(stage.as_str().to_string()).or_default() += done;
-        sum.failed += failed;
-        sum.lost += lost;
-        ctx.progress.advance(done);
-        return Ok(true);
-    }
-    Ok(false)
-}
-
-type Job = (WorkItem, PathBuf, String, hma_media::Format);
+/// A claimed queue row and its picture on this machine.
+type Job = (i64, crate::detect::Job);
 
 /// Reads each picture once (still the content queued?) and runs the
 /// stage on its bytes. Err: could not read it here (not recorded).
@@ -430,23 +435,18 @@ fn make(
     loupe: bool,
     ctx: &JobContext,
 ) -> Vec<std::result::Result<Made, String>> {
-    let read = |(it, path, _, _): &Job, buf: &mut Vec<u8>| -> std::result::Result<(), String> {
-        buf.clear();
-        let r = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_to_end(&mut f, buf));
+    let read = |(_, j): &Job, buf: &mut Vec<u8>| {
+        let r = crate::detect::read_job(j, buf);
         ctx.read_bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        r.map_err(|e| format!("cannot read file: {e}"))?;
-        if ContentHash::of(buf) != it.content_hash {
-            return Err("changed since the last scan".into());
-        }
-        Ok(())
+        r
     };
     match stage {
         // Measurements: a picture per thread.
         Stage::Analyze => crate::par_map(jobs, ctx.threads, |j, buf| {
             read(j, buf)?;
             let row = crate::analyze::analyse_bytes(
-                j.0.content_hash,
-                &j.3,
+                j.1.content_hash,
+                &j.1.format,
                 buf,
                 &models.brisque,
                 loupe,
@@ -465,13 +465,13 @@ fn make(
                         Stage::Detect => Made::Objects(crate::detect::look(
                             models.detector.as_ref().expect("loaded for its stage"),
                             &buf,
-                            &j.3,
+                            &j.1.format,
                         )),
                         _ => Made::Faces(crate::faces::look(
                             models.faces.as_ref().expect("loaded for its stage"),
                             &buf,
-                            &j.3,
-                            j.0.content_hash,
+                            &j.1.format,
+                            j.1.content_hash,
                         )),
                     })
                 })
