@@ -250,7 +250,12 @@ try {
   const anna = hma("people").find((p) => p.name === "Anna");
   check(anna && anna.birthday === "2019-05-02" && anna.faces >= 2, `the catalogue has Anna, born 2019-05-02, in ${anna ? anna.faces : 0} photos`);
   await press("f");
-  await until(() => window.__hma.view === "lightbox" && document.querySelector("#loupe-img"), "the lightbox with Anna's photos");
+  await until(
+    (id) => window.__hma.view === "lightbox" && document.querySelector("#loupe-img") && document.querySelector("#lightbox").dataset.person === String(id),
+    "the lightbox with Anna's photos",
+    10000,
+    anna.id,
+  );
   const hers = await items();
   const annaXmp = JSON.parse(execFileSync("exiftool", ["-j", "-G1", hers[0].path.replace(/\.[^./]+$/, ".xmp")], { encoding: "utf8" }))[0];
   check([annaXmp["XMP-lr:HierarchicalSubject"]].flat().includes("People|Anna") && [annaXmp["XMP-dc:Subject"]].flat().includes("Anna"), `the name is a keyword in ${hers[0].name}'s sidecar`);
@@ -355,7 +360,10 @@ try {
   // Enter: August's photos in the lightbox; P puts the one shown in August.
   await goTo(8);
   await press(Key.ENTER);
-  await until(() => window.__hma.view === "lightbox" && document.querySelector("#loupe-img"), "August's photos in the lightbox");
+  await until(
+    () => window.__hma.view === "lightbox" && document.querySelector("#loupe-img") && / month:8 /.test(document.querySelector("#lightbox").dataset.query ?? ""),
+    "August's photos in the lightbox",
+  );
   const august = await items();
   check(august.length >= 1 && august.every((e) => e.path.includes("2025-08")), `the lightbox shows August's photos (${august.map((e) => e.name).join(", ")})`);
   await press(Key.ARROW_RIGHT);

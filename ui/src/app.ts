@@ -107,10 +107,10 @@ export class App implements Context {
     await this.reload();
   }
 
+  /** The lightbox on `query`: set first, so it loads once, with it. */
   async showSearch(query: string) {
-    await this.showLightbox();
     this.lightbox.search.input.value = query;
-    await this.reload();
+    await this.showLightbox();
     this.lightbox.search.renderChips();
   }
 
@@ -119,10 +119,10 @@ export class App implements Context {
     this.renderInfo();
   }
 
+  /** The lightbox on one person's photos (chosen first: one load). */
   async showPerson(id: number) {
-    await this.showLightbox();
     await this.lightbox.showPeople(id);
-    await this.reload();
+    await this.showLightbox();
   }
 
   async showPeople() {
@@ -156,10 +156,13 @@ export class App implements Context {
   }
 
   async chooseForCalendar(month: number, title: string, query: string) {
-    // The month's photos whatever the lightbox was filtered by before.
-    await this.showLightbox();
+    // The month's photos whatever the lightbox was filtered by before, in
+    // one load: the filters and the query are set before the lightbox is
+    // shown, so the photos of the earlier search never flash by first.
     this.lightbox.clearFilters();
-    await this.showSearch(query);
+    this.lightbox.search.input.value = query;
+    await this.showLightbox();
+    this.lightbox.search.renderChips();
     this.calendarTarget = { month, title };
     this.toast(`Choosing the photo for ${title}: P puts it there, Esc goes back to the calendar`);
   }
@@ -186,6 +189,9 @@ export class App implements Context {
       this.zoomed = false;
       this.setMode(this.mode === "compare" ? "loupe" : this.mode);
       $("#lightbox").dataset.count = String(items.length);
+      // What the list shows (the E2E waits for a search's own results).
+      $("#lightbox").dataset.query = this.filter.query ?? "";
+      $("#lightbox").dataset.person = String(this.filter.person ?? "");
     } catch (e) {
       this.toast(e);
       // A query that cannot be read: outlined, the cursor at the column.
