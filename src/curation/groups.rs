@@ -37,6 +37,8 @@ pub const BURST_RADIUS: u32 = 22;
 pub const BURST_GAP_MS: i64 = 2_000;
 
 const PAGE: i64 = 5_000;
+/// Groups ranked with one read of their files' rows and scores.
+const RANK_SLICE: usize = 1_000;
 
 /// What a rebuild found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -110,23 +112,32 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
     let n = nodes.len();
     let mut uf = UnionFind((0..n as u32).collect());
     let mut burst_edge = vec![false; n];
+    // (Each set's root is its lowest index whatever the order of the
+    // unions, so the groups do not depend on it.)
 
-    // Exact copies.
-    let mut first_of: HashMap<ContentHash, u32> = HashMap::new();
-    for (i, node) in nodes.iter().enumerate() {
-        let f = *first_of.entry(node.content_hash).or_insert(i as u32);
-        uf.union(f, i as u32);
+    // Exact copies: runs of one content hash (sorted indices, 4 bytes a
+    // picture; a hash map of the contents took ten times that).
+    let mut by_content: Vec<u32> = (0..n as u32).collect();
+    by_content.sort_unstable_by_key(|&i| (nodes[i as usize].content_hash, i));
+    for w in by_content.windows(2) {
+        if nodes[w[0] as usize].content_hash == nodes[w[1] as usize].content_hash {
+            uf.union(w[0], w[1]);
+        }
     }
+    drop(by_content);
 
-    // Near duplicates (pass 2 over the pages for the rotated hashes).
-    let by_file: HashMap<i64, u32> = nodes.iter().enumerate().map(|(i, n)| (n.file_id, i as u32)).collect();
+    // Near duplicates (pass 2 over the pages for the rotated hashes). The
+    // nodes are in file id order (the pages are), so a file's node is
+    // found by a binary search.
     after = 0;
     loop {
         let page = cat.group_inputs_page(after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.file_id;
         for g in page {
-            let (Some(h), Some(&i)) = (g.phash, by_file.get(&g.file_id)) else { continue };
+            let Some(h) = g.phash else { continue };
+            let Ok(i) = nodes.binary_search_by_key(&g.file_id, |n| n.file_id) else { continue };
+            let i = i as u32;
             let mut queries = vec![(h as u64, NEAR_RADIUS)];
             queries.extend(g.phash_turns.map(|t| t.0).unwrap_or_default().into_iter().map(|t| (t, TURNED_RADIUS)));
             for (q, radius) in queries {
@@ -139,17 +150,24 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             return Err(crate::EngineError::Cancelled);
         }
     }
+    drop(index);
+    drop(slot_of_hash);
 
-    // Bursts: sort by camera and time, link consecutive alike frames.
+    // Bursts: sort by camera and time, link consecutive alike frames. The
+    // captures' cameras and times are read in batches and put straight
+    // into the sort's list, each picture of a capture found by a binary
+    // search in (capture, picture) order.
+    let mut by_capture: Vec<(i64, u32)> =
+        nodes.iter().enumerate().filter_map(|(i, n)| Some((n.capture_id?, i as u32))).collect();
+    by_capture.sort_unstable();
     let cap_ids: Vec<i64> = {
-        let mut v: Vec<i64> = nodes.iter().filter_map(|n| n.capture_id).collect();
-        v.sort_unstable();
+        let mut v: Vec<i64> = by_capture.iter().map(|&(c, _)| c).collect();
         v.dedup();
         v
     };
     // Camera names interned: a million captures share a few dozen bodies.
     let mut cameras: HashMap<String, u32> = HashMap::new();
-    let mut when: HashMap<i64, (u32, i64)> = HashMap::new();
+    let mut timed: Vec<(u32, i64, u32)> = Vec::new();
     for chunk in cap_ids.chunks(hma_catalog::BATCH) {
         for c in cat.captures_by_ids(chunk)? {
             let f = &c.fields;
@@ -162,18 +180,15 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
                 );
                 let next = cameras.len() as u32;
                 let cam = *cameras.entry(camera).or_insert(next);
-                when.insert(c.id, (cam, t));
+                let from = by_capture.partition_point(|&(cap, _)| cap < c.id);
+                for &(_, i) in by_capture[from..].iter().take_while(|&&(cap, _)| cap == c.id) {
+                    timed.push((cam, t, i));
+                }
             }
         }
     }
-    let mut timed: Vec<(u32, i64, u32)> = nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| {
-            let (cam, t) = when.get(&n.capture_id?)?;
-            Some((*cam, *t, i as u32))
-        })
-        .collect();
+    drop(cap_ids);
+    drop(by_capture);
     timed.sort_unstable();
     for w in timed.windows(2) {
         let ((ca, ta, a), (cb, tb, b)) = (w[0], w[1]);
@@ -192,41 +207,53 @@ pub fn rebuild(cat: &mut Catalog, ctx: &JobContext, signature: &str) -> Result<G
             }
         }
     }
+    drop(timed);
 
-    // Collect the groups (two or more files).
-    let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
-    for i in 0..n as u32 {
-        let r = uf.find(i);
-        members.entry(r).or_default().push(i);
-    }
-    let mut groups: Vec<Vec<u32>> = members.into_values().filter(|m| m.len() > 1).collect();
-    groups.sort_by_key(|m| m[0]);
+    // Collect the groups (two or more files): (root, picture) pairs
+    // sorted, 8 bytes a picture, where a map of member lists made a list
+    // for every picture. A set's root is its lowest member, so the groups
+    // come out in the order of their first member.
+    let mut sets: Vec<(u32, u32)> = (0..n as u32).map(|i| (uf.find(i), i)).collect();
+    drop(uf);
+    sets.sort_unstable();
+    let groups: Vec<Vec<u32>> =
+        sets.chunk_by(|a, b| a.0 == b.0).filter(|m| m.len() > 1).map(|m| m.iter().map(|&(_, i)| i).collect()).collect();
+    drop(sets);
 
-    // What ranking and the reasons need of the grouped files.
-    let grouped_ids: Vec<i64> = groups.iter().flatten().map(|&i| nodes[i as usize].file_id).collect();
-    let mut ranker = Ranker::new(cat, &grouped_ids)?;
-
+    // Ranked a thousand groups at a time: what ranking and the reasons
+    // read of the grouped files (their rows, detections and analyses) is
+    // held for one slice only.
     let mut summary = GroupSummary::default();
     let mut rows = Vec::with_capacity(groups.len());
-    let mut member_rows = Vec::with_capacity(grouped_ids.len());
-    for (gi, mut m) in groups.into_iter().enumerate() {
-        let all_same = m.iter().all(|&i| nodes[i as usize].content_hash == nodes[m[0] as usize].content_hash);
-        let kind = if all_same {
-            GroupKind::Exact
-        } else if m.iter().any(|&i| burst_edge[i as usize]) {
-            GroupKind::Burst
-        } else {
-            GroupKind::Near
-        };
-        match kind {
-            GroupKind::Exact => summary.exact += 1,
-            GroupKind::Burst => summary.burst += 1,
-            GroupKind::Near => summary.near += 1,
+    let mut member_rows = Vec::new();
+    let mut gi = 0i64;
+    for slice in groups.chunks(RANK_SLICE) {
+        let grouped_ids: Vec<i64> = slice.iter().flatten().map(|&i| nodes[i as usize].file_id).collect();
+        let mut ranker = Ranker::new(cat, &grouped_ids)?;
+        for m in slice {
+            let mut m = m.clone();
+            gi += 1;
+            let all_same = m.iter().all(|&i| nodes[i as usize].content_hash == nodes[m[0] as usize].content_hash);
+            let kind = if all_same {
+                GroupKind::Exact
+            } else if m.iter().any(|&i| burst_edge[i as usize]) {
+                GroupKind::Burst
+            } else {
+                GroupKind::Near
+            };
+            match kind {
+                GroupKind::Exact => summary.exact += 1,
+                GroupKind::Burst => summary.burst += 1,
+                GroupKind::Near => summary.near += 1,
+            }
+            summary.grouped_files += m.len() as u64;
+            let (row, members) = ranker.rank(cat, &nodes, &mut m, gi, kind)?;
+            rows.push(row);
+            member_rows.extend(members);
         }
-        summary.grouped_files += m.len() as u64;
-        let (row, members) = ranker.rank(cat, &nodes, &mut m, gi as i64 + 1, kind)?;
-        rows.push(row);
-        member_rows.extend(members);
+        if ctx.cancelled() {
+            return Err(crate::EngineError::Cancelled);
+        }
     }
     summary.groups = rows.len() as u64;
     let now = ctx.now();
