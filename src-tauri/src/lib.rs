@@ -758,6 +758,7 @@ async fn run_job(
     let k = kind.clone();
     let result = tauri::async_runtime::spawn_blocking(move || -> ApiResult<serde_json::Value> {
         let mut cat = Catalog::open(&url)?;
+        cat.for_long_job()?;
         match k.as_str() {
             // Every root scanned, and each new picture measured, its
             // objects and faces found while its bytes are in memory: one

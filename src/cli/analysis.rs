@@ -49,7 +49,7 @@ impl From<StageArg> for Stage {
 /// Every stage whose model is here (or the ones asked for), in order:
 /// measurements, objects, faces.
 pub fn analyze(a: &AnalyzeArgs, env: &Env) -> anyhow::Result<u8> {
-    let mut cat = env.open()?;
+    let mut cat = env.open_for_job()?;
     let stages: Vec<Stage> = if a.only.is_empty() {
         Stage::ALL.into_iter().filter(|s| !a.skip.iter().any(|k| Stage::from(*k) == *s)).collect()
     } else {

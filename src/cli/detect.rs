@@ -17,7 +17,7 @@ pub struct DetectArgs {
 /// Objects, then faces when the face model is here (`hma faces` alone
 /// says how to get it when it is not).
 pub fn detect(a: &DetectArgs, env: &Env) -> anyhow::Result<u8> {
-    let mut cat = env.open()?;
+    let mut cat = env.open_for_job()?;
     let opts = hma::detect::DetectOptions { top: a.top, force: a.force };
     let sum = hma::detect::detect(&mut cat, &env.ctx, &opts)?;
     let faces = if !sum.cancelled && hma::faces::ready(&env.ctx.models_dir) {
@@ -54,7 +54,7 @@ pub struct FacesArgs {
 }
 
 pub fn faces(a: &FacesArgs, env: &Env) -> anyhow::Result<u8> {
-    let mut cat = env.open()?;
+    let mut cat = env.open_for_job()?;
     let opts = hma::faces::FacesOptions { top: a.top, force: a.force };
     let sum = hma::faces::faces(&mut cat, &env.ctx, &opts)?;
     env.finish("faces", &sum, sum.cancelled, sum.failed > 0, print_faces)

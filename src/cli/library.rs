@@ -16,7 +16,7 @@ pub struct ScanArgs {
 }
 
 pub fn scan(a: &ScanArgs, env: &Env) -> anyhow::Result<u8> {
-    let mut cat = env.open()?;
+    let mut cat = env.open_for_job()?;
     let sum = hma::scan::scan(&mut cat, &a.roots, &env.ctx)?;
     env.finish("scan", &sum, sum.cancelled, sum.errors > 0, |s| {
         println!(
@@ -118,7 +118,7 @@ pub fn import(a: &ImportArgs, env: &Env) -> anyhow::Result<u8> {
     if a.skip.contains(&super::analysis::StageArg::Analyze) {
         anyhow::bail!("import always measures the pictures; use `hma scan` to catalogue without analysing");
     }
-    let mut cat = env.open()?;
+    let mut cat = env.open_for_job()?;
     let stages: Vec<Stage> = Stage::ALL.into_iter().filter(|s| !a.skip.iter().any(|k| Stage::from(*k) == *s)).collect();
     let opts = hma::import::ImportOptions { name: a.name.clone(), stages, loupe: a.loupe };
     let sum = hma::import::import(&mut cat, &a.folder, &opts, &env.ctx)?;

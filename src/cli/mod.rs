@@ -97,6 +97,14 @@ impl<'a> Env<'a> {
         Ok(Catalog::open(&self.url()?)?)
     }
 
+    /// Opens the catalogue for a long batch job (`Catalog::for_long_job`:
+    /// its memory bounded whatever the catalogue's size).
+    pub fn open_for_job(&self) -> anyhow::Result<Catalog> {
+        let mut cat = self.open()?;
+        cat.for_long_job()?;
+        Ok(cat)
+    }
+
     /// The catalogue's URL (`--catalog`, else the default file's).
     pub fn url(&self) -> anyhow::Result<String> {
         Ok(match &self.g.catalog {
@@ -143,6 +151,8 @@ struct Bar(ProgressBar);
 
 impl ProgressSink for Bar {
     fn stage(&self, name: &str, total: Option<u64>) {
+        // With -v, a headless run's log says when each stage starts.
+        tracing::info!(total, "stage {name}");
         match total {
             Some(t) => {
                 self.0.set_length(t);
