@@ -7,7 +7,8 @@
 //! floor (the decode at 1/8) and each step of the analysis of the same
 //! files (`hma_vision::analyze`, step by step as it runs them), the files
 //! read into memory first so no step pays for the disk. Each step is the
-//! best of three passes. Prints one JSON object.
+//! best of three passes. Prints one JSON object, with `per_file`: each
+//! file's long edge, bytes, floor and whole analysis (ms, best of three).
 use std::time::Instant;
 
 fn main() {
@@ -104,9 +105,24 @@ fn analyse(files: &[String]) {
             hma_vision::analyze(b, "jpeg", None, Some(&model), &opts).unwrap();
         }
     });
+    // Each file alone (best of three): its floor and its whole analysis,
+    // with its size, to see where the ratio comes from.
+    let per_file: Vec<String> = bytes
+        .iter()
+        .map(|b| {
+            let d = decode::decode(b, "jpeg", None, &eighth).unwrap();
+            let floor = best(1, || {
+                decode::decode(b, "jpeg", None, &eighth).unwrap();
+            });
+            let whole = best(1, || {
+                hma_vision::analyze(b, "jpeg", None, Some(&model), &opts).unwrap();
+            });
+            format!("[{}, {}, {:.2}, {:.2}]", d.full_width.max(d.full_height), b.len(), floor, whole)
+        })
+        .collect();
     let r = |x: f64| (x * 100.0).round() / 100.0;
     println!(
-        "{{\"files\": {n}, \"floor_decode_1_8_ms\": {}, \"analysis_ms\": {}, \"ratio\": {}, \"steps_ms\": {{\"decode_work\": {}, \"resize\": {}, \"luma\": {}, \"measure\": {}, \"brisque\": {}, \"phash\": {}, \"preview\": {}}}}}",
+        "{{\"files\": {n}, \"floor_decode_1_8_ms\": {}, \"analysis_ms\": {}, \"ratio\": {}, \"steps_ms\": {{\"decode_work\": {}, \"resize\": {}, \"luma\": {}, \"measure\": {}, \"brisque\": {}, \"phash\": {}, \"preview\": {}}}, \"per_file\": [{}]}}",
         r(floor),
         r(t_whole),
         r(t_whole / floor),
@@ -116,6 +132,7 @@ fn analyse(files: &[String]) {
         r(t_measure),
         r(t_brisque),
         r(t_phash),
-        r(t_preview)
+        r(t_preview),
+        per_file.join(", ")
     );
 }
