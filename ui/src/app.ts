@@ -160,9 +160,7 @@ export class App implements Context {
     // one load: the filters and the query are set before the lightbox is
     // shown, so the photos of the earlier search never flash by first.
     this.lightbox.clearFilters();
-    this.lightbox.search.input.value = query;
-    await this.showLightbox();
-    this.lightbox.search.renderChips();
+    await this.showSearch(query);
     this.calendarTarget = { month, title };
     this.toast(`Choosing the photo for ${title}: P puts it there, Esc goes back to the calendar`);
   }
