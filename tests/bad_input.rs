@@ -156,3 +156,61 @@ catalog_test!(killed_scan_resumes_without_loss_or_duplicates, |db| {
     let again = db.json(&["scan", "--json"]);
     assert_eq!(again["unchanged"], n);
 });
+
+/// A JPEG with a comment segment holding the failpoint marker: with
+/// `HMA_FAILPOINTS` naming a stage, that stage panics on this file (debug
+/// builds only), as a parser bug would.
+fn poisoned(seed: u32) -> Vec<u8> {
+    let j = jpeg(seed, None);
+    let mut out = j[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xFE, 0, (2 + hma_media::failpoint::MARKER.len()) as u8]);
+    out.extend_from_slice(hma_media::failpoint::MARKER);
+    out.extend_from_slice(&j[2..]);
+    out
+}
+
+catalog_test!(a_panic_on_one_file_is_that_files_error_and_the_job_goes_on, |db| {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("lib");
+    for i in 0..3 {
+        put(&lib, &format!("good{i}.jpg"), &jpeg(20 + i, None));
+    }
+    put(&lib, "poison.jpg", &poisoned(30));
+    let cache = tmp.path().join("cache");
+    let run = |failpoints: &str, args: &[&str]| {
+        db.hma_cached_command(&cache, args).env("HMA_FAILPOINTS", failpoints).output().expect("run hma")
+    };
+    // The scanner's parsers panic on the poisoned file: it is catalogued
+    // with the error, the others are not touched by it.
+    let out = run("scan", &["root", "add", lib.to_str().unwrap(), "--name", "lib"]);
+    common::assert_ok(&out, &["root add"]);
+    let out = run("scan", &["scan", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "errors seen → exit 2; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s["seen"].as_u64(), s["new"].as_u64(), s["errors"].as_u64()), (Some(4), Some(4), Some(1)), "{s}");
+    let ls = db.ls();
+    let err = common::entry(&ls, "poison.jpg")["error"].as_str().unwrap_or_default().to_string();
+    assert!(err.contains("internal error") && err.contains("failpoint scan"), "{err}");
+    assert!(common::entry(&ls, "poison.jpg")["hash"].is_string(), "hashed all the same");
+    assert_eq!(common::entry(&ls, "good0.jpg")["error"], serde_json::Value::Null);
+    // The analysis panics on it: recorded against it, the rest analysed.
+    let out = run("analyze", &["analyze", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s["analysed"].as_u64(), s["failed"].as_u64()), (Some(3), Some(1)), "{s}");
+    let f = &s["failures"][0];
+    assert!(f["path"].as_str().unwrap().ends_with("poison.jpg"), "{s}");
+    assert!(f["error"].as_str().unwrap().contains("failpoint analyze"), "{s}");
+    // Recorded: the next run does not try it again.
+    let s: serde_json::Value = serde_json::from_slice(&run("", &["analyze", "--json"]).stdout).unwrap();
+    assert_eq!((s["analysed"].as_u64(), s["failed"].as_u64()), (Some(0), Some(0)), "{s}");
+    // The one-pass import of a second folder: the same, every stage armed.
+    let lib2 = tmp.path().join("lib2");
+    put(&lib2, "good.jpg", &jpeg(40, None));
+    put(&lib2, "poison2.jpg", &poisoned(41));
+    let out = run("scan,analyze", &["import", lib2.to_str().unwrap(), "--skip", "detect,faces", "--json"]);
+    let s: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!((s["new"].as_u64(), s["analysed"].as_u64(), s["failed"].as_u64()), (Some(2), Some(1), Some(1)), "{s}");
+    assert!(s["failures"][0]["path"].as_str().unwrap().ends_with("poison2.jpg"), "{s}");
+});

@@ -246,7 +246,6 @@ pub(crate) fn analyse_bytes(
 ) -> std::result::Result<AnalysisRow, String> {
     let loupe = if loupe { hma_vision::Loupe::Always } else { hma_vision::Loupe::NotJpeg };
     let vopts = hma_vision::AnalyzeOptions { loupe, ..Default::default() };
-    let orientation = orientation_of(format, bytes);
     let mut row = AnalysisRow {
         content_hash,
         version: hma_vision::ANALYSIS_VERSION,
@@ -262,8 +261,15 @@ pub(crate) fn analyse_bytes(
         phash_turns: None,
         scores: hma_catalog::Scores { score_version: hma_vision::score::SCORE_VERSION, ..Default::default() },
     };
-    match hma_vision::analyze(bytes, format.as_str(), orientation, Some(model), &vopts) {
-        Err(e) => row.error = Some(e.to_string()),
+    // A panic in a decoder or a measurement is this picture's recorded
+    // error, as a decode error is.
+    let analysed = hma_media::guard::catch(|| {
+        hma_media::failpoint::hit("analyze", bytes);
+        let orientation = orientation_of(format, bytes);
+        hma_vision::analyze(bytes, format.as_str(), orientation, Some(model), &vopts).map_err(|e| e.to_string())
+    });
+    match analysed.and_then(|a| a) {
+        Err(e) => row.error = Some(e),
         Ok(a) => {
             store_preview(cache, content_hash, PreviewSize::Grid, &a.grid_jpeg)
                 .map_err(|e| format!("cannot write preview: {e}"))?;

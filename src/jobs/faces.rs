@@ -179,9 +179,13 @@ pub(crate) fn look(
     format: &hma_media::Format,
     content_hash: ContentHash,
 ) -> std::result::Result<Found, String> {
-    let (img, full) = picture(bytes, format)?;
-    let faces = face_rows(models, &img, content_hash).map_err(|e| e.to_string())?;
-    Ok((faces, full))
+    // A panic while reading this picture is this picture's error.
+    hma_media::guard::catch(|| {
+        hma_media::failpoint::hit("faces", bytes);
+        let (img, full) = picture(bytes, format)?;
+        let faces = face_rows(models, &img, content_hash).map_err(|e| e.to_string())?;
+        Ok((faces, full))
+    })?
 }
 
 /// A picture's face run and rows as stored, counted in `sum`.

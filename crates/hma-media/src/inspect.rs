@@ -195,9 +195,25 @@ fn jpeg_xmp(d: &[u8]) -> Option<&[u8]> {
     crate::jpeg::segment(d, 0xE1, b"http://ns.adobe.com/xap/1.0/\0")
 }
 
+/// What [`inspect`] learns from a whole file's bytes (no hash): the fuzz
+/// harnesses' way in, without a file on disk.
+pub fn facts_from_bytes(data: &[u8], name: &str) -> Facts {
+    analyse(data, name, ContentHash::default(), data.len() as u64, true)
+}
+
 /// Everything but the hash, from the bytes read; `whole` when `data` is the
-/// complete file (then a JPEG is also checked for truncation).
+/// complete file (then a JPEG is also checked for truncation). A panic in a
+/// parser leaves the file catalogued (hash, size, format) with the error as
+/// its problem.
 fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -> Facts {
+    crate::guard::catch(|| analyse_unguarded(data, name, hash, size, whole)).unwrap_or_else(|e| {
+        let (kind, format) = sniff(data, name);
+        Facts { hash, size, kind, format, width: None, height: None, exif: None, xmp: None, problem: Some(e) }
+    })
+}
+
+fn analyse_unguarded(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -> Facts {
+    crate::failpoint::hit("scan", data);
     let (kind, format) = sniff(data, name);
     let mut facts = Facts { hash, size, kind, format, width: None, height: None, exif: None, xmp: None, problem: None };
     if size == 0 {

@@ -7,6 +7,8 @@
 //! catalogue.
 
 pub mod exif;
+pub mod failpoint;
+pub mod guard;
 pub mod hash;
 pub mod inspect;
 pub mod iptc;
