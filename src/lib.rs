@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 pub mod curation;
+pub mod fuzz;
 pub mod jobs;
 pub mod models;
 pub mod query;

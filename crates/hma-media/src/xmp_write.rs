@@ -177,7 +177,12 @@ pub fn update(existing: &[u8], m: &Marks) -> Result<Vec<u8>, XmpError> {
     if !st.done {
         return Err(XmpError::new("no rdf:Description in the sidecar: left as it is".into()));
     }
-    Ok(st.w.into_inner())
+    // Never write what we could not read back (found by fuzzing: bytes
+    // that are not UTF-8 before an XMP packet passed through as text).
+    let out = st.w.into_inner();
+    crate::xmp::parse(&out)
+        .map_err(|e| XmpError::new(format!("the sidecar is not readable XMP ({e}): left as it is")))?;
+    Ok(out)
 }
 
 fn err(e: &dyn std::fmt::Display) -> XmpError {
@@ -315,6 +320,17 @@ mod tests {
         let none = Marks::default();
         let x = parse(&new_sidecar(&none)).unwrap();
         assert_eq!((x.rating, x.pick), (Some(0), Some(0)));
+    }
+
+    /// Bytes before the packet that are not UTF-8 (a binary file named
+    /// .xmp): the update refuses rather than write a sidecar nobody reads.
+    #[test]
+    fn a_sidecar_that_would_not_read_back_is_refused() {
+        let mut bad = b"\x00\xffjunk\xfe".to_vec();
+        bad.extend_from_slice(DARKTABLE.as_bytes());
+        assert!(parse(&bad).is_err());
+        let e = update(&bad, &marks()).unwrap_err();
+        assert!(e.to_string().contains("left as it is"), "{e}");
     }
 
     #[test]

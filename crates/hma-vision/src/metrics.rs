@@ -111,6 +111,12 @@ pub fn measure_boxes(img: &Rgb8, boxes: &[[f64; 4]]) -> Vec<BoxMeasure> {
     boxes
         .iter()
         .map(|bbox| {
+            // The Laplacian needs a pixel on every side: a picture under 3
+            // pixels across has no inside to measure (found by fuzzing: the
+            // clamps below panicked on a 1- or 2-pixel-wide picture).
+            if w < 3 || h < 3 {
+                return BoxMeasure { sharpness: None, exposure: None };
+            }
             let x0 = ((bbox[0] * w as f64).floor() as usize).clamp(1, w.saturating_sub(2));
             let y0 = ((bbox[1] * h as f64).floor() as usize).clamp(1, h.saturating_sub(2));
             let x1 = (((bbox[0] + bbox[2]) * w as f64).ceil() as usize).clamp(1, w.saturating_sub(1));
@@ -508,6 +514,20 @@ fn tilt(f: &Filtered, w: usize, h: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pictures 1 or 2 pixels across (a decoder gives them) have no box
+    /// measures; from 3 pixels on, the inside is measured.
+    #[test]
+    fn boxes_on_pictures_of_one_and_two_pixels_across() {
+        for (w, h) in [(1, 1), (1, 40), (40, 1), (2, 200), (200, 2)] {
+            let img = Rgb8 { width: w, height: h, data: vec![90; (w * h * 3) as usize] };
+            let got = measure_boxes(&img, &[[0.0, 0.0, 1.0, 1.0], [f64::NAN, 0.5, f64::INFINITY, -1.0]]);
+            assert_eq!(got, vec![BoxMeasure { sharpness: None, exposure: None }; 2], "{w}x{h}");
+        }
+        let img = Rgb8 { width: 3, height: 3, data: vec![90; 27] };
+        let got = measure_boxes(&img, &[[0.0, 0.0, 1.0, 1.0]]);
+        assert_eq!(got[0].exposure, Some(90.0 / 255.0));
+    }
 
     /// A blown area darkened afterwards (a pile at 188 with a few stray
     /// pixels above it) is a plateau; a smooth top end is not, nor a top
