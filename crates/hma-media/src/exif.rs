@@ -552,10 +552,9 @@ pub fn parse_datetime(s: &str) -> Option<TakenAt> {
 /// or a date alone).
 pub fn parse_xmp_datetime(s: &str) -> Option<TakenAt> {
     let s = s.trim();
-    if s.len() < 10 {
-        return None;
-    }
-    let mut full = s[..10].replace('-', ":");
+    // `get`, not indexing: the 10th byte may fall inside a character
+    // (found by fuzzing: a panic on a packet's odd date).
+    let mut full = s.get(..10)?.replace('-', ":");
     let rest = s.get(10..).unwrap_or_default();
     let rest = rest.strip_prefix('T').unwrap_or(rest);
     let (clock, tail) = rest.split_at(rest.find(['Z', '+', '-', '.']).unwrap_or(rest.len()));
@@ -683,6 +682,10 @@ mod tests {
         assert_eq!(parse_datetime("0000:00:00 00:00:00"), None);
         assert_eq!(parse_datetime("    :  :     :  :  "), None);
         assert_eq!(parse_offset("-05:30"), Some(-330));
+        // A character across byte 10 or 19: no date, no panic.
+        assert_eq!(parse_xmp_datetime("2019-04-3\u{ec5c9}T15:56:18Z"), None);
+        assert_eq!(parse_datetime("2019:04:30 15:56:1\u{e9}"), None);
+        assert_eq!(parse_xmp_datetime("2019-04-30T15:56:18.605Z").unwrap().to_iso(), "2019-04-30T15:56:18.605+00:00");
     }
 
     #[test]
