@@ -117,3 +117,32 @@ catalog_test!(events_follow_gaps_and_places, |db| {
     assert!(out.starts_with("23 photos with a time in 4 events (0 new, 0 gone; 0 photos moved"), "{out}");
     assert_eq!(common::snapshot(d), before, "originals changed");
 });
+
+// A scan killed after writing its files but before their events (and
+// places and keywords) leaves its mark set: the next scan finds nothing new
+// and still does them. Found by `scripts/crash-campaign`: before, those
+// files never got their events. The killed state is made exactly: a whole
+// scan, then its follow-ups undone and the mark left as a kill leaves it.
+catalog_test!(a_killed_scans_events_are_made_by_the_next_scan, |db| {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 0..4u32 {
+        photo(d, &format!("p_{i}.jpg"), i + 1, "2024:05:02", &format!("14:00:{:02}", i * 10), Some(MUNICH));
+    }
+    common::assert_ok(&db.hma(&["root", "add", d.to_str().unwrap(), "--name", "ev"]), &["root add"]);
+    common::assert_ok(&db.hma(&["scan"]), &["scan"]);
+    // (Read from the catalogue: `hma events` would make them itself.)
+    assert_eq!(db.open().events_count().unwrap(), 1);
+    let mut cat = db.open();
+    cat.execute_sql("DELETE FROM capture_events; DELETE FROM events").unwrap();
+    cat.set_job_mark("scan_follow_ups", 1).unwrap();
+    assert_eq!(cat.events_count().unwrap(), 0);
+    drop(cat);
+    let s = db.json(&["scan", "--json"]);
+    assert_eq!((s["new"].as_u64(), s["unchanged"].as_u64()), (Some(0), Some(4)), "{s}");
+    let mut cat = db.open();
+    assert_eq!(cat.events_count().unwrap(), 1);
+    assert_eq!(cat.job_mark("scan_follow_ups").unwrap(), 0);
+    drop(cat);
+    assert_eq!(events(db)[0]["count"], 4);
+});

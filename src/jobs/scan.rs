@@ -98,6 +98,10 @@ enum Msg {
     },
 }
 
+/// The job mark that is 1 from a scan's start until its places, keywords
+/// and events are done.
+const FOLLOW_UPS: &str = "scan_follow_ups";
+
 /// Scans the named roots (all roots when `names` is empty).
 pub fn scan(cat: &mut Catalog, names: &[String], ctx: &JobContext) -> Result<ScanSummary> {
     scan_with(cat, names, ctx, None).map(|(sum, _)| sum)
@@ -123,6 +127,12 @@ pub(crate) fn scan_with(
     // Kept counts go stale while we write; a kill leaves them marked so.
     let stats_were_current = cat.stats_current()?;
     cat.mark_stats_dirty()?;
+    // Places, keywords and events follow what a scan wrote. A scan killed
+    // or cancelled after writing files leaves this mark set, so the next
+    // scan does them even when it finds nothing new (found by the crash
+    // campaign: a killed scan's files never got their events).
+    let follow_ups_pending = cat.job_mark(FOLLOW_UPS)? != 0;
+    cat.set_job_mark(FOLLOW_UPS, 1)?;
     let mut total = ScanSummary::default();
     let mut looked = LookSummary::default();
     for (root, loc) in selected {
@@ -155,12 +165,17 @@ pub(crate) fn scan_with(
             break;
         }
     }
-    if total.wrote && !total.cancelled {
-        // New GPS positions get their place, new XMP keywords their tags,
-        // new and changed times their events.
-        crate::places::update(cat, ctx)?;
-        crate::tags::sync_keywords(cat, ctx)?;
-        crate::events::update(cat, ctx)?;
+    if total.cancelled {
+        // The follow-ups stay pending for the next scan.
+    } else {
+        if total.wrote || follow_ups_pending {
+            // New GPS positions get their place, new XMP keywords their
+            // tags, new and changed times their events.
+            crate::places::update(cat, ctx)?;
+            crate::tags::sync_keywords(cat, ctx)?;
+            crate::events::update(cat, ctx)?;
+        }
+        cat.set_job_mark(FOLLOW_UPS, 0)?;
     }
     if total.wrote || !stats_were_current {
         cat.refresh_stats(ctx.now())?;
