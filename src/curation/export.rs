@@ -359,8 +359,10 @@ fn copy_one(
             return Err("too many files of that name in the export folder".into());
         }
     };
-    // A name of this run's own: a partial file a killed earlier run left
-    // is neither reused nor deleted, and never blocks this copy.
+    // A name of this run's own, locked while it exists: a partial file a
+    // killed earlier run left never blocks this copy, and is removed
+    // (`sweep_partials`) once no run holds its lock.
+    sweep_partials(dest);
     let partial = dest.join(format!(".{}.{}.hma-partial", numbered(&target_name, n), run_tag()));
     let mut created = false;
     let result = (|| {
@@ -371,6 +373,9 @@ fn copy_one(
             .open(&partial)
             .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
         created = true;
+        // Held until the partial is gone (its own handle: `out` is closed
+        // before the copy is read back and named).
+        let _lock = File::open(&partial).and_then(|l| l.lock().map(|()| l));
         let (read_hash, bytes) =
             hash_stream(&[], &mut Tee { from: source, to: &mut out }, buf).map_err(|e| format!("copy failed: {e}"))?;
         if read_hash != want {
@@ -412,6 +417,53 @@ fn copy_one(
             Err(e)
         }
     }
+}
+
+/// Removes the partial files that killed runs left in `dest` (once a
+/// process): only names of our own pattern (`.NAME.PID-MS.hma-partial`),
+/// not this run's, and only when no live run holds the file's lock (a
+/// killed process holds none). Found by the crash campaign: before this, a
+/// copy killed mid-way left its partial in the user's folder for good.
+fn sweep_partials(dest: &Path) {
+    static SWEPT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    {
+        let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if swept.iter().any(|d| d == dest) {
+            return;
+        }
+        swept.push(dest.to_path_buf());
+    }
+    let mine = run_tag();
+    let Ok(entries) = std::fs::read_dir(dest) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !is_partial_name(name) || name.ends_with(&format!(".{mine}.hma-partial")) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(e.path()) else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        if let Ok(f) = File::open(e.path()) {
+            if f.try_lock().is_ok() {
+                drop(f);
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// `.NAME.PID-MS.hma-partial`, as `copy_one` names its partial files.
+fn is_partial_name(name: &str) -> bool {
+    let Some(stem) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".hma-partial")) else { return false };
+    let Some((head, tag)) = stem.rsplit_once('.') else { return false };
+    let Some((pid, ms)) = tag.split_once('-') else { return false };
+    !head.is_empty()
+        && !pid.is_empty()
+        && !ms.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && ms.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// This run's tag for partial files: process id and start time.
@@ -480,5 +532,35 @@ mod tests {
         assert!(check_pattern("{YYYY}-{MM}").is_err());
         assert!(check_pattern("{name}-{foo}").is_err());
         assert!(check_pattern("..{name}").is_err());
+    }
+
+    /// A killed run's partial goes, a live run's (locked) and other files
+    /// stay.
+    #[test]
+    fn the_partials_of_killed_runs_are_swept_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |n: &str| std::fs::write(dir.path().join(n), b"half").unwrap();
+        put(".a.jpg.123-1700000000000.hma-partial"); // a killed run's
+        put(".b.jpg.456-1700000000001.hma-partial"); // a live run's, below
+        put(".c.jpg.hma-partial"); // not our pattern
+        put("d.jpg.123-1700000000000.hma-partial"); // not hidden: not ours
+        put("e.jpg");
+        let live = File::open(dir.path().join(".b.jpg.456-1700000000001.hma-partial")).unwrap();
+        live.lock().unwrap();
+        sweep_partials(dir.path());
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".b.jpg.456-1700000000001.hma-partial",
+                ".c.jpg.hma-partial",
+                "d.jpg.123-1700000000000.hma-partial",
+                "e.jpg"
+            ]
+        );
+        assert!(is_partial_name(".x (2).jpg.1-2.hma-partial"));
+        assert!(!is_partial_name(".x.jpg.1-.hma-partial") && !is_partial_name("..1-2.hma-partial"));
     }
 }
