@@ -168,12 +168,28 @@ fn main() -> ExitCode {
             eprintln!("hma: cancelled; run it again to continue (what was done is kept)");
             exit::CANCELLED
         }
+        Err(e) if catalogue_gone(&e) => {
+            eprintln!(
+                "hma: error: the catalogue's database server stopped answering ({e:#}). When it runs again, \
+                 run the same command: what was finished is kept, and the rest is done then."
+            );
+            exit::FAILED
+        }
         Err(e) => {
             eprintln!("hma: error: {e:#}");
             exit::FAILED
         }
     };
     ExitCode::from(code)
+}
+
+/// The job stopped because the catalogue's server went away (MariaDB
+/// stopped or restarted, the network dropped).
+fn catalogue_gone(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<hma::CatalogError>().is_some_and(|c| c.is_connection_lost())
+            || matches!(c.downcast_ref::<hma::EngineError>(), Some(hma::EngineError::Catalog(c)) if c.is_connection_lost())
+    })
 }
 
 fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
