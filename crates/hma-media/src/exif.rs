@@ -298,33 +298,11 @@ const MAX_EXIF_VALUE_BYTES: u64 = 16 << 20;
 /// time and memory (found by fuzzing: a 334 KB DNG took 10 s and 1 GB).
 /// Written here because neither EXIF crate exposes such a bound.
 fn exif_value_bytes(data: &[u8], limit: u64) -> u64 {
-    let tiff = if data.starts_with(&[0xFF, 0xD8]) {
-        match crate::jpeg::segment(data, 0xE1, b"Exif\0\0") {
-            Some(t) => t,
-            None => return 0,
-        }
-    } else {
-        data
+    let Some(d) = crate::tiff::tiff_of(data).filter(|d| d.starts_with(b"II") || d.starts_with(b"MM")) else {
+        return 0;
     };
-    let le = match tiff.get(..2) {
-        Some(b"II") => true,
-        Some(b"MM") => false,
-        _ => return 0,
-    };
-    let u16_at = |o: usize| {
-        tiff.get(o..o + 2).map(|b| if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
-    };
-    let u32_at = |o: usize| {
-        tiff.get(o..o + 4).map(|b| {
-            let a = [b[0], b[1], b[2], b[3]];
-            if le {
-                u32::from_le_bytes(a)
-            } else {
-                u32::from_be_bytes(a)
-            }
-        })
-    };
-    let Some(first) = u32_at(4) else { return 0 };
+    let t = crate::tiff::Tiff { d, le: d.starts_with(b"II") };
+    let Some(first) = t.u32(4) else { return 0 };
     let (mut total, mut todo, mut seen) = (0u64, vec![first], Vec::new());
     while let Some(at) = todo.pop() {
         let at = at as usize;
@@ -332,23 +310,17 @@ fn exif_value_bytes(data: &[u8], limit: u64) -> u64 {
             continue;
         }
         seen.push(at);
-        let Some(n) = u16_at(at) else { continue };
+        let Some(n) = t.u16(at) else { continue };
         for i in 0..n as usize {
             let e = at + 2 + 12 * i;
-            let (Some(tag), Some(typ), Some(count), Some(value)) =
-                (u16_at(e), u16_at(e + 2), u32_at(e + 4), u32_at(e + 8))
+            let (Some(tag), Some(typ), Some(count), Some(value)) = (t.u16(e), t.u16(e + 2), t.u32(e + 4), t.u32(e + 8))
             else {
                 break;
             };
-            let unit: u64 = match typ {
-                3 | 8 => 2,
-                4 | 9 | 11 => 4,
-                5 | 10 | 12 => 8,
-                _ => 1,
-            };
-            let size = unit * count as u64;
+            // Types TIFF does not define count a byte each.
+            let size = crate::tiff::type_size(typ).unwrap_or(1) * count as u64;
             if size > 4 {
-                total += size.min(tiff.len() as u64);
+                total += size.min(d.len() as u64);
                 if total > limit {
                     return total;
                 }
@@ -357,7 +329,7 @@ fn exif_value_bytes(data: &[u8], limit: u64) -> u64 {
                 todo.push(value);
             }
         }
-        if let Some(next) = u32_at(at + 2 + 12 * n as usize) {
+        if let Some(next) = t.u32(at + 2 + 12 * n as usize) {
             todo.push(next);
         }
     }
@@ -373,7 +345,7 @@ fn rexif_tags(data: &[u8]) -> Result<Vec<RawTag>, ExifError> {
     }
     // rexif indexes slices from offsets in the file; a hostile file must not
     // take the scan down, so a panic inside it becomes an error.
-    let parsed = std::panic::catch_unwind(|| rexif::parse_buffer_quiet(data).0)
+    let parsed = crate::guard::catch(|| rexif::parse_buffer_quiet(data).0)
         .map_err(|_| ExifError::Corrupt("EXIF parser failed on malformed data".into()))?;
     let exif = match parsed {
         Ok(e) => e,

@@ -19,6 +19,7 @@ pub mod path;
 pub mod portable;
 pub mod rawmeta;
 pub mod sniff;
+mod tiff;
 pub mod walk;
 pub mod xmp;
 pub mod xmp_write;
