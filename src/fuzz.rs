@@ -50,9 +50,8 @@ pub fn run(target: &str, data: &[u8]) {
     }
 }
 
-fn pick<'a>(choices: &[&'a str], data: &[u8]) -> (&'a str, usize) {
-    let i = data.first().map_or(0, |b| *b as usize % choices.len());
-    (choices[i], i)
+fn pick<'a>(choices: &[&'a str], data: &[u8]) -> &'a str {
+    choices[data.first().map_or(0, |b| *b as usize % choices.len())]
 }
 
 fn rest(data: &[u8]) -> &[u8] {
@@ -63,7 +62,7 @@ fn rest(data: &[u8]) -> &[u8] {
 /// for ISO-BMFF, PNG and WebP, then our interpretation (dates, GPS, maker
 /// notes).
 fn exif(data: &[u8]) {
-    let (format, _) = pick(EXIF_FORMATS, data);
+    let format = pick(EXIF_FORMATS, data);
     let _ = hma_media::exif::read_exif(format, rest(data));
     if let Ok(s) = std::str::from_utf8(rest(data)) {
         let _ = hma_media::exif::parse_datetime(s);
@@ -74,7 +73,7 @@ fn exif(data: &[u8]) {
 /// Our own raw readers (CR3 boxes, RAF, MRW, X3F, CIFF, the private TIFF
 /// magics) with their maker notes, and the embedded-preview finder.
 fn raw(data: &[u8]) {
-    let (format, _) = pick(RAW_FORMATS, data);
+    let format = pick(RAW_FORMATS, data);
     let d = rest(data);
     let _ = hma_media::exif::read_exif(format, d);
     let _ = hma_media::makernote::canon_iso(d);
@@ -109,7 +108,7 @@ fn xmp(data: &[u8]) {
 /// Everything the scanner learns from a file's bytes: sniffing, size,
 /// EXIF, XMP, JPEG completeness.
 fn inspect(data: &[u8]) {
-    let (name, _) = pick(INSPECT_NAMES, data);
+    let name = pick(INSPECT_NAMES, data);
     let d = rest(data);
     let _ = hma_media::inspect::facts_from_bytes(d, name);
     let _ = hma_media::inspect::jpeg_complete(d);
@@ -125,8 +124,7 @@ fn orientation(data: &[u8]) -> Option<u16> {
 /// and the whole analysis of the decoded picture.
 fn jpeg(data: &[u8]) {
     let d = rest(data);
-    let opts = hma_vision::AnalyzeOptions { max_pixels: FUZZ_MAX_PIXELS, ..Default::default() };
-    let _ = hma_vision::analyze(d, "jpeg", orientation(data), None, &opts);
+    analysis(data, "jpeg");
     // The full-size luma plane (`hma quality --brisque-full`) of small
     // pictures only: a 40 MP plane a run would slow the fuzzer tenfold.
     let _ = hma_vision::decode::jpeg_luma_full(d, 4_000_000);
@@ -137,18 +135,21 @@ fn jpeg(data: &[u8]) {
 /// the refusals: the jobs use 250 MP, which decodes to 750 MB.
 const FUZZ_MAX_PIXELS: u64 = 40_000_000;
 
-/// HEIC and AVIF through libheif, with the analysis.
-fn heif(data: &[u8]) {
-    let format = if data.first().is_some_and(|b| b & 1 == 1) { "avif" } else { "heic" };
+/// The whole analysis of the bytes after the first (whose high bits give
+/// the EXIF orientation), as `format`.
+fn analysis(data: &[u8], format: &str) {
     let opts = hma_vision::AnalyzeOptions { max_pixels: FUZZ_MAX_PIXELS, ..Default::default() };
     let _ = hma_vision::analyze(rest(data), format, orientation(data), None, &opts);
 }
 
+/// HEIC and AVIF through libheif, with the analysis.
+fn heif(data: &[u8]) {
+    analysis(data, if data.first().is_some_and(|b| b & 1 == 1) { "avif" } else { "heic" });
+}
+
 /// PNG, TIFF, WebP, GIF and BMP through the `image` crate, with the analysis.
 fn image_formats(data: &[u8]) {
-    let (format, _) = pick(IMAGE_FORMATS, data);
-    let opts = hma_vision::AnalyzeOptions { max_pixels: FUZZ_MAX_PIXELS, ..Default::default() };
-    let _ = hma_vision::analyze(rest(data), format, orientation(data), None, &opts);
+    analysis(data, pick(IMAGE_FORMATS, data));
 }
 
 /// The measurements, BRISQUE features, hashes, previews and the detectors'

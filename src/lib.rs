@@ -71,6 +71,13 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// The catalogue's connection failed or went away (its server stopped
+    /// or restarted, the network dropped): worth trying again later, as
+    /// opposed to a bug or a refusal.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, EngineError::Catalog(c) if c.is_connection_lost())
+    }
+
     /// A stable code for the app and scripts: `invalid`, `not_found`,
     /// `model`, `cancelled`, `catalog`, `io` or `internal`.
     pub fn code(&self) -> &'static str {

@@ -188,7 +188,7 @@ fn main() -> ExitCode {
 fn catalogue_gone(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<hma::CatalogError>().is_some_and(|c| c.is_connection_lost())
-            || matches!(c.downcast_ref::<hma::EngineError>(), Some(hma::EngineError::Catalog(c)) if c.is_connection_lost())
+            || c.downcast_ref::<hma::EngineError>().is_some_and(hma::EngineError::is_connection_lost)
     })
 }
 

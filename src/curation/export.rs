@@ -433,22 +433,23 @@ fn sweep_partials(dest: &Path) {
         }
         swept.push(dest.to_path_buf());
     }
-    let mine = run_tag();
+    let mine = format!(".{}.hma-partial", run_tag());
     let Ok(entries) = std::fs::read_dir(dest) else { return };
     for e in entries.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !is_partial_name(name) || name.ends_with(&format!(".{mine}.hma-partial")) {
+        if !is_partial_name(name) || name.ends_with(&mine) {
             continue;
         }
-        let Ok(meta) = std::fs::symlink_metadata(e.path()) else { continue };
+        let path = e.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
         if !meta.is_file() {
             continue;
         }
-        if let Ok(f) = File::open(e.path()) {
+        if let Ok(f) = File::open(&path) {
             if f.try_lock().is_ok() {
                 drop(f);
-                let _ = std::fs::remove_file(e.path());
+                let _ = std::fs::remove_file(&path);
             }
         }
     }

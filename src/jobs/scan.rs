@@ -165,9 +165,8 @@ pub(crate) fn scan_with(
             break;
         }
     }
-    if total.cancelled {
-        // The follow-ups stay pending for the next scan.
-    } else {
+    // A cancelled scan leaves the follow-ups pending for the next one.
+    if !total.cancelled {
         if total.wrote || follow_ups_pending {
             // New GPS positions get their place, new XMP keywords their
             // tags, new and changed times their events.

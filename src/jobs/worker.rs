@@ -229,12 +229,6 @@ fn heartbeat(url: &str, id: &str, ctx: &JobContext, lease_ms: i64, stop: &Atomic
     }
 }
 
-/// Is this error the catalogue's connection (worth reconnecting), rather
-/// than a bug or a refusal?
-fn connection_lost(e: &EngineError) -> bool {
-    matches!(e, EngineError::Catalog(c) if c.is_connection_lost())
-}
-
 impl Worker<'_> {
     /// Claims and does batches until cancelled (or idle, with `exit_when_idle`).
     fn run(&self, cat: &mut Catalog, sum: &mut WorkerSummary) -> Result<()> {
@@ -264,7 +258,7 @@ impl Worker<'_> {
                     cat.release_all_work(id)?;
                     continue;
                 }
-                Err(e) if connection_lost(&e) => {
+                Err(e) if e.is_connection_lost() => {
                     // Wait, open a new connection, go on. What was claimed and
                     // not stored comes back to the queue when its lease ends.
                     let since = *failing_since.get_or_insert_with(std::time::Instant::now);
