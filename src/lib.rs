@@ -242,6 +242,38 @@ pub fn default_catalog_url() -> Option<String> {
     Some(format!("sqlite://{}", dir.join("catalog.db").display()))
 }
 
+/// Writes `bytes` to `path` so that only the user can read them (Unix mode
+/// 0600; on Windows the user's own profile folders already are), whole or
+/// not at all: a temporary file beside it, flushed, then renamed over it.
+/// For what holds a secret, such as a catalogue URL with its password (the
+/// app's settings). A file left readable by others by an older version is
+/// replaced, so it becomes private too. (`tempfile` would make the file
+/// 0600 but is only a test dependency here; this is a dozen lines.)
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let written = (|| {
+        let mut f = opts.open(&tmp)?;
+        // A temporary left by a killed run may have had other rights.
+        #[cfg(unix)]
+        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// Runs `f` over `items` on `threads` threads (each with its own reusable
 /// buffer); results in the order given.
 pub fn par_map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I, &mut Vec<u8>) -> T + Sync) -> Vec<T> {
@@ -284,4 +316,24 @@ pub fn read_metadata(files: &[std::path::PathBuf], threads: usize) -> Vec<Result
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         hma_media::inspect::read_metadata(path, &name, buf).map_err(|e| e.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_the_users_alone_and_replaced_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("app/settings.json");
+        super::write_private(&p, b"{\"catalog\":\"mysql://u:secret@h/db\"}").unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        // An older, world-readable file becomes private when written again.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_private(&p, b"{}").unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+        // Nothing else is left in the folder.
+        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+    }
 }

@@ -3,9 +3,12 @@
 //! content hash or file id — never by a path. A request is parsed strictly
 //! (`preview/<16 hex>/<grid|loupe>` or `original/<decimal id>`); anything
 //! else — `..`, absolute paths, percent-encoded separators, extra segments,
-//! unknown ids — is refused before the file system is touched. The file that
-//! is finally opened is checked once more after resolving links: a preview
-//! must lie inside the preview cache and an original inside its root.
+//! unknown ids — is refused before the file system is touched. The file is
+//! then opened beneath its folder ([`hma_media::beneath`]): a preview beneath
+//! the preview cache, an original beneath its root, with no link or `..`
+//! leading out — the same rule the scanner follows — and what is served is
+//! read from that open file, so nothing can be swapped in between the check
+//! and the read.
 
 use std::path::{Path, PathBuf};
 
@@ -69,15 +72,35 @@ pub fn parse(request: &str) -> Result<Asset, Refused> {
     }
 }
 
-/// `path`, with every link resolved, if it lies inside `base` (also resolved).
-fn inside(path: &Path, base: &Path) -> Result<PathBuf, Refused> {
-    let real = std::fs::canonicalize(path).map_err(|_| Refused::NotFound)?;
-    let base = std::fs::canonicalize(base).map_err(|_| Refused::NotFound)?;
-    if real.starts_with(&base) && real.is_file() {
-        Ok(real)
-    } else {
-        Err(Refused::Forbidden)
+/// An asset opened for reading.
+#[derive(Debug)]
+pub struct Opened {
+    /// The open file (read this: it is the file that was checked).
+    pub file: std::fs::File,
+    /// Its real path (links resolved), beneath its folder.
+    pub path: PathBuf,
+}
+
+/// Opens `path` beneath `base` (see [`hma_media::beneath`]).
+fn open_beneath(base: &Path, path: &Path) -> Result<Opened, Refused> {
+    let file = hma_media::beneath::open(base, path).map_err(|e| {
+        if hma_media::beneath::is_outside(&e) {
+            Refused::Forbidden
+        } else {
+            Refused::NotFound
+        }
+    })?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(Refused::NotFound);
     }
+    // The real path, for a drag (the OS reads it by name later): checked
+    // again, though the bytes served come from `file`.
+    let real = std::fs::canonicalize(path).map_err(|_| Refused::NotFound)?;
+    let real_base = std::fs::canonicalize(base).map_err(|_| Refused::NotFound)?;
+    if !real.starts_with(&real_base) {
+        return Err(Refused::Forbidden);
+    }
+    Ok(Opened { file, path: real })
 }
 
 /// The file to serve for a request, as [`resolve_asset`] finds it.
@@ -85,23 +108,29 @@ pub fn resolve(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) 
     resolve_asset(cat, places, cache, &parse(request)?)
 }
 
-/// The file to serve for an asset (parsed from a request, or named by the
-/// app itself, as the drag of a catalogued original is): a preview inside
-/// the preview cache of the cache folder `cache`, or a present, catalogued
-/// original inside its root on this machine.
+/// The real path of an asset (parsed from a request, or named by the app
+/// itself, as the drag of a catalogued original is), as [`open_asset`]
+/// finds it.
 pub fn resolve_asset(cat: &mut Catalog, places: &Places, cache: &Path, asset: &Asset) -> Result<PathBuf, Refused> {
+    open_asset(cat, places, cache, asset).map(|o| o.path)
+}
+
+/// Opens an asset: a preview beneath the preview cache of the cache folder
+/// `cache`, or a present, catalogued original beneath its root on this
+/// machine.
+pub fn open_asset(cat: &mut Catalog, places: &Places, cache: &Path, asset: &Asset) -> Result<Opened, Refused> {
     match *asset {
         Asset::Preview { content_hash, size } => {
             // Only contents the catalogue analysed have previews to show.
             cat.analysis(content_hash).map_err(|_| Refused::NotFound)?.ok_or(Refused::NotFound)?;
-            inside(&preview_path(cache, content_hash, size), &cache.join("previews"))
+            open_beneath(&cache.join("previews"), &preview_path(cache, content_hash, size))
         }
         Asset::Original { file_id } => {
             let rows = cat.files_by_ids(&[file_id]).map_err(|_| Refused::NotFound)?;
             let f = rows.first().filter(|f| !f.missing).ok_or(Refused::NotFound)?;
             let path = places.os_path_of(f).ok_or(Refused::NotFound)?;
             let root = places.root_path(f.root_id).ok_or(Refused::NotFound)?;
-            inside(&path, &root)
+            open_beneath(&root, &path)
         }
     }
 }
@@ -136,12 +165,14 @@ pub fn mime_of(path: &Path) -> &'static str {
 
 /// Serves one request: parses it, resolves the asset and reads the file.
 pub fn load(cat: &mut Catalog, places: &Places, cache: &Path, request: &str) -> Result<Served, Refused> {
+    use std::io::Read;
     let asset = parse(request)?;
-    let file = resolve_asset(cat, places, cache, &asset)?;
+    let mut opened = open_asset(cat, places, cache, &asset)?;
     let preview = matches!(asset, Asset::Preview { .. });
-    let bytes = std::fs::read(&file).map_err(|_| Refused::NotFound)?;
+    let mut bytes = Vec::new();
+    opened.file.read_to_end(&mut bytes).map_err(|_| Refused::NotFound)?;
     let cache_control = if preview { "max-age=31536000, immutable" } else { "no-cache" };
-    Ok(Served { bytes, mime: mime_of(&file), cache_control })
+    Ok(Served { bytes, mime: mime_of(&opened.path), cache_control })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The app's protocol serves previews and catalogued originals only: real
 //! catalogues on both backends, a real preview cache, links pointing out.
+//! One rule for links, in the scanner and in the protocol: a link that stays
+//! inside the root is followed, one that leads out is not.
 
 mod common;
 
@@ -20,8 +22,14 @@ catalog_test!(protocol_serves_only_what_it_should, |db| {
     let lib = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
     put(lib.path(), "a.jpg", &image_jpeg());
+    put(lib.path(), "b.jpg", &jpeg(6, None));
+    put(lib.path(), "sub/c.jpg", &jpeg(7, None));
     put(outside.path(), "secret.jpg", &jpeg(5, None));
+    put(outside.path(), "folder/other.jpg", &jpeg(8, None));
     std::os::unix::fs::symlink(outside.path().join("secret.jpg"), lib.path().join("link-out.jpg")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("folder"), lib.path().join("folder-out")).unwrap();
+    std::os::unix::fs::symlink("sub/c.jpg", lib.path().join("link-in.jpg")).unwrap();
+    std::os::unix::fs::symlink("sub", lib.path().join("folder-in")).unwrap();
     db.json(&["root", "add", lib.path().to_str().unwrap(), "--name", "lib", "--json"]);
     db.hma(&["scan", "--json"]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hma"))
@@ -46,11 +54,47 @@ catalog_test!(protocol_serves_only_what_it_should, |db| {
     assert!(p.starts_with(std::fs::canonicalize(cache).unwrap()), "{}", p.display());
     assert!(image::open(&p).is_ok());
 
-    // A catalogued link that points outside its root is refused.
-    assert_eq!(
-        resolve(&mut cat, &places, cache, &format!("original/{}", id_of("/link-out.jpg"))),
-        Err(Refused::Forbidden)
-    );
+    // The scanner followed the links that stay inside, and served they are.
+    let c = std::fs::canonicalize(lib.path().join("sub/c.jpg")).unwrap();
+    for inside in ["/link-in.jpg", "folder-in/c.jpg", "sub/c.jpg"] {
+        assert_eq!(
+            resolve(&mut cat, &places, cache, &format!("original/{}", id_of(inside))),
+            Ok(c.clone()),
+            "{inside}"
+        );
+    }
+    // Links that lead out were not followed: not catalogued, each a problem
+    // of the scan in words.
+    assert!(ls.iter().all(|e| !e["path"].as_str().unwrap().contains("-out")), "{ls:?}");
+    let scan_id = cat.scans(1).unwrap()[0].id;
+    let problems = cat.problems(scan_id).unwrap();
+    for out in ["link-out.jpg", "folder-out"] {
+        assert!(
+            problems.iter().any(|p| p.rel_path == out && p.message == hma_media::walk::LINK_OUT),
+            "{out}: {problems:?}"
+        );
+    }
+    // A catalogued photo swapped for a link out after the scan (the gap
+    // between a check and a read) is refused, and so is a folder above it
+    // swapped for one; put back, it is served again.
+    let b = id_of("/b.jpg");
+    let b_path = lib.path().join("b.jpg");
+    std::fs::rename(&b_path, lib.path().join("b.keep")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), &b_path).unwrap();
+    assert_eq!(resolve(&mut cat, &places, cache, &format!("original/{b}")), Err(Refused::Forbidden));
+    let served = hma::serve::load(&mut cat, &places, cache, &format!("original/{b}"));
+    assert_eq!(served.map(|s| s.bytes.len()), Err(Refused::Forbidden));
+    std::fs::remove_file(&b_path).unwrap();
+    std::fs::rename(lib.path().join("b.keep"), &b_path).unwrap();
+    assert_eq!(hma::serve::load(&mut cat, &places, cache, &format!("original/{b}")).unwrap().bytes, jpeg(6, None));
+    let c_id = id_of("sub/c.jpg");
+    std::fs::rename(lib.path().join("sub"), lib.path().join("sub.keep")).unwrap();
+    std::fs::create_dir_all(outside.path().join("sub")).unwrap();
+    std::fs::copy(outside.path().join("secret.jpg"), outside.path().join("sub/c.jpg")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("sub"), lib.path().join("sub")).unwrap();
+    assert_eq!(resolve(&mut cat, &places, cache, &format!("original/{c_id}")), Err(Refused::Forbidden));
+    std::fs::remove_file(lib.path().join("sub")).unwrap();
+    std::fs::rename(lib.path().join("sub.keep"), lib.path().join("sub")).unwrap();
     // Unknown ids and contents, and malformed requests.
     assert_eq!(resolve(&mut cat, &places, cache, "original/999999"), Err(Refused::NotFound));
     assert_eq!(resolve(&mut cat, &places, cache, "preview/0123456789abcdef/grid"), Err(Refused::NotFound));

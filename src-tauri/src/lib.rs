@@ -901,11 +901,31 @@ fn settings_path(app: &tauri::AppHandle) -> Option<std::path::PathBuf> {
     app.path().app_config_dir().ok().map(|d| d.join("settings.json"))
 }
 
+/// Settings are written for the user's eyes only: the catalogue's URL may
+/// hold a MariaDB password (`hma::write_private`).
 fn save_settings(app: &tauri::AppHandle, s: &Settings) {
     if let Some(p) = settings_path(app) {
-        let _ = std::fs::create_dir_all(p.parent().unwrap_or(&p));
-        let _ = std::fs::write(&p, serde_json::to_vec_pretty(s).unwrap_or_default());
+        if let Err(e) = hma::write_private(&p, &serde_json::to_vec_pretty(s).unwrap_or_default()) {
+            tracing::warn!(error = %e, "settings not saved");
+        }
     }
+}
+
+/// A settings file an older version left readable by others is made the
+/// user's own (its bytes unchanged).
+fn make_settings_private(app: &tauri::AppHandle) {
+    #[cfg(unix)]
+    if let Some(p) = settings_path(app) {
+        use std::os::unix::fs::PermissionsExt;
+        let shared = std::fs::metadata(&p).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+        if shared {
+            if let Ok(bytes) = std::fs::read(&p) {
+                let _ = hma::write_private(&p, &bytes);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 /// The catalogue to open: `--catalog URL` on the command line, else
@@ -962,6 +982,7 @@ pub fn run() {
             if let Ok(dir) = app.path().app_log_dir() {
                 start_log(&dir);
             }
+            make_settings_private(app.handle());
             let url = initial_catalog(app.handle());
             if let Some(dir) = url.strip_prefix("sqlite://").map(std::path::Path::new).and_then(|p| p.parent()) {
                 let _ = std::fs::create_dir_all(dir);

@@ -213,6 +213,10 @@ fn scan_root(
     let (job_tx, job_rx) = bounded::<Job>(1024);
     let (msg_tx, msg_rx) = bounded::<Msg>(1024);
     let mut writer = Writer::new(root.id, scan_id, ctx, looker, looked, base);
+    // Every file is read through this (when the root cannot be opened, the
+    // walk says so and finds nothing).
+    let beneath = hma_media::beneath::Beneath::new(base).ok();
+    let beneath = &beneath;
     let (leftover, walked) = std::thread::scope(|s| -> Result<(HashMap<i64, IndexEntry>, ScanSummary)> {
         let walker = {
             let msg_tx = msg_tx.clone();
@@ -256,9 +260,25 @@ fn scan_root(
                     // The buffer is kept between files (at most 64 MiB a
                     // reader: larger files are streamed): no page faults and
                     // no zero-filling after the first large file.
+                    // Opened beneath the root: a link that leads out (put
+                    // there since the walk saw the folder) is not read.
+                    let file = match beneath.as_ref().map(|b| b.open(&job.found.path)) {
+                        Some(Ok(f)) => f,
+                        Some(Err(e)) => {
+                            let result = Err(hma_media::inspect::InspectError::Io(e).to_string());
+                            if tx
+                                .send(Msg::Read { found: job.found, existing: job.existing, result, looked: None })
+                                .is_err()
+                            {
+                                break;
+                            }
+                            continue;
+                        }
+                        None => continue,
+                    };
                     let (result, looked) = match looker {
-                        None => (inspect(&job.found.path, &job.found.name, &mut buf), None),
-                        Some(l) => match inspect_whole(&job.found.path, &job.found.name, &mut buf) {
+                        None => (inspect(file, &job.found.name, &mut buf), None),
+                        Some(l) => match inspect_whole(file, &job.found.name, &mut buf) {
                             Ok((facts, Some(len))) => {
                                 let looked = l.look(&facts, &buf[..len], ctx.now());
                                 (Ok(facts), looked)

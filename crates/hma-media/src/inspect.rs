@@ -59,26 +59,26 @@ pub enum InspectError {
     Io(#[from] std::io::Error),
 }
 
-/// Reads `path` (named `name`) read-only. `buf` is a reusable buffer.
-pub fn inspect(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Facts, InspectError> {
-    read_and_analyse(path, name, buf, true).map(|(facts, _)| facts)
+/// Reads the open file `file` (named `name`; opened read-only, by the
+/// scanner beneath its root: [`crate::beneath`]). `buf` is a reusable buffer.
+pub fn inspect(file: File, name: &str, buf: &mut Vec<u8>) -> Result<Facts, InspectError> {
+    read_and_analyse(file, name, buf, true).map(|(facts, _)| facts)
 }
 
 /// As [`inspect`], but a file up to [`WHOLE_READ_LIMIT`] is always kept
 /// whole in `buf` (no JPEG streaming), so later stages can decode it
 /// without reading it again (`hma import`). Returns the facts and, when the
 /// whole file is in `buf`, its length (`&buf[..len]` is the file).
-pub fn inspect_whole(path: &Path, name: &str, buf: &mut Vec<u8>) -> Result<(Facts, Option<usize>), InspectError> {
-    read_and_analyse(path, name, buf, false)
+pub fn inspect_whole(file: File, name: &str, buf: &mut Vec<u8>) -> Result<(Facts, Option<usize>), InspectError> {
+    read_and_analyse(file, name, buf, false)
 }
 
 fn read_and_analyse(
-    path: &Path,
+    mut file: File,
     name: &str,
     buf: &mut Vec<u8>,
     stream_jpeg: bool,
 ) -> Result<(Facts, Option<usize>), InspectError> {
-    let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     // `buf` keeps its length between files: growing it zero-fills only the
     // new part, and bytes past `data_len` are stale and never looked at.
@@ -492,11 +492,11 @@ mod tests {
         let empty = dir.path().join("empty.jpg");
         std::fs::write(&empty, b"").unwrap();
         let mut buf = Vec::new();
-        let f = inspect(&empty, "empty.jpg", &mut buf).unwrap();
+        let f = inspect(File::open(&empty).unwrap(), "empty.jpg", &mut buf).unwrap();
         assert_eq!(f.problem.as_deref(), Some("empty file (0 bytes)"));
         let fake = dir.path().join("fake.jpg");
         std::fs::write(&fake, b"this is not a photo at all").unwrap();
-        let f = inspect(&fake, "fake.jpg", &mut buf).unwrap();
+        let f = inspect(File::open(&fake).unwrap(), "fake.jpg", &mut buf).unwrap();
         assert!(f.problem.unwrap().starts_with("not a recognised image"));
         assert_eq!(f.hash, ContentHash::of(b"this is not a photo at all"));
     }

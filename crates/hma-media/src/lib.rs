@@ -6,6 +6,7 @@
 //! edits of one moment together ([`lineage`]). Nothing here knows about the
 //! catalogue.
 
+pub mod beneath;
 pub mod exif;
 pub mod failpoint;
 pub mod guard;

@@ -3,8 +3,9 @@
 //! its own, so one bad folder never stops the walk.
 //!
 //! Folders are read by several threads at once (a rescan is all stat calls).
-//! Symbolic links are followed (photo libraries often link folders in), and a
-//! link back to an enclosing folder is reported, not followed. Hidden entries
+//! Symbolic links are followed while they lead to a place inside the root
+//! (the rule of [`crate::beneath`]); a link that leads out of the root, or
+//! back to an enclosing folder, is reported, not followed. Hidden entries
 //! and the litter that NAS boxes and operating systems leave in photo folders
 //! are skipped.
 
@@ -131,8 +132,9 @@ fn rel_text(root: &Path, p: &Path) -> String {
 /// Walks `root` with `threads` threads reading folders in parallel (stat
 /// calls dominate a rescan; on a NAS or SSD they overlap well), calling
 /// `visit` on the calling thread for each item, until done or `cancel` is
-/// set. Symbolic links are followed; a link back to an enclosing folder is
-/// reported as a loop and not followed.
+/// set. Symbolic links that lead to a place inside the root are followed; one
+/// that leads out is reported as such, and a link back to an enclosing folder
+/// as a loop; neither is followed.
 pub fn walk(root: &Path, threads: usize, cancel: &AtomicBool, mut visit: impl FnMut(WalkItem)) {
     use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
@@ -143,6 +145,10 @@ pub fn walk(root: &Path, threads: usize, cancel: &AtomicBool, mut visit: impl Fn
             return;
         }
     };
+    // Links are judged against the root's real place (the root's own path
+    // may itself go through links: that is the user's choice).
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let real_root = real_root.as_path();
     let (dir_tx, dir_rx) = crossbeam_channel::unbounded::<DirJob>();
     let (out_tx, out_rx) = crossbeam_channel::bounded::<WalkItem>(4096);
     let pending = AtomicUsize::new(1);
@@ -158,7 +164,7 @@ pub fn walk(root: &Path, threads: usize, cancel: &AtomicBool, mut visit: impl Fn
                     Err(_) if pending.load(Ordering::Acquire) == 0 || cancel.load(Ordering::Relaxed) => return,
                     Err(_) => continue,
                 };
-                read_dir(root, &job, &dir_tx, &out_tx, pending, cancel);
+                read_dir(root, real_root, &job, &dir_tx, &out_tx, pending, cancel);
                 pending.fetch_sub(1, Ordering::AcqRel);
             });
         }
@@ -170,8 +176,13 @@ pub fn walk(root: &Path, threads: usize, cancel: &AtomicBool, mut visit: impl Fn
     });
 }
 
+/// What the walk says of a link that leads out of the root.
+pub const LINK_OUT: &str = "a symbolic link to a place outside this folder; not followed \
+     (add the folder it leads to as a folder of its own to catalogue it)";
+
 fn read_dir(
     root: &Path,
+    real_root: &Path,
     job: &DirJob,
     dirs: &crossbeam_channel::Sender<DirJob>,
     out: &crossbeam_channel::Sender<WalkItem>,
@@ -207,6 +218,10 @@ fn read_dir(
         // Regular files and folders are known from the directory entry; a
         // link is resolved (followed) with a stat.
         let (is_dir, is_file) = if is_link {
+            if std::fs::metadata(&path).is_ok() && !crate::beneath::leads_inside(real_root, &path) {
+                let _ = out.send(problem(&path, LINK_OUT.to_string()));
+                continue;
+            }
             match std::fs::metadata(&path) {
                 Ok(m) => (m.is_dir(), m.is_file()),
                 Err(e) => {

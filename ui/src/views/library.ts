@@ -73,7 +73,7 @@ export class LibraryView {
         h(
           "div",
           { class: "row" },
-          h("input", { id: "catalog-url", type: "text", placeholder: "SQLite file path or mysql://user:pass@host:3306/db", spellcheck: "false" }),
+          h("input", { id: "catalog-url", type: "text", placeholder: "SQLite file path or mysql://user:pass@host:3306/db", spellcheck: "false", autocomplete: "off" }),
           h("button", { id: "open-catalog", type: "button", text: "Switch" }),
         ),
       ),
@@ -98,6 +98,9 @@ export class LibraryView {
       if (!url) return;
       try {
         await this.ctx.backend.openCatalog(url);
+        // The URL may hold a password: once opened it is not kept on the
+        // page (the catalogue line shows it with the password hidden).
+        ($("#catalog-url") as HTMLInputElement).value = "";
         $("#library").dataset.ready = "false";
         // People are the catalogue's own: a person chosen in the other one
         // means nobody here.
