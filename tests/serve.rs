@@ -74,6 +74,14 @@ catalog_test!(protocol_serves_only_what_it_should, |db| {
             "{out}: {problems:?}"
         );
     }
+    // `hma status` says them, in the same words.
+    let st = db.json(&["status", "--json"]);
+    let said = st["problems"].as_array().unwrap();
+    assert!(
+        said.iter().any(|p| p["path"].as_str().unwrap().ends_with("link-out.jpg")
+            && p["message"] == hma_media::walk::LINK_OUT),
+        "{st}"
+    );
     // A catalogued photo swapped for a link out after the scan (the gap
     // between a check and a read) is refused, and so is a folder above it
     // swapped for one; put back, it is served again.

@@ -192,6 +192,22 @@ struct WorkerReport {
     alive: bool,
 }
 
+/// `hma status`: the counts, and what the last scan could not get through.
+#[derive(serde::Serialize)]
+struct StatusReport {
+    #[serde(flatten)]
+    counts: hma_catalog::Counts,
+    /// The last scan's problems: folders it could not read, link loops,
+    /// links that lead out of a root.
+    problems: Vec<ProblemReport>,
+}
+
+#[derive(serde::Serialize)]
+struct ProblemReport {
+    path: String,
+    message: String,
+}
+
 pub fn status(a: &StatusArgs, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
     if a.workers {
@@ -243,14 +259,36 @@ pub fn status(a: &StatusArgs, env: &Env) -> anyhow::Result<u8> {
     if a.recount {
         cat.refresh_stats(env.ctx.now())?;
     }
-    let c = cat.counts()?;
-    env.print(&c, |c| {
-        println!("catalogue   {}", cat.url());
+    let counts = cat.counts()?;
+    // What the last scan could not get through (unreadable folders, link
+    // loops, links out of a root): said here, or nobody would know.
+    let places = Places::load(&mut cat, &env.ctx.machine)?;
+    let problems = match cat.scans(1)?.first() {
+        Some(scan) => cat
+            .problems(scan.id)?
+            .into_iter()
+            .map(|p| ProblemReport { path: places.path_in(p.root_id, &p.rel_path), message: p.message })
+            .collect(),
+        None => Vec::new(),
+    };
+    let report = StatusReport { counts, problems };
+    // The URL as shown never carries a password.
+    let url = hma_catalog::redact_url(cat.url());
+    env.print(&report, |r| {
+        let c = &r.counts;
+        println!("catalogue   {url}");
         println!("roots       {}", c.roots);
         println!("files       {}", c.files);
         println!("captures    {}", c.captures);
         println!("dup groups  {}", c.duplicate_groups);
         println!("errors      {}", c.errors);
+        const SHOWN: usize = 20;
+        for p in r.problems.iter().take(SHOWN) {
+            println!("last scan   {}: {}", p.path, p.message);
+        }
+        if r.problems.len() > SHOWN {
+            println!("last scan   … and {} more (`hma status --json` lists them all)", r.problems.len() - SHOWN);
+        }
     })?;
     Ok(exit::OK)
 }

