@@ -65,6 +65,16 @@ pub enum EngineError {
         /// Why.
         message: String,
     },
+    /// The disk holding one of our places (the preview cache, the
+    /// catalogue, an export folder) is full: the job stopped there, and
+    /// what it finished is kept.
+    #[error("the disk holding {place} ({path}) is full")]
+    DiskFull {
+        /// Which place, in words ("the preview cache").
+        place: &'static str,
+        /// Where it is.
+        path: String,
+    },
     /// A bug or a broken invariant of ours (a worker thread panicked…).
     #[error("{0}")]
     Internal(String),
@@ -78,8 +88,19 @@ impl EngineError {
         matches!(self, EngineError::Catalog(c) if c.is_connection_lost())
     }
 
+    /// A disk we write to is full: the preview cache's
+    /// ([`EngineError::DiskFull`]) or the catalogue's (its database says so).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            EngineError::DiskFull { .. } => true,
+            EngineError::Catalog(c) => c.is_disk_full(),
+            EngineError::Io { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+
     /// A stable code for the app and scripts: `invalid`, `not_found`,
-    /// `model`, `cancelled`, `catalog`, `io` or `internal`.
+    /// `model`, `cancelled`, `catalog`, `io`, `disk_full` or `internal`.
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::Catalog(CatalogError::NotFound(_)) => "not_found",
@@ -90,6 +111,7 @@ impl EngineError {
             EngineError::NotFound(_) => "not_found",
             EngineError::Model(_) => "model",
             EngineError::Cancelled => "cancelled",
+            EngineError::DiskFull { .. } => "disk_full",
             EngineError::Internal(_) => "internal",
         }
     }

@@ -175,6 +175,22 @@ fn main() -> ExitCode {
             );
             exit::FAILED
         }
+        Err(e) if disk_full(&e) => {
+            // The catalogue's own error does not say where it is.
+            let catalogue = e.chain().any(|c| c.downcast_ref::<hma::CatalogError>().is_some_and(|c| c.is_disk_full())
+                || matches!(c.downcast_ref::<hma::EngineError>(), Some(hma::EngineError::Catalog(c)) if c.is_disk_full()));
+            let place = match env.url() {
+                Ok(url) if catalogue => {
+                    format!("the disk holding the catalogue ({}) is full: ", hma_catalog::redact_url(&url))
+                }
+                _ => String::new(),
+            };
+            eprintln!(
+                "hma: error: {place}{e:#}. Free some space there (or move it to a bigger disk), then run the same \
+                 command: what was finished is kept, and the rest is done then."
+            );
+            exit::FAILED
+        }
         Err(e) => {
             eprintln!("hma: error: {e:#}");
             exit::FAILED
@@ -189,6 +205,15 @@ fn catalogue_gone(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<hma::CatalogError>().is_some_and(|c| c.is_connection_lost())
             || c.downcast_ref::<hma::EngineError>().is_some_and(hma::EngineError::is_connection_lost)
+    })
+}
+
+/// The job stopped because a disk we write to is full (the preview
+/// cache's, the catalogue's).
+fn disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<hma::CatalogError>().is_some_and(|c| c.is_disk_full())
+            || c.downcast_ref::<hma::EngineError>().is_some_and(hma::EngineError::is_disk_full)
     })
 }
 

@@ -233,8 +233,21 @@ fn analyse_one(
 /// `content_hash`): decoded once at the working size, measured, hashed, its
 /// previews written to the cache. A picture that cannot be decoded gives a
 /// row with its error (recorded); Err is a preview that could not be
-/// written (not recorded: tried again next run). Shared by `analyze` and
+/// written (not recorded: tried again next run; a full disk says
+/// [`CACHE_FULL`]). Shared by `analyze` and
 /// `import`, which hands over the bytes its scan just read.
+/// What a preview write that failed for a full disk says (the analysis
+/// stops on it: every other picture would fail the same way).
+pub(crate) const CACHE_FULL: &str = "the disk holding the preview cache is full";
+
+fn preview_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        format!("cannot write preview: {CACHE_FULL} ({e})")
+    } else {
+        format!("cannot write preview: {e}")
+    }
+}
+
 pub(crate) fn analyse_bytes(
     content_hash: ContentHash,
     format: &Format,
@@ -271,11 +284,9 @@ pub(crate) fn analyse_bytes(
     match analysed.and_then(|a| a) {
         Err(e) => row.error = Some(e),
         Ok(a) => {
-            store_preview(cache, content_hash, PreviewSize::Grid, &a.grid_jpeg)
-                .map_err(|e| format!("cannot write preview: {e}"))?;
+            store_preview(cache, content_hash, PreviewSize::Grid, &a.grid_jpeg).map_err(preview_error)?;
             if let Some(loupe) = &a.loupe_jpeg {
-                store_preview(cache, content_hash, PreviewSize::Loupe, loupe)
-                    .map_err(|e| format!("cannot write preview: {e}"))?;
+                store_preview(cache, content_hash, PreviewSize::Loupe, loupe).map_err(preview_error)?;
             }
             row.method = Some(a.method);
             row.full_width = Some(a.full_width as i32);
@@ -343,6 +354,7 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
             let outcomes =
                 crate::par_map(chunk, ctx.threads, |(f, path), buf| analyse_one(f, path, buf, &model, opts, ctx, now));
             let mut rows = Vec::with_capacity(outcomes.len());
+            let mut cache_full = false;
             for (o, (f, _)) in outcomes.into_iter().zip(chunk) {
                 match o {
                     Outcome::Done(row) => {
@@ -356,6 +368,7 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
                         rows.push(*row);
                     }
                     Outcome::Unreadable(e) => {
+                        cache_full |= e.contains(CACHE_FULL);
                         sum.failed += 1;
                         sum.failures.push(Failure { path: places.path_in(f.root_id, &f.rel_path), error: e });
                     }
@@ -376,6 +389,14 @@ pub fn analyze(cat: &mut Catalog, ctx: &JobContext, opts: &AnalyzeOptions) -> Re
                 groups::rerank_contents(c, &hashes)
             })?;
             ctx.progress.advance(chunk.len() as u64);
+            // The batch's finished pictures are kept; the rest would only
+            // fail the same way.
+            if cache_full {
+                return Err(crate::EngineError::DiskFull {
+                    place: "the preview cache",
+                    path: ctx.cache_dir.display().to_string(),
+                });
+            }
         }
     }
     if !sum.cancelled {

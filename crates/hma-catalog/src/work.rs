@@ -107,6 +107,15 @@ impl CatalogError {
         }
     }
 
+    /// The disk holding the catalogue is full: SQLite's SQLITE_FULL
+    /// ("database or disk is full", also when migrating), MariaDB's 1114
+    /// "The table … is full" and 1021 "Disk full". Free space, then the same
+    /// command goes on.
+    pub fn is_disk_full(&self) -> bool {
+        let m = self.to_string();
+        ["database or disk is full", "is full", "Disk full", "No space left on device"].iter().any(|w| m.contains(w))
+    }
+
     /// The server gave up on the transaction to break a deadlock or a lock
     /// wait (several workers writing at once): run it again.
     pub fn is_retryable(&self) -> bool {
