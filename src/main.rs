@@ -45,8 +45,10 @@ enum Command {
     /// from this machine's mount of its root, store the results once. See who
     /// does what with `hma status --workers`.
     Worker(library::WorkerArgs),
-    /// Counts: roots, files, captures, duplicate groups, files with errors; with
-    /// --workers, the workers sharing the catalogue and their queue.
+    /// Counts: roots, files, captures, duplicate groups, files with errors, and
+    /// what the last scan could not get through (unreadable folders, link
+    /// loops, links out of a root); with --workers, the workers sharing the
+    /// catalogue and their queue.
     Status(library::StatusArgs),
     /// Everything the catalogue knows about one file.
     Show {

@@ -205,7 +205,19 @@ catalog_test!(sidecars_are_written_merged_and_never_touch_a_photo, |db| {
         // Where the sidecar would go there is a folder: the rename fails.
         std::fs::create_dir_all(lib.path().join(name.replace(".jpg", ".xmp"))).unwrap();
     }
-    json(hma(&["scan", "--json"]), "scan");
+    // The scan does not follow the sidecar link out of the folder either: it
+    // says so (exit 2, a problem of the scan), and reads nothing there.
+    let out = hma(&["scan", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = json(hma(&["status", "--json"]), "status");
+    assert!(
+        status["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["path"].as_str().unwrap().ends_with("c.xmp") && p["message"] == hma_media::walk::LINK_OUT),
+        "{status}"
+    );
     let out = hma(&["mark", &path("stuck/d.jpg"), &path("stuck/e.jpg"), "--stars", "3", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -19,7 +19,9 @@ use tauri::{Manager, State};
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ApiError {
     /// Stable: `invalid`, `not_found`, `model`, `cancelled`, `catalog`,
-    /// `io`, `internal` (from [`hma::EngineError::code`]) and `busy`.
+    /// `io`, `disk_full`, `internal` (from [`hma::EngineError::code`]),
+    /// `unreachable` (the catalogue's server stopped answering: try again)
+    /// and `busy`.
     pub code: &'static str,
     pub message: String,
 }
@@ -32,9 +34,16 @@ impl ApiError {
 
 impl From<hma::EngineError> for ApiError {
     fn from(e: hma::EngineError) -> ApiError {
-        ApiError::new(e.code(), e.to_string())
+        // A catalogue server that stopped answering is its own case: the
+        // UI keeps the decisions it could not save and sends them again.
+        let code = if e.is_connection_lost() { UNREACHABLE } else { e.code() };
+        ApiError::new(code, e.to_string())
     }
 }
+
+/// The code of an error that says the catalogue's server is not answering
+/// (stopped, restarting, the network down): worth trying again.
+const UNREACHABLE: &str = "unreachable";
 
 impl From<hma::CatalogError> for ApiError {
     fn from(e: hma::CatalogError) -> ApiError {
@@ -82,14 +91,23 @@ impl Shell {
         lock(&self.url).clone()
     }
 
-    /// Runs `f` on the commands' connection (opened on first use).
+    /// Runs `f` on the commands' connection (opened on first use). When the
+    /// catalogue's server stopped answering, the connection is dropped, so
+    /// the next command opens a new one once the server is back (and the
+    /// protocol's too).
     fn with_cat<T>(&self, f: impl FnOnce(&mut Catalog, &str) -> ApiResult<T>) -> ApiResult<T> {
         let mut g = lock(&self.cat);
         if g.is_none() {
             *g = Some(Catalog::open(&self.url())?);
         }
         let cat = g.as_mut().expect("opened above");
-        f(cat, &self.machine)
+        let r = f(cat, &self.machine);
+        if r.as_ref().is_err_and(|e| e.code == UNREACHABLE) {
+            *g = None;
+            drop(g);
+            self.roots_changed();
+        }
+        r
     }
 
     /// Forget cached roots (after roots change) so the protocol sees them.

@@ -1,5 +1,5 @@
-import { beforeEach, describe, expect, it } from "vitest";
-import { App } from "./app";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { App, UNSAVED_RETRY_MS } from "./app";
 import { MemoryBackend } from "./memory-backend";
 
 function key(k: string, mods: Partial<KeyboardEventInit> = {}) {
@@ -324,6 +324,51 @@ describe("folders", () => {
     for (let i = 0; i < 3; i++) await tick();
     expect(backend.saves.length).toBe(1);
     expect(document.getElementById("toast")?.textContent).toContain("no XMP sidecar written");
+  });
+});
+
+describe("a catalogue that stops answering", () => {
+  it("keeps the decisions it could not save, says so, and saves them in order when the server is back", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(6);
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLightbox();
+    await tick();
+    const decide = backend.decide.bind(backend);
+    let down = true;
+    backend.decide = async (id, d) => {
+      if (down) throw { code: "unreachable", message: "catalogue query failed: MySQL server has gone away" };
+      return decide(id, d);
+    };
+    vi.useFakeTimers();
+    try {
+      // Pick, reject, pick while the server is away (auto-advance on).
+      key("p");
+      await vi.advanceTimersByTimeAsync(10);
+      key("x");
+      key("p");
+      await vi.advanceTimersByTimeAsync(10);
+      const bar = document.getElementById("unsaved")!;
+      expect(bar.classList.contains("hidden")).toBe(false);
+      expect(bar.dataset.count).toBe("3");
+      expect(bar.textContent).toContain("3 decisions not saved yet");
+      expect(bar.textContent).toContain("gone away");
+      expect(backend.saves.length).toBe(0);
+      // Still away at the first retry: nothing lost, nothing doubled.
+      await vi.advanceTimersByTimeAsync(UNSAVED_RETRY_MS + 10);
+      expect(bar.dataset.count).toBe("3");
+      // Undo the last pick while waiting: the photo's latest state is what is kept.
+      key("z", { ctrlKey: true });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(bar.dataset.count).toBe("3");
+      down = false;
+      await vi.advanceTimersByTimeAsync(UNSAVED_RETRY_MS + 10);
+      expect(bar.classList.contains("hidden")).toBe(true);
+      expect(backend.saves.map((s) => s.decision.flag)).toEqual([1, -1, null]);
+      expect(window.__hma.unsaved).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -24,9 +24,12 @@ import { ImageCache } from "./views/pictures";
 
 declare global {
   interface Window {
-    __hma: { latencies: number[]; saves: number; view: string; mode: string; items?: () => unknown[] };
+    __hma: { latencies: number[]; saves: number; unsaved?: number; view: string; mode: string; items?: () => unknown[] };
   }
 }
+
+/** How long to wait before sending unsaved decisions again. */
+export const UNSAVED_RETRY_MS = 3000;
 
 export class App implements Context {
   readonly state = new CullState();
@@ -364,19 +367,23 @@ export class App implements Context {
     this.overlays.followCurrent();
   }
 
+  /** Decisions on their way to the catalogue, by capture, oldest first;
+   * sent one at a time. A decision is the photo's whole state, so only the
+   * latest per photo is kept. When the catalogue's server stops answering
+   * they stay here, are sent again every few seconds, and are said on
+   * screen until they are saved: never dropped in silence. */
+  private queue = new Map<number, NonNullable<ReturnType<CullState["change"]>>>();
+  private flushing = false;
+  private away = false;
+  private awayWhy = "";
+  private retryTimer: number | undefined;
+  private unsavedBar: HTMLElement | undefined;
+
   private save(sv: ReturnType<CullState["change"]>, moved = false) {
     if (!sv) return;
-    this.backend
-      .decide(sv.captureId, sv.decision)
-      .then((m) => {
-        // Saved; the XMP sidecar could not be written (said once per folder).
-        if (m.sidecar) this.toast(m.sidecar);
-        this.state.confirm(sv.index, m);
-        window.__hma.saves++;
-        this.renderInfo();
-        if (this.mode === "grid") this.renderGrid();
-      })
-      .catch((e) => this.toast(e));
+    this.queue.delete(sv.captureId);
+    this.queue.set(sv.captureId, sv);
+    void this.flush();
     // Show the change at once (and the next photo after auto-advance).
     if (this.state.index !== sv.index || moved) {
       this.zoomed = false;
@@ -386,6 +393,60 @@ export class App implements Context {
       if (this.mode === "grid") this.renderGrid();
       else this.renderFilmstrip();
     }
+  }
+
+  /** Sends the queued decisions in order, until the queue is empty or the
+   * catalogue's server is away (then again in a while). */
+  private async flush() {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (;;) {
+        const next = this.queue.entries().next();
+        if (next.done) break;
+        const [id, sv] = next.value;
+        try {
+          const m = await this.backend.decide(sv.captureId, sv.decision);
+          if (this.queue.get(id) === sv) this.queue.delete(id);
+          this.away = false;
+          // Saved; the XMP sidecar could not be written (said once per folder).
+          if (m.sidecar) this.toast(m.sidecar);
+          // A newer decision on the same photo waits: it shows already.
+          if (!this.queue.has(id)) this.state.confirm(sv.index, m);
+          window.__hma.saves++;
+          this.renderInfo();
+          if (this.mode === "grid") this.renderGrid();
+        } catch (e) {
+          if (errorCode(e) === "unreachable") {
+            this.away = true;
+            this.awayWhy = errorText(e);
+            clearTimeout(this.retryTimer);
+            this.retryTimer = window.setTimeout(() => void this.flush(), UNSAVED_RETRY_MS);
+            return;
+          }
+          // Refused for what it is (not the server's absence): said, not kept.
+          if (this.queue.get(id) === sv) this.queue.delete(id);
+          this.toast(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+      this.showUnsaved();
+    }
+  }
+
+  /** The line that says how many decisions wait, and why. */
+  private showUnsaved() {
+    this.unsavedBar ??= this.root.appendChild(h("div", { id: "unsaved", role: "status" }));
+    const bar = this.unsavedBar;
+    const n = this.away ? this.queue.size : 0;
+    bar.classList.toggle("hidden", n === 0);
+    bar.dataset.count = String(n);
+    bar.textContent = n
+      ? `${n} decision${n === 1 ? "" : "s"} not saved yet: the catalogue is not answering (${this.awayWhy}). ` +
+        "They are kept here and saved as soon as it answers; keep the app open."
+      : "";
+    window.__hma.unsaved = n;
   }
 
   toast(e: unknown) {

@@ -340,7 +340,9 @@ ids?: Array<string>, };
 export type ApiError = { 
 /**
  * Stable: `invalid`, `not_found`, `model`, `cancelled`, `catalog`,
- * `io`, `internal` (from [`hma::EngineError::code`]) and `busy`.
+ * `io`, `disk_full`, `internal` (from [`hma::EngineError::code`]),
+ * `unreachable` (the catalogue's server stopped answering: try again)
+ * and `busy`.
  */
 code: string, message: string, };
 
