@@ -233,7 +233,7 @@ catalog_test!(analyse_group_rank_and_explain, |db| {
     assert!(error_of("noise.jpg").starts_with("cannot decode jpeg"), "{sum}");
     assert!(error_of("bomb.jpg").starts_with("too large to decode: 65000×65000"), "{sum}");
     // Previews were made, content-addressed.
-    let previews = walk(cache.path());
+    let previews = common::files_under(cache.path());
     assert_eq!(previews.iter().filter(|p| p.to_string_lossy().ends_with("-grid.jpg")).count(), 7, "{previews:?}");
 
     // Groups: exact copies, the near duplicates of the cyclamen (resized,
@@ -311,19 +311,6 @@ catalog_test!(analyse_group_rank_and_explain, |db| {
     // Not one byte or timestamp of the originals changed.
     assert_eq!(snapshot(tmp.path()), before);
 });
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 catalog_test!(killed_analysis_resumes_without_loss_or_duplicates, |db| {
     let tmp = tempfile::tempdir().unwrap();

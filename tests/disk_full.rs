@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::put;
+use common::{files_under, put};
 
 /// A tmpfs of `size` mounted on a new folder, unmounted when dropped.
 struct SmallDisk {
@@ -61,14 +61,7 @@ fn can_mount() -> bool {
 }
 
 fn skip(what: &str) {
-    let line = format!("disk_full::{what}: needs root and the right to mount a tmpfs\n");
-    eprint!("skipped: {line}");
-    if let Some(path) = std::env::var_os("HMA_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = f.write_all(line.as_bytes());
-        }
-    }
+    common::skip(&format!("disk_full::{what}: needs root and the right to mount a tmpfs"));
 }
 
 /// A photo-like JPEG of 640×480 (about 100–150 KB; its previews are tens
@@ -81,20 +74,6 @@ fn photo(seed: u32) -> Vec<u8> {
     });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92).encode_image(&img).unwrap();
-    out
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
     out
 }
 

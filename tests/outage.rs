@@ -63,14 +63,7 @@ fn can_restart_the_server() -> bool {
 }
 
 fn skip(why: &str) {
-    let line = format!("outage: {why}\n");
-    eprint!("skipped: {line}");
-    if let Some(path) = std::env::var_os("HMA_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = f.write_all(line.as_bytes());
-        }
-    }
+    common::skip(&format!("outage: {why}"));
 }
 
 /// Starts `args`, takes the server away once `ready()` holds, and returns

@@ -234,3 +234,29 @@ pub fn entry<'a>(ls: &'a [serde_json::Value], suffix: &str) -> &'a serde_json::V
         panic!("no file ending in {suffix} in {:#?}", ls.iter().map(|e| e["path"].clone()).collect::<Vec<_>>())
     })
 }
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Records a test that could not run here as skipped (in the file
+/// `HMA_SKIP_LOG` names, which `scripts/test` counts), never as passed.
+pub fn skip(line: &str) {
+    eprintln!("skipped: {line}");
+    if let Some(path) = std::env::var_os("HMA_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
