@@ -148,6 +148,8 @@ pub fn ciff_tags(d: &[u8]) -> Option<Vec<RawTag>> {
 
 #[derive(Default)]
 struct CiffFound {
+    /// Records looked at so far, in every heap (see [`CIFF_RECORDS`]).
+    records: usize,
     make_model: Option<(String, String)>,
     time: Option<u32>,
     shot_info: Vec<u16>,
@@ -172,6 +174,12 @@ fn ciff_heap(d: &[u8]) -> Option<(&[u8], usize)> {
     Some((block.get(hlen..)?, hlen))
 }
 
+/// The most records a CIFF walk looks at, over all its heaps. A camera's
+/// file has a few hundred; without a bound, heaps whose records all point
+/// at one another are walked 512^8 times (a damaged file the fuzzer found
+/// kept a reader busy for minutes).
+const CIFF_RECORDS: usize = 20_000;
+
 fn walk_heap(heap: &[u8], depth: u32, found: &mut CiffFound) {
     if depth > 8 || heap.len() < 4 {
         return;
@@ -179,6 +187,10 @@ fn walk_heap(heap: &[u8], depth: u32, found: &mut CiffFound) {
     let Some(table) = le32(heap, heap.len() - 4).map(|t| t as usize) else { return };
     let Some(n) = le16(heap, table) else { return };
     for i in 0..n.min(512) as usize {
+        found.records += 1;
+        if found.records > CIFF_RECORDS {
+            return;
+        }
         let e = table + 2 + 10 * i;
         let (Some(tag), Some(size), Some(off)) = (le16(heap, e), le32(heap, e + 2), le32(heap, e + 6)) else { return };
         let in_record = tag & 0xC000 == 0x4000;
