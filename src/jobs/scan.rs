@@ -257,9 +257,6 @@ fn scan_root(
                     if ctx.cancelled() {
                         continue; // drain without reading
                     }
-                    // The buffer is kept between files (at most 64 MiB a
-                    // reader: larger files are streamed): no page faults and
-                    // no zero-filling after the first large file.
                     // Opened beneath the root: a link that leads out (put
                     // there since the walk saw the folder) is not read.
                     let file = match beneath.as_ref().map(|b| b.open(&job.found.path)) {
@@ -276,6 +273,9 @@ fn scan_root(
                         }
                         None => continue,
                     };
+                    // The buffer is kept between files (at most 64 MiB a
+                    // reader: larger files are streamed): no page faults and
+                    // no zero-filling after the first large file.
                     let (result, looked) = match looker {
                         None => (inspect(file, &job.found.name, &mut buf), None),
                         Some(l) => match inspect_whole(file, &job.found.name, &mut buf) {
