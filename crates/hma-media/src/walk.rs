@@ -218,11 +218,11 @@ fn read_dir(
         // Regular files and folders are known from the directory entry; a
         // link is resolved (followed) with a stat.
         let (is_dir, is_file) = if is_link {
-            if std::fs::metadata(&path).is_ok() && !crate::beneath::leads_inside(real_root, &path) {
-                let _ = out.send(problem(&path, LINK_OUT.to_string()));
-                continue;
-            }
             match std::fs::metadata(&path) {
+                Ok(_) if !crate::beneath::leads_inside(real_root, &path) => {
+                    let _ = out.send(problem(&path, LINK_OUT.to_string()));
+                    continue;
+                }
                 Ok(m) => (m.is_dir(), m.is_file()),
                 Err(e) => {
                     let _ = out.send(problem(&path, format!("broken symbolic link: {e}")));
