@@ -16,6 +16,7 @@ pub mod models;
 pub mod query;
 pub mod report;
 pub mod serve;
+pub mod supervise;
 
 // Each use case keeps its short path (`hma::scan`, `crate::rank`) whichever
 // domain folder holds it.

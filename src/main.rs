@@ -164,6 +164,22 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let env = Env::new(&cli.global);
+    // A job that reads files runs supervised (a crash or a hang on one file
+    // costs that file); the child it starts is this same command line.
+    let reads_files = matches!(
+        cli.command,
+        Command::Import(_)
+            | Command::Scan(_)
+            | Command::Worker(_)
+            | Command::Analyze(_)
+            | Command::Detect(_)
+            | Command::Faces(_)
+    );
+    if std::env::var_os(hma_media::flight::ENV).is_some() {
+        hma::supervise::serve_supervisor(env.ctx.cancel.clone());
+    } else if reads_files && cli.global.file_limit > 0 {
+        return ExitCode::from(cli::supervise::run(&env));
+    }
     let code = match run(&cli.command, &env) {
         Ok(code) => code,
         Err(e) if matches!(e.downcast_ref::<hma::EngineError>(), Some(hma::EngineError::Cancelled)) => {

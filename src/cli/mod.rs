@@ -13,6 +13,7 @@ pub mod models;
 pub mod people;
 pub mod roots;
 pub mod search;
+pub mod supervise;
 pub mod taxonomy;
 
 use std::io::{IsTerminal, Write};
@@ -57,6 +58,12 @@ pub struct Global {
     /// Threads reading files [default: all cores].
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// The jobs that read files (import, scan, analyze, detect, faces, worker) run in a
+    /// supervised process: a file that crashes the reader, or keeps it busy longer than
+    /// SECONDS in one stage, is recorded with that error and the job goes on. 0: run in
+    /// this process, without a limit.
+    #[arg(long, global = true, env = "HMA_FILE_LIMIT", value_name = "SECONDS", default_value_t = 300)]
+    pub file_limit: u64,
     /// Where previews are cached [default: HMA_CACHE_DIR, else the user's cache folder].
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<std::path::PathBuf>,

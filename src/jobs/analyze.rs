@@ -275,9 +275,9 @@ pub(crate) fn analyse_bytes(
         scores: hma_catalog::Scores { score_version: hma_vision::score::SCORE_VERSION, ..Default::default() },
     };
     // A panic in a decoder or a measurement is this picture's recorded
-    // error, as a decode error is.
-    let analysed = hma_media::guard::catch(|| {
-        hma_media::failpoint::hit("analyze", bytes);
+    // error, as a decode error is (and so is a crash or a hang, which the
+    // supervisor of the job pins on this picture).
+    let analysed = hma_media::guard::watch("analyze", bytes, || {
         let orientation = orientation_of(format, bytes);
         hma_vision::analyze(bytes, format.as_str(), orientation, Some(model), &vopts).map_err(|e| e.to_string())
     });

@@ -378,11 +378,10 @@ pub(crate) fn look(
     format: &hma_media::Format,
 ) -> std::result::Result<Found, String> {
     // A panic while reading this picture is this picture's error.
-    hma_media::guard::catch(|| look_unguarded(detector, bytes, format))?
+    hma_media::guard::watch("detect", bytes, || look_unguarded(detector, bytes, format))?
 }
 
 fn look_unguarded(detector: &Detector, bytes: &[u8], format: &hma_media::Format) -> std::result::Result<Found, String> {
-    hma_media::failpoint::hit("detect", bytes);
     let img = picture(bytes, format)?;
     let found = detector.detect(&img).map_err(|e| e.to_string())?;
     let subject = main_subject(&found).map(|d| {

@@ -180,8 +180,7 @@ pub(crate) fn look(
     content_hash: ContentHash,
 ) -> std::result::Result<Found, String> {
     // A panic while reading this picture is this picture's error.
-    hma_media::guard::catch(|| {
-        hma_media::failpoint::hit("faces", bytes);
+    hma_media::guard::watch("faces", bytes, || {
         let (img, full) = picture(bytes, format)?;
         let faces = face_rows(models, &img, content_hash).map_err(|e| e.to_string())?;
         Ok((faces, full))

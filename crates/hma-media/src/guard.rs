@@ -20,6 +20,18 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// Runs `f`, which reads the bytes of one file for `stage`, as every
+/// reading of a file runs: noted in the supervised job's flight recorder
+/// (and refused with its reason when the supervisor condemned this file
+/// for a crash or a hang), the stage's failpoint hit, a panic caught.
+pub fn watch<T>(stage: &str, bytes: &[u8], f: impl FnOnce() -> T) -> Result<T, String> {
+    let _flight = crate::flight::enter(stage, bytes)?;
+    catch(|| {
+        crate::failpoint::hit(stage, bytes);
+        f()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

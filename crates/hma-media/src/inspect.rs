@@ -206,14 +206,13 @@ pub fn facts_from_bytes(data: &[u8], name: &str) -> Facts {
 /// parser leaves the file catalogued (hash, size, format) with the error as
 /// its problem.
 fn analyse(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -> Facts {
-    crate::guard::catch(|| analyse_unguarded(data, name, hash, size, whole)).unwrap_or_else(|e| {
+    crate::guard::watch("scan", data, || analyse_unguarded(data, name, hash, size, whole)).unwrap_or_else(|e| {
         let (kind, format) = sniff(data, name);
         Facts { hash, size, kind, format, width: None, height: None, exif: None, xmp: None, problem: Some(e) }
     })
 }
 
 fn analyse_unguarded(data: &[u8], name: &str, hash: ContentHash, size: u64, whole: bool) -> Facts {
-    crate::failpoint::hit("scan", data);
     let (kind, format) = sniff(data, name);
     let mut facts = Facts { hash, size, kind, format, width: None, height: None, exif: None, xmp: None, problem: None };
     if size == 0 {

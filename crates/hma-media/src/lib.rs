@@ -9,6 +9,7 @@
 pub mod beneath;
 pub mod exif;
 pub mod failpoint;
+pub mod flight;
 pub mod guard;
 pub mod hash;
 pub mod inspect;
