@@ -1002,8 +1002,10 @@ pub fn supervised_job(
         Ok(())
     };
     let opts = hma::supervise::Options::default();
+    let mut restarts = Vec::new();
     let ended = hma::supervise::run(&mut make, &mut started, &opts, cancel, &mut |n| {
-        tracing::warn!(stage = n.stage, "{}", n.text)
+        tracing::warn!(stage = n.stage, "{}", n.text);
+        restarts.push(n.text);
     });
     for r in readers {
         let _ = r.join();
@@ -1013,7 +1015,14 @@ pub fn supervised_job(
         hma::supervise::Ended::Cancelled => Err(ApiError::new("cancelled", "cancelled; what was done is kept")),
         hma::supervise::Ended::Failed(why) => Err(ApiError::new("internal", why)),
         hma::supervise::Ended::Exited(code) => match last {
-            Some(JobLine::Done { value }) => Ok(value),
+            // The summary counts the last run's work; what the runs before
+            // it finished is kept, and the UI says the job started again.
+            Some(JobLine::Done { mut value }) => {
+                if !restarts.is_empty() {
+                    value["restarted"] = serde_json::json!(restarts);
+                }
+                Ok(value)
+            }
             Some(JobLine::Failed { code, message }) => Err(ApiError::new(known_code(&code), message)),
             _ => Err(ApiError::new("internal", format!("the job's process ended (status {code}) without a result"))),
         },

@@ -93,12 +93,24 @@ function finish(line: HTMLElement | null, state: "done" | "cancelled" | "failed"
 }
 
 export function summarise(kind: JobKind, s: Record<string, unknown>): string {
+  const line = summaryOf(kind, s);
+  // A file crashed or hung the reader: the job's process started again where
+  // it stopped, and the counts are of that last run.
+  const restarted = (s.restarted as string[] | undefined) ?? [];
+  if (!restarted.length) return line;
+  const crashed = restarted.some((r) => /crash/.test(r));
+  return `${line} · the job started again ${restarted.length === 1 ? "once" : `${restarted.length} times`} after a file ${crashed ? "crashed" : "stopped"} the reader; these counts are of its last run`;
+}
+
+function summaryOf(kind: JobKind, s: Record<string, unknown>): string {
   const n = (k: string) => Number(s[k] ?? 0);
   if (kind === "scan") {
     const scan = `${n("seen")} files seen, ${n("new")} new, ${n("changed")} changed, ${n("moved")} moved, ${n("missing")} missing, ${n("errors")} with errors`;
     // The import (the app's Scan) also looked at each new picture as it read it.
     if (s.analysed === undefined) return scan;
-    return `${scan} · ${n("analysed")} analysed as read, objects looked for in ${n("detected")}, ${n("faces")} faces · ${(n("bytes_read") / 1e6).toFixed(1)} MB read`;
+    const failures = (s.failures as { path: string; error: string }[] | undefined) ?? [];
+    const failed = n("failed") ? ` · ${n("failed")} could not be read${failures.length ? ` (first: ${failures[0].error})` : ""}` : "";
+    return `${scan} · ${n("analysed")} analysed as read, objects looked for in ${n("detected")}, ${n("faces")} faces · ${(n("bytes_read") / 1e6).toFixed(1)} MB read${failed}`;
   }
   if (kind === "analyze") {
     const failures = (s.failures as { path: string; error: string }[] | undefined) ?? [];
