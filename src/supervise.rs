@@ -171,7 +171,10 @@ pub fn run(
     cancel: &AtomicBool,
     notice: &mut dyn FnMut(Notice),
 ) -> std::io::Result<Ended> {
-    let path = std::env::temp_dir().join(format!("hma-flight-{}", std::process::id()));
+    // One flight file per supervised job (the app may run two at once).
+    static JOBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = JOBS.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("hma-flight-{}-{n}", std::process::id()));
     let mut condemned: HashMap<(String, String), String> = HashMap::new();
     let mut suspects: HashSet<(String, String)> = HashSet::new();
     let ended = loop {
