@@ -38,10 +38,15 @@ use hma_media::flight::{self, InFlight};
 /// The default time one file may take in one stage.
 pub const DEFAULT_FILE_LIMIT: Duration = Duration::from_secs(300);
 
-/// More files than this condemned in one run: something else is wrong (a
-/// bug, a broken installation), and the job stops instead of condemning
-/// every file.
+/// More files than this condemned within an hour: something else is wrong
+/// (a bug, a broken installation), and the job stops instead of condemning
+/// every file. (An hour, not the run: a worker runs for days.)
 pub const MAX_CONDEMNED: usize = 50;
+
+/// The stages that decode a picture's pixels: a file that crashed one of
+/// them would crash the others (the same decoders), so it is condemned in
+/// all three at once, not found again by each.
+const DECODING: [&str; 3] = ["analyze", "detect", "faces"];
 
 /// The exit status of a child whose supervisor is gone.
 pub const ORPHANED: i32 = 137;
@@ -56,7 +61,7 @@ const LOOK_EVERY: u32 = 20;
 pub struct Options {
     /// How long one file may take in one stage.
     pub file_limit: Duration,
-    /// At most this many files condemned in one run.
+    /// At most this many files condemned within an hour.
     pub max_condemned: usize,
 }
 
@@ -100,7 +105,9 @@ pub fn crash_of(st: &ExitStatus) -> Option<String> {
             6 => Some("SIGABRT".to_string()),
             7 => Some("SIGBUS".to_string()),
             8 => Some("SIGFPE".to_string()),
-            9 => Some("SIGKILL, out of memory?".to_string()),
+            // The kernel's answer to memory run out: the file's doing, or
+            // another program's, so it needs a second time to condemn.
+            9 => Some(KILLED.to_string()),
             11 => Some("SIGSEGV".to_string()),
             31 => Some("SIGSYS".to_string()),
             _ => None,
@@ -108,7 +115,11 @@ pub fn crash_of(st: &ExitStatus) -> Option<String> {
     }
     #[cfg(windows)]
     {
-        st.code().map(|c| c as u32).filter(|c| *c >= 0xC000_0000).map(|c| format!("exception 0x{c:08X}"))
+        // STATUS_CONTROL_C_EXIT is a stop asked for, as SIGINT is.
+        st.code()
+            .map(|c| c as u32)
+            .filter(|c| *c >= 0x8000_0000 && *c != 0xC000_013A)
+            .map(|c| format!("exception 0x{c:08X}"))
     }
     #[cfg(not(any(unix, windows)))]
     {
@@ -116,6 +127,9 @@ pub fn crash_of(st: &ExitStatus) -> Option<String> {
         None
     }
 }
+
+/// What [`crash_of`] says of SIGKILL.
+const KILLED: &str = "SIGKILL, out of memory?";
 
 /// The exit status to pass on for a child that ended on its own or was
 /// asked to stop by a signal (128 + the signal, as a shell says it).
@@ -127,7 +141,8 @@ fn code_of(st: &ExitStatus) -> i32 {
             return 128 + s;
         }
     }
-    st.code().unwrap_or(1)
+    // A status a shell cannot hold (a Windows code) is a failure, not 0.
+    st.code().filter(|c| (0..=255).contains(c)).unwrap_or(1)
 }
 
 /// The words recorded against a file the reader crashed on.
@@ -143,7 +158,7 @@ fn crash_reason(stage: &str, how: &str) -> String {
 fn hang_reason(stage: &str, limit: Duration) -> String {
     format!(
         "reading this file took longer than {} s while {}, and was stopped: it is skipped (it is probably \
-         damaged; a slow disk or a huge file can also do this: `--file-limit` gives more time)",
+         damaged; a huge file on a slow machine can also do this: `--file-limit` gives more time)",
         limit.as_secs(),
         doing(stage)
     )
@@ -171,12 +186,27 @@ pub fn run(
     cancel: &AtomicBool,
     notice: &mut dyn FnMut(Notice),
 ) -> std::io::Result<Ended> {
-    // One flight file per supervised job (the app may run two at once).
-    static JOBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = JOBS.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("hma-flight-{}-{n}", std::process::id()));
+    // The flight files in a folder of their own, made fresh with a random
+    // name and for this user only (another user cannot plant entries or
+    // links there); removed when the job ends.
+    let dir = tempfile::Builder::new().prefix("hma-flight-").tempdir()?;
+    let path = dir.path().join("flight");
     let mut condemned: HashMap<(String, String), String> = HashMap::new();
     let mut suspects: HashSet<(String, String)> = HashSet::new();
+    // When each file was condemned (the limit counts the last hour's).
+    let mut recent: std::collections::VecDeque<Instant> = Default::default();
+    let mut condemn = |condemned: &mut HashMap<(String, String), String>, f: &InFlight, why: String| {
+        if DECODING.contains(&f.stage.as_str()) {
+            for stage in DECODING {
+                condemned.insert((stage.to_string(), f.key.clone()), why.clone());
+            }
+        } else {
+            condemned.insert(f.id(), why);
+        }
+        recent.push_back(Instant::now());
+        recent.retain(|t| t.elapsed() < Duration::from_secs(3600));
+        recent.len()
+    };
     let ended = loop {
         flight::prepare(&path, &condemned, &suspects)?;
         let mut cmd = make();
@@ -201,9 +231,9 @@ pub fn run(
         if let Err(e) = started(&mut child) {
             let _ = child.kill();
             let _ = child.wait();
-            flight::remove(&path);
             return Err(e);
         }
+        let mut lately = 0;
         match watch(&mut child, &path, opts.file_limit, cancel)? {
             // Killed for a file that was done a moment later: again.
             Watched::Raced => {}
@@ -218,7 +248,7 @@ pub fn run(
                             doing(&f.stage)
                         ),
                     });
-                    condemned.insert(f.id(), hang_reason(&f.stage, opts.file_limit));
+                    lately = condemn(&mut condemned, f, hang_reason(&f.stage, opts.file_limit));
                 }
                 if cancel.load(Ordering::Relaxed) {
                     break Ended::Cancelled;
@@ -234,7 +264,11 @@ pub fn run(
                     ));
                 }
                 let ids: Vec<(String, String)> = in_flight.iter().map(InFlight::id).collect();
-                if ids.len() == 1 || ids.iter().all(|id| suspects.contains(id)) {
+                // A lone file is condemned at once, except after a SIGKILL
+                // (memory may have run out for another program's sake): then,
+                // as with several files, only when it comes again on suspects.
+                let alone = ids.len() == 1 && how != KILLED;
+                if alone || ids.iter().all(|id| suspects.contains(id)) {
                     for f in &in_flight {
                         notice(Notice {
                             stage: f.stage.clone(),
@@ -244,30 +278,31 @@ pub fn run(
                                 doing(&f.stage)
                             ),
                         });
-                        condemned.insert(f.id(), crash_reason(&f.stage, &how));
+                        lately = condemn(&mut condemned, f, crash_reason(&f.stage, &how));
                     }
                 } else {
-                    notice(Notice {
-                        stage: in_flight[0].stage.clone(),
-                        text: format!(
+                    let text = if ids.len() == 1 {
+                        format!("the reader was killed ({how}) while on a file; it is read again on its own")
+                    } else {
+                        format!(
                             "the reader crashed ({how}) with {} files in flight; each is read again on its own to \
                              find the one",
                             ids.len()
-                        ),
-                    });
+                        )
+                    };
+                    notice(Notice { stage: in_flight[0].stage.clone(), text });
                     suspects.extend(ids);
                 }
             }
         }
-        if condemned.len() > opts.max_condemned {
+        if lately > opts.max_condemned {
             break Ended::Failed(format!(
-                "{} files crashed or hung the reader in this run: that is not a few damaged files; stopping \
-                 (please report it)",
-                condemned.len()
+                "{lately} files crashed or hung the reader within an hour: that is not a few damaged files; \
+                 stopping (please report it)"
             ));
         }
     };
-    flight::remove(&path);
+    drop(dir);
     Ok(ended)
 }
 

@@ -177,3 +177,32 @@ fn the_job_ends_with_its_supervisor_and_hears_its_ctrl_c() {
     assert!(stderr(&out).contains("cancelled"), "{}", stderr(&out));
     assert!(ended(child));
 }
+
+catalog_test!(a_file_that_crashed_one_decoding_stage_is_not_read_by_the_others, |db| {
+    // Needs the fetched weights (scripts/fetch-models): objects and faces run.
+    hma::detect::load_detector(&hma::default_models_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("lib");
+    put(&lib, "good.jpg", &jpeg(70, None));
+    put(&lib, "crash.jpg", &poisoned(71));
+    let cache = tmp.path().join("cache");
+    // Every stage that decodes pixels aborts on it: the measuring, the
+    // objects, the faces. One crash condemns it in all three.
+    let out = db
+        .hma_cached_command(&cache, &["import", lib.to_str().unwrap(), "--threads", "1", "--json"])
+        .env("HMA_FAILPOINTS", "analyze=abort,detect=abort,faces=abort")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("made the reader crash").count(), 1, "one crash, not one a stage: {err}");
+    let s = summary(&out);
+    assert!(
+        s["failures"].as_array().unwrap().iter().any(|f| f["path"].as_str().unwrap().ends_with("crash.jpg")
+            && f["error"].as_str().unwrap().contains("made the reader crash (SIGABRT)")),
+        "{s}"
+    );
+    let e = analysis_error(db, &lib.join("crash.jpg")).expect("recorded");
+    assert!(e.contains("SIGABRT"), "{e}");
+    assert_eq!(analysis_error(db, &lib.join("good.jpg")), None);
+});
