@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{jpeg, put, snapshot};
+use common::{jpeg, poisoned, put, snapshot};
 
 /// Runs `hma` as an unprivileged user when we are root, so file permissions
 /// mean what they mean for the app's users.
@@ -156,18 +156,6 @@ catalog_test!(killed_scan_resumes_without_loss_or_duplicates, |db| {
     let again = db.json(&["scan", "--json"]);
     assert_eq!(again["unchanged"], n);
 });
-
-/// A JPEG with a comment segment holding the failpoint marker: with
-/// `HMA_FAILPOINTS` naming a stage, that stage panics on this file (debug
-/// builds only), as a parser bug would.
-fn poisoned(seed: u32) -> Vec<u8> {
-    let j = jpeg(seed, None);
-    let mut out = j[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xFE, 0, (2 + hma_media::failpoint::MARKER.len()) as u8]);
-    out.extend_from_slice(hma_media::failpoint::MARKER);
-    out.extend_from_slice(&j[2..]);
-    out
-}
 
 catalog_test!(a_panic_on_one_file_is_that_files_error_and_the_job_goes_on, |db| {
     let tmp = tempfile::tempdir().unwrap();

@@ -11,17 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{jpeg, put};
-
-/// A JPEG with a comment holding the failpoint marker.
-fn poisoned(seed: u32) -> Vec<u8> {
-    let j = jpeg(seed, None);
-    let mut out = j[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xFE, 0, (2 + hma_media::failpoint::MARKER.len()) as u8]);
-    out.extend_from_slice(hma_media::failpoint::MARKER);
-    out.extend_from_slice(&j[2..]);
-    out
-}
+use common::{jpeg, poisoned, put};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

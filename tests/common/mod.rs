@@ -169,6 +169,18 @@ pub fn jpeg(seed: u32, exif: Option<&ExifSpec>) -> Vec<u8> {
     }
 }
 
+/// A small JPEG (see [`jpeg`]) with a comment segment holding the failpoint
+/// marker: with `HMA_FAILPOINTS` naming a stage, that stage panics, aborts
+/// or hangs on this file, as a damaged file could make a reader do.
+pub fn poisoned(seed: u32) -> Vec<u8> {
+    let j = jpeg(seed, None);
+    let mut out = j[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xFE, 0, (2 + hma_media::failpoint::MARKER.len()) as u8]);
+    out.extend_from_slice(hma_media::failpoint::MARKER);
+    out.extend_from_slice(&j[2..]);
+    out
+}
+
 /// A JPEG with an APP1 EXIF segment holding `spec` inserted after its start marker.
 pub fn with_exif(jpeg: &[u8], spec: &ExifSpec) -> Vec<u8> {
     let tiff = spec.tiff();
