@@ -20,7 +20,7 @@ pub mod supervise;
 
 // Each use case keeps its short path (`hma::scan`, `crate::rank`) whichever
 // domain folder holds it.
-pub use curation::{calendar, cull, export, groups, holidays, marks, rank, spread};
+pub use curation::{calendar, cull, export, groups, holidays, marks, rank, spread, taste};
 pub use jobs::{
     analyze, capture, detect, dupes, events, faces, import, link, people, pipeline, roots, scan, scoring, sidecar,
     worker,

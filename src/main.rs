@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cli::{
-    analysis, calendar, cull, detect, exit, files, library, models, people, roots, search, taxonomy, Env, Global,
+    analysis, calendar, cull, detect, exit, files, library, models, people, roots, search, taste, taxonomy, Env, Global,
 };
 
 #[derive(Parser, Debug)]
@@ -83,6 +83,11 @@ enum Command {
     /// each explained and print-checked; change any month; export the folder.
     #[command(subcommand)]
     Calendar(calendar::CalendarCmd),
+    /// Her taste: a small model (candle) learned from her own picks, rejects and
+    /// stars, cross-validated (AUC shown), blended into the score with a weight
+    /// its accuracy earns, explained in words ("you keep photos of Anna").
+    #[command(subcommand)]
+    Taste(taste::TasteCmd),
     /// Group the photos into events (gaps against your own shooting rhythm, and
     /// changes of place; scans keep them) and list them, newest first: time,
     /// size, best photo, people, place.
@@ -249,6 +254,7 @@ fn run(command: &Command, env: &Env) -> anyhow::Result<u8> {
         Command::Top(a) => analysis::top(a, env),
         Command::Groups => analysis::groups(env),
         Command::Calendar(c) => calendar::run(c, env),
+        Command::Taste(c) => taste::run(c, env),
         Command::Events(a) => analysis::events(a, env),
         Command::Quality(a) => analysis::quality(a, env),
         Command::Mark(a) => cull::mark(a, env),

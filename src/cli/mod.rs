@@ -14,6 +14,7 @@ pub mod people;
 pub mod roots;
 pub mod search;
 pub mod supervise;
+pub mod taste;
 pub mod taxonomy;
 
 use std::io::{IsTerminal, Write};

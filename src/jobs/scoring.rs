@@ -19,9 +19,10 @@ use crate::{groups, JobContext, Result};
 /// Contents rescored per transaction when the scoring rules changed.
 const PAGE: i64 = 500;
 
-/// The scores of a stored analysis with the rules in force. `iso` only
-/// words the noise explanation; it never changes a number.
-pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Option<(Measurements, Scored)> {
+/// The technical scores of a stored analysis with the rules in force
+/// (what the camera and the photographer did, without her taste). `iso`
+/// only words the noise explanation; it never changes a number.
+pub fn technical(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Option<(Measurements, Scored)> {
     let m: Measurements = serde_json::from_str(a.measurements.as_deref()?).ok()?;
     let none = Found::default();
     let full = a.full_width.zip(a.full_height).map(|(w, h)| (w.max(0) as u32, h.max(0) as u32));
@@ -36,8 +37,21 @@ pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Optio
     Some((m, s))
 }
 
+/// The scores of a stored analysis: the technical ones, with her taste
+/// blended in where a taste model in force scored the picture (its
+/// probability, weight and words are stored with the analysis).
+pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Option<(Measurements, Scored)> {
+    let (m, s) = technical(a, iso, found)?;
+    let s = match (a.scores.s_taste, a.scores.taste_weight) {
+        (Some(p), Some(w)) => s.with_taste(p, w, a.scores.taste_why.as_deref().unwrap_or("")),
+        _ => s,
+    };
+    Some((m, s))
+}
+
 /// The stored scores of an analysis with what was `found` in it (None
-/// where the picture could not be measured).
+/// where the picture could not be measured). Its taste (probability,
+/// weight, words, model) is kept as it is; [`rescore`] sets it.
 pub fn update_of(a: &AnalysisRow, found: Option<&Found>) -> ScoreUpdate {
     let s = scored(a, None, found).map(|(_, s)| s);
     let part = |n: &str| s.as_ref().and_then(|s| s.part(n));
@@ -53,6 +67,10 @@ pub fn update_of(a: &AnalysisRow, found: Option<&Found>) -> ScoreUpdate {
             s_composition: part("composition"),
             s_compression: part("compression"),
             s_eyes: part("eyes"),
+            s_taste: a.scores.s_taste,
+            taste_weight: a.scores.taste_weight,
+            taste_why: a.scores.taste_why.clone(),
+            taste_model: a.scores.taste_model,
         },
     }
 }
@@ -108,17 +126,32 @@ pub fn founds_of(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<HashMap<Co
     Ok(out)
 }
 
-/// Recomputes the stored scores of these contents from the catalogue and
+/// Recomputes the stored scores of these contents from the catalogue, with
+/// the taste model in force (or none: then their taste is cleared), and
 /// re-ranks the groups whose members' scores changed. Call it inside the
 /// transaction that wrote the stage's results. Returns how many changed.
 pub fn rescore(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<u64> {
-    let analyses = cat.analyses_of(hashes)?;
+    let taste = crate::taste::in_force(cat)?;
+    rescore_with(cat, hashes, taste.as_ref())
+}
+
+fn rescore_with(cat: &mut Catalog, hashes: &[ContentHash], taste: Option<&crate::taste::InForce>) -> Result<u64> {
+    let mut analyses = cat.analyses_of(hashes)?;
+    let stored: HashMap<ContentHash, Scores> = analyses.iter().map(|a| (a.content_hash, a.scores.clone())).collect();
     let found = founds_of(cat, hashes)?;
+    match taste {
+        Some(t) => crate::taste::apply(cat, t, &mut analyses, &found)?,
+        None => {
+            for a in &mut analyses {
+                (a.scores.s_taste, a.scores.taste_weight, a.scores.taste_why, a.scores.taste_model) =
+                    (None, None, None, 0);
+            }
+        }
+    }
     let updates: Vec<ScoreUpdate> = analyses
         .iter()
-        .map(|a| (a, update_of(a, found.get(&a.content_hash))))
-        .filter(|(a, u)| a.scores != u.scores)
-        .map(|(_, u)| u)
+        .map(|a| update_of(a, found.get(&a.content_hash)))
+        .filter(|u| stored.get(&u.content_hash) != Some(&u.scores))
         .collect();
     if updates.is_empty() {
         return Ok(0);
@@ -130,20 +163,36 @@ pub fn rescore(cat: &mut Catalog, hashes: &[ContentHash]) -> Result<u64> {
 }
 
 /// Rescores every content whose scores were made by older rules (after an
-/// upgrade that changed `SCORE_VERSION`), a page per transaction, so a
-/// kill loses nothing. Returns how many changed.
+/// upgrade that changed `SCORE_VERSION`) or by another taste model than the
+/// one in force (after a training, or taste turned on or off), a page per
+/// transaction, so a kill loses nothing. Returns how many changed.
 pub fn rescore_stale(cat: &mut Catalog, ctx: &JobContext) -> Result<u64> {
+    rescore_stale_counted(cat, ctx, false)
+}
+
+/// [`rescore_stale`], counting its pages as its own stage of progress
+/// (`hma taste`: the rescoring is the job).
+pub fn rescore_stale_counted(cat: &mut Catalog, ctx: &JobContext, counted: bool) -> Result<u64> {
+    if counted {
+        ctx.progress.stage("rescoring with her taste", None);
+    }
+    let taste = crate::taste::in_force(cat)?;
+    let model = taste.as_ref().map_or(0, |t| t.id);
     let mut changed = 0;
     let mut after = None;
     loop {
         if ctx.cancelled() {
             return Err(crate::EngineError::Cancelled);
         }
-        let page = cat.stale_scores_page(SCORE_VERSION, after, PAGE)?;
+        let page = cat.stale_scores_page(SCORE_VERSION, model, after, PAGE)?;
         let Some(&last) = page.last() else { break };
         after = Some(last);
-        // Each row's version differs, so each is written (and not returned again).
-        changed += cat.transaction(|c| rescore(c, &page))?;
+        // Each row's version or model differs, so each is written (and not
+        // returned again).
+        changed += cat.transaction(|c| rescore_with(c, &page, taste.as_ref()))?;
+        if counted {
+            ctx.progress.advance(page.len() as u64);
+        }
     }
     Ok(changed)
 }

@@ -115,6 +115,14 @@ pub struct Scores {
     /// Share of the counted faces with their eyes open (None: no face
     /// whose eyes could be read).
     pub s_eyes: Option<f64>,
+    /// The taste model's probability that she keeps the picture (None: no
+    /// taste model in force), its weight in `score`, and the features that
+    /// moved it most, in words.
+    pub s_taste: Option<f64>,
+    pub taste_weight: Option<f64>,
+    pub taste_why: Option<String>,
+    /// The taste model that made `s_taste` (0: none).
+    pub taste_model: i64,
 }
 
 /// New scores for one analysed content.
@@ -579,16 +587,18 @@ impl Catalog {
     }
 
     /// Up to `limit` analysed contents, after `after` in hash order, whose
-    /// scores were made by other rules than `score_version`.
+    /// scores were made by other rules than `score_version`, or by another
+    /// taste model than `taste_model` (0: none in force).
     pub fn stale_scores_page(
         &mut self,
         score_version: i32,
+        taste_model: i64,
         after: Option<ContentHash>,
         limit: i64,
     ) -> Result<Vec<ContentHash>> {
         Ok(with_conn!(self, c => {
             let mut q = analyses::table
-                .filter(analyses::score_version.ne(score_version))
+                .filter(analyses::score_version.ne(score_version).or(analyses::taste_model.ne(taste_model)))
                 .filter(analyses::error.is_null())
                 .into_boxed();
             if let Some(a) = after {

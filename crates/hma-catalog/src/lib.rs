@@ -32,6 +32,7 @@ mod scans;
 pub mod schema;
 pub mod search;
 mod stats;
+mod taste;
 mod taxonomies;
 mod work;
 
@@ -65,6 +66,7 @@ pub use relations::RelationKind;
 pub use roots::SidecarRow;
 pub use scans::ProblemRow;
 pub use stats::*;
+pub use taste::*;
 pub use taxonomies::{NodeSpec, SavedSearch, TaxonNode};
 pub use work::*;
 

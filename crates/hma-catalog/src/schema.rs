@@ -308,6 +308,10 @@ diesel::table! {
         s_composition -> Nullable<Double>,
         s_compression -> Nullable<Double>,
         s_eyes -> Nullable<Double>,
+        s_taste -> Nullable<Double>,
+        taste_weight -> Nullable<Double>,
+        taste_why -> Nullable<Text>,
+        taste_model -> BigInt,
     }
 }
 diesel::table! {
@@ -452,6 +456,36 @@ diesel::table! {
 
 diesel::joinable!(root_locations -> roots (root_id));
 diesel::joinable!(decisions -> captures (capture_id));
+diesel::table! {
+    taste_models (id) {
+        id -> BigInt,
+        created_ms -> BigInt,
+        kind -> Text,
+        features_version -> Integer,
+        fingerprint -> BigInt,
+        decisions -> Integer,
+        positives -> Integer,
+        negatives -> Integer,
+        folds -> Integer,
+        auc -> Nullable<Double>,
+        auc_low -> Nullable<Double>,
+        accuracy -> Nullable<Double>,
+        brier -> Nullable<Double>,
+        ece -> Nullable<Double>,
+        weight -> Double,
+        reason -> Text,
+        learned -> Text,
+        report -> Text,
+        model -> Nullable<Binary>,
+    }
+}
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(files -> analyses (content_hash));
 diesel::joinable!(photo_group_members -> photo_groups (group_id));
 diesel::joinable!(files -> roots (root_id));
@@ -465,6 +499,8 @@ diesel::joinable!(capture_taxa -> taxonomy_nodes (node_id));
 diesel::joinable!(face_people -> faces (face_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    taste_models,
+    settings,
     roots,
     sidecars,
     detection_runs,

@@ -37,6 +37,30 @@ impl Scored {
         self.parts.iter().find(|p| p.name == name).map(|p| p.score)
     }
 
+    /// Blends her taste in: `p` (0–1, how likely she keeps it) weighs
+    /// `weight` of the overall score and the technical parts share the rest,
+    /// so the overall is still 0.5 + Σ contributions; `why` says which of
+    /// her preferences moved it.
+    pub fn with_taste(mut self, p: f64, weight: f64, why: &str) -> Scored {
+        let w = weight.clamp(0.0, 1.0);
+        if w == 0.0 || !p.is_finite() {
+            return self;
+        }
+        for part in &mut self.parts {
+            part.weight *= 1.0 - w;
+            part.contribution *= 1.0 - w;
+        }
+        self.parts.push(Part {
+            name: "taste",
+            score: p.clamp(0.0, 1.0),
+            weight: w,
+            contribution: w * (p.clamp(0.0, 1.0) - 0.5),
+            why: why.to_string(),
+        });
+        self.overall = (0.5 + self.parts.iter().map(|p| p.contribution).sum::<f64>()).clamp(0.0, 1.0);
+        self
+    }
+
     /// One line per part, e.g. `sharpness 0.91 (+0.14): …`, best first.
     pub fn explain(&self) -> Vec<String> {
         let mut parts: Vec<&Part> = self.parts.iter().collect();
