@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn too_few_decisions_train_nothing() {
-        let ex = examples(30, |x, _| x[0]);
+        let ex = examples(24, |x, _| x[0]);
         assert!(ex.iter().filter(|e| e.target == 1.0).count() < MIN_EACH);
         let (report, model) = learn(&schema(), &ex).unwrap();
         assert!(model.is_none());
