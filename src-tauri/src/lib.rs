@@ -67,6 +67,8 @@ pub struct Shell {
     sidecars: Mutex<hma::sidecar::Reporter>,
     /// Worker threads for jobs (Settings); None: all cores.
     threads: Mutex<Option<usize>>,
+    /// Her taste is being learned (in the background: culling goes on).
+    training: Arc<AtomicBool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,6 +85,7 @@ impl Shell {
             jobs: Mutex::new(HashMap::new()),
             sidecars: Mutex::new(hma::sidecar::Reporter::default()),
             threads: Mutex::new(None),
+            training: Arc::new(AtomicBool::new(false)),
             machine: hma::machine_name(),
         }
     }
@@ -300,11 +303,84 @@ async fn decide(
     decision: hma::marks::Decision,
 ) -> ApiResult<hma::marks::Marks> {
     let now = hma::system_now_ms();
-    shell.with_cat(|cat, machine| {
+    let (marks, due) = shell.with_cat(|cat, machine| {
         // Written into the XMP sidecar too when the photo's folder has them on.
         let places = Places::load(cat, machine)?;
-        Ok(hma::cull::decide(cat, &places, capture_id, &decision, now, &mut lock(&shell.sidecars))?)
+        let marks = hma::cull::decide(cat, &places, capture_id, &decision, now, &mut lock(&shell.sidecars))?;
+        Ok((marks, hma::taste::status(cat)?.due))
+    })?;
+    // Enough new decisions: her taste is learned again, in the background.
+    if due {
+        if let Some(job) = learn_taste(&shell) {
+            std::thread::spawn(move || {
+                if let Err(e) = job() {
+                    tracing::warn!("learning her taste failed: {}", e.message);
+                }
+            });
+        }
+    }
+    Ok(marks)
+}
+
+/// The Taste panel: where her taste stands, and whether it is being
+/// learned right now.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct TasteView {
+    pub status: hma::taste::TasteStatus,
+    pub training: bool,
+}
+
+fn taste_view(shell: &Shell) -> ApiResult<TasteView> {
+    let training = shell.training.load(Ordering::SeqCst);
+    shell.with_cat(|cat, _| Ok(TasteView { status: hma::taste::status(cat)?, training }))
+}
+
+/// Learns her taste on a connection of its own, in the background of the
+/// commands' (culling goes on meanwhile); one training at a time.
+fn learn_taste(shell: &Shell) -> Option<impl FnOnce() -> ApiResult<()>> {
+    if shell.training.swap(true, Ordering::SeqCst) {
+        return None;
+    }
+    let (url, ctx, flag) = (shell.url(), shell.context(), shell.training.clone());
+    Some(move || {
+        let r = (|| -> ApiResult<()> {
+            let mut cat = Catalog::open(&url)?;
+            hma::taste::train(&mut cat, &ctx)?;
+            Ok(())
+        })();
+        flag.store(false, Ordering::SeqCst);
+        r
     })
+}
+
+/// Where her taste stands (the Taste panel).
+#[tauri::command]
+async fn taste_status(shell: State<'_, Shell>) -> ApiResult<TasteView> {
+    taste_view(&shell)
+}
+
+/// Learns her taste now (Retrain): trains, stores the model and rescores
+/// every picture; then where it stands.
+#[tauri::command]
+async fn taste_train(shell: State<'_, Shell>) -> ApiResult<TasteView> {
+    if let Some(job) = learn_taste(&shell) {
+        tauri::async_runtime::spawn_blocking(job).await.map_err(|e| ApiError::new("internal", e.to_string()))??;
+    }
+    taste_view(&shell)
+}
+
+/// Taste on or off; every picture is rescored (on a connection of its own).
+#[tauri::command]
+async fn taste_set(shell: State<'_, Shell>, on: bool) -> ApiResult<TasteView> {
+    let (url, ctx) = (shell.url(), shell.context());
+    tauri::async_runtime::spawn_blocking(move || -> ApiResult<()> {
+        let mut cat = Catalog::open(&url)?;
+        hma::taste::set_enabled(&mut cat, &ctx, on)?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| ApiError::new("internal", e.to_string()))??;
+    taste_view(&shell)
 }
 
 /// Everyone the faces showed: named people and pets, then unnamed clusters.
@@ -1217,6 +1293,9 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             info,
             status,
+            taste_status,
+            taste_train,
+            taste_set,
             add_root,
             remove_root,
             open_catalog,
@@ -1281,6 +1360,9 @@ mod tests {
             hma::places::Place::decl(&cfg),
             hma::tags::TagSummary::decl(&cfg),
             super::SavedSearch::decl(&cfg),
+            super::TasteView::decl(&cfg),
+            hma::taste::TasteStatus::decl(&cfg),
+            hma::taste::TasteModelInfo::decl(&cfg),
             super::PhotoTags::decl(&cfg),
             super::RootInfo::decl(&cfg),
             super::Status::decl(&cfg),

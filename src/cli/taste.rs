@@ -108,9 +108,11 @@ fn print_status(s: &TasteStatus) {
         Some(m) => print_model(m),
         None => println!("not trained yet: `hma taste train` (or cull in the app: it trains as you go)"),
     }
-    println!(
-        "{} decisions since{}",
-        s.new_decisions,
-        if s.due { ": time to train again (`hma taste train`)" } else { "" }
-    );
+    if s.model.is_some() {
+        println!(
+            "{} new decisions since it was trained{}",
+            s.new_decisions,
+            if s.due { ": time to train again (`hma taste train`)" } else { "" }
+        );
+    }
 }

@@ -10,7 +10,7 @@ const env = (k) => {
   if (!process.env[k]) throw new Error(`${k} is not set (run tests/e2e/run)`);
   return process.env[k];
 };
-const [DRIVER, APP, HMA, CATALOG, CACHE, PHOTOS, EXPORT, OUT, MYSQL, SECRET, YEAR, CAL_EXPORT] = ["E2E_DRIVER", "E2E_APP", "E2E_HMA", "E2E_CATALOG", "E2E_CACHE", "E2E_PHOTOS", "E2E_EXPORT", "E2E_OUT", "E2E_MYSQL", "E2E_SECRET", "E2E_YEAR", "E2E_CAL_EXPORT"].map(env);
+const [DRIVER, APP, HMA, CATALOG, CACHE, PHOTOS, EXPORT, OUT, MYSQL, SECRET, YEAR, CAL_EXPORT, TASTE] = ["E2E_DRIVER", "E2E_APP", "E2E_HMA", "E2E_CATALOG", "E2E_CACHE", "E2E_PHOTOS", "E2E_EXPORT", "E2E_OUT", "E2E_MYSQL", "E2E_SECRET", "E2E_YEAR", "E2E_CAL_EXPORT", "E2E_TASTE"].map(env);
 mkdirSync(OUT, { recursive: true });
 
 const sha = (p) => createHash("sha256").update(readFileSync(p)).digest("hex");
@@ -467,6 +467,57 @@ try {
   check(JSON.stringify(files.map(sha).sort()) === JSON.stringify(chosen.map((c) => sha(c.path)).sort()), "each calendar file is byte-identical to its month's original");
   check(files.every((f) => /^2026-(0\d|1[0-2])_/.test(relative(CAL_EXPORT, f))), "named 2026-MM_<name> (00 the cover)");
   await click("#calendar-to-lightbox");
+
+  // Her taste: a folder of 64 pictures, half dark and half bright; 60 of
+  // them culled with the keys in the lightbox (dark picked, bright
+  // rejected); the app learns in the background as she culls, and the
+  // Taste panel's Retrain shows what it learned and its AUC.
+  await click("#to-library");
+  await setValue("#root-path", TASTE);
+  await click("#add-root");
+  await until(() => document.querySelector("#library").dataset.ready === "true" && /taste/.test(document.querySelector("#roots").textContent), "the taste folder added", 60000);
+  for (let t0 = Date.now(); hma("top", "100", "--root", "taste").length < 64; await sleep(500)) {
+    if (Date.now() - t0 > 300000) throw new Error("timed out waiting for the 64 taste pictures analysed");
+  }
+  await until(() => document.querySelector("#library").dataset.ready === "true", "the library ready after the taste folder", 300000);
+  await click("#open-lightbox");
+  await until(() => window.__hma.view === "lightbox", "the lightbox");
+  // Only the taste folder, without the calendar's search (August's photos).
+  await js(() => { const s = document.querySelector("#f-root"); s.value = "taste"; s.dispatchEvent(new Event("change")); document.querySelector("#f-query").value = ""; document.querySelector("#chips").replaceChildren(); return true; });
+  await click("#apply-filter");
+  await until(() => { const i = window.__hma.items(); return i.length === 64 && i.every((e) => /^(dark|bright)_/.test(e.name)); }, "the 64 taste pictures in the lightbox", 60000);
+  const tasteItems = await items();
+  await js(() => (document.activeElement && document.activeElement.blur(), true));
+  const saves0 = await js(() => window.__hma.saves);
+  const keepsDark = tasteItems.slice(0, 60).map((e) => e.name.startsWith("dark_"));
+  for (const dark of keepsDark) await press(dark ? "p" : "x");
+  await until((n) => window.__hma.saves >= n, "60 taste decisions saved", 60000, saves0 + 60);
+  const tastePicks = hma("top", "100", "--root", "taste", "--flag", "picked").length;
+  check(tastePicks === keepsDark.filter(Boolean).length, `the 60 decisions are in the catalogue: ${tastePicks} dark ones picked`);
+  await click("#to-library");
+  await until(() => !document.querySelector("#taste-train").disabled, "the Retrain button");
+  await click("#taste-train");
+  await until(() => { const p = document.querySelector("#taste-panel"); return p.dataset.trained === "true" && !document.querySelector("#taste-train").disabled; }, "a trained taste model", 180000);
+  const taste = await js(() => ({ auc: Number(document.querySelector("#taste-panel").dataset.auc), line: document.querySelector("#taste-summary").textContent, learned: [...document.querySelectorAll("#taste-learned li")].map((l) => l.textContent) }));
+  console.log(`taste: ${taste.line} | ${taste.learned.join("; ")}`);
+  check(taste.auc >= 0.8, `the Taste panel shows the model's AUC (${taste.auc})`);
+  check(taste.learned.some((l) => /dark/.test(l)), `it learned that she keeps dark photos (${taste.learned.join("; ")})`);
+  await js(() => (document.querySelector("#taste-panel").scrollIntoView(), true));
+  await shot("13-taste.png");
+  const tasteStatus = hma("taste", "status");
+  check(tasteStatus.model.weight > 0 && tasteStatus.model.decisions >= 60, `hma taste status agrees (${tasteStatus.model.decisions} decisions, weight ${tasteStatus.model.weight})`);
+  // The why-panel of a taste picture names the taste part.
+  await click("#open-lightbox");
+  await until(() => window.__hma.view === "lightbox", "the lightbox again");
+  // Only the taste folder, without the calendar's search (August's photos).
+  await js(() => { const s = document.querySelector("#f-root"); s.value = "taste"; s.dispatchEvent(new Event("change")); document.querySelector("#f-query").value = ""; document.querySelector("#chips").replaceChildren(); return true; });
+  await click("#apply-filter");
+  await until(() => window.__hma.items().length === 64, "the taste pictures again", 60000);
+  await click("#why-open");
+  await until(() => [...document.querySelectorAll("#why .explain li")].some((l) => l.textContent.startsWith("taste ")), "the why-panel's taste line", 30000);
+  await shot("13b-taste-why.png");
+  await click("#why-open");
+  await js(() => { const s = document.querySelector("#f-root"); s.value = ""; s.dispatchEvent(new Event("change")); return true; });
 
   // The same app switched to a MariaDB catalogue: add, scan, analyse, pick.
   await click("#to-library");

@@ -1,6 +1,6 @@
 // The one interface between the UI and whatever runs the engine: the Tauri
 // shell in the app, or the in-memory backend in tests and a plain browser.
-import type { About, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
+import type { About, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary, TasteView } from "./types";
 
 export interface Backend {
   info(): Promise<Info>;
@@ -55,6 +55,12 @@ export interface Backend {
   calendarSet(year: number, name: string, month: number, fileId: number | null): Promise<SlotChange>;
   /** Copies the calendar's photos into a folder, verified, never over a file. */
   calendarExport(year: number, name: string, dest: string): Promise<ExportReport>;
+  /** Where her taste stands: the model, its AUC, what it learned. */
+  tasteStatus(): Promise<TasteView>;
+  /** Learns her taste now from her decisions and rescores every photo. */
+  tasteTrain(): Promise<TasteView>;
+  /** Her taste in the score, or not (every photo is rescored). */
+  tasteSet(on: boolean): Promise<TasteView>;
   previewUrl(content: string, size: "grid" | "loupe"): string;
   originalUrl(fileId: number): string;
 }

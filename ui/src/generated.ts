@@ -297,6 +297,56 @@ tags: Array<string>, };
 
 export type SavedSearch = { name: string, query: string, };
 
+export type TasteView = { status: TasteStatus, training: boolean, };
+
+export type TasteStatus = { 
+/**
+ * Taste is on (the user did not turn it off).
+ */
+on: boolean, 
+/**
+ * The newest training, if any.
+ */
+model: TasteModelInfo | null, 
+/**
+ * Decisions made here since it was trained.
+ */
+new_decisions: number, 
+/**
+ * Enough new decisions for a new training.
+ */
+due: boolean, };
+
+export type TasteModelInfo = { 
+/**
+ * The model's id (its version in this catalogue).
+ */
+model_version: number, trained_ms: number, 
+/**
+ * `logistic`, `mlp`, or `none` (too few decisions).
+ */
+kind: string, decisions: number, positives: number, negatives: number, folds: number, auc: number | null, 
+/**
+ * AUC − 2 standard errors.
+ */
+auc_low: number | null, accuracy: number | null, brier: number | null, 
+/**
+ * Expected calibration error.
+ */
+ece: number | null, 
+/**
+ * Its weight in the overall score (0: off).
+ */
+weight: number, 
+/**
+ * Why that weight, in words.
+ */
+reason: string, 
+/**
+ * What it learned, in words, strongest first.
+ */
+learned: Array<string>, };
+
 export type PhotoTags = { place: Place | null, 
 /**
  * `taxonomy:path` (keywords, places, people, species…).

@@ -2,7 +2,7 @@
 // in unit tests without the app. Photos are generated pictures; decisions
 // live in a Map; jobs count up and finish.
 import type { Backend } from "./backend";
-import type { About, CalendarSlot, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
+import type { About, CalendarSlot, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary, TasteView } from "./types";
 
 function picture(i: number, w: number, h: number): string {
   const hue = (i * 47) % 360;
@@ -250,6 +250,33 @@ export class MemoryBackend implements Backend {
   }
   async models() {
     return this.modelList.map((m) => ({ ...m }));
+  }
+  tasteOn = true;
+  /** Her decisions counted; this backend learns nothing (the app's engine does), so it says so. */
+  async tasteStatus(): Promise<TasteView> {
+    const flags = [...this.decisions.values()].map((d) => d.flag);
+    const kept = flags.filter((f) => f === 1).length;
+    const rejected = flags.filter((f) => f === -1).length;
+    return {
+      status: {
+        on: this.tasteOn,
+        model: {
+          model_version: 1, trained_ms: 0, kind: "none", decisions: kept + rejected, positives: kept, negatives: rejected, folds: 5,
+          auc: null, auc_low: null, accuracy: null, brier: null, ece: null, weight: 0,
+          reason: "the in-memory backend learns nothing: the app does", learned: [],
+        },
+        new_decisions: 0,
+        due: false,
+      },
+      training: false,
+    };
+  }
+  async tasteTrain() {
+    return this.tasteStatus();
+  }
+  async tasteSet(on: boolean) {
+    this.tasteOn = on;
+    return this.tasteStatus();
   }
   threads: number | null = null;
   async about(): Promise<About> {

@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Backend } from "./backend";
-import type { About, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary } from "./types";
+import type { About, CalendarSpec, CalendarView, Changed, ExportReport, SlotChange, Decision, Entry, FaceReport, GroupDetail, Info, JobEvent, JobKind, JobOptions, ListFilter, Marks, ModelInfo, PersonDetail, PersonSummary, PhotoTags, RootInfo, SavedSearch, Status, Suggestion, TagSummary, TasteView } from "./types";
 
 // Windows' webview reaches custom protocols as http://<scheme>.localhost.
 const base = navigator.userAgent.includes("Windows") ? "http://hma.localhost/" : "hma://localhost/";
@@ -93,6 +93,15 @@ export class TauriBackend implements Backend {
   }
   about() {
     return invoke<About>("about");
+  }
+  tasteStatus() {
+    return invoke<TasteView>("taste_status");
+  }
+  tasteTrain() {
+    return invoke<TasteView>("taste_train");
+  }
+  tasteSet(on: boolean) {
+    return invoke<TasteView>("taste_set", { on });
   }
   setThreads(threads: number | null) {
     return invoke<number | null>("set_threads", { threads });

@@ -46,6 +46,9 @@ export type {
   Exported,
   ExportFailure,
   ExportReport,
+  TasteView,
+  TasteStatus,
+  TasteModelInfo,
 } from "./generated";
 import type { ApiError } from "./generated";
 

@@ -6,14 +6,17 @@ import type { Context } from "./context";
 import { jobDom } from "./jobs";
 import { AboutView } from "./about";
 import { ModelsView } from "./models";
+import { TastePanel } from "./taste";
 
 export class LibraryView {
   private models: ModelsView;
   private about: AboutView;
+  private taste: TastePanel;
 
   constructor(private ctx: Context) {
     this.models = new ModelsView(ctx);
     this.about = new AboutView(ctx);
+    this.taste = new TastePanel(ctx);
   }
 
   dom() {
@@ -64,6 +67,7 @@ export class LibraryView {
         h("ul", { id: "saved" }),
         h("p", { class: "muted", text: "In the lightbox, / searches (person:Anna place:Bavaria has:dog year:2024…) and Keep… keeps a search here." }),
       ),
+      this.taste.dom(),
       this.models.dom(),
       this.about.dom(),
       h(
@@ -117,6 +121,7 @@ export class LibraryView {
     });
     for (const kind of ["scan", "analyze"] as JobKind[]) this.ctx.jobs.wireCancel(kind);
     this.models.wire();
+    this.taste.wire();
     this.about.wire();
   }
 
@@ -149,6 +154,7 @@ export class LibraryView {
       $("#counts").textContent = `${st.files} files · ${st.captures} photos · ${st.analysed} analysed · ${st.analysis_failed + st.errors} with errors · ${st.duplicate_groups} duplicate groups`;
       // The models' state (their weights are hashed) follows without holding the counts back.
       void this.models.refresh();
+      void this.taste.refresh();
       void this.renderSaved();
       return st;
     } catch (e) {
