@@ -139,15 +139,7 @@ fn rescore_with(cat: &mut Catalog, hashes: &[ContentHash], taste: Option<&crate:
     let mut analyses = cat.analyses_of(hashes)?;
     let stored: HashMap<ContentHash, Scores> = analyses.iter().map(|a| (a.content_hash, a.scores.clone())).collect();
     let found = founds_of(cat, hashes)?;
-    match taste {
-        Some(t) => crate::taste::apply(cat, t, &mut analyses, &found)?,
-        None => {
-            for a in &mut analyses {
-                (a.scores.s_taste, a.scores.taste_weight, a.scores.taste_why, a.scores.taste_model) =
-                    (None, None, None, 0);
-            }
-        }
-    }
+    crate::taste::apply(cat, taste, &mut analyses, &found)?;
     let updates: Vec<ScoreUpdate> = analyses
         .iter()
         .map(|a| update_of(a, found.get(&a.content_hash)))

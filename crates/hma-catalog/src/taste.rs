@@ -28,15 +28,14 @@ pub struct TasteDecision {
 }
 
 /// What a taste model reads of a content beside its analysis and what the
-/// detectors found: when it was taken and whether a camera took it.
+/// face models found: when it was taken, whether a camera took it, and the
+/// classes the object detector found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TasteFacts {
     pub taken_local_ms: Option<i64>,
     /// The capture names a camera (make or model): a photograph, not a
     /// screenshot or a graphic.
     pub camera: bool,
-    /// The picture file's format (`jpeg`, `png`, …).
-    pub format: String,
     /// The classes the detector found, with their best confidence.
     pub classes: Vec<(String, f64)>,
 }
@@ -148,12 +147,12 @@ impl Catalog {
         Ok(with_conn!(self, c => decisions::table.filter(decisions::updated_ms.gt(since_ms)).count().get_result(c))?)
     }
 
-    /// When each content was taken, whether a camera took it, its format
-    /// and the classes the detector `model` found in it.
+    /// When each content was taken, whether a camera took it, and the
+    /// classes the detector `model` found in it.
     pub fn taste_facts_of(&mut self, hashes: &[ContentHash], model: &str) -> Result<HashMap<ContentHash, TasteFacts>> {
         let mut out: HashMap<ContentHash, TasteFacts> = HashMap::new();
         for chunk in hashes.chunks(crate::BATCH) {
-            type Row = (Option<ContentHash>, String, Option<i64>, Option<String>, Option<String>);
+            type Row = (Option<ContentHash>, Option<i64>, Option<String>, Option<String>);
             let rows: Vec<Row> = with_conn!(self, c => files::table
                 .left_join(captures::table)
                 .filter(files::content_hash.eq_any(chunk))
@@ -161,18 +160,14 @@ impl Catalog {
                 .order(files::id)
                 .select((
                     files::content_hash,
-                    files::format,
                     captures::taken_local_ms.nullable(),
                     captures::make.nullable(),
                     captures::model.nullable(),
                 ))
                 .load(c))?;
-            for (h, format, taken, make, model) in rows {
+            for (h, taken, make, model) in rows {
                 let Some(h) = h else { continue };
                 let f = out.entry(h).or_default();
-                if f.format.is_empty() {
-                    f.format = format;
-                }
                 f.taken_local_ms = f.taken_local_ms.or(taken);
                 f.camera |= make.is_some_and(|m| !m.trim().is_empty()) || model.is_some_and(|m| !m.trim().is_empty());
             }
@@ -218,20 +213,6 @@ impl Catalog {
             .select(TasteModelRow::as_select())
             .first(c)
             .optional())?)
-    }
-
-    /// The trained taste models, newest first (`limit` of them), without
-    /// their weights: the history of what was learned.
-    pub fn taste_history(&mut self, limit: i64) -> Result<Vec<TasteModelRow>> {
-        let mut rows: Vec<TasteModelRow> = with_conn!(self, c => taste_models::table
-            .order(taste_models::id.desc())
-            .limit(limit)
-            .select(TasteModelRow::as_select())
-            .load(c))?;
-        for r in &mut rows {
-            r.spec.model = None;
-        }
-        Ok(rows)
     }
 
     /// A catalogue setting.

@@ -230,15 +230,7 @@ fn civil(ms: i64) -> Civil {
     let hour = (ms.rem_euclid(86_400_000) / 3_600_000) as u32;
     // 1970-01-01 was a Thursday (3 with Monday = 0).
     let weekday = (days + 3).rem_euclid(7) as u32;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    Civil { month, hour, weekday }
+    Civil { month: crate::rank::month_of(ms), hour, weekday }
 }
 
 #[cfg(test)]
@@ -278,7 +270,6 @@ mod tests {
         let facts = TasteFacts {
             taken_local_ms: Some(1_735_068_600_000),
             camera: false,
-            format: "png".into(),
             classes: vec![("person".into(), 0.9), ("dog".into(), 0.8), ("cake".into(), 0.7)],
         };
         let schema = Schema { features: base() };

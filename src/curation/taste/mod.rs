@@ -172,7 +172,7 @@ pub fn in_force(cat: &mut Catalog) -> Result<Option<InForce>> {
             tracing::warn!(
                 "the taste model in the catalogue cannot be used ({why}); training it again from the decisions"
             );
-            let (id, report, model) = train_model(cat, &JobContext::system())?;
+            let (id, report, model, _) = train_model(cat, &JobContext::system())?;
             Ok(model.filter(|_| report.weight > 0.0).map(|model| InForce { id, weight: report.weight, model }))
         }
     }
@@ -180,13 +180,19 @@ pub fn in_force(cat: &mut Catalog) -> Result<Option<InForce>> {
 
 /// Sets the taste of these analyses with the model in force: probability,
 /// weight, words, model id (the analyses that cannot be featured get the
-/// id and no taste, so they are not rescored again and again).
+/// id and no taste, so they are not rescored again and again). Without a
+/// model in force, their taste is cleared (model 0).
 pub fn apply(
     cat: &mut Catalog,
-    t: &InForce,
+    t: Option<&InForce>,
     analyses: &mut [AnalysisRow],
     found: &HashMap<ContentHash, Found>,
 ) -> Result<()> {
+    for a in analyses.iter_mut() {
+        (a.scores.s_taste, a.scores.taste_weight, a.scores.taste_why, a.scores.taste_model) =
+            (None, None, None, t.map_or(0, |t| t.id));
+    }
+    let Some(t) = t else { return Ok(()) };
     let hashes: Vec<ContentHash> = analyses.iter().map(|a| a.content_hash).collect();
     let facts = cat.taste_facts_of(&hashes, hma_detect::MODEL_ID)?;
     let mut rows: Vec<(usize, Vec<f32>)> = Vec::with_capacity(analyses.len());
@@ -202,9 +208,6 @@ pub fn apply(
             };
             rows.push((k, features::vector(&t.model.schema, &inputs)));
         }
-    }
-    for a in analyses.iter_mut() {
-        (a.scores.s_taste, a.scores.taste_weight, a.scores.taste_why, a.scores.taste_model) = (None, None, None, t.id);
     }
     let refs: Vec<&[f32]> = rows.iter().map(|(_, v)| v.as_slice()).collect();
     let (p, pushes) = t.model.predict_explained(&refs)?;
@@ -257,13 +260,9 @@ fn decided(cat: &mut Catalog) -> Result<Vec<Decided>> {
 }
 
 /// Trains a model from her decisions and stores it (the newest is in
-/// force); does not rescore. Returns its id, its report and the model.
-pub fn train_model(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_taste::Report, Option<Model>)> {
-    let (id, report, model, _) = train_inner(cat, ctx)?;
-    Ok((id, report, model))
-}
-
-fn train_inner(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_taste::Report, Option<Model>, usize)> {
+/// force); does not rescore. Returns its id, its report, the model, and
+/// how many decided pictures are not analysed yet (not learned from).
+pub fn train_model(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_taste::Report, Option<Model>, usize)> {
     ctx.progress.stage("reading her decisions", None);
     let decided = decided(cat)?;
     let hashes: Vec<ContentHash> = decided.iter().map(|d| d.hash).collect();
@@ -340,7 +339,7 @@ fn train_inner(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_taste::R
 /// rescores every picture with it (or without taste, when it is off).
 pub fn train(cat: &mut Catalog, ctx: &JobContext) -> Result<TrainSummary> {
     let start = std::time::Instant::now();
-    let (id, report, _, waiting) = train_inner(cat, ctx)?;
+    let (id, report, _, waiting) = train_model(cat, ctx)?;
     let rescored = crate::scoring::rescore_stale_counted(cat, ctx, true)?;
     let m = report.metrics;
     Ok(TrainSummary {
