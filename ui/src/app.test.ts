@@ -372,6 +372,61 @@ describe("a catalogue that stops answering", () => {
   });
 });
 
+describe("another catalogue", () => {
+  it("is not opened while decisions wait for this one; once open, the old list is gone before a key can act on it", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(6);
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    await app.showLightbox();
+    await tick();
+    const decide = backend.decide.bind(backend);
+    let down = true;
+    backend.decide = async (id, d) => {
+      if (down) throw { code: "unreachable", message: "catalogue query failed: MySQL server has gone away" };
+      return decide(id, d);
+    };
+    let opened = 0;
+    backend.openCatalog = async () => {
+      opened++;
+      return backend.info();
+    };
+    // The list's reload in the new catalogue is slow: until it answers,
+    // the lightbox must not hold the old catalogue's photos.
+    let answer: (() => void) | undefined;
+    const list = backend.list.bind(backend);
+    vi.useFakeTimers();
+    try {
+      key("p");
+      await vi.advanceTimersByTimeAsync(10);
+      await app.showLibrary();
+      (document.getElementById("catalog-url") as HTMLInputElement).value = "mysql://u:p@127.0.0.1:3306/other";
+      document.getElementById("open-catalog")!.click();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(opened).toBe(0);
+      expect(document.getElementById("toast")?.textContent).toContain("1 decision is not saved in this catalogue yet");
+      down = false;
+      await vi.advanceTimersByTimeAsync(UNSAVED_RETRY_MS + 10);
+      expect(backend.saves.length).toBe(1);
+      document.getElementById("open-catalog")!.click();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(opened).toBe(1);
+      expect(app.state.items.length).toBe(0);
+      expect(document.getElementById("lightbox")?.dataset.count).toBe("0");
+      backend.list = (f) => new Promise((r) => (answer = () => r(list(f))));
+      const shown = app.showLightbox();
+      await vi.advanceTimersByTimeAsync(10);
+      key("x");
+      await vi.advanceTimersByTimeAsync(10);
+      expect(backend.saves.length).toBe(1);
+      answer?.();
+      await shown;
+      expect(app.state.items.length).toBeGreaterThan(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe("first run and settings", () => {
   it("welcomes a library with no folders, and keeps the threads chosen", async () => {
     document.body.innerHTML = '<main id="app"></main>';

@@ -180,6 +180,23 @@ export class App implements Context {
     return this.lightbox.readFilter();
   }
 
+  /** Another catalogue is open: the list, the selection and the pictures
+   * were the other one's (their ids mean other photos here, or none), so
+   * they are dropped before a key can act on them. */
+  catalogueChanged() {
+    this.state.load([]);
+    this.selection.clear();
+    this.images.clear();
+    this.zoomed = false;
+    $("#lightbox").dataset.count = "0";
+    if (this.view === "lightbox") this.setMode(this.mode === "compare" ? "loupe" : this.mode);
+  }
+
+  /** Decisions not in the catalogue yet (queued or being sent). */
+  unsavedDecisions(): number {
+    return this.queue.size;
+  }
+
   async reload() {
     this.filter = this.readFilter();
     try {

@@ -39,6 +39,10 @@ export interface Context {
   chooseForCalendar(month: number, title: string, query: string): Promise<void>;
   refreshStatus(): Promise<void>;
   reload(): Promise<void>;
+  /** Another catalogue was opened: what the lightbox held is dropped. */
+  catalogueChanged(): void;
+  /** Decisions made here that the catalogue does not hold yet. */
+  unsavedDecisions(): number;
   setMode(mode: Mode): void;
   toggleOverlay(which: Overlay): void;
   toggleWhy(): Promise<void>;

@@ -100,8 +100,16 @@ export class LibraryView {
     $("#open-catalog").addEventListener("click", async () => {
       const url = ($("#catalog-url") as HTMLInputElement).value.trim();
       if (!url) return;
+      // Decisions still on their way belong to the open catalogue: another
+      // one would get them under ids that mean other photos there.
+      const waiting = this.ctx.unsavedDecisions();
+      if (waiting > 0) {
+        this.ctx.toast(`${waiting} decision${waiting === 1 ? " is" : "s are"} not saved in this catalogue yet: switch once ${waiting === 1 ? "it is" : "they are"} saved`);
+        return;
+      }
       try {
         await this.ctx.backend.openCatalog(url);
+        this.ctx.catalogueChanged();
         // The URL may hold a password: once opened it is not kept on the
         // page (the catalogue line shows it with the password hidden).
         ($("#catalog-url") as HTMLInputElement).value = "";
