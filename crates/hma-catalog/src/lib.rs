@@ -350,6 +350,16 @@ impl Catalog {
     }
 
     /// Runs `f` in one transaction: all of it is committed, or none.
+    ///
+    /// On SQLite the outermost one starts with `BEGIN IMMEDIATE`: it takes
+    /// the write lock at once, waiting for it (`busy_timeout`) while another
+    /// connection writes. A deferred transaction reads first and asks for
+    /// the lock at its first write; if another connection committed in
+    /// between, SQLite cannot wait (its snapshot is stale) and the write
+    /// fails at once with "database is locked", as a decision saved while a
+    /// background rescoring wrote did. Every transaction here writes, so
+    /// nothing is lost by taking the lock first. (An inner one is a
+    /// savepoint.) MariaDB's row locks wait on their own.
     pub fn transaction<T, E: From<CatalogError>>(
         &mut self,
         f: impl FnOnce(&mut Catalog) -> Result<T, E>,
@@ -357,13 +367,24 @@ impl Catalog {
         fn begin<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
             C::TransactionManager::begin_transaction(c)
         }
+        fn begin_sqlite(c: &mut SqliteConnection) -> diesel::QueryResult<()> {
+            use diesel::connection::AnsiTransactionManager as M;
+            match M::begin_transaction_sql(c, "BEGIN IMMEDIATE") {
+                Err(diesel::result::Error::AlreadyInTransaction) => M::begin_transaction(c),
+                r => r,
+            }
+        }
         fn commit<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
             C::TransactionManager::commit_transaction(c)
         }
         fn rollback<C: Connection>(c: &mut C) -> diesel::QueryResult<()> {
             C::TransactionManager::rollback_transaction(c)
         }
-        with_conn!(self, c => begin(c)).map_err(|e| E::from(e.into()))?;
+        match &mut self.conn {
+            Conn::Sqlite(c) => begin_sqlite(c),
+            Conn::Mysql(c) => begin(c),
+        }
+        .map_err(|e| E::from(e.into()))?;
         match f(self) {
             Ok(v) => {
                 with_conn!(self, c => commit(c)).map_err(|e| E::from(e.into()))?;
@@ -410,5 +431,70 @@ mod tests {
         // The job's connection still reads and writes the same catalogue.
         job.execute_sql("CREATE TABLE probe (x INTEGER)").unwrap();
         searches.execute_sql("INSERT INTO probe VALUES (1)").unwrap();
+    }
+
+    /// A transaction that reads, then writes, while another connection
+    /// commits a write in between: with a deferred BEGIN the write failed at
+    /// once ("database is locked"); it now holds the write lock from the
+    /// start and the other connection waits for it.
+    #[test]
+    fn a_transaction_that_reads_then_writes_is_not_undone_by_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let mut mine = Catalog::open(&url).unwrap();
+        mine.execute_sql("CREATE TABLE probe (who TEXT)").unwrap();
+        let (go, wait) = std::sync::mpsc::channel();
+        let other = std::thread::spawn({
+            let url = url.clone();
+            move || {
+                let mut theirs = Catalog::open(&url).unwrap();
+                wait.recv().unwrap();
+                theirs.execute_sql("INSERT INTO probe VALUES ('theirs')")
+            }
+        });
+        let r = mine.transaction(|cat| -> Result<()> {
+            cat.execute_sql("SELECT count(*) FROM probe")?;
+            go.send(()).unwrap();
+            // Time for the other connection's write to commit, were it let.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            cat.execute_sql("INSERT INTO probe VALUES ('mine')")
+        });
+        r.unwrap();
+        other.join().unwrap().unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Who {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            who: String,
+        }
+        let Conn::Sqlite(c) = &mut mine.conn else { panic!("an SQLite catalogue") };
+        let rows: Vec<Who> = diesel::sql_query("SELECT who FROM probe ORDER BY rowid").load(c).unwrap();
+        assert_eq!(rows.iter().map(|w| w.who.as_str()).collect::<Vec<_>>(), ["mine", "theirs"]);
+    }
+
+    /// A transaction inside another is a savepoint: the inner one's
+    /// failure undoes only its own writes.
+    #[test]
+    fn an_inner_transaction_is_a_savepoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cat = Catalog::open(&format!("sqlite://{}", dir.path().join("c.db").display())).unwrap();
+        cat.execute_sql("CREATE TABLE probe (x INTEGER)").unwrap();
+        cat.transaction(|cat| -> Result<()> {
+            cat.execute_sql("INSERT INTO probe VALUES (1)")?;
+            let inner = cat.transaction(|cat| -> Result<()> {
+                cat.execute_sql("INSERT INTO probe VALUES (2)")?;
+                Err(CatalogError::Migrate("undone".into()))
+            });
+            assert!(inner.is_err());
+            Ok(())
+        })
+        .unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct X {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            x: i32,
+        }
+        let Conn::Sqlite(c) = &mut cat.conn else { panic!("an SQLite catalogue") };
+        let rows: Vec<X> = diesel::sql_query("SELECT x FROM probe").load(c).unwrap();
+        assert_eq!(rows.iter().map(|r| r.x).collect::<Vec<_>>(), [1]);
     }
 }
