@@ -1,14 +1,19 @@
 //! Her taste, learned on real photographs (`../shared/photos`, or the
-//! folder HMA_TEST_PHOTOS names), on both backends. Three synthetic users
-//! each decide on a random half of the analysed pictures:
+//! folder HMA_TEST_PHOTOS names), on both backends. Four users
+//! each decide on the same random half of the analysed pictures:
 //! - one picks every photo with people and rejects the rest;
 //! - one picks dark, moody photos and rejects bright ones;
-//! - one decides by coin.
+//! - one decides by coin;
+//! - and one a person labelled by looking at each picture (she keeps
+//!   nature: scripts/taste-users/nature.tsv), trained with and without the
+//!   look embedding.
 //!
 //! After `hma taste train` the other half, which no model saw, is ranked by
 //! the taste score each picture got: AUC ≥ 0.9 for the first user, ≥ 0.8
 //! for the second, and the lessons name the right features; the coin's
-//! model is reported near 0.5 and off, and no score carries taste then.
+//! model is reported near 0.5 and off, and no score carries taste then;
+//! the nature lover's held-out AUC is ≥ 0.8 with the look and better than
+//! without it.
 //! "People" is what the person detector and the face models found (the
 //! pictures where they disagree with the eye are listed in docs/taste.md);
 //! "dark" is the picture's measured mean brightness below the median.
@@ -184,6 +189,52 @@ fn synthetic_users(db: Db) {
         let q = &shown["quality"];
         assert!(q["scores"]["taste"].as_f64().is_some(), "{name}: {q}");
         assert!(q["explain"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().starts_with("taste ")), "{q}");
+    }
+
+    // The look: every picture the detector read has its embedding stored.
+    {
+        let mut cat = db.open();
+        let hashes: Vec<ContentHash> = all.iter().map(|p| p.content).collect();
+        let facts = cat.taste_facts_of(&hashes, hma_detect::MODEL_ID).unwrap();
+        let looks = hashes.iter().filter_map(|h| facts.get(h)?.look.as_deref().and_then(hma_detect::decode_look)).count();
+        eprintln!("{looks} of {n} pictures have a look");
+        assert!(looks >= n * 9 / 10, "{looks} of {n} pictures have a look");
+    }
+
+    // A user a person labelled by looking at the pictures: she keeps
+    // nature (scripts/taste-users/nature.tsv). What a picture shows is
+    // what the look is for: it ranks her held-out half better than the
+    // hand-made features alone, and its words name pictures.
+    let labels: HashMap<String, bool> =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/taste-users/nature.tsv"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let (name, kept) = l.split_once('\t').unwrap();
+                (name.to_string(), kept.trim() == "1")
+            })
+            .collect();
+    let name_of = |p: &Picture| p.path.rsplit('/').next().unwrap().to_string();
+    if all.iter().all(|p| labels.contains_key(&name_of(p))) {
+        let keeps = |p: &Picture| labels[&name_of(p)];
+        decide(&db, &all, train, &keeps);
+        let hand = db.json(&["taste", "train", "--without-look", "--json"]);
+        let (hand_auc, _) = held_out_auc(&db, &all, test, &keeps);
+        let look = db.json(&["taste", "train", "--json"]);
+        let (look_auc, held) = held_out_auc(&db, &all, test, &keeps);
+        eprintln!(
+            "nature: held-out AUC {hand_auc:.3} without the look (cross-validated {}), {look_auc:.3} with it ({}) on {held} pictures; learned {:?}",
+            hand["auc"],
+            look["auc"],
+            look["learned"]
+        );
+        assert!(look_auc >= 0.8 && look_auc > hand_auc, "nature: {hand_auc:.3} without the look, {look_auc:.3} with");
+        assert!(lessons(&look).iter().any(|l| l.starts_with("look:")), "nature: {look}");
+        assert!(look["learned"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("look like")), "{look}");
+    } else {
+        // Another folder than the shared photographs: no labels for it.
+        common::skip("taste::synthetic_users (nature lover): its labels are for ../shared/photos, not this folder");
     }
 
     // The coin: decisions without a pattern are reported as such.

@@ -336,7 +336,7 @@ fn learn_taste(shell: &Shell) -> Option<impl FnOnce() -> ApiResult<()>> {
     Some(move || {
         let r = (|| -> ApiResult<()> {
             let mut cat = Catalog::open(&url)?;
-            hma::taste::train(&mut cat, &ctx)?;
+            hma::taste::train(&mut cat, &ctx, hma::taste::TrainOptions::default())?;
             Ok(())
         })();
         flag.store(false, Ordering::SeqCst);

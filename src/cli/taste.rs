@@ -14,7 +14,13 @@ pub enum TasteCmd {
     /// and every picture is scored again with it. Its weight in the score
     /// grows with its cross-validated AUC; one no better than chance, or with
     /// fewer than 15 picks or 15 rejects, is off and says why.
-    Train,
+    Train {
+        /// Leave out the look (what the object detector saw in each
+        /// picture), to measure what it adds (scripts/eval-taste); the app
+        /// always reads it.
+        #[arg(long)]
+        without_look: bool,
+    },
     /// The model in force: decisions, AUC, accuracy, calibration, its weight,
     /// what it learned in words, and new decisions since it was trained.
     Status,
@@ -27,8 +33,8 @@ pub enum TasteCmd {
 pub fn run(cmd: &TasteCmd, env: &Env) -> anyhow::Result<u8> {
     let mut cat = env.open()?;
     match cmd {
-        TasteCmd::Train => {
-            let s = match taste::train(&mut cat, &env.ctx) {
+        TasteCmd::Train { without_look } => {
+            let s = match taste::train(&mut cat, &env.ctx, taste::TrainOptions { look: !without_look }) {
                 Err(hma::EngineError::Cancelled) => {
                     return env.finish("taste train", &serde_json::json!({"cancelled": true}), true, false, |_| {})
                 }

@@ -366,8 +366,9 @@ fn run_batches(
     Ok(true)
 }
 
-/// What the detector found in a picture, and its main subject.
-pub(crate) type Found = (Vec<Detection>, Option<hma_vision::score::Subject>);
+/// What the detector found in a picture, its main subject, and its look
+/// embedding (for her taste model).
+pub(crate) type Found = (Vec<Detection>, Option<hma_vision::score::Subject>, Vec<f32>);
 
 /// Runs the detector on a picture's bytes: decoded at ≥ 640 px, the
 /// objects found and the main subject with its sharpness. Shared by
@@ -383,7 +384,7 @@ pub(crate) fn look(
 
 fn look_unguarded(detector: &Detector, bytes: &[u8], format: &hma_media::Format) -> std::result::Result<Found, String> {
     let img = picture(bytes, format)?;
-    let found = detector.detect(&img).map_err(|e| e.to_string())?;
+    let hma_detect::Seen { objects: found, look } = detector.see(&img).map_err(|e| e.to_string())?;
     let subject = main_subject(&found).map(|d| {
         let rgb = hma_vision::Rgb8 { width: img.width(), height: img.height(), data: img.as_raw().clone() };
         let bbox = d.bbox.map(f64::from);
@@ -394,7 +395,7 @@ fn look_unguarded(detector: &Detector, bytes: &[u8], format: &hma_media::Format)
             sharpness: hma_vision::metrics::box_sharpness(&rgb, bbox),
         }
     });
-    Ok((found, subject))
+    Ok((found, subject, look))
 }
 
 /// A picture's detection run and rows as stored, counted in `sum`.
@@ -412,11 +413,13 @@ pub(crate) fn record(
         error: None,
         objects: 0,
         subject: None,
+        look: None,
     };
     let mut dets = Vec::new();
     match found {
-        Ok((found, subject)) => {
+        Ok((found, subject, look)) => {
             run.objects = found.len() as i32;
+            run.look = Some(hma_detect::encode_look(&look));
             if let Some(s) = &subject {
                 run.subject = serde_json::to_string(s).ok();
             }

@@ -24,6 +24,8 @@ pub struct DetectionRun {
     pub objects: i32,
     /// The main subject and the sharpness in its box (JSON).
     pub subject: Option<String>,
+    /// The look embedding as the detector's crate encodes it.
+    pub look: Option<Vec<u8>>,
 }
 
 /// A detected object (box as shares of the picture as displayed).

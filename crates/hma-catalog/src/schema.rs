@@ -355,6 +355,7 @@ diesel::table! {
         error -> Nullable<Text>,
         objects -> Integer,
         subject -> Nullable<Text>,
+        look -> Nullable<Binary>,
     }
 }
 diesel::table! {

@@ -38,6 +38,10 @@ pub struct TasteFacts {
     pub camera: bool,
     /// The classes the detector found, with their best confidence.
     pub classes: Vec<(String, f64)>,
+    /// Its look embedding as the detector stored it (encoded).
+    pub look: Option<Vec<u8>>,
+    /// The name of its first file (how her taste's words point at it).
+    pub name: Option<String>,
 }
 
 /// A trained taste model as stored (see migrations/*/…_taste).
@@ -152,7 +156,7 @@ impl Catalog {
     pub fn taste_facts_of(&mut self, hashes: &[ContentHash], model: &str) -> Result<HashMap<ContentHash, TasteFacts>> {
         let mut out: HashMap<ContentHash, TasteFacts> = HashMap::new();
         for chunk in hashes.chunks(crate::BATCH) {
-            type Row = (Option<ContentHash>, Option<i64>, Option<String>, Option<String>);
+            type Row = (Option<ContentHash>, Option<i64>, Option<String>, Option<String>, String);
             let rows: Vec<Row> = with_conn!(self, c => files::table
                 .left_join(captures::table)
                 .filter(files::content_hash.eq_any(chunk))
@@ -163,11 +167,15 @@ impl Catalog {
                     captures::taken_local_ms.nullable(),
                     captures::make.nullable(),
                     captures::model.nullable(),
+                    files::rel_path,
                 ))
                 .load(c))?;
-            for (h, taken, make, model) in rows {
+            for (h, taken, make, model, rel) in rows {
                 let Some(h) = h else { continue };
                 let f = out.entry(h).or_default();
+                if f.name.is_none() {
+                    f.name = Some(rel.rsplit('/').next().unwrap_or(&rel).to_string());
+                }
                 f.taken_local_ms = f.taken_local_ms.or(taken);
                 f.camera |= make.is_some_and(|m| !m.trim().is_empty()) || model.is_some_and(|m| !m.trim().is_empty());
             }
@@ -182,6 +190,15 @@ impl Catalog {
                     Some(x) => x.1 = x.1.max(conf),
                     None => f.classes.push((class, conf)),
                 }
+            }
+            let looks: Vec<(ContentHash, Option<Vec<u8>>)> = with_conn!(self, c => detection_runs::table
+                .filter(detection_runs::content_hash.eq_any(chunk))
+                .filter(detection_runs::model.eq(model))
+                .filter(detection_runs::look.is_not_null())
+                .select((detection_runs::content_hash, detection_runs::look))
+                .load(c))?;
+            for (h, look) in looks {
+                out.entry(h).or_default().look = look;
             }
         }
         Ok(out)

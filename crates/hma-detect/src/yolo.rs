@@ -505,6 +505,15 @@ fn up2(x: &Tensor) -> Result<Tensor> {
 impl Module for Yolo {
     /// `x`: `[1, 3, 640, 640]` RGB in 0–1 → `[1, 4·reg_max + classes, anchors]`.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.forward_with_neck(x)?.0)
+    }
+}
+
+impl Yolo {
+    /// As `forward`, and the neck's last, coarsest map (`[1, 256, 20, 20]`
+    /// at 640 px: stride 32), the one the large objects' head reads: what
+    /// the picture shows, per cell, for the look embedding.
+    pub fn forward_with_neck(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let x = self.c1.forward(&self.c0.forward(x)?)?;
         let p2 = self.b2.forward(&x)?;
         let p3 = self.b4.forward(&self.c3.forward(&p2)?)?;
@@ -521,10 +530,10 @@ impl Module for Yolo {
             let parts: Vec<&Tensor> = outs.iter().flat_map(|(x, c)| [x, c]).collect();
             let rows = outs[0].0.dim(1)? + outs[0].1.dim(1)?;
             let y = cpu::with_f32s(&parts, |s| cpu::head_rows(s, rows, n))?;
-            return Tensor::from_vec(y, (1, rows, n), x.device());
+            return Ok((Tensor::from_vec(y, (1, rows, n), x.device())?, m5));
         }
         let levels = outs.iter().map(|(x, c)| Tensor::cat(&[x, c], 1)?.flatten_from(2)).collect::<Result<Vec<_>>>()?;
-        Tensor::cat(&levels, D::Minus1)
+        Ok((Tensor::cat(&levels, D::Minus1)?, m5))
     }
 }
 

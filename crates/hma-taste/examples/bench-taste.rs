@@ -22,6 +22,7 @@ fn schema() -> Schema {
         features: (0..FEATURES)
             .map(|i| FeatureDef::level(format!("f{i}"), format!("more {i}"), format!("less {i}")))
             .collect(),
+        look: None,
     }
 }
 

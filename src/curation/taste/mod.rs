@@ -172,7 +172,7 @@ pub fn in_force(cat: &mut Catalog) -> Result<Option<InForce>> {
             tracing::warn!(
                 "the taste model in the catalogue cannot be used ({why}); training it again from the decisions"
             );
-            let (id, report, model, _) = train_model(cat, &JobContext::system())?;
+            let (id, report, model, _) = train_model(cat, &JobContext::system(), TrainOptions::default())?;
             Ok(model.filter(|_| report.weight > 0.0).map(|model| InForce { id, weight: report.weight, model }))
         }
     }
@@ -259,10 +259,28 @@ fn decided(cat: &mut Catalog) -> Result<Vec<Decided>> {
     Ok(v)
 }
 
+/// What a training reads.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// The look axes (on unless measuring what they add:
+    /// `hma taste train --without-look`).
+    pub look: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { look: true }
+    }
+}
+
 /// Trains a model from her decisions and stores it (the newest is in
 /// force); does not rescore. Returns its id, its report, the model, and
 /// how many decided pictures are not analysed yet (not learned from).
-pub fn train_model(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_taste::Report, Option<Model>, usize)> {
+pub fn train_model(
+    cat: &mut Catalog,
+    ctx: &JobContext,
+    opts: TrainOptions,
+) -> Result<(i64, hma_taste::Report, Option<Model>, usize)> {
     ctx.progress.stage("reading her decisions", None);
     let decided = decided(cat)?;
     let hashes: Vec<ContentHash> = decided.iter().map(|d| d.hash).collect();
@@ -281,7 +299,19 @@ pub fn train_model(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_tast
         }
     }
     let waiting = decided.len() - usable.len();
-    let schema = features::schema_for(usable.iter().filter_map(|(d, ..)| found.get(&d.hash)));
+    let looks: Vec<(Vec<f32>, String)> = if opts.look {
+        usable
+            .iter()
+            .filter_map(|(d, ..)| {
+                let f = facts.get(&d.hash)?;
+                let look = hma_detect::decode_look(f.look.as_deref()?)?;
+                Some((look, f.name.clone().unwrap_or_else(|| format!("{:016x}", d.hash.0))))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let schema = features::schema_for(usable.iter().filter_map(|(d, ..)| found.get(&d.hash)), &looks);
     let examples: Vec<Example> = usable
         .iter()
         .map(|(d, a, m, s)| {
@@ -337,9 +367,9 @@ pub fn train_model(cat: &mut Catalog, ctx: &JobContext) -> Result<(i64, hma_tast
 
 /// `hma taste train`: trains on her decisions, stores the model and
 /// rescores every picture with it (or without taste, when it is off).
-pub fn train(cat: &mut Catalog, ctx: &JobContext) -> Result<TrainSummary> {
+pub fn train(cat: &mut Catalog, ctx: &JobContext, opts: TrainOptions) -> Result<TrainSummary> {
     let start = std::time::Instant::now();
-    let (id, report, _, waiting) = train_model(cat, ctx)?;
+    let (id, report, _, waiting) = train_model(cat, ctx, opts)?;
     let rescored = crate::scoring::rescore_stale_counted(cat, ctx, true)?;
     let m = report.metrics;
     Ok(TrainSummary {

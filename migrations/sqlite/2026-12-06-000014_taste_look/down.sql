@@ -1,0 +1,2 @@
+DROP INDEX decisions_updated;
+ALTER TABLE detection_runs DROP COLUMN look;
