@@ -303,11 +303,25 @@ async fn decide(
     decision: hma::marks::Decision,
 ) -> ApiResult<hma::marks::Marks> {
     let now = hma::system_now_ms();
-    shell.with_cat(|cat, machine| {
+    let (marks, due) = shell.with_cat(|cat, machine| {
         // Written into the XMP sidecar too when the photo's folder has them on.
         let places = Places::load(cat, machine)?;
-        Ok(hma::cull::decide(cat, &places, capture_id, &decision, now, &mut lock(&shell.sidecars))?)
-    })
+        let marks = hma::cull::decide(cat, &places, capture_id, &decision, now, &mut lock(&shell.sidecars))?;
+        Ok((marks, hma::taste::status(cat)?.due))
+    })?;
+    // Enough new decisions: her taste is learned again, in the background,
+    // while she goes on culling (the catalogue's transactions take the
+    // write lock first and wait for each other).
+    if due {
+        if let Some(job) = learn_taste(&shell) {
+            std::thread::spawn(move || {
+                if let Err(e) = job() {
+                    tracing::warn!("learning her taste failed: {}", e.message);
+                }
+            });
+        }
+    }
+    Ok(marks)
 }
 
 /// The Taste panel: where her taste stands, and whether it is being
@@ -323,11 +337,8 @@ fn taste_view(shell: &Shell) -> ApiResult<TasteView> {
     shell.with_cat(|cat, _| Ok(TasteView { status: hma::taste::status(cat)?, training }))
 }
 
-/// Learns her taste on a connection of its own, beside the commands'; one
-/// training at a time. (Not started by each decision: on SQLite, a training
-/// rescoring while she culls made a decision fail with "database is
-/// locked" in CI, a deferred transaction that could not take the write
-/// lock; see docs/taste.md.)
+/// Learns her taste on a connection of its own, in the background of the
+/// commands' (culling goes on meanwhile); one training at a time.
 fn learn_taste(shell: &Shell) -> Option<impl FnOnce() -> ApiResult<()>> {
     if shell.training.swap(true, Ordering::SeqCst) {
         return None;

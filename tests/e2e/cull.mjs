@@ -494,6 +494,14 @@ try {
   await until((n) => window.__hma.saves >= n, "60 taste decisions saved", 60000, saves0 + 60);
   const tastePicks = hma("top", "100", "--root", "taste", "--flag", "picked").length;
   check(tastePicks === keepsDark.filter(Boolean).length, `the 60 decisions are in the catalogue: ${tastePicks} dark ones picked`);
+  // After every 25 new decisions the app learned her taste again in the
+  // background, while the decisions above went on being saved.
+  let background = null;
+  for (const t0 = Date.now(); Date.now() - t0 < 120000; await sleep(1000)) {
+    background = hma("taste", "status").model;
+    if (background && background.decisions >= 25) break;
+  }
+  check(background && background.decisions >= 25, `a taste model was trained in the background while she culled (${background ? background.decisions : 0} decisions)`);
   await click("#to-library");
   await until(() => !document.querySelector("#taste-train").disabled, "the Retrain button");
   await click("#taste-train");

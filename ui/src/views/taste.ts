@@ -1,7 +1,7 @@
 // The Taste panel of the library screen: what her taste model learned from
 // her own decisions, how well it ranks the ones it did not see (its
-// cross-validated AUC), its weight in the score, on/off, and Retrain (it
-// says when 25 new decisions make a new training worth it).
+// cross-validated AUC), its weight in the score, on/off, and Retrain. It
+// trains on its own after every 25 new decisions, in the background.
 import { $, h } from "../dom";
 import type { TasteView } from "../types";
 import type { Context } from "./context";
@@ -77,6 +77,6 @@ export class TastePanel {
     $("#taste-learned").replaceChildren(...(m?.weight ? m.learned : []).map((l) => h("li", { text: l })));
     ($("#taste-on") as HTMLInputElement).checked = v.status.on;
     const since = v.status.new_decisions;
-    $("#taste-state").textContent = v.training ? "learning…" : since > 0 ? `${since} new decisions since it learned${v.status.due ? ": Retrain to learn from them" : ""}` : "";
+    $("#taste-state").textContent = v.training ? "learning in the background…" : since > 0 ? `${since} new decisions since it learned` : "";
   }
 }
