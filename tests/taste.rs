@@ -196,7 +196,8 @@ fn synthetic_users(db: Db) {
         let mut cat = db.open();
         let hashes: Vec<ContentHash> = all.iter().map(|p| p.content).collect();
         let facts = cat.taste_facts_of(&hashes, hma_detect::MODEL_ID).unwrap();
-        let looks = hashes.iter().filter_map(|h| facts.get(h)?.look.as_deref().and_then(hma_detect::decode_look)).count();
+        let looks =
+            hashes.iter().filter_map(|h| facts.get(h)?.look.as_deref().and_then(hma_detect::decode_look)).count();
         eprintln!("{looks} of {n} pictures have a look");
         assert!(looks >= n * 9 / 10, "{looks} of {n} pictures have a look");
     }
@@ -231,7 +232,10 @@ fn synthetic_users(db: Db) {
         );
         assert!(look_auc >= 0.8 && look_auc > hand_auc, "nature: {hand_auc:.3} without the look, {look_auc:.3} with");
         assert!(lessons(&look).iter().any(|l| l.starts_with("look:")), "nature: {look}");
-        assert!(look["learned"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("look like")), "{look}");
+        assert!(
+            look["learned"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("look like")),
+            "{look}"
+        );
     } else {
         // Another folder than the shared photographs: no labels for it.
         common::skip("taste::synthetic_users (nature lover): its labels are for ../shared/photos, not this folder");
