@@ -147,10 +147,10 @@ export class LibraryView {
 
   private async scanAndAnalyse() {
     $("#library").dataset.ready = "false";
-    if ((await this.ctx.jobs.run("scan")) && (await this.ctx.jobs.run("analyze"))) {
-      $("#library").dataset.ready = "true";
-    }
+    const done = (await this.ctx.jobs.run("scan")) && (await this.ctx.jobs.run("analyze"));
+    // Ready once the counts on screen are the finished job's.
     await this.ctx.refreshStatus();
+    if (done) $("#library").dataset.ready = "true";
   }
 
   /** Shows the catalogue and its folders and counts; the status, or null when it could not be read (toasted). */
