@@ -69,6 +69,35 @@ pub struct Shell {
     threads: Mutex<Option<usize>>,
     /// Her taste is being learned (in the background: culling goes on).
     training: Arc<AtomicBool>,
+    /// How far the training is (the Taste panel shows it).
+    taste_progress: Arc<TasteProgress>,
+}
+
+/// Where a training of her taste stands: its stage and the items done.
+#[derive(Default)]
+struct TasteProgress(Mutex<Option<(String, u64, Option<u64>)>>);
+
+impl ProgressSink for TasteProgress {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        *lock(&self.0) = Some((name.to_string(), 0, total));
+    }
+    fn advance(&self, n: u64) {
+        if let Some(p) = lock(&self.0).as_mut() {
+            p.1 += n;
+        }
+    }
+}
+
+impl TasteProgress {
+    /// "rescoring with her taste: 34000 pictures so far".
+    fn line(&self) -> Option<String> {
+        let (stage, done, total) = lock(&self.0).clone()?;
+        Some(match (done, total) {
+            (0, _) => stage,
+            (d, Some(t)) => format!("{stage}: {d} of {t} pictures"),
+            (d, None) => format!("{stage}: {d} pictures so far"),
+        })
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -86,6 +115,7 @@ impl Shell {
             sidecars: Mutex::new(hma::sidecar::Reporter::default()),
             threads: Mutex::new(None),
             training: Arc::new(AtomicBool::new(false)),
+            taste_progress: Arc::default(),
             machine: hma::machine_name(),
         }
     }
@@ -330,11 +360,14 @@ async fn decide(
 pub struct TasteView {
     pub status: hma::taste::TasteStatus,
     pub training: bool,
+    /// While training: its stage and how far it is, in words.
+    pub progress: Option<String>,
 }
 
 fn taste_view(shell: &Shell) -> ApiResult<TasteView> {
     let training = shell.training.load(Ordering::SeqCst);
-    shell.with_cat(|cat, _| Ok(TasteView { status: hma::taste::status(cat)?, training }))
+    let progress = training.then(|| shell.taste_progress.line()).flatten();
+    shell.with_cat(|cat, _| Ok(TasteView { status: hma::taste::status(cat)?, training, progress }))
 }
 
 /// Learns her taste on a connection of its own, in the background of the
@@ -343,7 +376,9 @@ fn learn_taste(shell: &Shell) -> Option<impl FnOnce() -> ApiResult<()>> {
     if shell.training.swap(true, Ordering::SeqCst) {
         return None;
     }
-    let (url, ctx, flag) = (shell.url(), shell.context(), shell.training.clone());
+    let (url, mut ctx, flag) = (shell.url(), shell.context(), shell.training.clone());
+    *lock(&shell.taste_progress.0) = None;
+    ctx.progress = shell.taste_progress.clone();
     Some(move || {
         let r = (|| -> ApiResult<()> {
             let mut cat = Catalog::open(&url)?;

@@ -53,7 +53,17 @@ pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Optio
 /// where the picture could not be measured). Its taste (probability,
 /// weight, words, model) is kept as it is; [`rescore`] sets it.
 pub fn update_of(a: &AnalysisRow, found: Option<&Found>) -> ScoreUpdate {
-    let s = scored(a, None, found).map(|(_, s)| s);
+    update_from(a, technical(a, None, found).map(|(_, s)| s).as_ref())
+}
+
+/// [`update_of`] from the analysis's technical scores already computed
+/// (the rescoring pass computes them once for the taste model and the
+/// scores both).
+fn update_from(a: &AnalysisRow, technical: Option<&Scored>) -> ScoreUpdate {
+    let s = technical.map(|s| match (a.scores.s_taste, a.scores.taste_weight) {
+        (Some(p), Some(w)) => s.clone().with_taste(p, w, a.scores.taste_why.as_deref().unwrap_or("")),
+        _ => s.clone(),
+    });
     let part = |n: &str| s.as_ref().and_then(|s| s.part(n));
     ScoreUpdate {
         content_hash: a.content_hash,
@@ -139,10 +149,15 @@ fn rescore_with(cat: &mut Catalog, hashes: &[ContentHash], taste: Option<&crate:
     let mut analyses = cat.analyses_of(hashes)?;
     let stored: HashMap<ContentHash, Scores> = analyses.iter().map(|a| (a.content_hash, a.scores.clone())).collect();
     let found = founds_of(cat, hashes)?;
-    crate::taste::apply(cat, taste, &mut analyses, &found)?;
+    // Each analysis's measurements read and technical scores made once,
+    // for her taste model and for the scores.
+    let technical: Vec<Option<(Measurements, Scored)>> =
+        analyses.iter().map(|a| technical(a, None, found.get(&a.content_hash))).collect();
+    crate::taste::apply(cat, taste, &mut analyses, &found, &technical)?;
     let updates: Vec<ScoreUpdate> = analyses
         .iter()
-        .map(|a| update_of(a, found.get(&a.content_hash)))
+        .zip(&technical)
+        .map(|(a, t)| update_from(a, t.as_ref().map(|(_, s)| s)))
         .filter(|u| stored.get(&u.content_hash) != Some(&u.scores))
         .collect();
     if updates.is_empty() {

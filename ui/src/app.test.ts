@@ -327,19 +327,25 @@ describe("folders", () => {
   });
 });
 
+/** A lightbox over 6 photos whose catalogue server is away until `server.down` is false. */
+async function lightboxWithServerAway() {
+  document.body.innerHTML = '<main id="app"></main>';
+  const backend = new MemoryBackend(6);
+  const app = new App(document.getElementById("app") as HTMLElement, backend);
+  await app.showLightbox();
+  await tick();
+  const decide = backend.decide.bind(backend);
+  const server = { down: true };
+  backend.decide = async (id, d) => {
+    if (server.down) throw { code: "unreachable", message: "catalogue query failed: MySQL server has gone away" };
+    return decide(id, d);
+  };
+  return { backend, app, server };
+}
+
 describe("a catalogue that stops answering", () => {
   it("keeps the decisions it could not save, says so, and saves them in order when the server is back", async () => {
-    document.body.innerHTML = '<main id="app"></main>';
-    const backend = new MemoryBackend(6);
-    const app = new App(document.getElementById("app") as HTMLElement, backend);
-    await app.showLightbox();
-    await tick();
-    const decide = backend.decide.bind(backend);
-    let down = true;
-    backend.decide = async (id, d) => {
-      if (down) throw { code: "unreachable", message: "catalogue query failed: MySQL server has gone away" };
-      return decide(id, d);
-    };
+    const { backend, server } = await lightboxWithServerAway();
     vi.useFakeTimers();
     try {
       // Pick, reject, pick while the server is away (auto-advance on).
@@ -361,7 +367,7 @@ describe("a catalogue that stops answering", () => {
       key("z", { ctrlKey: true });
       await vi.advanceTimersByTimeAsync(10);
       expect(bar.dataset.count).toBe("3");
-      down = false;
+      server.down = false;
       await vi.advanceTimersByTimeAsync(UNSAVED_RETRY_MS + 10);
       expect(bar.classList.contains("hidden")).toBe(true);
       expect(backend.saves.map((s) => s.decision.flag)).toEqual([1, -1, null]);
@@ -374,17 +380,7 @@ describe("a catalogue that stops answering", () => {
 
 describe("another catalogue", () => {
   it("is not opened while decisions wait for this one; once open, the old list is gone before a key can act on it", async () => {
-    document.body.innerHTML = '<main id="app"></main>';
-    const backend = new MemoryBackend(6);
-    const app = new App(document.getElementById("app") as HTMLElement, backend);
-    await app.showLightbox();
-    await tick();
-    const decide = backend.decide.bind(backend);
-    let down = true;
-    backend.decide = async (id, d) => {
-      if (down) throw { code: "unreachable", message: "catalogue query failed: MySQL server has gone away" };
-      return decide(id, d);
-    };
+    const { backend, app, server } = await lightboxWithServerAway();
     let opened = 0;
     backend.openCatalog = async () => {
       opened++;
@@ -404,7 +400,7 @@ describe("another catalogue", () => {
       await vi.advanceTimersByTimeAsync(10);
       expect(opened).toBe(0);
       expect(document.getElementById("toast")?.textContent).toContain("1 decision is not saved in this catalogue yet");
-      down = false;
+      server.down = false;
       await vi.advanceTimersByTimeAsync(UNSAVED_RETRY_MS + 10);
       expect(backend.saves.length).toBe(1);
       document.getElementById("open-catalog")!.click();
@@ -421,6 +417,36 @@ describe("another catalogue", () => {
       answer?.();
       await shown;
       expect(app.state.items.length).toBeGreaterThan(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("taste panel", () => {
+  it("follows a training in the background, with how far it is, until it is done", async () => {
+    document.body.innerHTML = '<main id="app"></main>';
+    const backend = new MemoryBackend(6);
+    const app = new App(document.getElementById("app") as HTMLElement, backend);
+    const idle = await backend.tasteStatus();
+    let now: typeof idle = { ...idle, training: true, progress: "learning her taste" };
+    let calls = 0;
+    backend.tasteStatus = async () => (calls++, now);
+    vi.useFakeTimers();
+    try {
+      await app.showLibrary();
+      await vi.advanceTimersByTimeAsync(10);
+      const state = document.getElementById("taste-state")!;
+      expect(state.textContent).toBe("learning in the background… learning her taste");
+      now = { ...now, progress: "rescoring with her taste: 34000 pictures so far" };
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(state.textContent).toBe("learning in the background… rescoring with her taste: 34000 pictures so far");
+      now = idle;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(state.textContent).toBe("");
+      const asked = calls;
+      await vi.advanceTimersByTimeAsync(3000);
+      expect(calls).toBe(asked); // done: no more asking
     } finally {
       vi.useRealTimers();
     }

@@ -297,7 +297,11 @@ tags: Array<string>, };
 
 export type SavedSearch = { name: string, query: string, };
 
-export type TasteView = { status: TasteStatus, training: boolean, };
+export type TasteView = { status: TasteStatus, training: boolean, 
+/**
+ * While training: its stage and how far it is, in words.
+ */
+progress: string | null, };
 
 export type TasteStatus = { 
 /**

@@ -269,6 +269,7 @@ export class MemoryBackend implements Backend {
         due: false,
       },
       training: false,
+      progress: null,
     };
   }
   async tasteTrain() {

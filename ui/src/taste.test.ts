@@ -14,6 +14,7 @@ const view = (model: Partial<TasteView["status"]["model"]> | null): TasteView =>
     due: false,
   },
   training: false,
+  progress: null,
 });
 
 describe("the Taste panel's line", () => {

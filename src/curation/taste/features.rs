@@ -298,24 +298,29 @@ mod tests {
         assert_eq!((c.month, c.hour, c.weekday), (7, 2, 6));
     }
 
-    #[test]
-    fn every_base_feature_is_computed() {
-        // A key the vector does not compute would silently read 0.
-        let a = AnalysisRow {
+    /// An analysis of a `w`×`h` picture (what the features read of it).
+    fn analysis(w: i32, h: i32) -> AnalysisRow {
+        AnalysisRow {
             content_hash: hma_catalog::ContentHash(1),
             version: 1,
             analyzed_ms: 0,
             error: None,
             method: None,
-            full_width: Some(3000),
-            full_height: Some(4000),
+            full_width: Some(w),
+            full_height: Some(h),
             measurements: None,
             brisque: None,
             jpeg_quality: None,
             phash: None,
             phash_turns: None,
             scores: Default::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn every_base_feature_is_computed() {
+        // A key the vector does not compute would silently read 0.
+        let a = analysis(3000, 4000);
         let m = Measurements { luma_mean: 128.0, luma_hist: vec![1.0 / 32.0; 32], entropy: 7.0, ..Default::default() };
         let s = hma_vision::score::score(&m, None, None, None);
         let facts = TasteFacts {
@@ -370,21 +375,7 @@ mod tests {
         assert!(ends[1].starts_with("photos that look like forest") && !ends[1].contains("logos"), "{ends:?}");
         // A picture's look is read from its stored bytes and placed on the
         // axes; one without a look sits at the mean.
-        let a = AnalysisRow {
-            content_hash: hma_catalog::ContentHash(1),
-            version: 1,
-            analyzed_ms: 0,
-            error: None,
-            method: None,
-            full_width: Some(100),
-            full_height: Some(100),
-            measurements: None,
-            brisque: None,
-            jpeg_quality: None,
-            phash: None,
-            phash_turns: None,
-            scores: Default::default(),
-        };
+        let a = analysis(100, 100);
         let m = Measurements { luma_mean: 128.0, luma_hist: vec![1.0 / 32.0; 32], ..Default::default() };
         let s = hma_vision::score::score(&m, None, None, None);
         let placed = |look: Option<&Vec<f32>>| {

@@ -181,12 +181,14 @@ pub fn in_force(cat: &mut Catalog) -> Result<Option<InForce>> {
 /// Sets the taste of these analyses with the model in force: probability,
 /// weight, words, model id (the analyses that cannot be featured get the
 /// id and no taste, so they are not rescored again and again). Without a
-/// model in force, their taste is cleared (model 0).
+/// model in force, their taste is cleared (model 0). `technical`: each
+/// analysis's measurements and technical scores, in the same order.
 pub fn apply(
     cat: &mut Catalog,
     t: Option<&InForce>,
     analyses: &mut [AnalysisRow],
     found: &HashMap<ContentHash, Found>,
+    technical: &[Option<(hma_vision::Measurements, hma_vision::score::Scored)>],
 ) -> Result<()> {
     for a in analyses.iter_mut() {
         (a.scores.s_taste, a.scores.taste_weight, a.scores.taste_why, a.scores.taste_model) =
@@ -196,13 +198,13 @@ pub fn apply(
     let hashes: Vec<ContentHash> = analyses.iter().map(|a| a.content_hash).collect();
     let facts = cat.taste_facts_of(&hashes, hma_detect::MODEL_ID)?;
     let mut rows: Vec<(usize, Vec<f32>)> = Vec::with_capacity(analyses.len());
-    for (k, a) in analyses.iter().enumerate() {
+    for (k, (a, tech)) in analyses.iter().zip(technical).enumerate() {
         let f = found.get(&a.content_hash);
-        if let Some((m, s)) = crate::scoring::technical(a, None, f) {
+        if let Some((m, s)) = tech {
             let inputs = features::Inputs {
                 analysis: a,
-                measurements: &m,
-                technical: &s,
+                measurements: m,
+                technical: s,
                 found: f,
                 facts: facts.get(&a.content_hash),
             };

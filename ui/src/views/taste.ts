@@ -18,6 +18,8 @@ export function tasteLine(v: TasteView): string {
 }
 
 export class TastePanel {
+  private followTimer: number | undefined;
+
   constructor(private ctx: Context) {}
 
   dom() {
@@ -50,12 +52,22 @@ export class TastePanel {
     const button = $("#taste-train") as HTMLButtonElement;
     button.disabled = true;
     $("#taste-state").textContent = doing;
+    // How far it is, every second, until it is done.
+    const poll = window.setInterval(() => {
+      void this.ctx.backend.tasteStatus().then(
+        (v) => {
+          if (v.training && button.disabled) $("#taste-state").textContent = v.progress ?? doing;
+        },
+        () => {},
+      );
+    }, 1000);
     try {
       this.render(await f());
     } catch (e) {
       this.ctx.toast(e);
       $("#taste-state").textContent = "";
     } finally {
+      window.clearInterval(poll);
       button.disabled = false;
     }
   }
@@ -77,6 +89,9 @@ export class TastePanel {
     $("#taste-learned").replaceChildren(...(m?.weight ? m.learned : []).map((l) => h("li", { text: l })));
     ($("#taste-on") as HTMLInputElement).checked = v.status.on;
     const since = v.status.new_decisions;
-    $("#taste-state").textContent = v.training ? "learning in the background…" : since > 0 ? `${since} new decisions since it learned` : "";
+    $("#taste-state").textContent = v.training ? `learning in the background… ${v.progress ?? ""}`.trim() : since > 0 ? `${since} new decisions since it learned` : "";
+    // Learning in the background: the panel follows it until it is done.
+    window.clearTimeout(this.followTimer);
+    if (v.training) this.followTimer = window.setTimeout(() => void this.refresh(), 1000);
   }
 }
