@@ -42,11 +42,16 @@ pub fn technical(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Op
 /// probability, weight and words are stored with the analysis).
 pub fn scored(a: &AnalysisRow, iso: Option<i64>, found: Option<&Found>) -> Option<(Measurements, Scored)> {
     let (m, s) = technical(a, iso, found)?;
-    let s = match (a.scores.s_taste, a.scores.taste_weight) {
+    Some((m, with_stored_taste(a, s)))
+}
+
+/// Technical scores with the analysis's stored taste blended in (where a
+/// taste model in force scored it).
+fn with_stored_taste(a: &AnalysisRow, s: Scored) -> Scored {
+    match (a.scores.s_taste, a.scores.taste_weight) {
         (Some(p), Some(w)) => s.with_taste(p, w, a.scores.taste_why.as_deref().unwrap_or("")),
         _ => s,
-    };
-    Some((m, s))
+    }
 }
 
 /// The stored scores of an analysis with what was `found` in it (None
@@ -60,10 +65,7 @@ pub fn update_of(a: &AnalysisRow, found: Option<&Found>) -> ScoreUpdate {
 /// (the rescoring pass computes them once for the taste model and the
 /// scores both).
 fn update_from(a: &AnalysisRow, technical: Option<&Scored>) -> ScoreUpdate {
-    let s = technical.map(|s| match (a.scores.s_taste, a.scores.taste_weight) {
-        (Some(p), Some(w)) => s.clone().with_taste(p, w, a.scores.taste_why.as_deref().unwrap_or("")),
-        _ => s.clone(),
-    });
+    let s = technical.map(|s| with_stored_taste(a, s.clone()));
     let part = |n: &str| s.as_ref().and_then(|s| s.part(n));
     ScoreUpdate {
         content_hash: a.content_hash,

@@ -180,17 +180,16 @@ pub fn learn(schema: &Schema, examples: &[Example]) -> Result<(Report, Option<Mo
     // model had less): a chosen MLP is trusted only as far as the logistic
     // model, the kind that was not chosen by looking at the folds.
     let logistic = report.candidates.iter().find(|c| c.kind == "logistic").map(|c| c.metrics);
-    let auc_low = match (chosen, logistic) {
-        ("mlp", Some(l)) => (m.auc - 2.0 * m.auc_se).min(l.auc - 2.0 * l.auc_se),
-        _ => m.auc - 2.0 * m.auc_se,
-    };
-    let trusted = match (chosen, logistic) {
-        ("mlp", Some(l)) => format!(
-            "; trusted as far as the simpler logistic model, AUC {:.2} ± {:.2}, as the two-layer one was chosen on the same folds",
-            l.auc,
-            2.0 * l.auc_se
+    let (auc_low, trusted) = match (chosen, logistic) {
+        ("mlp", Some(l)) => (
+            (m.auc - 2.0 * m.auc_se).min(l.auc - 2.0 * l.auc_se),
+            format!(
+                "; trusted as far as the simpler logistic model, AUC {:.2} ± {:.2}, as the two-layer one was chosen on the same folds",
+                l.auc,
+                2.0 * l.auc_se
+            ),
         ),
-        _ => String::new(),
+        _ => (m.auc - 2.0 * m.auc_se, String::new()),
     };
     report.kind = chosen;
     report.metrics = Some(m);
